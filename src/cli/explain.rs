@@ -1,0 +1,109 @@
+//! `stance explain`: the terms that weigh most for each label.
+
+use super::{f3, table};
+use clap::{Args, ValueEnum};
+use stance::StanceModel;
+use std::io::Write;
+use std::path::PathBuf;
+
+#[derive(Args)]
+#[command(
+    about = "Show the terms with the largest weights for each label (overall, or for one actor)",
+    after_help = "Examples:\n  stance explain\n  stance explain --model models/default.json --actor Iran --top 15\n  stance explain --task sentiment\n\nA term's weight for a label is its logistic weight for that label minus its mean weight over\nall labels. With --actor, terms are ranked by weight times their mean TF-IDF value in that\nactor's training contexts: what drove the model's decisions about that actor.\n__target__ stands for a mention of the actor being scored, __other__ for another actor."
+)]
+pub struct ExplainCmd {
+    /// The model file.
+    #[arg(long, default_value = "models/default.json")]
+    pub model: PathBuf,
+    /// Rank terms by their weight in this actor's training contexts.
+    #[arg(long)]
+    pub actor: Option<String>,
+    /// Terms per label.
+    #[arg(long, default_value_t = 12)]
+    pub top: usize,
+    /// Which classifier.
+    #[arg(long, value_enum, default_value = "stance")]
+    pub task: Task,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Task {
+    Stance,
+    Sentiment,
+}
+
+impl ExplainCmd {
+    pub fn run(self) -> anyhow::Result<i32> {
+        let model = StanceModel::load(&self.model)?;
+        let clf = match self.task {
+            Task::Stance => &model.stance,
+            Task::Sentiment => model
+                .sentiment
+                .as_ref()
+                .ok_or_else(|| anyhow::anyhow!("this model has no sentiment classifier"))?,
+        };
+        let k = clf.classes.len();
+        let centered = |j: usize, c: usize| {
+            clf.weight(j, c) - (0..k).map(|c| clf.weight(j, c)).sum::<f64>() / k as f64
+        };
+        // Candidate features with a multiplier: 1 for all, or the actor's mean value.
+        let candidates: Vec<(usize, f64)> = match &self.actor {
+            None => (0..clf.n_features).map(|j| (j, 1.0)).collect(),
+            Some(a) => {
+                if self.task == Task::Sentiment {
+                    anyhow::bail!("--actor goes with --task stance");
+                }
+                let profile = model.info.actor_profiles.get(a).ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "the model has no training examples for actor \"{a}\" (it has: {})",
+                        model
+                            .info
+                            .actor_profiles
+                            .keys()
+                            .cloned()
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                })?;
+                profile
+                    .iter()
+                    .map(|&(j, v)| (j as usize, v))
+                    .filter(|(j, _)| *j < clf.n_features)
+                    .collect()
+            }
+        };
+        let mut out = std::io::stdout().lock();
+        if let Some(a) = &self.actor {
+            let counts = model.info.actors.get(a).cloned().unwrap_or_default();
+            writeln!(
+                out,
+                "{a}: {} training examples ({})",
+                counts.values().sum::<usize>(),
+                counts
+                    .iter()
+                    .map(|(l, n)| format!("{l} {n}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )?;
+        }
+        for (c, label) in clf.classes.iter().enumerate() {
+            let mut ranked: Vec<(usize, f64)> = candidates
+                .iter()
+                .map(|&(j, m)| (j, centered(j, c) * m))
+                .collect();
+            ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            writeln!(out, "\n{label}")?;
+            let rows: Vec<Vec<String>> = std::iter::once(vec!["term".to_string(), "weight".into()])
+                .chain(
+                    ranked
+                        .iter()
+                        .take(self.top)
+                        .filter(|(_, w)| *w > 0.0)
+                        .map(|&(j, w)| vec![model.featurizer.name(j).to_string(), f3(w)]),
+                )
+                .collect();
+            table(&mut out, &rows)?;
+        }
+        Ok(0)
+    }
+}

@@ -1,0 +1,266 @@
+//! `stance score`: score articles in batch, streaming, in parallel, every input record accounted
+//! for in input order.
+
+use super::ReadArgs;
+use clap::{Args, ValueEnum};
+use rayon::prelude::*;
+use stance::corpus::{self, Record};
+use stance::features::Scratch;
+use stance::pipeline::{ArticleScore, ScoreOptions};
+use stance::StanceModel;
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+
+#[derive(Args)]
+#[command(
+    about = "Score articles: sentiment, and stance toward every actor each one names",
+    after_help = "Examples:\n  stance score data/articles.jsonl > scores.jsonl\n  stance score --model models/default.json ../shared/seeds/ --format csv\n  cat articles.jsonl | stance score - --actor Iran --evidence 0 > iran.jsonl\n\nOne output record per input record, in input order: a score, or an error record\n{\"id\", \"file\", \"line\", \"error\"} (or to --errors FILE). Exit status 1 if any record failed."
+)]
+pub struct ScoreCmd {
+    /// Articles: JSONL, CSV, text files or folders of them, .gz, or - for standard input.
+    #[arg(default_value = "-")]
+    pub inputs: Vec<String>,
+    /// The model file.
+    #[arg(long, default_value = "models/default.json")]
+    pub model: PathBuf,
+    /// Output format (default: from --out's extension, else jsonl).
+    #[arg(long, value_enum)]
+    pub format: Option<OutFormat>,
+    /// Write to this file instead of standard output.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Also score this actor when an article does not name it (whole text as context). Repeatable.
+    #[arg(long = "actor")]
+    pub actors: Vec<String>,
+    /// Score only the actors given with --actor.
+    #[arg(long)]
+    pub only_actors: bool,
+    /// Evidence sentences per actor (0 for none, which is faster).
+    #[arg(long, default_value_t = 2)]
+    pub evidence: usize,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Write error records to this file (JSONL) instead of into the output.
+    #[arg(long)]
+    pub errors: Option<PathBuf>,
+    /// Stop with exit status 1 after this many bad records.
+    #[arg(long)]
+    pub max_errors: Option<usize>,
+    /// Records per batch (memory is bounded by this, not by the input size).
+    #[arg(long, default_value_t = 1024)]
+    pub batch: usize,
+    /// No summary line on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutFormat {
+    /// One JSON object per article.
+    Jsonl,
+    /// Long form: one row per article and actor.
+    Csv,
+}
+
+impl ScoreCmd {
+    pub fn run(self) -> anyhow::Result<i32> {
+        let model = StanceModel::load(&self.model)?;
+        for a in &self.actors {
+            if model.registry.index(a).is_none() {
+                anyhow::bail!(
+                    "--actor \"{a}\" is not an actor of the model (its actors: {})",
+                    model
+                        .registry
+                        .actors()
+                        .iter()
+                        .map(|a| a.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+        }
+        let format = self.format.unwrap_or(match &self.out {
+            Some(p) if p.extension().is_some_and(|e| e == "csv") => OutFormat::Csv,
+            _ => OutFormat::Jsonl,
+        });
+        let opts = ScoreOptions {
+            actors: self.actors.clone(),
+            only_listed: self.only_actors,
+            evidence: self.evidence,
+        };
+        let mut pool = rayon::ThreadPoolBuilder::new();
+        if let Some(n) = self.threads {
+            pool = pool.num_threads(n.max(1));
+        }
+        let pool = pool.build()?;
+        let mut out = super::output(self.out.as_ref())?;
+        let mut errors_out = match &self.errors {
+            Some(p) => Some(std::io::BufWriter::new(
+                std::fs::File::create(p).map_err(|e| stance::Error::io(p, e))?,
+            )),
+            None => None,
+        };
+        let stance_classes = model.stance.classes.clone();
+        if format == OutFormat::Csv {
+            writeln!(out, "{}", csv_header(&stance_classes))?;
+        }
+        let start = Instant::now();
+        let (mut n_ok, mut n_err, mut n_actor, mut bytes) = (0usize, 0usize, 0usize, 0usize);
+        let read = self.read.options();
+        let mut batch: Vec<Record> = Vec::with_capacity(self.batch);
+        let mut aborted = false;
+        let mut streams = Vec::new();
+        for input in &self.inputs {
+            streams.push(corpus::open(input, &read)?);
+        }
+        let mut records = streams.into_iter().flatten().peekable();
+        while records.peek().is_some() && !aborted {
+            batch.clear();
+            batch.extend(records.by_ref().take(self.batch.max(1)));
+            let lines: Vec<(String, bool, usize, usize)> = pool.install(|| {
+                batch
+                    .par_iter()
+                    .map_init(Scratch::default, |scratch, rec| match &rec.item {
+                        Ok(a) => {
+                            let s = model.score(&a.article, &opts, scratch);
+                            let n = s.actors.len();
+                            let line = match format {
+                                OutFormat::Jsonl => serde_json::to_string(&s)
+                                    .expect("scores serialise"),
+                                OutFormat::Csv => csv_rows(&s, &stance_classes),
+                            };
+                            (line, true, n, a.article.text.len())
+                        }
+                        Err(e) => {
+                            let line = match format {
+                                OutFormat::Jsonl => error_json(rec, e),
+                                OutFormat::Csv => csv_error(rec, e, stance_classes.len()),
+                            };
+                            (line, false, 0, 0)
+                        }
+                    })
+                    .collect()
+            });
+            for (rec, (line, ok, n, b)) in batch.iter().zip(lines) {
+                if ok {
+                    n_ok += 1;
+                    n_actor += n;
+                    bytes += b;
+                    out.write_all(line.as_bytes())?;
+                    out.write_all(b"\n")?;
+                } else {
+                    n_err += 1;
+                    match &mut errors_out {
+                        Some(w) => {
+                            writeln!(w, "{}", error_json(rec, rec.item.as_ref().err().expect("error")))?
+                        }
+                        None => {
+                            out.write_all(line.as_bytes())?;
+                            out.write_all(b"\n")?;
+                        }
+                    }
+                    if self.max_errors.is_some_and(|m| n_err >= m) {
+                        aborted = true;
+                        break;
+                    }
+                }
+            }
+        }
+        out.flush()?;
+        if let Some(w) = &mut errors_out {
+            w.flush()?;
+        }
+        let secs = start.elapsed().as_secs_f64();
+        if aborted {
+            eprintln!(
+                "stance: stopped after {n_err} bad records (--max-errors); {n_ok} articles were scored before that"
+            );
+            return Ok(1);
+        }
+        if !self.quiet {
+            eprintln!(
+                "stance: {n_ok} articles scored, {n_actor} actor scores, {n_err} errors; {:.1} MB of text in {:.2} s ({:.1} MB/s)",
+                bytes as f64 / 1e6,
+                secs,
+                bytes as f64 / 1e6 / secs.max(1e-9)
+            );
+        }
+        Ok(if n_err > 0 { 1 } else { 0 })
+    }
+}
+
+fn error_json(rec: &Record, e: &stance::Error) -> String {
+    serde_json::json!({
+        "id": null,
+        "file": rec.file,
+        "line": rec.line,
+        "error": e.to_string(),
+    })
+    .to_string()
+}
+
+fn csv_header(classes: &[String]) -> String {
+    let mut h: Vec<String> = ["id", "source", "date", "sentiment", "sentiment_score", "actor", "mentions", "label"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    h.extend(classes.iter().map(|c| format!("p_{c}")));
+    h.push("score".into());
+    h.push("error".into());
+    csv_line(&h)
+}
+
+fn csv_line(fields: &[String]) -> String {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    w.write_record(fields).expect("writing to memory");
+    let mut s = String::from_utf8(w.into_inner().expect("flush to memory")).expect("utf-8");
+    s.pop();
+    s
+}
+
+fn num(x: Option<f64>) -> String {
+    x.map_or(String::new(), |v| format!("{v:.6}"))
+}
+
+/// The CSV rows of one article: one per actor, or one with no actor when it names none.
+fn csv_rows(s: &ArticleScore, classes: &[String]) -> String {
+    let base = [
+        s.id.clone(),
+        s.source.clone().unwrap_or_default(),
+        s.date.clone().unwrap_or_default(),
+        s.sentiment.as_ref().map(|x| x.label.clone()).unwrap_or_default(),
+        num(s.sentiment.as_ref().and_then(|x| x.score)),
+    ];
+    if s.actors.is_empty() {
+        let mut r: Vec<String> = base.to_vec();
+        r.extend(std::iter::repeat_n(String::new(), 3 + classes.len() + 2));
+        return csv_line(&r);
+    }
+    s.actors
+        .iter()
+        .map(|a| {
+            let mut r: Vec<String> = base.to_vec();
+            r.push(a.actor.clone());
+            r.push(a.mentions.to_string());
+            r.push(a.label.clone());
+            r.extend(classes.iter().map(|c| num(a.probabilities.get(c).copied())));
+            r.push(num(a.score));
+            r.push(String::new());
+            csv_line(&r)
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn csv_error(rec: &Record, e: &stance::Error, k: usize) -> String {
+    let mut r = vec![String::new(); 8 + k + 1];
+    r.push(format!("{}:{}: {}", rec.file, rec.line, e));
+    // Keep the error message self-locating even without an id.
+    csv_line(&r)
+}

@@ -1,0 +1,259 @@
+//! Contexts: which part of an article stands for "this article about this actor".
+//!
+//! An article is analysed once ([`Analysis`]: words, sentences, mentions). The context of an
+//! actor is the sentences that mention it, widened by `window` sentences on each side, with the
+//! actor's own mentions replaced by a target marker and other actors' mentions by another
+//! marker, so that the model learns how articles speak of *a* target rather than memorising
+//! names, and two actors in one article can get different stances. An actor the article never
+//! names gets the whole text (all mentions marked as other actors). The article-level context
+//! (for sentiment) is the whole text, unmarked.
+
+use crate::actors::{Mention, Registry};
+use crate::text::{self, Span, Word};
+use serde::{Deserialize, Serialize};
+
+/// A sentence and the range of words it holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sentence {
+    pub span: Span,
+    pub first_word: usize,
+    pub end_word: usize,
+}
+
+/// An article's text, analysed once: words, sentences and actor mentions.
+#[derive(Debug, Clone)]
+pub struct Analysis<'a> {
+    pub text: &'a str,
+    pub words: Vec<Word>,
+    pub sentences: Vec<Sentence>,
+    pub mentions: Vec<Mention>,
+    /// For each word, the index of the mention that covers it, if any.
+    word_mention: Vec<Option<u32>>,
+}
+
+impl<'a> Analysis<'a> {
+    pub fn new(text: &'a str, registry: &Registry) -> Analysis<'a> {
+        let words = text::words(text);
+        let spans = text::sentences(text);
+        let mut sentences = Vec::with_capacity(spans.len());
+        let mut w = 0;
+        for s in spans {
+            while w < words.len() && words[w].span.start < s.start {
+                w += 1; // words outside any sentence cannot happen, but never loop forever
+            }
+            let first = w;
+            while w < words.len() && words[w].span.end <= s.end {
+                w += 1;
+            }
+            sentences.push(Sentence {
+                span: s,
+                first_word: first,
+                end_word: w,
+            });
+        }
+        let mentions = registry.mentions(text);
+        let mut word_mention = vec![None; words.len()];
+        let mut m = 0;
+        for (i, word) in words.iter().enumerate() {
+            while m < mentions.len() && mentions[m].span.end <= word.span.start {
+                m += 1;
+            }
+            if m < mentions.len()
+                && mentions[m].span.start < word.span.end
+                && word.span.start < mentions[m].span.end
+            {
+                word_mention[i] = Some(m as u32);
+            }
+        }
+        Analysis {
+            text,
+            words,
+            sentences,
+            mentions,
+            word_mention,
+        }
+    }
+
+    /// The number of mentions of `actor`.
+    pub fn mention_count(&self, actor: usize) -> usize {
+        self.mentions.iter().filter(|m| m.actor == actor).count()
+    }
+
+    /// The actors mentioned, in order of first mention, each once.
+    pub fn actors(&self) -> Vec<usize> {
+        let mut seen = Vec::new();
+        for m in &self.mentions {
+            if !seen.contains(&m.actor) {
+                seen.push(m.actor);
+            }
+        }
+        seen
+    }
+
+    pub fn word_str(&self, w: usize) -> &'a str {
+        let s = self.words[w].span;
+        &self.text[s.start..s.end]
+    }
+}
+
+/// How contexts are built.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ContextConfig {
+    /// Sentences taken on each side of a sentence that mentions the actor.
+    pub window: usize,
+    /// Replace the target's mentions by a marker.
+    pub mark_target: bool,
+    /// Replace other actors' mentions by a marker.
+    pub mark_others: bool,
+}
+
+impl Default for ContextConfig {
+    fn default() -> Self {
+        ContextConfig {
+            window: 0,
+            mark_target: true,
+            mark_others: true,
+        }
+    }
+}
+
+/// One element of a context, in reading order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Piece {
+    /// A word of the text, by index into [`Analysis::words`].
+    Word(u32),
+    /// A mention of the actor whose context this is.
+    Target,
+    /// A mention of another actor.
+    Other,
+    /// The end of a sentence: n-grams do not cross it.
+    Break,
+}
+
+/// The marker terms, as the featurizer sees them (no word can produce them: words hold no `_`).
+pub const TARGET_TERM: &str = "__target__";
+pub const OTHER_TERM: &str = "__other__";
+
+/// A context: the sentences it takes, and the pieces to featurize.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Context {
+    /// Indices into [`Analysis::sentences`], in order; the i-th sentence is the i-th segment of
+    /// `pieces` (segments end with [`Piece::Break`]).
+    pub sentences: Vec<usize>,
+    pub pieces: Vec<Piece>,
+}
+
+/// The context of `actor` in the article, or the whole article when `actor` is None.
+pub fn context(a: &Analysis<'_>, actor: Option<usize>, cfg: &ContextConfig) -> Context {
+    let n = a.sentences.len();
+    let mut take = vec![actor.is_none(); n];
+    if let Some(actor) = actor {
+        for (i, s) in a.sentences.iter().enumerate() {
+            let mentions_it = (s.first_word..s.end_word).any(|w| {
+                a.word_mention[w].is_some_and(|m| a.mentions[m as usize].actor == actor)
+            });
+            if mentions_it {
+                let lo = i.saturating_sub(cfg.window);
+                let hi = (i + cfg.window).min(n - 1);
+                take[lo..=hi].iter_mut().for_each(|t| *t = true);
+            }
+        }
+        if !take.iter().any(|&t| t) {
+            take.iter_mut().for_each(|t| *t = true);
+        }
+    }
+    let mut sentences = Vec::new();
+    let mut pieces = Vec::new();
+    for (i, s) in a.sentences.iter().enumerate() {
+        if !take[i] {
+            continue;
+        }
+        sentences.push(i);
+        let mut last_mention: Option<u32> = None;
+        for w in s.first_word..s.end_word {
+            match (a.word_mention[w], actor) {
+                (Some(m), Some(actor)) => {
+                    if last_mention == Some(m) {
+                        continue; // one marker per mention, however many words it has
+                    }
+                    last_mention = Some(m);
+                    let is_target = a.mentions[m as usize].actor == actor;
+                    let marked = if is_target {
+                        cfg.mark_target
+                    } else {
+                        cfg.mark_others
+                    };
+                    if !marked {
+                        pieces.push(Piece::Word(w as u32));
+                        last_mention = None;
+                    } else if is_target {
+                        pieces.push(Piece::Target);
+                    } else {
+                        pieces.push(Piece::Other);
+                    }
+                }
+                _ => {
+                    last_mention = None;
+                    pieces.push(Piece::Word(w as u32));
+                }
+            }
+        }
+        pieces.push(Piece::Break);
+    }
+    Context { sentences, pieces }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reg() -> Registry {
+        Registry::from_toml_str(
+            "[[actor]]\nname = \"Russia\"\naliases = [\"the Kremlin\"]\n[[actor]]\nname = \"Hamas\"\n[[actor]]\nname = \"Iran\"\n",
+        )
+        .unwrap()
+    }
+
+    fn show(a: &Analysis<'_>, c: &Context) -> String {
+        c.pieces
+            .iter()
+            .map(|p| match p {
+                Piece::Word(w) => a.word_str(*w as usize).to_string(),
+                Piece::Target => "T".into(),
+                Piece::Other => "O".into(),
+                Piece::Break => "|".into(),
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    #[test]
+    fn context_takes_mentioning_sentences_and_marks() {
+        let r = reg();
+        let t = "The Kremlin praised Hamas. Markets fell. Hamas thanked Russia.";
+        let a = Analysis::new(t, &r);
+        let c = context(&a, Some(0), &ContextConfig::default());
+        assert_eq!(c.sentences, vec![0, 2]);
+        assert_eq!(show(&a, &c), "T praised O | O thanked T |");
+        let h = context(&a, Some(1), &ContextConfig::default());
+        assert_eq!(show(&a, &h), "O praised T | T thanked O |");
+    }
+
+    #[test]
+    fn window_widens_and_absent_actor_gets_whole_text() {
+        let r = reg();
+        let t = "Hamas spoke. Markets fell. Rain came.";
+        let a = Analysis::new(t, &r);
+        let cfg = ContextConfig {
+            window: 1,
+            ..ContextConfig::default()
+        };
+        assert_eq!(context(&a, Some(1), &cfg).sentences, vec![0, 1]);
+        let iran = context(&a, Some(2), &ContextConfig::default());
+        assert_eq!(iran.sentences, vec![0, 1, 2]);
+        assert_eq!(show(&a, &iran), "O spoke | Markets fell | Rain came |");
+        let whole = context(&a, None, &ContextConfig::default());
+        assert_eq!(show(&a, &whole), "Hamas spoke | Markets fell | Rain came |");
+    }
+}

@@ -1,0 +1,893 @@
+//! Articles and labels, and the readers for every input format: JSON Lines, CSV with a header,
+//! plain-text files or folders of them (the seed format), each optionally gzip-compressed, and
+//! `-` for standard input.
+//!
+//! Reading is streaming: [`open`] returns an iterator of [`Record`]s, one per input record, each
+//! either an article or an error that names the file, line and field. Nothing is dropped
+//! silently; blank lines in JSON Lines are not records.
+
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+/// A news article.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Article {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+impl Article {
+    pub fn new(id: impl Into<String>, text: impl Into<String>) -> Article {
+        Article {
+            id: id.into(),
+            text: text.into(),
+            ..Article::default()
+        }
+    }
+
+    /// The `YYYY-MM` part of the date, when there is one.
+    pub fn month(&self) -> Option<&str> {
+        self.date.as_deref().and_then(|d| d.get(..7))
+    }
+}
+
+/// An article with its hand labels: a stance label per actor, and optionally a sentiment.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LabeledArticle {
+    pub article: Article,
+    /// (actor, label) pairs in the order they were read.
+    pub stance: Vec<(String, String)>,
+    pub sentiment: Option<String>,
+    /// Any other fields of the record (for `--group-by`).
+    pub extra: BTreeMap<String, String>,
+    /// Where the record was read from: file and line.
+    pub origin: (String, u64),
+}
+
+/// The input formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum InputFormat {
+    Jsonl,
+    Csv,
+    Text,
+}
+
+/// Names of the fields (JSON keys or CSV columns) to read.
+#[derive(Debug, Clone)]
+pub struct Columns {
+    pub id: String,
+    pub text: String,
+    pub source: String,
+    pub date: String,
+    pub title: String,
+    pub actor: String,
+    pub stance: String,
+    pub sentiment: String,
+}
+
+impl Default for Columns {
+    fn default() -> Self {
+        Columns {
+            id: "id".into(),
+            text: "text".into(),
+            source: "source".into(),
+            date: "date".into(),
+            title: "title".into(),
+            actor: "actor".into(),
+            stance: "stance".into(),
+            sentiment: "sentiment".into(),
+        }
+    }
+}
+
+/// How to read input.
+#[derive(Debug, Clone)]
+pub struct ReadOptions {
+    /// The format; by default chosen from the file name (`.jsonl`, `.csv`, `.txt`, a folder),
+    /// and JSON Lines for standard input.
+    pub format: Option<InputFormat>,
+    pub columns: Columns,
+    /// The source to give articles that have none (for text files: the folder name otherwise).
+    pub source: Option<String>,
+    /// Longest accepted record, in bytes; a longer one is an error record.
+    pub max_bytes: usize,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            format: None,
+            columns: Columns::default(),
+            source: None,
+            max_bytes: 5 * 1024 * 1024,
+        }
+    }
+}
+
+/// One input record: an article with any labels, or what is wrong with it.
+#[derive(Debug)]
+pub struct Record {
+    pub file: String,
+    /// 1-based line of the record (for text files, 1).
+    pub line: u64,
+    pub item: Result<LabeledArticle>,
+}
+
+type RecordIter = Box<dyn Iterator<Item = Record> + Send>;
+
+/// Opens one input (a file, a folder of text files, or `-`) as a stream of records.
+pub fn open(path: &str, opts: &ReadOptions) -> Result<RecordIter> {
+    let p = Path::new(path);
+    if path != "-" && p.is_dir() {
+        return open_text_dir(p, opts);
+    }
+    let format = opts.format.unwrap_or_else(|| format_of(path));
+    let reader = open_reader(path)?;
+    let name = if path == "-" {
+        "<stdin>".to_string()
+    } else {
+        path.to_string()
+    };
+    Ok(match format {
+        InputFormat::Jsonl => Box::new(JsonlReader {
+            file: name,
+            reader,
+            line: 0,
+            opts: opts.clone(),
+            buf: Vec::new(),
+        }),
+        InputFormat::Csv => open_csv(name, reader, opts),
+        InputFormat::Text => {
+            let source = opts.source.clone().or_else(|| folder_name(p));
+            let id = text_id(p);
+            Box::new(std::iter::once(read_text_record(
+                name,
+                reader,
+                id,
+                source,
+                opts.max_bytes,
+            )))
+        }
+    })
+}
+
+/// The format a file name implies (`.gz` looked through).
+pub fn format_of(path: &str) -> InputFormat {
+    let base = path.strip_suffix(".gz").unwrap_or(path);
+    let ext = Path::new(base)
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    match ext.as_str() {
+        "csv" | "tsv" => InputFormat::Csv,
+        "txt" | "text" => InputFormat::Text,
+        _ => InputFormat::Jsonl,
+    }
+}
+
+fn open_reader(path: &str) -> Result<Box<dyn BufRead + Send>> {
+    let raw: Box<dyn Read + Send> = if path == "-" {
+        Box::new(std::io::stdin())
+    } else {
+        Box::new(File::open(path).map_err(|e| Error::io(Path::new(path), e))?)
+    };
+    if path.ends_with(".gz") {
+        Ok(Box::new(BufReader::with_capacity(
+            1 << 16,
+            flate2::read::MultiGzDecoder::new(raw),
+        )))
+    } else {
+        Ok(Box::new(BufReader::with_capacity(1 << 16, raw)))
+    }
+}
+
+fn folder_name(p: &Path) -> Option<String> {
+    p.parent()
+        .and_then(|d| d.file_name())
+        .and_then(|n| n.to_str())
+        .map(str::to_string)
+}
+
+fn text_id(p: &Path) -> String {
+    let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("stdin");
+    let name = name.strip_suffix(".gz").unwrap_or(name);
+    Path::new(name)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or(name)
+        .to_string()
+}
+
+fn open_text_dir(dir: &Path, opts: &ReadOptions) -> Result<RecordIter> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| Error::io(dir, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file())
+        .filter(|p| {
+            !p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with('.'))
+        })
+        .collect();
+    files.sort();
+    let source = opts.source.clone().or_else(|| {
+        dir.canonicalize()
+            .ok()
+            .and_then(|d| d.file_name().and_then(|n| n.to_str()).map(str::to_string))
+    });
+    let max = opts.max_bytes;
+    Ok(Box::new(files.into_iter().map(move |p| {
+        let name = p.display().to_string();
+        match open_reader(&name) {
+            Ok(r) => read_text_record(name, r, text_id(&p), source.clone(), max),
+            Err(e) => Record {
+                file: name,
+                line: 1,
+                item: Err(e),
+            },
+        }
+    })))
+}
+
+/// Reads a text file in the seed format: optional leading white space, an optional
+/// `date YYYY-MM-DD` opening, then the body.
+fn read_text_record(
+    file: String,
+    mut reader: Box<dyn BufRead + Send>,
+    id: String,
+    source: Option<String>,
+    max_bytes: usize,
+) -> Record {
+    let mut bytes = Vec::new();
+    let limit = max_bytes as u64 + 1;
+    let item = match reader.by_ref().take(limit).read_to_end(&mut bytes) {
+        Err(e) => Err(Error::io(Path::new(&file), e)),
+        Ok(_) if bytes.len() > max_bytes => Err(Error::input(
+            &file,
+            Some(1),
+            Some("text"),
+            format!("the article is longer than --max-bytes ({max_bytes} bytes)"),
+        )),
+        Ok(_) => match String::from_utf8(strip_bom(bytes)) {
+            Err(e) => Err(Error::input(
+                &file,
+                Some(1 + line_of(e.as_bytes(), e.utf8_error().valid_up_to())),
+                Some("text"),
+                format!(
+                    "invalid UTF-8 at byte {}",
+                    e.utf8_error().valid_up_to()
+                ),
+            )),
+            Ok(s) => {
+                let (date, body) = split_date_opening(&s);
+                if body.trim().is_empty() {
+                    Err(Error::input(&file, Some(1), Some("text"), "the text is empty"))
+                } else {
+                    Ok(LabeledArticle {
+                        article: Article {
+                            id,
+                            source,
+                            date,
+                            title: None,
+                            text: body.to_string(),
+                            url: None,
+                        },
+                        origin: (file.clone(), 1),
+                        ..LabeledArticle::default()
+                    })
+                }
+            }
+        },
+    };
+    Record {
+        file,
+        line: 1,
+        item,
+    }
+}
+
+fn line_of(bytes: &[u8], at: usize) -> u64 {
+    bytes[..at].iter().filter(|&&b| b == b'\n').count() as u64
+}
+
+fn strip_bom(mut b: Vec<u8>) -> Vec<u8> {
+    if b.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        b.drain(..3);
+    }
+    b
+}
+
+/// Splits the `date YYYY-MM-DD` opening of the seed format from the body.
+pub fn split_date_opening(s: &str) -> (Option<String>, &str) {
+    let t = s.trim_start();
+    if let Some(rest) = t.strip_prefix("date ") {
+        let rest = rest.trim_start();
+        if rest.len() >= 10 && is_date(&rest[..10]) {
+            return (Some(rest[..10].to_string()), rest[10..].trim_start());
+        }
+    }
+    (None, t)
+}
+
+/// `YYYY-MM-DD` with plausible month and day.
+pub fn is_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return false;
+    }
+    let digits = |r: std::ops::Range<usize>| b[r].iter().all(|c| c.is_ascii_digit());
+    if !(digits(0..4) && digits(5..7) && digits(8..10)) {
+        return false;
+    }
+    let month: u32 = s[5..7].parse().unwrap_or(0);
+    let day: u32 = s[8..10].parse().unwrap_or(0);
+    (1..=12).contains(&month) && (1..=31).contains(&day)
+}
+
+struct JsonlReader {
+    file: String,
+    reader: Box<dyn BufRead + Send>,
+    line: u64,
+    opts: ReadOptions,
+    buf: Vec<u8>,
+}
+
+/// Reads one line into `buf` (without its line end), keeping at most `max` bytes; returns the
+/// full length of the line, or None at the end of input. A longer line is consumed but not
+/// stored, so a 1 GB line costs `max` bytes of memory.
+fn read_line_capped(
+    r: &mut dyn BufRead,
+    buf: &mut Vec<u8>,
+    max: usize,
+) -> std::io::Result<Option<usize>> {
+    buf.clear();
+    let mut total = 0usize;
+    let mut any = false;
+    loop {
+        let chunk = match r.fill_buf() {
+            Ok(c) => c,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if chunk.is_empty() {
+            break;
+        }
+        any = true;
+        let (part, done) = match chunk.iter().position(|&b| b == b'\n') {
+            Some(i) => (&chunk[..i], Some(i + 1)),
+            None => (chunk, None),
+        };
+        if buf.len() < max + 1 {
+            let room = max + 1 - buf.len();
+            buf.extend_from_slice(&part[..part.len().min(room)]);
+        }
+        total += part.len();
+        let used = done.unwrap_or(chunk.len());
+        r.consume(used);
+        if done.is_some() {
+            break;
+        }
+    }
+    if !any {
+        return Ok(None);
+    }
+    if buf.last() == Some(&b'\r') && total <= max {
+        buf.pop();
+        total -= 1;
+    }
+    Ok(Some(total))
+}
+
+impl Iterator for JsonlReader {
+    type Item = Record;
+
+    fn next(&mut self) -> Option<Record> {
+        loop {
+            self.line += 1;
+            let len = match read_line_capped(&mut self.reader, &mut self.buf, self.opts.max_bytes)
+            {
+                Ok(None) => return None,
+                Ok(Some(n)) => n,
+                Err(e) => {
+                    // An unreadable stream ends the input after this record.
+                    let rec = Record {
+                        file: self.file.clone(),
+                        line: self.line,
+                        item: Err(Error::io(Path::new(&self.file), e)),
+                    };
+                    self.reader = Box::new(std::io::empty());
+                    return Some(rec);
+                }
+            };
+            let line = self.line;
+            let err = |field: Option<&str>, msg: String| Record {
+                file: self.file.clone(),
+                line,
+                item: Err(Error::input(&self.file, Some(line), field, msg)),
+            };
+            if len > self.opts.max_bytes {
+                return Some(err(
+                    None,
+                    format!(
+                        "the record is {len} bytes, longer than --max-bytes ({})",
+                        self.opts.max_bytes
+                    ),
+                ));
+            }
+            let mut bytes: &[u8] = &self.buf;
+            if line == 1 && bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
+                bytes = &bytes[3..];
+            }
+            if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+                continue;
+            }
+            let text = match std::str::from_utf8(bytes) {
+                Ok(t) => t,
+                Err(e) => {
+                    return Some(err(
+                        None,
+                        format!(
+                            "invalid UTF-8 at byte {} of the line (the file must be UTF-8)",
+                            e.valid_up_to()
+                        ),
+                    ))
+                }
+            };
+            let value: Value = match serde_json::from_str(text) {
+                Ok(v) => v,
+                Err(e) => {
+                    return Some(err(
+                        None,
+                        format!("malformed JSON at column {}: {e}", e.column()),
+                    ))
+                }
+            };
+            let item = labeled_from_json(value, &self.file, line, &self.opts);
+            return Some(Record {
+                file: self.file.clone(),
+                line,
+                item,
+            });
+        }
+    }
+}
+
+fn json_str(
+    obj: &serde_json::Map<String, Value>,
+    key: &str,
+    file: &str,
+    line: u64,
+) -> Result<Option<String>> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(Value::Number(n)) if key != "text" => Ok(Some(n.to_string())),
+        Some(other) => Err(Error::input(
+            file,
+            Some(line),
+            Some(key),
+            format!("expected a string, found {}", kind_of(other)),
+        )),
+    }
+}
+
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn labeled_from_json(
+    value: Value,
+    file: &str,
+    line: u64,
+    opts: &ReadOptions,
+) -> Result<LabeledArticle> {
+    let c = &opts.columns;
+    let Value::Object(obj) = value else {
+        return Err(Error::input(
+            file,
+            Some(line),
+            None,
+            format!("expected a JSON object, found {}", kind_of(&value)),
+        ));
+    };
+    let text = json_str(&obj, &c.text, file, line)?.ok_or_else(|| {
+        Error::input(file, Some(line), Some(&c.text), "missing (every record needs a text)")
+    })?;
+    let id = json_str(&obj, &c.id, file, line)?.unwrap_or_else(|| default_id(file, line));
+    let source = json_str(&obj, &c.source, file, line)?.or_else(|| opts.source.clone());
+    let date = json_str(&obj, &c.date, file, line)?;
+    let title = json_str(&obj, &c.title, file, line)?;
+    let url = json_str(&obj, "url", file, line)?;
+    let mut stance = Vec::new();
+    match obj.get(&c.stance) {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(m)) => {
+            for (actor, label) in m {
+                match label {
+                    Value::String(l) => stance.push((actor.clone(), l.clone())),
+                    Value::Null => {}
+                    other => {
+                        return Err(Error::input(
+                            file,
+                            Some(line),
+                            Some(&format!("{}.{}", c.stance, actor)),
+                            format!("expected a label string, found {}", kind_of(other)),
+                        ))
+                    }
+                }
+            }
+        }
+        Some(Value::String(l)) => {
+            // Long form: one row per article and actor.
+            let actor = json_str(&obj, &c.actor, file, line)?.ok_or_else(|| {
+                Error::input(
+                    file,
+                    Some(line),
+                    Some(&c.actor),
+                    format!(
+                        "missing: a \"{}\" given as a single label needs the actor it is about",
+                        c.stance
+                    ),
+                )
+            })?;
+            stance.push((actor, l.clone()));
+        }
+        Some(other) => {
+            return Err(Error::input(
+                file,
+                Some(line),
+                Some(&c.stance),
+                format!(
+                    "expected an object {{actor: label}} or a label string, found {}",
+                    kind_of(other)
+                ),
+            ))
+        }
+    }
+    let sentiment = json_str(&obj, &c.sentiment, file, line)?;
+    let mut extra = BTreeMap::new();
+    for (k, v) in &obj {
+        if let Value::String(s) = v {
+            extra.insert(k.clone(), s.clone());
+        }
+    }
+    let article = Article {
+        id,
+        source,
+        date,
+        title,
+        text,
+        url,
+    };
+    check_article(&article, file, line, c)?;
+    Ok(LabeledArticle {
+        article,
+        stance,
+        sentiment,
+        extra,
+        origin: (file.to_string(), line),
+    })
+}
+
+fn default_id(file: &str, line: u64) -> String {
+    let base = Path::new(file)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or(file);
+    format!("{base}:{line}")
+}
+
+fn check_article(a: &Article, file: &str, line: u64, c: &Columns) -> Result<()> {
+    if a.text.trim().is_empty() {
+        return Err(Error::input(
+            file,
+            Some(line),
+            Some(&c.text),
+            "the text is empty",
+        ));
+    }
+    if let Some(d) = &a.date {
+        if !(d.len() >= 10 && is_date(&d[..10])) {
+            return Err(Error::input(
+                file,
+                Some(line),
+                Some(&c.date),
+                format!("expected a date YYYY-MM-DD, found \"{d}\""),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn open_csv(file: String, reader: Box<dyn BufRead + Send>, opts: &ReadOptions) -> RecordIter {
+    let delimiter = if file.trim_end_matches(".gz").ends_with(".tsv") {
+        b'\t'
+    } else {
+        b','
+    };
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(false)
+        .from_reader(reader);
+    let headers = match rdr.headers() {
+        Ok(h) => h.clone(),
+        Err(e) => {
+            return Box::new(std::iter::once(Record {
+                file: file.clone(),
+                line: 1,
+                item: Err(Error::input(&file, Some(1), None, format!("bad CSV header: {e}"))),
+            }))
+        }
+    };
+    let mut names: Vec<String> = headers.iter().map(str::to_string).collect();
+    if let Some(first) = names.first_mut() {
+        if let Some(s) = first.strip_prefix('\u{feff}') {
+            *first = s.to_string();
+        }
+    }
+    let col = |n: &str| names.iter().position(|h| h == n);
+    let c = &opts.columns;
+    let Some(text_col) = col(&c.text) else {
+        return Box::new(std::iter::once(Record {
+            file: file.clone(),
+            line: 1,
+            item: Err(Error::input(
+                &file,
+                Some(1),
+                Some(&c.text),
+                format!(
+                    "the header has no \"{}\" column (columns: {}); name the text column with --text-col",
+                    c.text,
+                    names.join(", ")
+                ),
+            )),
+        }));
+    };
+    let cols = CsvCols {
+        id: col(&c.id),
+        text: text_col,
+        source: col(&c.source),
+        date: col(&c.date),
+        title: col(&c.title),
+        actor: col(&c.actor),
+        stance: col(&c.stance),
+        sentiment: col(&c.sentiment),
+    };
+    let opts = opts.clone();
+    let mut record = csv::StringRecord::new();
+    let mut last_line = 1u64;
+    let mut done = false;
+    Box::new(std::iter::from_fn(move || {
+        if done {
+            return None;
+        }
+        let res = rdr.read_record(&mut record);
+        let line = rdr.position().line().max(last_line + 1);
+        match res {
+            Ok(false) => {
+                done = true;
+                None
+            }
+            Ok(true) => {
+                let line = record.position().map_or(line, |p| p.line());
+                last_line = line;
+                Some(Record {
+                    file: file.clone(),
+                    line,
+                    item: labeled_from_csv(&record, &cols, &names, &file, line, &opts),
+                })
+            }
+            Err(e) => {
+                let line = match e.kind() {
+                    csv::ErrorKind::UnequalLengths { pos: Some(p), .. } => p.line(),
+                    csv::ErrorKind::Utf8 { pos: Some(p), .. } => p.line(),
+                    _ => line,
+                };
+                last_line = line;
+                let msg = match e.kind() {
+                    csv::ErrorKind::UnequalLengths {
+                        expected_len, len, ..
+                    } => format!("the row has {len} fields, the header has {expected_len}"),
+                    csv::ErrorKind::Utf8 { err, .. } => {
+                        format!("invalid UTF-8 in field {} (the file must be UTF-8)", err.field() + 1)
+                    }
+                    csv::ErrorKind::Io(_) => {
+                        done = true;
+                        format!("read error: {e}")
+                    }
+                    _ => format!("bad CSV: {e}"),
+                };
+                Some(Record {
+                    file: file.clone(),
+                    line,
+                    item: Err(Error::input(&file, Some(line), None, msg)),
+                })
+            }
+        }
+    }))
+}
+
+struct CsvCols {
+    id: Option<usize>,
+    text: usize,
+    source: Option<usize>,
+    date: Option<usize>,
+    title: Option<usize>,
+    actor: Option<usize>,
+    stance: Option<usize>,
+    sentiment: Option<usize>,
+}
+
+fn labeled_from_csv(
+    r: &csv::StringRecord,
+    cols: &CsvCols,
+    names: &[String],
+    file: &str,
+    line: u64,
+    opts: &ReadOptions,
+) -> Result<LabeledArticle> {
+    let get = |i: Option<usize>| {
+        i.and_then(|i| r.get(i))
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
+    if r.as_byte_record().as_slice().len() > opts.max_bytes {
+        return Err(Error::input(
+            file,
+            Some(line),
+            None,
+            format!("the record is longer than --max-bytes ({})", opts.max_bytes),
+        ));
+    }
+    let article = Article {
+        id: get(cols.id).unwrap_or_else(|| default_id(file, line)),
+        source: get(cols.source).or_else(|| opts.source.clone()),
+        date: get(cols.date),
+        title: get(cols.title),
+        text: r.get(cols.text).unwrap_or("").to_string(),
+        url: None,
+    };
+    check_article(&article, file, line, &opts.columns)?;
+    let mut stance = Vec::new();
+    if let (Some(label), Some(_)) = (get(cols.stance), cols.stance) {
+        let actor = get(cols.actor).ok_or_else(|| {
+            Error::input(
+                file,
+                Some(line),
+                Some(&opts.columns.actor),
+                "missing: a stance label needs the actor it is about",
+            )
+        })?;
+        stance.push((actor, label));
+    }
+    let mut extra = BTreeMap::new();
+    for (i, n) in names.iter().enumerate() {
+        if let Some(v) = r.get(i) {
+            extra.insert(n.clone(), v.to_string());
+        }
+    }
+    Ok(LabeledArticle {
+        article,
+        stance,
+        sentiment: get(cols.sentiment),
+        extra,
+        origin: (file.to_string(), line),
+    })
+}
+
+/// Reads every input fully and merges long-form rows (one per article and actor) into one
+/// labeled article per id. Returns the articles in first-seen order and every bad record.
+/// Rows of one id must agree on the text.
+pub fn read_labeled(paths: &[String], opts: &ReadOptions) -> Result<(Vec<LabeledArticle>, Vec<Error>)> {
+    let mut out: Vec<LabeledArticle> = Vec::new();
+    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut errors = Vec::new();
+    for p in paths {
+        for rec in open(p, opts)? {
+            match rec.item {
+                Err(e) => errors.push(e),
+                Ok(a) => match index.get(&a.article.id) {
+                    None => {
+                        index.insert(a.article.id.clone(), out.len());
+                        out.push(a);
+                    }
+                    Some(&i) => {
+                        let prev = &mut out[i];
+                        if prev.article.text != a.article.text {
+                            errors.push(Error::input(
+                                &rec.file,
+                                Some(rec.line),
+                                Some(&opts.columns.id),
+                                format!(
+                                    "id \"{}\" was already used at {}:{} for a different text",
+                                    a.article.id, prev.origin.0, prev.origin.1
+                                ),
+                            ));
+                            continue;
+                        }
+                        for (actor, label) in a.stance {
+                            if let Some((_, l)) = prev.stance.iter().find(|(x, _)| *x == actor) {
+                                if *l != label {
+                                    errors.push(Error::input(
+                                        &rec.file,
+                                        Some(rec.line),
+                                        Some(&opts.columns.stance),
+                                        format!(
+                                            "article \"{}\" labels \"{actor}\" both \"{l}\" and \"{label}\"",
+                                            a.article.id
+                                        ),
+                                    ));
+                                }
+                            } else {
+                                prev.stance.push((actor, label));
+                            }
+                        }
+                        if prev.sentiment.is_none() {
+                            prev.sentiment = a.sentiment;
+                        }
+                    }
+                },
+            }
+        }
+    }
+    Ok((out, errors))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+
+    #[test]
+    fn capped_line_reader_keeps_memory_bounded_and_reports_length() {
+        let data = format!("{}\nshort\r\nlast", "x".repeat(100));
+        let mut r = Cursor::new(data.into_bytes());
+        let mut buf = Vec::new();
+        assert_eq!(read_line_capped(&mut r, &mut buf, 10).unwrap(), Some(100));
+        assert_eq!(buf.len(), 11);
+        assert_eq!(read_line_capped(&mut r, &mut buf, 10).unwrap(), Some(5));
+        assert_eq!(buf, b"short");
+        assert_eq!(read_line_capped(&mut r, &mut buf, 10).unwrap(), Some(4));
+        assert_eq!(read_line_capped(&mut r, &mut buf, 10).unwrap(), None);
+    }
+
+    #[test]
+    fn date_opening_of_the_seed_format() {
+        let (d, body) = split_date_opening(" date 2023-10-29 Hamas called Russia");
+        assert_eq!(d.as_deref(), Some("2023-10-29"));
+        assert_eq!(body, "Hamas called Russia");
+        let (d, body) = split_date_opening("dated text");
+        assert_eq!(d, None);
+        assert_eq!(body, "dated text");
+        assert!(!is_date("2023-13-01"));
+    }
+
+    #[test]
+    fn format_from_extension() {
+        assert_eq!(format_of("a.csv.gz"), InputFormat::Csv);
+        assert_eq!(format_of("a.jsonl"), InputFormat::Jsonl);
+        assert_eq!(format_of("a.txt"), InputFormat::Text);
+        assert_eq!(format_of("-"), InputFormat::Jsonl);
+    }
+}

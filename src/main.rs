@@ -1,0 +1,36 @@
+//! The `stance` command line: parses the verb and hands it to the library.
+
+mod cli;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || matches!(
+                c.downcast_ref::<stance::Error>(),
+                Some(stance::Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe
+            )
+    })
+}
+
+fn main() -> ExitCode {
+    let cli = match cli::Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match cli.command.run() {
+        Ok(code) => ExitCode::from(code as u8),
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("stance: error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

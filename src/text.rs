@@ -1,0 +1,369 @@
+//! Text: words with byte offsets, sentences, and the normalisation (lower case, stem) that turns
+//! a word into a term.
+//!
+//! Offsets are byte offsets into the original text and always lie on character boundaries;
+//! [`char_offset`] converts one to a character offset for output (Python, R and JavaScript index
+//! strings by character).
+
+use rust_stemmers::{Algorithm, Stemmer};
+use serde::{Deserialize, Serialize};
+
+/// A byte range `[start, end)` in a text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+/// A word of the text: a run of letters and digits, with apostrophes inside it kept
+/// ("don't", "Russia’s").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Word {
+    pub span: Span,
+}
+
+fn is_apostrophe(c: char) -> bool {
+    c == '\'' || c == '’'
+}
+
+/// Splits `text` into words. Hand-written because it must keep offsets, treat curly and
+/// straight apostrophes alike and run at tens of MB/s; no tokenizer crate does all three
+/// without pulling in a model.
+pub fn words(text: &str) -> Vec<Word> {
+    let mut out = Vec::with_capacity(text.len() / 6);
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    let n = bytes.len();
+    while i < n {
+        let b = bytes[i];
+        if b < 128 {
+            if !b.is_ascii_alphanumeric() {
+                i += 1;
+                continue;
+            }
+        } else {
+            let c = text[i..].chars().next().unwrap_or(' ');
+            if !c.is_alphanumeric() {
+                i += c.len_utf8();
+                continue;
+            }
+        }
+        // A word starts at i.
+        let start = i;
+        let mut end = i;
+        let mut j = i;
+        while j < n {
+            let b = bytes[j];
+            if b < 128 {
+                if b.is_ascii_alphanumeric() {
+                    j += 1;
+                    end = j;
+                    continue;
+                }
+                if b == b'\'' && next_is_alnum(text, j + 1) {
+                    j += 1;
+                    continue;
+                }
+                break;
+            }
+            let c = text[j..].chars().next().unwrap_or(' ');
+            if c.is_alphanumeric() {
+                j += c.len_utf8();
+                end = j;
+            } else if is_apostrophe(c) && next_is_alnum(text, j + c.len_utf8()) {
+                j += c.len_utf8();
+            } else {
+                break;
+            }
+        }
+        out.push(Word {
+            span: Span { start, end },
+        });
+        i = end.max(start + 1);
+        // `end` is always on a character boundary; step over a partial character never happens
+        // because `end` is only ever set after a whole character.
+    }
+    out
+}
+
+fn next_is_alnum(text: &str, at: usize) -> bool {
+    text.get(at..)
+        .and_then(|s| s.chars().next())
+        .is_some_and(|c| c.is_alphanumeric())
+}
+
+/// Abbreviations after which a full stop does not end a sentence.
+const ABBREVIATIONS: &[&str] = &[
+    "mr", "mrs", "ms", "dr", "prof", "gen", "col", "lt", "sgt", "capt", "gov", "sen", "rep",
+    "st", "jr", "sr", "vs", "etc", "no", "inc", "ltd", "co", "corp", "jan", "feb", "mar", "apr",
+    "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "approx", "est", "fig", "u.s",
+    "u.n", "u.k", "e.g", "i.e",
+];
+
+/// Splits `text` into sentences: at `.`, `!` or `?` (with any closing quotes or brackets) followed
+/// by white space and then a capital letter, digit or opening quote; and always at a blank line.
+/// A full stop after a known abbreviation or a single capital letter ("J. Smith", "U.S.") does
+/// not end a sentence. Returns trimmed, non-empty spans in order.
+pub fn sentences(text: &str) -> Vec<Span> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let mut k = 0;
+    while k < chars.len() {
+        let (pos, c) = chars[k];
+        let mut cut: Option<usize> = None; // byte offset where the sentence ends
+        let mut resume = k + 1;
+        if c == '\n' {
+            // A blank line (possibly with spaces) ends a paragraph.
+            let mut m = k + 1;
+            while m < chars.len() && chars[m].1 != '\n' && chars[m].1.is_whitespace() {
+                m += 1;
+            }
+            if m < chars.len() && chars[m].1 == '\n' {
+                cut = Some(pos);
+                resume = m + 1;
+            }
+        } else if c == '.' || c == '!' || c == '?' {
+            let mut m = k + 1;
+            while m < chars.len() && matches!(chars[m].1, '.' | '!' | '?') {
+                m += 1;
+            }
+            while m < chars.len() && matches!(chars[m].1, '"' | '\'' | '”' | '’' | ')' | ']') {
+                m += 1;
+            }
+            let end_byte = if m < chars.len() {
+                chars[m].0
+            } else {
+                text.len()
+            };
+            let mut w = m;
+            let mut saw_space = false;
+            while w < chars.len() && chars[w].1.is_whitespace() {
+                saw_space = true;
+                w += 1;
+            }
+            let next_starts = w >= chars.len()
+                || (saw_space
+                    && (chars[w].1.is_uppercase()
+                        || chars[w].1.is_numeric()
+                        || matches!(chars[w].1, '"' | '“' | '‘' | '\'' | '(' | '[' | '—')));
+            if next_starts && !(c == '.' && is_abbreviation(text, start, pos)) {
+                cut = Some(end_byte);
+                resume = m;
+            }
+        }
+        if let Some(end) = cut {
+            push_trimmed(text, start, end, &mut out);
+            start = if resume < chars.len() {
+                chars[resume].0
+            } else {
+                text.len()
+            };
+            k = resume;
+        } else {
+            k += 1;
+        }
+    }
+    push_trimmed(text, start, text.len(), &mut out);
+    out
+}
+
+fn is_abbreviation(text: &str, sentence_start: usize, dot: usize) -> bool {
+    let before = &text[sentence_start..dot];
+    let word_start = before
+        .char_indices()
+        .rev()
+        .find(|(_, c)| !(c.is_alphanumeric() || *c == '.'))
+        .map(|(i, c)| i + c.len_utf8())
+        .unwrap_or(0);
+    let word = &before[word_start..];
+    if word.is_empty() {
+        return false;
+    }
+    let mut cs = word.chars();
+    let first = cs.next().unwrap_or(' ');
+    if word.chars().count() == 1 && first.is_uppercase() {
+        return true; // an initial: "J. Smith"
+    }
+    let lower = word.to_lowercase();
+    ABBREVIATIONS.contains(&lower.as_str())
+}
+
+fn push_trimmed(text: &str, start: usize, end: usize, out: &mut Vec<Span>) {
+    let s = &text[start..end];
+    let lead = s.len() - s.trim_start().len();
+    let trail = s.len() - s.trim_end().len();
+    if lead + trail < s.len() {
+        out.push(Span {
+            start: start + lead,
+            end: end - trail,
+        });
+    }
+}
+
+/// Lower-cases a word into `buf` (ASCII fast path), folds curly apostrophes to straight ones and
+/// drops a possessive `'s`.
+pub fn normalize_into(word: &str, buf: &mut String) {
+    buf.clear();
+    if word.is_ascii() {
+        buf.push_str(word);
+        buf.make_ascii_lowercase();
+    } else {
+        for c in word.chars() {
+            if c == '’' {
+                buf.push('\'');
+            } else {
+                buf.extend(c.to_lowercase());
+            }
+        }
+    }
+    if buf.ends_with("'s") {
+        buf.truncate(buf.len() - 2);
+    }
+}
+
+/// A stemmer for one language, chosen by name.
+pub struct Stem {
+    stemmer: Option<Stemmer>,
+}
+
+/// Languages the stemmer knows, by the names used in the model file and on the command line.
+pub const LANGUAGES: &[&str] = &[
+    "none",
+    "english",
+    "arabic",
+    "danish",
+    "dutch",
+    "finnish",
+    "french",
+    "german",
+    "greek",
+    "hungarian",
+    "italian",
+    "norwegian",
+    "portuguese",
+    "romanian",
+    "russian",
+    "spanish",
+    "swedish",
+    "tamil",
+    "turkish",
+];
+
+impl Stem {
+    /// `language` is one of [`LANGUAGES`]; `"none"` keeps words as they are.
+    pub fn new(language: &str) -> Option<Stem> {
+        let algorithm = match language {
+            "none" => return Some(Stem { stemmer: None }),
+            "english" => Algorithm::English,
+            "arabic" => Algorithm::Arabic,
+            "danish" => Algorithm::Danish,
+            "dutch" => Algorithm::Dutch,
+            "finnish" => Algorithm::Finnish,
+            "french" => Algorithm::French,
+            "german" => Algorithm::German,
+            "greek" => Algorithm::Greek,
+            "hungarian" => Algorithm::Hungarian,
+            "italian" => Algorithm::Italian,
+            "norwegian" => Algorithm::Norwegian,
+            "portuguese" => Algorithm::Portuguese,
+            "romanian" => Algorithm::Romanian,
+            "russian" => Algorithm::Russian,
+            "spanish" => Algorithm::Spanish,
+            "swedish" => Algorithm::Swedish,
+            "tamil" => Algorithm::Tamil,
+            "turkish" => Algorithm::Turkish,
+            _ => return None,
+        };
+        Some(Stem {
+            stemmer: Some(Stemmer::create(algorithm)),
+        })
+    }
+
+    /// The stem of an already normalised word.
+    pub fn stem<'a>(&self, normalized: &'a str) -> std::borrow::Cow<'a, str> {
+        match &self.stemmer {
+            Some(s) => s.stem(normalized),
+            None => std::borrow::Cow::Borrowed(normalized),
+        }
+    }
+}
+
+/// Converts a byte offset of `text` to a character offset.
+pub fn char_offset(text: &str, byte: usize) -> usize {
+    text[..byte.min(text.len())].chars().count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn word_strs(t: &str) -> Vec<&str> {
+        words(t).iter().map(|w| &t[w.span.start..w.span.end]).collect()
+    }
+
+    #[test]
+    fn words_keep_apostrophes_inside_and_offsets() {
+        let t = "Russia’s “closest friend” isn't pro-Kremlin's 1,400.";
+        assert_eq!(
+            word_strs(t),
+            vec!["Russia’s", "closest", "friend", "isn't", "pro", "Kremlin's", "1", "400"]
+        );
+        let w = words(t);
+        assert_eq!(w[0].span, Span { start: 0, end: 10 }); // ’ is 3 bytes
+    }
+
+    #[test]
+    fn words_on_empty_and_punctuation_only() {
+        assert!(words("").is_empty());
+        assert!(words(" -- ’ ' ...").is_empty());
+        assert_eq!(word_strs("'quoted'"), vec!["quoted"]);
+    }
+
+    #[test]
+    fn sentences_split_on_stops_and_blank_lines_not_abbreviations() {
+        let t = "The U.S. envoy met Dr. Smith in Cairo. Talks failed! \"Why?\" asked one.\n\nA new paragraph without a stop\nstill here";
+        let s: Vec<&str> = sentences(t).iter().map(|s| &t[s.start..s.end]).collect();
+        assert_eq!(
+            s,
+            vec![
+                "The U.S. envoy met Dr. Smith in Cairo.",
+                "Talks failed!",
+                "\"Why?\" asked one.",
+                "A new paragraph without a stop\nstill here"
+            ]
+        );
+    }
+
+    #[test]
+    fn sentence_needs_capital_after_stop() {
+        let t = "Prices rose 3.5 per cent. in March. Then fell.";
+        let s: Vec<&str> = sentences(t).iter().map(|s| &t[s.start..s.end]).collect();
+        assert_eq!(s, vec!["Prices rose 3.5 per cent. in March.", "Then fell."]);
+    }
+
+    #[test]
+    fn normalize_lowercases_folds_apostrophes_and_drops_possessive() {
+        let mut b = String::new();
+        normalize_into("Russia’s", &mut b);
+        assert_eq!(b, "russia");
+        normalize_into("DON'T", &mut b);
+        assert_eq!(b, "don't");
+        normalize_into("Türkiye", &mut b);
+        assert_eq!(b, "türkiye");
+    }
+
+    #[test]
+    fn stemmer_by_language() {
+        let s = Stem::new("english").unwrap();
+        assert_eq!(s.stem("attacks"), "attack");
+        assert_eq!(Stem::new("none").unwrap().stem("attacks"), "attacks");
+        assert!(Stem::new("klingon").is_none());
+    }
+
+    #[test]
+    fn char_offsets() {
+        let t = "é a";
+        assert_eq!(char_offset(t, 3), 2);
+    }
+}
