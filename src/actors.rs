@@ -312,6 +312,9 @@ aliases = ["Palestinian", "Palestinian Authority"]
     fn with_names_adds_unknown_actors_matched_by_name() {
         let r = reg().with_names(["Hamas", "Russia"]).unwrap();
         assert_eq!(r.len(), 4);
-        assert_eq!(found(&r, "Hamas said"), vec![("Hamas".into(), "Hamas".into())]);
+        assert_eq!(
+            found(&r, "Hamas said"),
+            vec![("Hamas".into(), "Hamas".into())]
+        );
     }
 }

@@ -122,7 +122,10 @@ pub fn compare(articles: &[ArticleScore], opts: &CompareOptions) -> Vec<GroupRow
         let g = opts.by.key(a);
         for s in &a.actors {
             if opts.actors.is_empty() || opts.actors.contains(&s.actor) {
-                cells.entry((g.clone(), s.actor.clone())).or_default().push(s);
+                cells
+                    .entry((g.clone(), s.actor.clone()))
+                    .or_default()
+                    .push(s);
             }
         }
     }

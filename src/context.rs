@@ -150,9 +150,8 @@ pub fn context(a: &Analysis<'_>, actor: Option<usize>, cfg: &ContextConfig) -> C
     let mut take = vec![actor.is_none(); n];
     if let Some(actor) = actor {
         for (i, s) in a.sentences.iter().enumerate() {
-            let mentions_it = (s.first_word..s.end_word).any(|w| {
-                a.word_mention[w].is_some_and(|m| a.mentions[m as usize].actor == actor)
-            });
+            let mentions_it = (s.first_word..s.end_word)
+                .any(|w| a.word_mention[w].is_some_and(|m| a.mentions[m as usize].actor == actor));
             if mentions_it {
                 let lo = i.saturating_sub(cfg.window);
                 let hi = (i + cfg.window).min(n - 1);

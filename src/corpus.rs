@@ -267,15 +267,17 @@ fn read_text_record(
                 &file,
                 Some(1 + line_of(e.as_bytes(), e.utf8_error().valid_up_to())),
                 Some("text"),
-                format!(
-                    "invalid UTF-8 at byte {}",
-                    e.utf8_error().valid_up_to()
-                ),
+                format!("invalid UTF-8 at byte {}", e.utf8_error().valid_up_to()),
             )),
             Ok(s) => {
                 let (date, body) = split_date_opening(&s);
                 if body.trim().is_empty() {
-                    Err(Error::input(&file, Some(1), Some("text"), "the text is empty"))
+                    Err(Error::input(
+                        &file,
+                        Some(1),
+                        Some("text"),
+                        "the text is empty",
+                    ))
                 } else {
                     Ok(LabeledArticle {
                         article: Article {
@@ -398,8 +400,7 @@ impl Iterator for JsonlReader {
     fn next(&mut self) -> Option<Record> {
         loop {
             self.line += 1;
-            let len = match read_line_capped(&mut self.reader, &mut self.buf, self.opts.max_bytes)
-            {
+            let len = match read_line_capped(&mut self.reader, &mut self.buf, self.opts.max_bytes) {
                 Ok(None) => return None,
                 Ok(Some(n)) => n,
                 Err(e) => {
@@ -512,7 +513,12 @@ fn labeled_from_json(
         ));
     };
     let text = json_str(&obj, &c.text, file, line)?.ok_or_else(|| {
-        Error::input(file, Some(line), Some(&c.text), "missing (every record needs a text)")
+        Error::input(
+            file,
+            Some(line),
+            Some(&c.text),
+            "missing (every record needs a text)",
+        )
     })?;
     let id = json_str(&obj, &c.id, file, line)?.unwrap_or_else(|| default_id(file, line));
     let source = json_str(&obj, &c.source, file, line)?.or_else(|| opts.source.clone());
@@ -636,7 +642,12 @@ fn open_csv(file: String, reader: Box<dyn BufRead + Send>, opts: &ReadOptions) -
             return Box::new(std::iter::once(Record {
                 file: file.clone(),
                 line: 1,
-                item: Err(Error::input(&file, Some(1), None, format!("bad CSV header: {e}"))),
+                item: Err(Error::input(
+                    &file,
+                    Some(1),
+                    None,
+                    format!("bad CSV header: {e}"),
+                )),
             }))
         }
     };
@@ -710,7 +721,10 @@ fn open_csv(file: String, reader: Box<dyn BufRead + Send>, opts: &ReadOptions) -
                         expected_len, len, ..
                     } => format!("the row has {len} fields, the header has {expected_len}"),
                     csv::ErrorKind::Utf8 { err, .. } => {
-                        format!("invalid UTF-8 in field {} (the file must be UTF-8)", err.field() + 1)
+                        format!(
+                            "invalid UTF-8 in field {} (the file must be UTF-8)",
+                            err.field() + 1
+                        )
                     }
                     csv::ErrorKind::Io(_) => {
                         done = true;
@@ -799,7 +813,10 @@ fn labeled_from_csv(
 /// Reads every input fully and merges long-form rows (one per article and actor) into one
 /// labeled article per id. Returns the articles in first-seen order and every bad record.
 /// Rows of one id must agree on the text.
-pub fn read_labeled(paths: &[String], opts: &ReadOptions) -> Result<(Vec<LabeledArticle>, Vec<Error>)> {
+pub fn read_labeled(
+    paths: &[String],
+    opts: &ReadOptions,
+) -> Result<(Vec<LabeledArticle>, Vec<Error>)> {
     let mut out: Vec<LabeledArticle> = Vec::new();
     let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     let mut errors = Vec::new();

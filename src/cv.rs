@@ -77,8 +77,7 @@ pub fn assign_folds<G: AsRef<str>>(
             // Mean over classes of the spread (sd) across folds of each class's share.
             let spread: f64 = (0..n_classes)
                 .map(|c| {
-                    let shares: Vec<f64> =
-                        (0..k).map(|j| fold_counts[j][c] / total[c]).collect();
+                    let shares: Vec<f64> = (0..k).map(|j| fold_counts[j][c] / total[c]).collect();
                     let m = shares.iter().sum::<f64>() / k as f64;
                     (shares.iter().map(|s| (s - m) * (s - m)).sum::<f64>() / k as f64).sqrt()
                 })
@@ -128,7 +127,13 @@ mod tests {
         for g in 0..60 {
             for j in 0..(1 + g % 3) {
                 let x = (g * 7 + j * 3) % 10;
-                labels.push(if x < 5 { 0 } else if x < 8 { 1 } else { 2 });
+                labels.push(if x < 5 {
+                    0
+                } else if x < 8 {
+                    1
+                } else {
+                    2
+                });
                 groups.push(format!("a{g}"));
             }
         }
@@ -143,7 +148,11 @@ mod tests {
         let mut of_group: HashMap<&str, usize> = HashMap::new();
         for (g, &f) in groups.iter().zip(&fold) {
             assert!(f < 5);
-            assert_eq!(*of_group.entry(g).or_insert(f), f, "group {g} split across folds");
+            assert_eq!(
+                *of_group.entry(g).or_insert(f),
+                f,
+                "group {g} split across folds"
+            );
         }
         let mut sizes = [0; 5];
         fold.iter().for_each(|&f| sizes[f] += 1);
@@ -163,7 +172,10 @@ mod tests {
                     .zip(&fold)
                     .filter(|(&l, &ff)| l == c && ff == f)
                     .count() as f64;
-                assert!((n - total / 5.0).abs() <= 3.0, "class {c} fold {f}: {n} of {total}");
+                assert!(
+                    (n - total / 5.0).abs() <= 3.0,
+                    "class {c} fold {f}: {n} of {total}"
+                );
             }
         }
     }

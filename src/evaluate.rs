@@ -134,7 +134,11 @@ fn task_report(
         }
         let spread = |v: Vec<f64>| {
             let (mean, sd) = mean_sd(&v);
-            Spread { mean, sd, values: v }
+            Spread {
+                mean,
+                sd,
+                values: v,
+            }
         };
         let mut out = BTreeMap::new();
         out.insert("macro_f1".to_string(), spread(m));
@@ -250,15 +254,17 @@ pub fn cross_validate(
     let results: Vec<Result<Vec<(Prediction, usize)>>> = (0..k)
         .into_par_iter()
         .map(|f| {
-            let train: Vec<usize> = (0..set.examples.len()).filter(|&i| ex_fold[i] != f).collect();
-            let test: Vec<usize> = (0..set.examples.len()).filter(|&i| ex_fold[i] == f).collect();
+            let train: Vec<usize> = (0..set.examples.len())
+                .filter(|&i| ex_fold[i] != f)
+                .collect();
+            let test: Vec<usize> = (0..set.examples.len())
+                .filter(|&i| ex_fold[i] == f)
+                .collect();
             let train_articles: Vec<usize> = (0..set.articles.len())
                 .filter(|&a| article_fold[a] != f)
                 .collect();
-            let (featurizer, stance, sentiment) =
-                fit_on(set, &prep, &train, &train_articles, cfg)?;
-            let stance_major =
-                majority_class(train.iter().map(|&i| set.examples[i].label), ks);
+            let (featurizer, stance, sentiment) = fit_on(set, &prep, &train, &train_articles, cfg)?;
+            let stance_major = majority_class(train.iter().map(|&i| set.examples[i].label), ks);
             let mut scratch = Scratch::default();
             let mut out = Vec::new();
             for &i in &test {
@@ -320,7 +326,8 @@ pub fn cross_validate(
     for r in results {
         all.extend(r?);
     }
-    let (stance_p, sent_p): (Vec<_>, Vec<_>) = all.into_iter().partition(|(p, _)| p.task == "stance");
+    let (stance_p, sent_p): (Vec<_>, Vec<_>) =
+        all.into_iter().partition(|(p, _)| p.task == "stance");
     let stance_pol = crate::pipeline::resolve_polarity(
         &set.stance_classes,
         cfg.polarity.stance_positive.as_deref(),
@@ -371,7 +378,10 @@ pub fn cross_validate(
 }
 
 /// Evaluates a trained model on labeled data it was not trained on.
-pub fn evaluate_model(model: &StanceModel, set: &TrainingSet) -> Result<(EvalReport, Vec<Prediction>)> {
+pub fn evaluate_model(
+    model: &StanceModel,
+    set: &TrainingSet,
+) -> Result<(EvalReport, Vec<Prediction>)> {
     let mut scratch = Scratch::default();
     let classes = &model.stance.classes;
     // The baseline predicts the majority class of the model's training labels.
@@ -396,7 +406,9 @@ pub fn evaluate_model(model: &StanceModel, set: &TrainingSet) -> Result<(EvalRep
             report_classes.push(c.clone());
         }
     }
-    let registry = model.registry.with_names(set.examples.iter().map(|e| e.actor.as_str()))?;
+    let registry = model
+        .registry
+        .with_names(set.examples.iter().map(|e| e.actor.as_str()))?;
     let analyses: Vec<Analysis> = set
         .articles
         .iter()

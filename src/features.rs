@@ -129,6 +129,7 @@ impl std::fmt::Debug for Featurizer {
 pub struct FeaturizerFile {
     pub config: FeatureConfig,
     pub features: Vec<String>,
+    #[serde(with = "crate::model::compact")]
     pub idf: Vec<f64>,
 }
 
@@ -613,9 +614,15 @@ mod tests {
 
     #[test]
     fn round_trip_through_file() {
-        let f = fit_on(&["alpha beta", "beta gamma", "alpha gamma"], &FeatureConfig::default());
+        let f = fit_on(
+            &["alpha beta", "beta gamma", "alpha gamma"],
+            &FeatureConfig::default(),
+        );
         let g = Featurizer::from_file(f.to_file()).unwrap();
-        assert_eq!(vec_of(&f, "alpha beta gamma"), vec_of(&g, "alpha beta gamma"));
+        assert_eq!(
+            vec_of(&f, "alpha beta gamma"),
+            vec_of(&g, "alpha beta gamma")
+        );
         let mut bad = f.to_file();
         bad.idf.pop();
         assert!(Featurizer::from_file(bad).is_err());

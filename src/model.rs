@@ -107,7 +107,9 @@ pub struct Classifier {
     pub classes: Vec<String>,
     pub n_features: usize,
     /// Row-major `n_features × classes`.
+    #[serde(with = "compact")]
     pub weights: Vec<f64>,
+    #[serde(with = "compact")]
     pub intercept: Vec<f64>,
     pub report: FitReport,
 }
@@ -184,19 +186,26 @@ impl Problem<'_> {
         let w = p.as_slice().expect("contiguous parameters");
         let b = &w[nf * k..];
         let n = self.x.n_rows();
-        let chunk = 256.max(n / (4 * rayon::current_num_threads().max(1)) + 1);
-        let (loss, grad) = (0..n)
+        // Fixed chunks summed in order, so the result does not depend on how many threads ran
+        // or how work was stolen: training is bit-for-bit reproducible.
+        const CHUNK: usize = 256;
+        let partials: Vec<(f64, Vec<f64>)> = (0..n.div_ceil(CHUNK))
             .into_par_iter()
-            .with_min_len(chunk)
-            .fold(
-                || (0.0f64, if want_grad { vec![0.0; w.len()] } else { Vec::new() }, vec![0.0; k]),
-                |(mut loss, mut g, mut h), i| {
+            .map(|chunk| {
+                let mut loss = 0.0f64;
+                let mut g = if want_grad {
+                    vec![0.0; w.len()]
+                } else {
+                    Vec::new()
+                };
+                let mut h = vec![0.0; k];
+                for i in chunk * CHUNK..((chunk + 1) * CHUNK).min(n) {
                     let (idx, val) = self.x.row(i);
                     h.copy_from_slice(b);
                     for (&j, &x) in idx.iter().zip(val) {
                         let row = &w[j as usize * k..j as usize * k + k];
-                        for c in 0..k {
-                            h[c] += x * row[c];
+                        for (hc, r) in h.iter_mut().zip(row) {
+                            *hc += x * r;
                         }
                     }
                     let max = h.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
@@ -204,42 +213,42 @@ impl Problem<'_> {
                     let s = self.weight[i];
                     loss -= s * (h[self.y[i]] - lse);
                     if want_grad {
-                        for c in 0..k {
-                            h[c] = s * ((h[c] - lse).exp() - if c == self.y[i] { 1.0 } else { 0.0 });
+                        for (c, hc) in h.iter_mut().enumerate() {
+                            let y = if c == self.y[i] { 1.0 } else { 0.0 };
+                            *hc = s * ((*hc - lse).exp() - y);
                         }
                         for (&j, &x) in idx.iter().zip(val) {
                             let row = &mut g[j as usize * k..j as usize * k + k];
-                            for c in 0..k {
-                                row[c] += x * h[c];
+                            for (r, hc) in row.iter_mut().zip(&h) {
+                                *r += x * hc;
                             }
                         }
-                        for c in 0..k {
-                            g[nf * k + c] += h[c];
+                        for (gb, hc) in g[nf * k..].iter_mut().zip(&h) {
+                            *gb += hc;
                         }
                     }
-                    (loss, g, h)
-                },
-            )
-            .map(|(l, g, _)| (l, g))
-            .reduce(
-                || (0.0, if want_grad { vec![0.0; w.len()] } else { Vec::new() }),
-                |(la, mut ga), (lb, gb)| {
-                    if ga.is_empty() {
-                        return (la + lb, gb);
-                    }
-                    for (a, b) in ga.iter_mut().zip(&gb) {
-                        *a += b;
-                    }
-                    (la + lb, ga)
-                },
-            );
+                }
+                (loss, g)
+            })
+            .collect();
+        let mut loss = 0.0;
+        let mut grad = if want_grad {
+            vec![0.0; w.len()]
+        } else {
+            Vec::new()
+        };
+        for (l, g) in partials {
+            loss += l;
+            if want_grad {
+                for (a, b) in grad.iter_mut().zip(&g) {
+                    *a += b;
+                }
+            }
+        }
         let reg: f64 = w[..nf * k].iter().map(|v| v * v).sum();
         let loss = loss + 0.5 * self.alpha * reg;
         let grad = want_grad.then(|| {
             let mut g = grad;
-            if g.is_empty() {
-                g = vec![0.0; w.len()];
-            }
             for (gi, wi) in g[..nf * k].iter_mut().zip(&w[..nf * k]) {
                 *gi += self.alpha * wi;
             }
@@ -308,7 +317,9 @@ impl Classifier {
             return Err(Error::Training(format!("class index {bad} out of range")));
         }
         if x.values.iter().any(|v| !v.is_finite()) {
-            return Err(Error::Training("the features hold a non-finite value".into()));
+            return Err(Error::Training(
+                "the features hold a non-finite value".into(),
+            ));
         }
         match cfg.solver {
             Solver::Sparse => Self::fit_sparse(x, y, classes, cfg),
@@ -484,6 +495,20 @@ impl Classifier {
     }
 }
 
+/// Saves numbers at single precision (about 7 significant digits, plenty for weights and IDF)
+/// to keep model files small; reads them back as f64.
+pub mod compact {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &[f64], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(v.iter().map(|&x| x as f32))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
+        Vec::<f64>::deserialize(d)
+    }
+}
+
 pub fn softmax(mut h: Vec<f64>) -> Vec<f64> {
     let max = h.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
     let mut sum = 0.0;
@@ -551,14 +576,29 @@ mod tests {
     #[test]
     fn gradient_matches_finite_differences() {
         let rows = vec![
-            SparseVec { idx: vec![0, 2], val: vec![0.6, 0.8] },
-            SparseVec { idx: vec![1], val: vec![1.0] },
-            SparseVec { idx: vec![0, 1], val: vec![0.5, -0.5] },
+            SparseVec {
+                idx: vec![0, 2],
+                val: vec![0.6, 0.8],
+            },
+            SparseVec {
+                idx: vec![1],
+                val: vec![1.0],
+            },
+            SparseVec {
+                idx: vec![0, 1],
+                val: vec![0.5, -0.5],
+            },
         ];
         let x = Csr::from_rows(&rows, 3);
         let y = [0, 1, 2];
         let w = [1.0, 2.0, 0.5];
-        let p = Problem { x: &x, y: &y, weight: &w, k: 3, alpha: 0.3 };
+        let p = Problem {
+            x: &x,
+            y: &y,
+            weight: &w,
+            k: 3,
+            alpha: 0.3,
+        };
         let params = Array1::from_iter((0..12).map(|i| (i as f64 * 0.37).sin()));
         let (_, g) = p.eval(&params, true);
         let g = g.unwrap();
@@ -574,11 +614,23 @@ mod tests {
 
     #[test]
     fn loss_at_zero_is_n_log_k() {
-        let rows = vec![SparseVec { idx: vec![0], val: vec![1.0] }; 4];
+        let rows = vec![
+            SparseVec {
+                idx: vec![0],
+                val: vec![1.0]
+            };
+            4
+        ];
         let x = Csr::from_rows(&rows, 1);
         let y = [0, 1, 2, 0];
         let w = [1.0; 4];
-        let p = Problem { x: &x, y: &y, weight: &w, k: 3, alpha: 1.0 };
+        let p = Problem {
+            x: &x,
+            y: &y,
+            weight: &w,
+            k: 3,
+            alpha: 1.0,
+        };
         let (l, _) = p.eval(&Array1::zeros(6), false);
         assert!((l - 4.0 * 3f64.ln()).abs() < 1e-12);
     }
@@ -597,7 +649,10 @@ mod tests {
         let x = Csr::from_rows(&[SparseVec::default()], 1);
         let e = Classifier::fit(&x, &[0], vec!["favor".into()], &LogisticConfig::default());
         assert!(e.unwrap_err().to_string().contains("at least two classes"));
-        let cfg = LogisticConfig { alpha: 0.0, ..LogisticConfig::default() };
+        let cfg = LogisticConfig {
+            alpha: 0.0,
+            ..LogisticConfig::default()
+        };
         assert!(cfg.validate().is_err());
     }
 }

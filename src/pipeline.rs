@@ -37,7 +37,9 @@ pub struct Polarity {
     pub sentiment_negative: Option<String>,
 }
 
-const POSITIVE_NAMES: &[&str] = &["favor", "favour", "pro", "support", "for", "positive", "pos"];
+const POSITIVE_NAMES: &[&str] = &[
+    "favor", "favour", "pro", "support", "for", "positive", "pos",
+];
 const NEGATIVE_NAMES: &[&str] = &["against", "anti", "oppose", "con", "negative", "neg"];
 
 /// The positive and negative class among `classes`: the given names, or the recognised ones.
@@ -159,8 +161,11 @@ impl TrainingSet {
                 "no stance labels in the data: each record needs \"stance\": {actor: label} (or long-form actor and stance fields)".into(),
             ));
         }
-        let registry =
-            registry.with_names(articles.iter().flat_map(|a| a.stance.iter().map(|(x, _)| x.as_str())))?;
+        let registry = registry.with_names(
+            articles
+                .iter()
+                .flat_map(|a| a.stance.iter().map(|(x, _)| x.as_str())),
+        )?;
         let mut examples = Vec::new();
         let mut warnings = Vec::new();
         for (i, a) in articles.iter().enumerate() {
@@ -277,9 +282,9 @@ pub struct TrainingInfo {
     pub seed: u64,
     /// Per actor: number of training examples and label counts.
     pub actors: BTreeMap<String, BTreeMap<String, usize>>,
-    /// Per actor, the features that weigh most in its training contexts: (feature, mean value).
+    /// Per actor, the features with the largest mean value in its training contexts.
     #[serde(default)]
-    pub actor_profiles: BTreeMap<String, Vec<(u32, f64)>>,
+    pub actor_profiles: BTreeMap<String, Vec<(u32, f32)>>,
     /// The cross-validation summary, when training ran it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cv: Option<serde_json::Value>,
@@ -307,10 +312,7 @@ impl<'a> Prepared<'a> {
                 context(&analyses[e.article], actor, cfg)
             })
             .collect();
-        let whole = analyses
-            .iter()
-            .map(|a| context(a, None, cfg))
-            .collect();
+        let whole = analyses.iter().map(|a| context(a, None, cfg)).collect();
         Prepared {
             analyses,
             contexts,
@@ -440,8 +442,10 @@ impl StanceModel {
         let actor_profiles = sums
             .into_iter()
             .map(|(actor, (n, sum))| {
-                let mut v: Vec<(u32, f64)> =
-                    sum.into_iter().map(|(j, s)| (j, s / n as f64)).collect();
+                let mut v: Vec<(u32, f32)> = sum
+                    .into_iter()
+                    .map(|(j, s)| (j, (s / n as f64) as f32))
+                    .collect();
                 v.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
                 v.truncate(300);
                 (actor, v)
@@ -470,7 +474,12 @@ impl StanceModel {
     }
 
     /// Scores one article.
-    pub fn score(&self, article: &Article, opts: &ScoreOptions, scratch: &mut Scratch) -> ArticleScore {
+    pub fn score(
+        &self,
+        article: &Article,
+        opts: &ScoreOptions,
+        scratch: &mut Scratch,
+    ) -> ArticleScore {
         let analysis = Analysis::new(&article.text, &self.registry);
         let mut actors: Vec<usize> = analysis.actors();
         for name in &opts.actors {
@@ -737,6 +746,12 @@ impl StanceModel {
             w.flush().map_err(|e| Error::io(path, e))?;
         }
         tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let perms = std::fs::Permissions::from_mode(0o644);
+            std::fs::set_permissions(tmp.path(), perms).map_err(|e| Error::io(path, e))?;
+        }
         tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
         Ok(())
     }
@@ -855,9 +870,15 @@ mod tests {
     #[test]
     fn polarity_defaults_and_overrides() {
         let c: Vec<String> = ["against", "favor", "neutral"].map(String::from).to_vec();
-        assert_eq!(resolve_polarity(&c, None, None).unwrap(), (Some(1), Some(0)));
+        assert_eq!(
+            resolve_polarity(&c, None, None).unwrap(),
+            (Some(1), Some(0))
+        );
         let c2: Vec<String> = ["neg", "neu", "pos"].map(String::from).to_vec();
-        assert_eq!(resolve_polarity(&c2, None, None).unwrap(), (Some(2), Some(0)));
+        assert_eq!(
+            resolve_polarity(&c2, None, None).unwrap(),
+            (Some(2), Some(0))
+        );
         let c3: Vec<String> = ["hawk", "dove"].map(String::from).to_vec();
         assert_eq!(resolve_polarity(&c3, None, None).unwrap(), (None, None));
         assert_eq!(

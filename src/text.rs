@@ -94,10 +94,10 @@ fn next_is_alnum(text: &str, at: usize) -> bool {
 
 /// Abbreviations after which a full stop does not end a sentence.
 const ABBREVIATIONS: &[&str] = &[
-    "mr", "mrs", "ms", "dr", "prof", "gen", "col", "lt", "sgt", "capt", "gov", "sen", "rep",
-    "st", "jr", "sr", "vs", "etc", "no", "inc", "ltd", "co", "corp", "jan", "feb", "mar", "apr",
-    "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "approx", "est", "fig", "u.s",
-    "u.n", "u.k", "e.g", "i.e",
+    "mr", "mrs", "ms", "dr", "prof", "gen", "col", "lt", "sgt", "capt", "gov", "sen", "rep", "st",
+    "jr", "sr", "vs", "etc", "no", "inc", "ltd", "co", "corp", "jan", "feb", "mar", "apr", "jun",
+    "jul", "aug", "sep", "sept", "oct", "nov", "dec", "approx", "est", "fig", "u.s", "u.n", "u.k",
+    "e.g", "i.e",
 ];
 
 /// Splits `text` into sentences: at `.`, `!` or `?` (with any closing quotes or brackets) followed
@@ -299,7 +299,10 @@ mod tests {
     use super::*;
 
     fn word_strs(t: &str) -> Vec<&str> {
-        words(t).iter().map(|w| &t[w.span.start..w.span.end]).collect()
+        words(t)
+            .iter()
+            .map(|w| &t[w.span.start..w.span.end])
+            .collect()
     }
 
     #[test]
@@ -307,7 +310,16 @@ mod tests {
         let t = "Russia’s “closest friend” isn't pro-Kremlin's 1,400.";
         assert_eq!(
             word_strs(t),
-            vec!["Russia’s", "closest", "friend", "isn't", "pro", "Kremlin's", "1", "400"]
+            vec![
+                "Russia’s",
+                "closest",
+                "friend",
+                "isn't",
+                "pro",
+                "Kremlin's",
+                "1",
+                "400"
+            ]
         );
         let w = words(t);
         assert_eq!(w[0].span, Span { start: 0, end: 10 }); // ’ is 3 bytes

@@ -143,9 +143,11 @@ impl CompareCmd {
                         Some(e) => rec.extend([e.mean, e.low, e.high].map(|x| format!("{x:.6}"))),
                         None => rec.extend([String::new(), String::new(), String::new()]),
                     }
-                    rec.extend(labels.iter().map(|l| {
-                        format!("{:.6}", r.label_share.get(l).copied().unwrap_or(0.0))
-                    }));
+                    rec.extend(
+                        labels.iter().map(|l| {
+                            format!("{:.6}", r.label_share.get(l).copied().unwrap_or(0.0))
+                        }),
+                    );
                     rec.extend(
                         labels
                             .iter()
@@ -164,14 +166,20 @@ impl CompareCmd {
                     .collect::<Vec<_>>()];
                 for r in &rows {
                     let (s, ci) = match &r.score {
-                        Some(e) => (format!("{:+.3}", e.mean), format!("[{:+.3}, {:+.3}]", e.low, e.high)),
+                        Some(e) => (
+                            format!("{:+.3}", e.mean),
+                            format!("[{:+.3}, {:+.3}]", e.low, e.high),
+                        ),
                         None => ("-".into(), "-".into()),
                     };
                     t.push(
                         [r.group.clone(), r.actor.clone(), r.n.to_string(), s, ci]
                             .into_iter()
                             .chain(labels.iter().map(|l| {
-                                format!("{:.0}", 100.0 * r.label_share.get(l).copied().unwrap_or(0.0))
+                                format!(
+                                    "{:.0}",
+                                    100.0 * r.label_share.get(l).copied().unwrap_or(0.0)
+                                )
                             }))
                             .collect(),
                     );

@@ -67,7 +67,7 @@ impl ExplainCmd {
                 })?;
                 profile
                     .iter()
-                    .map(|&(j, v)| (j as usize, v))
+                    .map(|&(j, v)| (j as usize, v as f64))
                     .filter(|(j, _)| *j < clf.n_features)
                     .collect()
             }

@@ -129,8 +129,9 @@ impl ScoreCmd {
                             let s = model.score(&a.article, &opts, scratch);
                             let n = s.actors.len();
                             let line = match format {
-                                OutFormat::Jsonl => serde_json::to_string(&s)
-                                    .expect("scores serialise"),
+                                OutFormat::Jsonl => {
+                                    serde_json::to_string(&s).expect("scores serialise")
+                                }
                                 OutFormat::Csv => csv_rows(&s, &stance_classes),
                             };
                             (line, true, n, a.article.text.len())
@@ -154,11 +155,9 @@ impl ScoreCmd {
                     out.write_all(b"\n")?;
                 } else {
                     n_err += 1;
-                    match &mut errors_out {
-                        Some(w) => {
-                            writeln!(w, "{}", error_json(rec, rec.item.as_ref().err().expect("error")))?
-                        }
-                        None => {
+                    match (&mut errors_out, &rec.item) {
+                        (Some(w), Err(e)) => writeln!(w, "{}", error_json(rec, e))?,
+                        _ => {
                             out.write_all(line.as_bytes())?;
                             out.write_all(b"\n")?;
                         }
@@ -204,10 +203,19 @@ fn error_json(rec: &Record, e: &stance::Error) -> String {
 }
 
 fn csv_header(classes: &[String]) -> String {
-    let mut h: Vec<String> = ["id", "source", "date", "sentiment", "sentiment_score", "actor", "mentions", "label"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let mut h: Vec<String> = [
+        "id",
+        "source",
+        "date",
+        "sentiment",
+        "sentiment_score",
+        "actor",
+        "mentions",
+        "label",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     h.extend(classes.iter().map(|c| format!("p_{c}")));
     h.push("score".into());
     h.push("error".into());
@@ -234,7 +242,10 @@ fn csv_rows(s: &ArticleScore, classes: &[String]) -> String {
         s.id.clone(),
         s.source.clone().unwrap_or_default(),
         s.date.clone().unwrap_or_default(),
-        s.sentiment.as_ref().map(|x| x.label.clone()).unwrap_or_default(),
+        s.sentiment
+            .as_ref()
+            .map(|x| x.label.clone())
+            .unwrap_or_default(),
         num(s.sentiment.as_ref().and_then(|x| x.score)),
     ];
     if s.actors.is_empty() {

@@ -104,7 +104,11 @@ impl TrainCmd {
                     format!(
                         "{} iterations, {} ({})",
                         r.iterations,
-                        if r.converged { "converged" } else { "NOT converged" },
+                        if r.converged {
+                            "converged"
+                        } else {
+                            "NOT converged"
+                        },
                         r.stopped
                     )
                 };

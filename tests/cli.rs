@@ -1,0 +1,515 @@
+//! End-to-end tests of the `stance` command line.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+fn stance() -> Command {
+    Command::cargo_bin("stance").unwrap()
+}
+
+fn tmp() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+/// A model trained once on the starter corpus, without cross-validation, shared by the tests.
+fn model() -> &'static Path {
+    static DIR: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+    &DIR.get_or_init(|| {
+        let d = tmp();
+        let m = d.path().join("m.json");
+        stance()
+            .args([
+                "train",
+                "--data",
+                "data/articles.jsonl",
+                "--actors",
+                "data/actors.toml",
+                "--no-cv",
+                "-q",
+                "--out",
+            ])
+            .arg(&m)
+            .assert()
+            .success();
+        (d, m)
+    })
+    .1
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn lines(out: &[u8]) -> Vec<serde_json::Value> {
+    String::from_utf8(out.to_vec())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn score_jsonl_has_sentiment_actors_probabilities_and_evidence() {
+    let d = tmp();
+    let input = write(
+        d.path(),
+        "in.jsonl",
+        r#"{"id": "x1", "source": "Test Daily", "date": "2024-01-02", "text": "The Kremlin was condemned for a brutal strike on Kyiv. Ukraine's defenders were praised for their courage."}
+{"id": "x2", "text": "Markets were calm."}
+"#,
+    );
+    let out = stance()
+        .args(["score", "--model"])
+        .arg(model())
+        .arg(&input)
+        .assert()
+        .success();
+    let recs = lines(&out.get_output().stdout);
+    assert_eq!(recs.len(), 2);
+    let r = &recs[0];
+    assert_eq!(r["id"], "x1");
+    assert_eq!(r["source"], "Test Daily");
+    let actors: Vec<&str> = r["actors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["actor"].as_str().unwrap())
+        .collect();
+    assert_eq!(actors, vec!["Russia", "Ukraine"]);
+    for a in r["actors"].as_array().unwrap() {
+        let p = a["probabilities"].as_object().unwrap();
+        let sum: f64 = p.values().map(|v| v.as_f64().unwrap()).sum();
+        assert!((sum - 1.0).abs() < 1e-9);
+        let score = a["score"].as_f64().unwrap();
+        assert!(
+            (score - (p["favor"].as_f64().unwrap() - p["against"].as_f64().unwrap())).abs() < 1e-12
+        );
+        // Evidence points into the text by character offsets.
+        let text = "The Kremlin was condemned for a brutal strike on Kyiv. Ukraine's defenders were praised for their courage.";
+        for e in a["evidence"].as_array().unwrap() {
+            let (s, t) = (
+                e["start"].as_u64().unwrap() as usize,
+                e["end"].as_u64().unwrap() as usize,
+            );
+            let piece: String = text.chars().skip(s).take(t - s).collect();
+            assert_eq!(piece, e["text"].as_str().unwrap());
+        }
+    }
+    assert_eq!(recs[0]["actors"][0]["mentions"], 1); // "The Kremlin"
+    assert_eq!(recs[0]["actors"][1]["mentions"], 2); // "Kyiv" and "Ukraine's"
+    assert!(recs[1]["actors"].as_array().unwrap().is_empty());
+    assert!(recs[1]["sentiment"]["label"].is_string());
+}
+
+#[test]
+fn score_reads_the_seeds_as_they_are() {
+    let seeds = Path::new("../shared/seeds");
+    if !seeds.is_dir() {
+        eprintln!("skipped: ../shared/seeds is absent");
+        return;
+    }
+    let out = stance()
+        .args(["score", "--model"])
+        .arg(model())
+        .arg(seeds)
+        .assert()
+        .success();
+    let recs = lines(&out.get_output().stdout);
+    assert_eq!(recs.len(), 3);
+    assert_eq!(recs[0]["date"], "2023-10-29");
+    assert_eq!(recs[0]["source"], "seeds");
+    assert_eq!(recs[0]["id"], "000_616298ac849fa70a");
+    let names: Vec<&str> = recs[0]["actors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["actor"].as_str().unwrap())
+        .collect();
+    for a in ["Russia", "Hamas", "Israel"] {
+        assert!(names.contains(&a), "{names:?}");
+    }
+}
+
+#[test]
+fn every_record_accounted_for_in_order_and_exit_1_on_errors() {
+    let d = tmp();
+    let input = write(
+        d.path(),
+        "in.jsonl",
+        "{\"id\": \"a\", \"text\": \"Iran spoke.\"}\n{not json\n{\"id\": \"c\"}\n{\"id\": \"d\", \"text\": 7}\n\n{\"id\": \"e\", \"text\": \"Hamas spoke.\"}\n",
+    );
+    let out = stance()
+        .args(["score", "--evidence", "0", "--model"])
+        .arg(model())
+        .arg(&input)
+        .assert()
+        .code(1);
+    let recs = lines(&out.get_output().stdout);
+    assert_eq!(recs.len(), 5);
+    assert_eq!(recs[0]["id"], "a");
+    assert_eq!(recs[1]["line"], 2);
+    assert!(recs[1]["error"]
+        .as_str()
+        .unwrap()
+        .contains("malformed JSON"));
+    assert_eq!(recs[2]["line"], 3);
+    assert!(
+        recs[2]["error"]
+            .as_str()
+            .unwrap()
+            .contains("field \"text\": missing"),
+        "{}",
+        recs[2]
+    );
+    assert!(recs[3]["error"]
+        .as_str()
+        .unwrap()
+        .contains("expected a string, found a number"));
+    assert_eq!(recs[4]["id"], "e");
+    // With --errors, errors go to their own file and the output keeps only scores.
+    let errs = d.path().join("errors.jsonl");
+    let out = stance()
+        .args(["score", "--evidence", "0", "--model"])
+        .arg(model())
+        .arg(&input)
+        .arg("--errors")
+        .arg(&errs)
+        .assert()
+        .code(1);
+    assert_eq!(lines(&out.get_output().stdout).len(), 2);
+    assert_eq!(lines(&std::fs::read(&errs).unwrap()).len(), 3);
+    // --max-errors stops early.
+    stance()
+        .args(["score", "--max-errors", "1", "--model"])
+        .arg(model())
+        .arg(&input)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("stopped after 1 bad records"));
+}
+
+#[test]
+fn csv_output_is_long_form_and_stdin_works() {
+    let out = stance()
+        .args(["score", "--format", "csv", "--evidence", "0", "--model"])
+        .arg(model())
+        .arg("-")
+        .write_stdin(
+            "{\"id\": \"s1\", \"text\": \"Israel and Hamas agreed to a pause, Qatar said.\"}\n",
+        )
+        .assert()
+        .success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let mut rdr = csv::Reader::from_reader(text.as_bytes());
+    let h = rdr.headers().unwrap().clone();
+    assert_eq!(&h[0], "id");
+    assert!(h.iter().any(|c| c == "p_favor"));
+    let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
+    let actors: Vec<&str> = rows.iter().map(|r| &r[5]).collect();
+    assert_eq!(actors, vec!["Israel", "Hamas", "Qatar"]);
+}
+
+#[test]
+fn csv_input_with_mapped_columns_and_long_form_labels_trains() {
+    let d = tmp();
+    let mut csv = String::from("doc,body,who,label\n");
+    let favor = [
+        "welcomed",
+        "praised",
+        "applauded",
+        "hailed",
+        "commended",
+        "lauded",
+    ];
+    let against = [
+        "condemned",
+        "denounced",
+        "blamed",
+        "criticised",
+        "attacked",
+        "rebuked",
+    ];
+    for i in 0..12 {
+        let (w, l) = if i % 2 == 0 {
+            (favor[i / 2], "pro")
+        } else {
+            (against[i / 2], "anti")
+        };
+        csv.push_str(&format!(
+            "d{i},\"Observers {w} Iran on day {i}, and Iran {w} Egypt.\",Iran,{l}\n"
+        ));
+        csv.push_str(&format!(
+            "d{i},\"Observers {w} Iran on day {i}, and Iran {w} Egypt.\",Egypt,{l}\n"
+        ));
+    }
+    let data = write(d.path(), "labels.csv", &csv);
+    let m = d.path().join("m.json");
+    stance()
+        .args([
+            "train",
+            "--id-col",
+            "doc",
+            "--text-col",
+            "body",
+            "--actor-col",
+            "who",
+            "--stance-col",
+            "label",
+            "--min-df",
+            "1",
+            "--folds",
+            "3",
+            "--out",
+        ])
+        .arg(&m)
+        .arg("--data")
+        .arg(&data)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("24 stance examples (anti/pro)"));
+    // The signed score uses pro and anti, recognised by name.
+    let out = stance()
+        .args(["score", "--model"])
+        .arg(&m)
+        .write_stdin("{\"text\": \"Observers praised Iran.\"}\n")
+        .assert()
+        .success();
+    let r = &lines(&out.get_output().stdout)[0];
+    assert_eq!(r["id"], "<stdin>:1");
+    let p = &r["actors"][0]["probabilities"];
+    let s = r["actors"][0]["score"].as_f64().unwrap();
+    assert!((s - (p["pro"].as_f64().unwrap() - p["anti"].as_f64().unwrap())).abs() < 1e-12);
+}
+
+#[test]
+fn eval_validates_every_example_once_and_reports_json() {
+    let d = tmp();
+    let oof = d.path().join("oof.jsonl");
+    let out = stance()
+        .args([
+            "eval",
+            "--data",
+            "data/articles.jsonl",
+            "--actors",
+            "data/actors.toml",
+            "--folds",
+            "4",
+            "--format",
+            "json",
+            "--oof",
+        ])
+        .arg(&oof)
+        .assert()
+        .success();
+    let r: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let n = r["stance"]["n"].as_u64().unwrap();
+    let preds = lines(&std::fs::read(&oof).unwrap());
+    let stance: Vec<_> = preds.iter().filter(|p| p["task"] == "stance").collect();
+    assert_eq!(stance.len() as u64, n);
+    // Each (article, actor) once; each article in one fold only.
+    let mut seen = std::collections::HashSet::new();
+    let mut fold_of = std::collections::HashMap::new();
+    for p in &stance {
+        assert!(seen.insert((p["id"].to_string(), p["actor"].to_string())));
+        let f = p["fold"].as_u64().unwrap();
+        assert_eq!(*fold_of.entry(p["id"].to_string()).or_insert(f), f);
+    }
+    assert_eq!(
+        r["stance"]["folds"]["macro_f1"]["values"]
+            .as_array()
+            .unwrap()
+            .len(),
+        4
+    );
+    let macro_f1 = r["stance"]["macro_f1"].as_f64().unwrap();
+    assert!(macro_f1 > r["stance"]["baseline"]["macro_f1"].as_f64().unwrap());
+    // The confusion matrix counts every example.
+    let total: u64 = r["stance"]["confusion"]["counts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|row| row.as_array().unwrap().iter().map(|v| v.as_u64().unwrap()))
+        .sum();
+    assert_eq!(total, n);
+}
+
+#[test]
+fn eval_of_a_trained_model_on_held_out_data() {
+    let out = stance()
+        .args([
+            "eval",
+            "--format",
+            "json",
+            "--data",
+            "data/articles.jsonl",
+            "--model",
+        ])
+        .arg(model())
+        .assert()
+        .success();
+    let r: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(r["settings"]["method"], "held-out");
+    // On its own training data the model must do far better than chance.
+    assert!(r["stance"]["accuracy"].as_f64().unwrap() > 0.8);
+}
+
+#[test]
+fn compare_by_source_and_month() {
+    let d = tmp();
+    let scores = d.path().join("s.jsonl");
+    let out = stance()
+        .args(["score", "data/articles.jsonl", "--evidence", "0", "--model"])
+        .arg(model())
+        .assert()
+        .success();
+    std::fs::write(&scores, &out.get_output().stdout).unwrap();
+    let out = stance()
+        .arg("compare")
+        .arg(&scores)
+        .args(["--by", "source", "--actor", "Iran", "--format", "json"])
+        .assert()
+        .success();
+    let rows = lines(&out.get_output().stdout);
+    assert!(rows.len() >= 5);
+    for r in &rows {
+        assert_eq!(r["actor"], "Iran");
+        let s = &r["score"];
+        assert!(s["low"].as_f64().unwrap() <= s["mean"].as_f64().unwrap());
+        assert!(s["mean"].as_f64().unwrap() <= s["high"].as_f64().unwrap());
+        let shares: f64 = r["label_share"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|v| v.as_f64().unwrap())
+            .sum();
+        assert!((shares - 1.0).abs() < 1e-9);
+    }
+    stance()
+        .arg("compare")
+        .arg(&scores)
+        .args(["--by", "month"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("2023-10").and(predicate::str::contains("95% interval")));
+}
+
+#[test]
+fn explain_lists_terms_per_label() {
+    stance()
+        .args(["explain", "--top", "5", "--model"])
+        .arg(model())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("against").and(predicate::str::contains("favor")));
+    stance()
+        .args(["explain", "--actor", "Nobody", "--model"])
+        .arg(model())
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "no training examples for actor \"Nobody\"",
+        ));
+}
+
+#[test]
+fn usage_errors_exit_2_and_help_has_examples() {
+    stance().args(["score", "--threads", "x"]).assert().code(2);
+    stance().arg("frobnicate").assert().code(2);
+    for verb in ["train", "eval", "score", "compare", "explain"] {
+        stance()
+            .args([verb, "--help"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("Examples:"));
+    }
+}
+
+#[test]
+fn bad_model_file_is_named_clearly() {
+    let d = tmp();
+    let bad = write(
+        d.path(),
+        "bad.json",
+        "{\"format\": \"stance-model\", \"version\": 99, \"tool_version\": \"9.0\"}",
+    );
+    stance()
+        .args(["score", "--model"])
+        .arg(&bad)
+        .write_stdin("")
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains("bad.json")
+                .and(predicate::str::contains("newer than this tool reads")),
+        );
+    let text = std::fs::read_to_string(model()).unwrap();
+    let cut = write(d.path(), "cut.json", &text[..text.len() / 2]);
+    stance()
+        .args(["score", "--model"])
+        .arg(&cut)
+        .write_stdin("")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("cut.json").and(predicate::str::contains("truncated")));
+}
+
+#[test]
+fn training_errors_are_reported_together() {
+    let d = tmp();
+    let data = write(
+        d.path(),
+        "t.jsonl",
+        "{\"id\": \"1\", \"text\": \"Iran.\", \"stance\": {\"Iran\": \"favor\"}}\n{broken\n{\"id\": \"3\", \"stance\": {\"Iran\": \"favor\"}}\n{\"id\": \"4\", \"text\": \"x\", \"date\": \"yesterday\"}\n",
+    );
+    stance()
+        .args(["train", "--out", "/dev/null", "--data"])
+        .arg(&data)
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains("3 bad records")
+                .and(predicate::str::contains("t.jsonl:2"))
+                .and(predicate::str::contains("t.jsonl:3: field \"text\""))
+                .and(predicate::str::contains(
+                    "t.jsonl:4: field \"date\": expected a date YYYY-MM-DD",
+                )),
+        );
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    let d = tmp();
+    let mut big = String::new();
+    for i in 0..3000 {
+        big.push_str(&format!(
+            "{{\"id\": \"{i}\", \"text\": \"Iran and Israel traded threats on day {i}.\"}}\n"
+        ));
+    }
+    let input = write(d.path(), "big.jsonl", &big);
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("stance"))
+        .args(["score", "--batch", "16", "--model"])
+        .arg(model())
+        .arg(&input)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 100];
+    stdout.read_exact(&mut first).unwrap();
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("error"));
+    let _ = std::io::stderr().flush();
+}
