@@ -106,6 +106,16 @@ pub struct ContextConfig {
     pub mark_target: bool,
     /// Replace other actors' mentions by a marker.
     pub mark_others: bool,
+    /// Give the model the actor's identity as a feature, so it can learn a prior per actor
+    /// (most outlets' stance toward Hezbollah is not the same as toward Qatar).
+    pub actor_prior: bool,
+}
+
+impl ContextConfig {
+    /// The actor name to give the featurizer as a feature, if the actor prior is on.
+    pub fn prior<'a>(&self, actor: &'a str) -> Option<&'a str> {
+        self.actor_prior.then_some(actor)
+    }
 }
 
 impl Default for ContextConfig {
@@ -114,6 +124,7 @@ impl Default for ContextConfig {
             window: 0,
             mark_target: true,
             mark_others: true,
+            actor_prior: true,
         }
     }
 }

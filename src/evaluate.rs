@@ -42,6 +42,7 @@ pub struct ActorRow {
     pub actor: String,
     pub n: usize,
     pub accuracy: f64,
+    /// Over the labels present in this actor's truth or predictions.
     pub macro_f1: f64,
     pub f_avg: Option<f64>,
     /// True labels: count of each.
@@ -169,7 +170,7 @@ fn task_report(
                 actor: actor.to_string(),
                 n: rows.len(),
                 accuracy: c.accuracy(),
-                macro_f1: c.macro_f1(),
+                macro_f1: c.macro_f1_present(),
                 f_avg: f_avg_of(&c),
                 labels,
             });
@@ -273,6 +274,7 @@ pub fn cross_validate(
                     crate::features::Doc {
                         analysis: &prep.analyses[e.article],
                         pieces: &prep.contexts[i].pieces,
+                        actor: cfg.context.prior(&e.actor),
                     },
                     &mut scratch,
                 );
@@ -301,6 +303,7 @@ pub fn cross_validate(
                         crate::features::Doc {
                             analysis: &prep.analyses[a],
                             pieces: &prep.whole[a].pieces,
+                            actor: None,
                         },
                         &mut scratch,
                     );
@@ -417,7 +420,11 @@ pub fn evaluate_model(
     let mut preds = Vec::new();
     for e in &set.examples {
         let analysis = &analyses[e.article];
-        let p = model.stance_probabilities(analysis, registry.index(&e.actor), &mut scratch);
+        let p = model.stance_probabilities(
+            analysis,
+            (&e.actor, registry.index(&e.actor)),
+            &mut scratch,
+        );
         preds.push(Prediction {
             id: set.articles[e.article].article.id.clone(),
             task: "stance".into(),

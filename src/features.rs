@@ -95,11 +95,18 @@ impl SparseVec {
     }
 }
 
-/// A document to featurize: a context of an analysed article.
+/// A document to featurize: a context of an analysed article, and the actor it is about when
+/// the actor's identity is a feature (the actor prior: `__actor__` and its name).
 #[derive(Clone, Copy)]
 pub struct Doc<'a> {
     pub analysis: &'a Analysis<'a>,
     pub pieces: &'a [Piece],
+    pub actor: Option<&'a str>,
+}
+
+/// The term that stands for "this context is about actor `name`".
+pub fn actor_term(name: &str) -> String {
+    format!("__actor__{}", name.replace(char::is_whitespace, "_"))
 }
 
 /// The fitted featurizer.
@@ -219,6 +226,11 @@ impl Featurizer {
             for_each_ngram(&seq, lo, hi, |k| {
                 seen.insert(k);
             });
+            if let Some(a) = d.actor {
+                let mut key = [PAD; MAX_N];
+                key[0] = intern(&actor_term(a), &mut table);
+                seen.insert(key);
+            }
             for k in seen {
                 *df_words.entry(k).or_insert(0) += 1;
             }
@@ -408,6 +420,17 @@ impl Featurizer {
         let target = self.terms.get(TARGET_TERM).copied().unwrap_or(UNKNOWN);
         let other = self.terms.get(OTHER_TERM).copied().unwrap_or(UNKNOWN);
         let (lo, hi) = self.config.word_ngrams;
+        if let Some(a) = doc.actor {
+            let f = self
+                .terms
+                .get(&actor_term(a))
+                .and_then(|&t| self.unigram.get(t as usize).copied())
+                .unwrap_or(UNKNOWN);
+            if f != UNKNOWN {
+                scratch.counts[f as usize] = 1.0;
+                scratch.touched.push(f);
+            }
+        }
         let mut hist = [PAD; MAX_N];
         let mut run = 0usize; // terms since the last break
         let mut segment = 0u32;
@@ -526,6 +549,7 @@ mod tests {
             .map(|(a, c)| Doc {
                 analysis: a,
                 pieces: &c.pieces,
+                actor: None,
             })
             .collect();
         Featurizer::fit(cfg, &docs).unwrap()
@@ -539,6 +563,7 @@ mod tests {
             Doc {
                 analysis: &a,
                 pieces: &c.pieces,
+                actor: None,
             },
             &mut Scratch::default(),
         );

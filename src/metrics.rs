@@ -98,6 +98,21 @@ impl Confusion {
         s.iter().map(|c| c.f1).sum::<f64>() / s.len() as f64
     }
 
+    /// Mean of the per-class F1 over the classes that occur in the truth or the predictions
+    /// (scikit-learn's default label set); for subsets such as one actor's examples.
+    pub fn macro_f1_present(&self) -> f64 {
+        let k = self.classes.len();
+        let s = self.per_class();
+        let present: Vec<f64> = (0..k)
+            .filter(|&c| s[c].support > 0 || (0..k).any(|t| self.counts[t][c] > 0))
+            .map(|c| s[c].f1)
+            .collect();
+        if present.is_empty() {
+            return 0.0;
+        }
+        present.iter().sum::<f64>() / present.len() as f64
+    }
+
     /// Mean F1 of the named classes (F_avg with the favor and against labels); None if one of
     /// them is not a class.
     pub fn f_avg(&self, positive: &str, negative: &str) -> Option<f64> {
@@ -213,6 +228,12 @@ mod tests {
         assert_eq!(s[1].recall, 0.0);
         assert_eq!(s[2].f1, 0.0);
         assert!((c.macro_f1() - 1.0 / 3.0).abs() < 1e-12);
+        // Present classes: against (F1 1), favor (predicted once, F1 0), neutral (true once,
+        // F1 0): mean 1/3. With only against: 1.
+        assert!((c.macro_f1_present() - 1.0 / 3.0).abs() < 1e-12);
+        let only = Confusion::from_pairs(classes(), &[0, 0], &[0, 0]);
+        assert_eq!(only.macro_f1_present(), 1.0);
+        assert!((only.macro_f1() - 1.0 / 3.0).abs() < 1e-12);
     }
 
     #[test]

@@ -335,6 +335,7 @@ pub fn fit_on(
         .map(|&i| Doc {
             analysis: &prep.analyses[set.examples[i].article],
             pieces: &prep.contexts[i].pieces,
+            actor: cfg.context.prior(&set.examples[i].actor),
         })
         .collect();
     let sent_articles: Vec<usize> = train_articles
@@ -347,6 +348,7 @@ pub fn fit_on(
         .map(|&a| Doc {
             analysis: &prep.analyses[a],
             pieces: &prep.whole[a].pieces,
+            actor: None,
         })
         .collect();
     let all: Vec<Doc> = stance_docs.iter().chain(&sent_docs).copied().collect();
@@ -430,6 +432,7 @@ impl StanceModel {
                 Doc {
                     analysis: &prep.analyses[e.article],
                     pieces: &prep.contexts[i].pieces,
+                    actor: cfg.context.prior(&e.actor),
                 },
                 &mut scratch,
             );
@@ -500,6 +503,7 @@ impl StanceModel {
                 let doc = Doc {
                     analysis: &analysis,
                     pieces: &ctx.pieces,
+                    actor: self.config.context.prior(self.registry.name(a)),
                 };
                 trace.clear();
                 let v = self.featurizer.transform_traced(
@@ -529,6 +533,7 @@ impl StanceModel {
                 Doc {
                     analysis: &analysis,
                     pieces: &ctx.pieces,
+                    actor: None,
                 },
                 scratch,
             );
@@ -548,19 +553,21 @@ impl StanceModel {
         }
     }
 
-    /// Probabilities of the stance classes for the context of `actor` (by registry index, or
-    /// None for the whole text) in an analysed article.
+    /// Probabilities of the stance classes toward `actor` (its name, and its index in the
+    /// registry the article was analysed with, None if that registry does not know it) in an
+    /// analysed article.
     pub fn stance_probabilities(
         &self,
         analysis: &Analysis<'_>,
-        actor: Option<usize>,
+        actor: (&str, Option<usize>),
         scratch: &mut Scratch,
     ) -> Vec<f64> {
-        let ctx = context(analysis, actor, &self.config.context);
+        let ctx = context(analysis, actor.1, &self.config.context);
         let v = self.featurizer.transform(
             Doc {
                 analysis,
                 pieces: &ctx.pieces,
+                actor: self.config.context.prior(actor.0),
             },
             scratch,
         );

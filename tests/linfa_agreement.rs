@@ -115,6 +115,7 @@ fn agrees_with_linfa_on_tfidf_contexts_of_the_starter_corpus() {
         .map(|(e, c)| Doc {
             analysis: &analyses[e.article],
             pieces: &c.pieces,
+            actor: None,
         })
         .collect();
     let fcfg = FeatureConfig {

@@ -118,6 +118,13 @@ fn parse_range(s: &str) -> Result<(usize, usize), String> {
     Ok((a, b))
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Markers {
+    Both,
+    Target,
+    None,
+}
+
 /// Model and featurizer settings for training.
 #[derive(Args, Clone)]
 pub struct ModelArgs {
@@ -142,9 +149,13 @@ pub struct ModelArgs {
     /// Sentences taken on each side of a sentence that mentions the actor.
     #[arg(long, default_value_t = 0)]
     pub window: usize,
-    /// Do not replace the target's and other actors' mentions by markers.
+    /// Which mentions are replaced by markers: the target's and other actors' (both), only the
+    /// target's, or none (names stay words).
+    #[arg(long, value_enum, default_value = "both")]
+    pub markers: Markers,
+    /// Do not give the model the actor's identity as a feature (no per-actor prior).
     #[arg(long)]
-    pub no_markers: bool,
+    pub no_actor_prior: bool,
     /// L2 penalty (linfa's alpha).
     #[arg(long, default_value_t = 1.0)]
     pub alpha: f64,
@@ -181,8 +192,9 @@ impl ModelArgs {
             },
             context: ContextConfig {
                 window: self.window,
-                mark_target: !self.no_markers,
-                mark_others: !self.no_markers,
+                mark_target: self.markers != Markers::None,
+                mark_others: self.markers == Markers::Both,
+                actor_prior: !self.no_actor_prior,
             },
             logistic: LogisticConfig {
                 alpha: self.alpha,
