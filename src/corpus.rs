@@ -127,12 +127,18 @@ pub struct Record {
 }
 
 type RecordIter = Box<dyn Iterator<Item = Record> + Send>;
+type PendingIter = Box<dyn Iterator<Item = Pending> + Send>;
 
 /// Opens one input (a file, a folder of text files, or `-`) as a stream of records.
 pub fn open(path: &str, opts: &ReadOptions) -> Result<RecordIter> {
+    Ok(Box::new(open_pending(path, opts)?.map(Pending::parse)))
+}
+
+/// Like [`open`], leaving the parsing of each record to the caller ([`Pending::parse`]).
+pub fn open_pending(path: &str, opts: &ReadOptions) -> Result<PendingIter> {
     let p = Path::new(path);
     if path != "-" && p.is_dir() {
-        return open_text_dir(p, opts);
+        return Ok(Box::new(open_text_dir(p, opts)?.map(Pending::Ready)));
     }
     let format = opts.format.unwrap_or_else(|| format_of(path));
     let reader = open_reader(path)?;
@@ -146,20 +152,20 @@ pub fn open(path: &str, opts: &ReadOptions) -> Result<RecordIter> {
             file: name,
             reader,
             line: 0,
-            opts: opts.clone(),
+            opts: std::sync::Arc::new(opts.clone()),
             buf: Vec::new(),
         }),
-        InputFormat::Csv => open_csv(name, reader, opts),
+        InputFormat::Csv => Box::new(open_csv(name, reader, opts).map(Pending::Ready)),
         InputFormat::Text => {
             let source = opts.source.clone().or_else(|| folder_name(p));
             let id = text_id(p);
-            Box::new(std::iter::once(read_text_record(
+            Box::new(std::iter::once(Pending::Ready(read_text_record(
                 name,
                 reader,
                 id,
                 source,
                 opts.max_bytes,
-            )))
+            ))))
         }
     })
 }
@@ -344,7 +350,7 @@ struct JsonlReader {
     file: String,
     reader: Box<dyn BufRead + Send>,
     line: u64,
-    opts: ReadOptions,
+    opts: std::sync::Arc<ReadOptions>,
     buf: Vec<u8>,
 }
 
@@ -395,9 +401,9 @@ fn read_line_capped(
 }
 
 impl Iterator for JsonlReader {
-    type Item = Record;
+    type Item = Pending;
 
-    fn next(&mut self) -> Option<Record> {
+    fn next(&mut self) -> Option<Pending> {
         loop {
             self.line += 1;
             let len = match read_line_capped(&mut self.reader, &mut self.buf, self.opts.max_bytes) {
@@ -411,23 +417,20 @@ impl Iterator for JsonlReader {
                         item: Err(Error::io(Path::new(&self.file), e)),
                     };
                     self.reader = Box::new(std::io::empty());
-                    return Some(rec);
+                    return Some(Pending::Ready(rec));
                 }
             };
             let line = self.line;
-            let err = |field: Option<&str>, msg: String| Record {
-                file: self.file.clone(),
-                line,
-                item: Err(Error::input(&self.file, Some(line), field, msg)),
-            };
             if len > self.opts.max_bytes {
-                return Some(err(
-                    None,
-                    format!(
-                        "the record is {len} bytes, longer than --max-bytes ({})",
-                        self.opts.max_bytes
-                    ),
-                ));
+                let message = format!(
+                    "the record is {len} bytes, longer than --max-bytes ({})",
+                    self.opts.max_bytes
+                );
+                return Some(Pending::Ready(Record {
+                    file: self.file.clone(),
+                    line,
+                    item: Err(Error::input(&self.file, Some(line), None, message)),
+                }));
             }
             let mut bytes: &[u8] = &self.buf;
             if line == 1 && bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
@@ -436,34 +439,68 @@ impl Iterator for JsonlReader {
             if bytes.iter().all(|b| b.is_ascii_whitespace()) {
                 continue;
             }
-            let text = match std::str::from_utf8(bytes) {
-                Ok(t) => t,
-                Err(e) => {
-                    return Some(err(
-                        None,
-                        format!(
-                            "invalid UTF-8 at byte {} of the line (the file must be UTF-8)",
-                            e.valid_up_to()
-                        ),
-                    ))
-                }
-            };
-            let value: Value = match serde_json::from_str(text) {
-                Ok(v) => v,
-                Err(e) => {
-                    return Some(err(
-                        None,
-                        format!("malformed JSON at column {}: {e}", e.column()),
-                    ))
-                }
-            };
-            let item = labeled_from_json(value, &self.file, line, &self.opts);
-            return Some(Record {
+            return Some(Pending::Json {
                 file: self.file.clone(),
                 line,
-                item,
+                bytes: bytes.to_vec(),
+                opts: self.opts.clone(),
             });
         }
+    }
+}
+
+/// A record read but not yet parsed, so that parsing (JSON is the costly part) can run on
+/// worker threads while the reader goes on; [`Pending::parse`] turns it into a [`Record`].
+pub enum Pending {
+    Ready(Record),
+    Json {
+        file: String,
+        line: u64,
+        bytes: Vec<u8>,
+        opts: std::sync::Arc<ReadOptions>,
+    },
+}
+
+impl Pending {
+    /// The size of the raw record in bytes (0 when already parsed).
+    pub fn raw_len(&self) -> usize {
+        match self {
+            Pending::Ready(_) => 0,
+            Pending::Json { bytes, .. } => bytes.len(),
+        }
+    }
+
+    pub fn parse(self) -> Record {
+        let (file, line, bytes, opts) = match self {
+            Pending::Ready(r) => return r,
+            Pending::Json {
+                file,
+                line,
+                bytes,
+                opts,
+            } => (file, line, bytes, opts),
+        };
+        let item = match std::str::from_utf8(&bytes) {
+            Err(e) => Err(Error::input(
+                &file,
+                Some(line),
+                None,
+                format!(
+                    "invalid UTF-8 at byte {} of the line (the file must be UTF-8)",
+                    e.valid_up_to()
+                ),
+            )),
+            Ok(text) => match serde_json::from_str::<Value>(text) {
+                Err(e) => Err(Error::input(
+                    &file,
+                    Some(line),
+                    None,
+                    format!("malformed JSON at column {}: {e}", e.column()),
+                )),
+                Ok(value) => labeled_from_json(value, &file, line, &opts),
+            },
+        };
+        Record { file, line, item }
     }
 }
 

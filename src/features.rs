@@ -82,7 +82,7 @@ const UNKNOWN: u32 = u32::MAX;
 const PAD: u32 = u32::MAX - 1;
 const CHAR_PREFIX: char = '#';
 
-/// A sparse row: feature indices ascending, with their values.
+/// A sparse row: feature indices (each once, in no particular order) with their values.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SparseVec {
     pub idx: Vec<u32>,
@@ -111,6 +111,8 @@ pub fn actor_term(name: &str) -> String {
 
 /// The fitted featurizer.
 pub struct Featurizer {
+    /// Unique per featurizer in this process, so a [`Scratch`] knows whose terms it caches.
+    id: u64,
     config: FeatureConfig,
     names: Vec<String>,
     idf: Vec<f64>,
@@ -118,6 +120,9 @@ pub struct Featurizer {
     terms: FxHashMap<String, u32>,
     /// Feature of each term as a unigram, or UNKNOWN.
     unigram: Vec<u32>,
+    /// Word bigrams keyed by both terms in one u64 (the common case, hashed fast).
+    bigrams: FxHashMap<u64, u32>,
+    /// Word n-grams of three or more.
     ngrams: FxHashMap<Key, u32>,
     chars: FxHashMap<String, u32>,
 }
@@ -141,12 +146,18 @@ pub struct FeaturizerFile {
 }
 
 /// Per-thread working memory for [`Featurizer::transform`]: counts and a cache of the terms of
-/// the words seen so far (lower-casing and stemming are the costly part of scoring).
+/// the words seen so far (lower-casing and stemming are the costly part of scoring). Keep one
+/// per thread and reuse it: the cache is what makes scoring fast.
 #[derive(Default)]
 pub struct Scratch {
+    owner: u64,
+    /// Bumped whenever the cache is emptied, so stale [`WordTerms`] are noticed.
+    generation: u64,
     counts: Vec<f64>,
     touched: Vec<u32>,
-    cache: FxHashMap<String, CachedTerm>,
+    /// Normalised word → index into `entries`.
+    cache: FxHashMap<String, u32>,
+    entries: Vec<CachedTerm>,
     buf: String,
 }
 
@@ -154,6 +165,45 @@ struct CachedTerm {
     term: u32,
     chars: Box<[u32]>,
 }
+
+/// The cached term of every word of one analysed article (indices into the scratch's entries),
+/// computed once and shared by all the article's contexts.
+#[derive(Debug, Clone, Default)]
+pub struct WordTerms {
+    entries: Vec<u32>,
+    /// The featurizer and cache generation the entries belong to.
+    stamp: (u64, u64),
+}
+
+/// One [`Scratch`] per worker thread of a rayon pool, so each thread keeps its cache across
+/// batches (rayon's `map_init` would start a new one for every split of the work).
+pub struct ScratchPool(Vec<std::sync::Mutex<Scratch>>);
+
+impl ScratchPool {
+    /// A pool for the current rayon pool's threads (call inside `install` for a custom pool).
+    pub fn new() -> ScratchPool {
+        ScratchPool(
+            (0..rayon::current_num_threads().max(1))
+                .map(|_| std::sync::Mutex::new(Scratch::default()))
+                .collect(),
+        )
+    }
+
+    /// Runs `f` with this thread's scratch.
+    pub fn with<R>(&self, f: impl FnOnce(&mut Scratch) -> R) -> R {
+        let i = rayon::current_thread_index().unwrap_or(0) % self.0.len();
+        let mut guard = self.0[i].lock().unwrap_or_else(|e| e.into_inner());
+        f(&mut guard)
+    }
+}
+
+impl Default for ScratchPool {
+    fn default() -> Self {
+        ScratchPool::new()
+    }
+}
+
+static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 /// The most words the stem cache holds before it starts over.
 const CACHE_LIMIT: usize = 500_000;
@@ -309,6 +359,7 @@ impl Featurizer {
         let mut terms: FxHashMap<String, u32> = FxHashMap::default();
         let mut unigram: Vec<u32> = Vec::new();
         let mut ngrams: FxHashMap<Key, u32> = FxHashMap::default();
+        let mut bigrams: FxHashMap<u64, u32> = FxHashMap::default();
         let mut chars: FxHashMap<String, u32> = FxHashMap::default();
         for (i, name) in f.features.iter().enumerate() {
             let fid = i as u32;
@@ -331,7 +382,10 @@ impl Featurizer {
                     }
                     unigram[t] = fid;
                 }
-                ngrams.insert(key, fid).is_none()
+                match parts.len() {
+                    2 => bigrams.insert(pair(key[0], key[1]), fid).is_none(),
+                    _ => ngrams.insert(key, fid).is_none(),
+                }
             };
             if !fresh {
                 return Err(Error::Config(format!("feature \"{name}\" appears twice")));
@@ -339,12 +393,14 @@ impl Featurizer {
         }
         unigram.resize(terms.len(), UNKNOWN);
         Ok(Featurizer {
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             config: f.config,
             names: f.features,
             idf: f.idf,
             stem,
             terms,
             unigram,
+            bigrams,
             ngrams,
             chars,
         })
@@ -375,46 +431,115 @@ impl Featurizer {
         &self.names[feature]
     }
 
-    fn lookup_word<'s>(&self, word: &str, scratch: &'s mut Scratch) -> &'s CachedTerm {
-        text::normalize_into(word, &mut scratch.buf);
-        if !scratch.cache.contains_key(scratch.buf.as_str()) {
-            if scratch.cache.len() >= CACHE_LIMIT {
-                scratch.cache.clear();
-            }
-            let stem = self.stem.stem(&scratch.buf);
-            let term = self.terms.get(stem.as_ref()).copied().unwrap_or(UNKNOWN);
-            let mut cf = Vec::new();
-            if let Some(range) = self.config.char_ngrams {
-                char_grams(&stem, range, |g| {
-                    if let Some(&f) = self.chars.get(g) {
-                        cf.push(f);
-                    }
-                });
-            }
-            let entry = CachedTerm {
-                term,
-                chars: cf.into_boxed_slice(),
-            };
-            scratch.cache.insert(scratch.buf.clone(), entry);
+    fn own(&self, scratch: &mut Scratch) {
+        if scratch.owner != self.id || scratch.counts.len() != self.names.len() {
+            scratch.owner = self.id;
+            scratch.generation += 1;
+            scratch.cache.clear();
+            scratch.entries.clear();
+            scratch.counts = vec![0.0; self.names.len()];
+            scratch.touched.clear();
         }
-        &scratch.cache[scratch.buf.as_str()]
+    }
+
+    /// Looks up (or computes and caches) the term of every word of the article.
+    pub fn word_terms(&self, analysis: &Analysis<'_>, scratch: &mut Scratch) -> WordTerms {
+        self.own(scratch);
+        if scratch.cache.len() >= CACHE_LIMIT {
+            scratch.generation += 1;
+            scratch.cache.clear();
+            scratch.entries.clear();
+        }
+        let mut out = Vec::with_capacity(analysis.words.len());
+        for w in 0..analysis.words.len() {
+            text::normalize_into(analysis.word_str(w), &mut scratch.buf);
+            let idx = match scratch.cache.get(scratch.buf.as_str()) {
+                Some(&i) => i,
+                None => {
+                    let stem = self.stem.stem(&scratch.buf);
+                    let term = self.terms.get(stem.as_ref()).copied().unwrap_or(UNKNOWN);
+                    let mut cf = Vec::new();
+                    if let Some(range) = self.config.char_ngrams {
+                        char_grams(&stem, range, |g| {
+                            if let Some(&f) = self.chars.get(g) {
+                                cf.push(f);
+                            }
+                        });
+                    }
+                    let i = scratch.entries.len() as u32;
+                    scratch.entries.push(CachedTerm {
+                        term,
+                        chars: cf.into_boxed_slice(),
+                    });
+                    scratch.cache.insert(scratch.buf.clone(), i);
+                    i
+                }
+            };
+            out.push(idx);
+        }
+        WordTerms {
+            entries: out,
+            stamp: (self.id, scratch.generation),
+        }
+    }
+
+    /// Shares each feature's `weight(feature) · value` among its traced occurrences and sums the
+    /// shares per segment: how much each sentence of a context pushed toward a label. `v` and
+    /// `trace` come from one [`Featurizer::transform_with`] call.
+    pub fn segment_sums(
+        &self,
+        v: &SparseVec,
+        trace: &[(u32, u32)],
+        n_segments: usize,
+        weight: impl Fn(usize) -> f64,
+        scratch: &mut Scratch,
+    ) -> Vec<f64> {
+        self.own(scratch);
+        let c = &mut scratch.counts;
+        for &(f, _) in trace {
+            c[f as usize] += 1.0;
+        }
+        for (&f, &x) in v.idx.iter().zip(&v.val) {
+            let occ = c[f as usize];
+            c[f as usize] = if occ > 0.0 {
+                weight(f as usize) * x / occ
+            } else {
+                0.0
+            };
+        }
+        let mut sums = vec![0.0; n_segments];
+        for &(f, seg) in trace {
+            if let Some(s) = sums.get_mut(seg as usize) {
+                *s += c[f as usize];
+            }
+        }
+        for &f in &v.idx {
+            c[f as usize] = 0.0;
+        }
+        sums
     }
 
     /// The TF-IDF vector of a document.
     pub fn transform(&self, doc: Doc<'_>, scratch: &mut Scratch) -> SparseVec {
-        self.transform_traced(doc, scratch, None)
+        let words = self.word_terms(doc.analysis, scratch);
+        self.transform_with(doc, &words, scratch, None)
     }
 
-    /// Like [`Featurizer::transform`], and also records, for every occurrence of a feature, the
-    /// segment (sentence of the context, counted from 0) it occurred in.
-    pub fn transform_traced(
+    /// Like [`Featurizer::transform`], with the article's word terms computed beforehand, and
+    /// optionally recording, for every occurrence of a feature, the segment (sentence of the
+    /// context, counted from 0) it occurred in.
+    pub fn transform_with(
         &self,
         doc: Doc<'_>,
+        words: &WordTerms,
         scratch: &mut Scratch,
         mut trace: Option<&mut Vec<(u32, u32)>>,
     ) -> SparseVec {
-        if scratch.counts.len() != self.names.len() {
-            scratch.counts = vec![0.0; self.names.len()];
+        self.own(scratch);
+        if words.stamp != (self.id, scratch.generation) {
+            // Computed with another featurizer or before the cache was emptied.
+            let fresh = self.word_terms(doc.analysis, scratch);
+            return self.transform_with(doc, &fresh, scratch, trace);
         }
         scratch.touched.clear();
         let target = self.terms.get(TARGET_TERM).copied().unwrap_or(UNKNOWN);
@@ -454,15 +579,12 @@ impl Featurizer {
                 Piece::Target => target,
                 Piece::Other => other,
                 Piece::Word(w) => {
-                    let c = self.lookup_word(doc.analysis.word_str(w as usize), scratch);
-                    let term = c.term;
-                    if !c.chars.is_empty() {
-                        let cf: Vec<u32> = c.chars.to_vec();
-                        for f in cf {
-                            add(f, scratch, segment);
-                        }
+                    let e = words.entries[w as usize] as usize;
+                    for j in 0..scratch.entries[e].chars.len() {
+                        let f = scratch.entries[e].chars[j];
+                        add(f, scratch, segment);
                     }
-                    term
+                    scratch.entries[e].term
                 }
             };
             hist.copy_within(1.., 0);
@@ -475,6 +597,9 @@ impl Featurizer {
                 }
                 let f = if n == 1 {
                     self.unigram.get(term as usize).copied().unwrap_or(UNKNOWN)
+                } else if n == 2 {
+                    let k = pair(window[0], window[1]);
+                    self.bigrams.get(&k).copied().unwrap_or(UNKNOWN)
                 } else {
                     let mut key = [PAD; MAX_N];
                     key[..n].copy_from_slice(window);
@@ -485,14 +610,20 @@ impl Featurizer {
                 }
             }
         }
+        // Indices stay in order of first occurrence: sorting costs more than anything that
+        // reads the vector gains from it.
         let mut touched = std::mem::take(&mut scratch.touched);
-        touched.sort_unstable();
         let mut val = Vec::with_capacity(touched.len());
         let mut norm = 0.0;
         for &f in &touched {
             let c = std::mem::replace(&mut scratch.counts[f as usize], 0.0);
             let tf = if self.config.sublinear_tf {
-                1.0 + c.ln()
+                // Most terms occur once: skip the logarithm then.
+                if c == 1.0 {
+                    1.0
+                } else {
+                    1.0 + c.ln()
+                }
             } else {
                 c
             };
@@ -509,6 +640,10 @@ impl Featurizer {
         scratch.touched = touched;
         SparseVec { idx, val }
     }
+}
+
+fn pair(a: u32, b: u32) -> u64 {
+    ((a as u64) << 32) | b as u64
 }
 
 /// Calls `f` with the key of every n-gram (lo..=hi) of `seq` that does not cross a break.
@@ -567,11 +702,14 @@ mod tests {
             },
             &mut Scratch::default(),
         );
-        v.idx
+        let mut out: Vec<(String, f64)> = v
+            .idx
             .iter()
             .zip(&v.val)
             .map(|(&i, &x)| (f.name(i as usize).to_string(), x))
-            .collect()
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
     }
 
     #[test]

@@ -496,6 +496,7 @@ impl StanceModel {
             actors.retain(|&a| opts.actors.iter().any(|n| n == self.registry.name(a)));
         }
         let mut trace = Vec::new();
+        let words = self.featurizer.word_terms(&analysis, scratch);
         let actor_scores = actors
             .into_iter()
             .map(|a| {
@@ -506,14 +507,25 @@ impl StanceModel {
                     actor: self.config.context.prior(self.registry.name(a)),
                 };
                 trace.clear();
-                let v = self.featurizer.transform_traced(
+                let v = self.featurizer.transform_with(
                     doc,
+                    &words,
                     scratch,
                     (opts.evidence > 0).then_some(&mut trace),
                 );
                 let p = self.stance.probabilities(&v);
                 let evidence = if opts.evidence > 0 {
-                    evidence(&self.stance, &v, &trace, &p, &ctx, &analysis, opts.evidence)
+                    evidence(
+                        &self.featurizer,
+                        scratch,
+                        &self.stance,
+                        &v,
+                        &trace,
+                        &p,
+                        &ctx,
+                        &analysis,
+                        opts.evidence,
+                    )
                 } else {
                     Vec::new()
                 };
@@ -529,13 +541,15 @@ impl StanceModel {
             .collect();
         let sentiment = self.sentiment.as_ref().map(|s| {
             let ctx = context(&analysis, None, &self.config.context);
-            let v = self.featurizer.transform(
+            let v = self.featurizer.transform_with(
                 Doc {
                     analysis: &analysis,
                     pieces: &ctx.pieces,
                     actor: None,
                 },
+                &words,
                 scratch,
+                None,
             );
             let p = s.probabilities(&v);
             LabelScore {
@@ -586,7 +600,10 @@ fn signed(p: &[f64], (pos, neg): (Option<usize>, Option<usize>)) -> Option<f64> 
 /// The sentences of the context that pushed most toward the predicted label: each feature's
 /// contribution `x_f · (w_f,label − mean_c w_f,c)` is shared among its occurrences, and
 /// summed per sentence.
+#[allow(clippy::too_many_arguments)]
 fn evidence(
+    featurizer: &Featurizer,
+    scratch: &mut Scratch,
     clf: &Classifier,
     v: &SparseVec,
     trace: &[(u32, u32)],
@@ -597,22 +614,16 @@ fn evidence(
 ) -> Vec<Evidence> {
     let label = argmax(p);
     let k = clf.classes.len();
-    let mut occurrences: BTreeMap<u32, u32> = BTreeMap::new();
-    for &(f, _) in trace {
-        *occurrences.entry(f).or_default() += 1;
-    }
-    let mut per_segment = vec![0.0; ctx.sentences.len()];
-    for &(f, seg) in trace {
-        let Ok(pos) = v.idx.binary_search(&f) else {
-            continue;
-        };
-        let j = f as usize;
-        let mean = (0..k).map(|c| clf.weight(j, c)).sum::<f64>() / k as f64;
-        let contrib = v.val[pos] * (clf.weight(j, label) - mean) / occurrences[&f] as f64;
-        if let Some(s) = per_segment.get_mut(seg as usize) {
-            *s += contrib;
-        }
-    }
+    let per_segment = featurizer.segment_sums(
+        v,
+        trace,
+        ctx.sentences.len(),
+        |j| {
+            let mean = (0..k).map(|c| clf.weight(j, c)).sum::<f64>() / k as f64;
+            clf.weight(j, label) - mean
+        },
+        scratch,
+    );
     let mut order: Vec<usize> = (0..per_segment.len()).collect();
     order.sort_by(|&a, &b| per_segment[b].total_cmp(&per_segment[a]).then(a.cmp(&b)));
     order

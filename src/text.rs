@@ -92,6 +92,19 @@ fn next_is_alnum(text: &str, at: usize) -> bool {
         .is_some_and(|c| c.is_alphanumeric())
 }
 
+const fn byte_table(bytes: &[u8]) -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < bytes.len() {
+        t[bytes[i] as usize] = true;
+        i += 1;
+    }
+    t
+}
+
+/// The bytes at which a sentence may end.
+static SENTENCE_BYTE: [bool; 256] = byte_table(b".!?\n");
+
 /// Abbreviations after which a full stop does not end a sentence.
 const ABBREVIATIONS: &[&str] = &[
     "mr", "mrs", "ms", "dr", "prof", "gen", "col", "lt", "sgt", "capt", "gov", "sen", "rep", "st",
@@ -105,66 +118,71 @@ const ABBREVIATIONS: &[&str] = &[
 /// A full stop after a known abbreviation or a single capital letter ("J. Smith", "U.S.") does
 /// not end a sentence. Returns trimmed, non-empty spans in order.
 pub fn sentences(text: &str) -> Vec<Span> {
+    let b = text.as_bytes();
+    let n = b.len();
     let mut out = Vec::new();
     let mut start = 0;
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
-    let mut k = 0;
-    while k < chars.len() {
-        let (pos, c) = chars[k];
-        let mut cut: Option<usize> = None; // byte offset where the sentence ends
-        let mut resume = k + 1;
-        if c == '\n' {
-            // A blank line (possibly with spaces) ends a paragraph.
-            let mut m = k + 1;
-            while m < chars.len() && chars[m].1 != '\n' && chars[m].1.is_whitespace() {
-                m += 1;
-            }
-            if m < chars.len() && chars[m].1 == '\n' {
-                cut = Some(pos);
-                resume = m + 1;
-            }
-        } else if c == '.' || c == '!' || c == '?' {
-            let mut m = k + 1;
-            while m < chars.len() && matches!(chars[m].1, '.' | '!' | '?') {
-                m += 1;
-            }
-            while m < chars.len() && matches!(chars[m].1, '"' | '\'' | '”' | '’' | ')' | ']') {
-                m += 1;
-            }
-            let end_byte = if m < chars.len() {
-                chars[m].0
-            } else {
-                text.len()
-            };
-            let mut w = m;
-            let mut saw_space = false;
-            while w < chars.len() && chars[w].1.is_whitespace() {
-                saw_space = true;
-                w += 1;
-            }
-            let next_starts = w >= chars.len()
-                || (saw_space
-                    && (chars[w].1.is_uppercase()
-                        || chars[w].1.is_numeric()
-                        || matches!(chars[w].1, '"' | '“' | '‘' | '\'' | '(' | '[' | '—')));
-            if next_starts && !(c == '.' && is_abbreviation(text, start, pos)) {
-                cut = Some(end_byte);
-                resume = m;
-            }
+    let mut i = 0;
+    // Scans bytes: every byte that matters here is ASCII, or the start of a multi-byte
+    // character that is decoded where needed.
+    while i < n {
+        // Skip quickly to the next byte that can end a sentence.
+        while i < n && !SENTENCE_BYTE[b[i] as usize] {
+            i += 1;
         }
-        if let Some(end) = cut {
-            push_trimmed(text, start, end, &mut out);
-            start = if resume < chars.len() {
-                chars[resume].0
-            } else {
-                text.len()
-            };
-            k = resume;
-        } else {
-            k += 1;
+        if i >= n {
+            break;
+        }
+        match b[i] {
+            b'\n' => {
+                let mut m = i + 1;
+                while m < n && matches!(b[m], b' ' | b'\t' | b'\r') {
+                    m += 1;
+                }
+                if m < n && b[m] == b'\n' {
+                    push_trimmed(text, start, i, &mut out);
+                    start = m + 1;
+                    i = m + 1;
+                    continue;
+                }
+                i += 1;
+            }
+            c @ (b'.' | b'!' | b'?') => {
+                let mut m = i + 1;
+                while m < n && matches!(b[m], b'.' | b'!' | b'?') {
+                    m += 1;
+                }
+                loop {
+                    if m < n && matches!(b[m], b'"' | b'\'' | b')' | b']') {
+                        m += 1;
+                    } else if text[m..].starts_with('”') || text[m..].starts_with('’') {
+                        m += 3;
+                    } else {
+                        break;
+                    }
+                }
+                let end = m;
+                let mut w = m;
+                while w < n && b[w].is_ascii_whitespace() {
+                    w += 1;
+                }
+                let next_starts = w >= n
+                    || (w > m
+                        && text[w..].chars().next().is_some_and(|ch| {
+                            ch.is_uppercase()
+                                || ch.is_numeric()
+                                || matches!(ch, '"' | '“' | '‘' | '\'' | '(' | '[' | '—')
+                        }));
+                if next_starts && !(c == b'.' && is_abbreviation(text, start, i)) {
+                    push_trimmed(text, start, end, &mut out);
+                    start = end;
+                }
+                i = m.max(i + 1);
+            }
+            _ => i += 1,
         }
     }
-    push_trimmed(text, start, text.len(), &mut out);
+    push_trimmed(text, start, n, &mut out);
     out
 }
 

@@ -5,7 +5,7 @@ use super::ReadArgs;
 use clap::{Args, ValueEnum};
 use rayon::prelude::*;
 use stance::corpus::{self, Record};
-use stance::features::Scratch;
+use stance::features::ScratchPool;
 use stance::pipeline::{ArticleScore, ScoreOptions};
 use stance::StanceModel;
 use std::io::Write;
@@ -111,22 +111,32 @@ impl ScoreCmd {
         let start = Instant::now();
         let (mut n_ok, mut n_err, mut n_actor, mut bytes) = (0usize, 0usize, 0usize, 0usize);
         let read = self.read.options();
+        let mut pending: Vec<corpus::Pending> = Vec::with_capacity(self.batch);
         let mut batch: Vec<Record> = Vec::with_capacity(self.batch);
+        let scratches = pool.install(ScratchPool::new);
         let mut aborted = false;
         let mut streams = Vec::new();
         for input in &self.inputs {
-            streams.push(corpus::open(input, &read)?);
+            streams.push(corpus::open_pending(input, &read)?);
         }
         let mut records = streams.into_iter().flatten().peekable();
         while records.peek().is_some() && !aborted {
+            pending.clear();
+            pending.extend(records.by_ref().take(self.batch.max(1)));
             batch.clear();
-            batch.extend(records.by_ref().take(self.batch.max(1)));
+            pool.install(|| {
+                pending
+                    .par_drain(..)
+                    .map(corpus::Pending::parse)
+                    .collect_into_vec(&mut batch)
+            });
             let lines: Vec<(String, bool, usize, usize)> = pool.install(|| {
                 batch
                     .par_iter()
-                    .map_init(Scratch::default, |scratch, rec| match &rec.item {
+                    .map(|rec| match &rec.item {
                         Ok(a) => {
-                            let s = model.score(&a.article, &opts, scratch);
+                            let s =
+                                scratches.with(|scratch| model.score(&a.article, &opts, scratch));
                             let n = s.actors.len();
                             let line = match format {
                                 OutFormat::Jsonl => {
