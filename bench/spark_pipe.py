@@ -6,7 +6,8 @@ Reads a JSONL file with `sc.textFile` (N partitions), pipes every partition thro
 partition order, each partition's lines in order) and checks them against
 `stance score FILE` run directly: the same number of records, and record for record the same
 JSON. Error records (`{"id": null, "file", "line", "error"}`) are compared without "file" and
-"line": under the pipe those name standard input and the line within the partition.
+"line" (and without the "FILE:LINE: " that opens the message): under the pipe those name
+standard input and the line within the partition.
 
 With --bad N, N malformed lines are spliced into a copy of the input first (written to a temp
 dir), to check that a bad record becomes an error record in its place under the pipe too. The
@@ -36,8 +37,9 @@ REPO = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)),
 def normalise(line):
     r = json.loads(line)
     if r.get("error") is not None and r.get("id") is None:
-        r.pop("file", None)
-        r.pop("line", None)
+        prefix = f"{r.pop('file', None)}:{r.pop('line', None)}: "
+        if isinstance(r["error"], str) and r["error"].startswith(prefix):
+            r["error"] = r["error"][len(prefix):]  # the message names the file and line too
     return r
 
 

@@ -138,7 +138,9 @@ pub fn open(path: &str, opts: &ReadOptions) -> Result<RecordIter> {
 pub fn open_pending(path: &str, opts: &ReadOptions) -> Result<PendingIter> {
     let p = Path::new(path);
     if path != "-" && p.is_dir() {
-        return Ok(Box::new(open_text_dir(p, opts)?.map(Pending::Ready)));
+        return Ok(Box::new(
+            open_text_dir(p, opts)?.map(|r| Pending::Ready(Box::new(r))),
+        ));
     }
     let format = opts.format.unwrap_or_else(|| format_of(path));
     let reader = open_reader(path)?;
@@ -155,17 +157,19 @@ pub fn open_pending(path: &str, opts: &ReadOptions) -> Result<PendingIter> {
             opts: std::sync::Arc::new(opts.clone()),
             buf: Vec::new(),
         }),
-        InputFormat::Csv => Box::new(open_csv(name, reader, opts).map(Pending::Ready)),
+        InputFormat::Csv => {
+            Box::new(open_csv(name, reader, opts).map(|r| Pending::Ready(Box::new(r))))
+        }
         InputFormat::Text => {
             let source = opts.source.clone().or_else(|| folder_name(p));
             let id = text_id(p);
-            Box::new(std::iter::once(Pending::Ready(read_text_record(
+            Box::new(std::iter::once(Pending::Ready(Box::new(read_text_record(
                 name,
                 reader,
                 id,
                 source,
                 opts.max_bytes,
-            ))))
+            )))))
         }
     })
 }
@@ -417,7 +421,7 @@ impl Iterator for JsonlReader {
                         item: Err(Error::io(Path::new(&self.file), e)),
                     };
                     self.reader = Box::new(std::io::empty());
-                    return Some(Pending::Ready(rec));
+                    return Some(Pending::Ready(Box::new(rec)));
                 }
             };
             let line = self.line;
@@ -426,11 +430,11 @@ impl Iterator for JsonlReader {
                     "the record is {len} bytes, longer than --max-bytes ({})",
                     self.opts.max_bytes
                 );
-                return Some(Pending::Ready(Record {
+                return Some(Pending::Ready(Box::new(Record {
                     file: self.file.clone(),
                     line,
                     item: Err(Error::input(&self.file, Some(line), None, message)),
-                }));
+                })));
             }
             let mut bytes: &[u8] = &self.buf;
             if line == 1 && bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
@@ -452,7 +456,7 @@ impl Iterator for JsonlReader {
 /// A record read but not yet parsed, so that parsing (JSON is the costly part) can run on
 /// worker threads while the reader goes on; [`Pending::parse`] turns it into a [`Record`].
 pub enum Pending {
-    Ready(Record),
+    Ready(Box<Record>),
     Json {
         file: String,
         line: u64,
@@ -472,7 +476,7 @@ impl Pending {
 
     pub fn parse(self) -> Record {
         let (file, line, bytes, opts) = match self {
-            Pending::Ready(r) => return r,
+            Pending::Ready(r) => return *r,
             Pending::Json {
                 file,
                 line,
