@@ -119,10 +119,12 @@ impl ScoreCmd {
         for input in &self.inputs {
             streams.push(corpus::open_pending(input, &read)?);
         }
+        let progress = progress_bar(&self.inputs, self.quiet);
         let mut records = streams.into_iter().flatten().peekable();
         while records.peek().is_some() && !aborted {
             pending.clear();
             pending.extend(records.by_ref().take(self.batch.max(1)));
+            let raw: usize = pending.iter().map(|p| p.raw_len()).sum();
             batch.clear();
             pool.install(|| {
                 pending
@@ -156,9 +158,14 @@ impl ScoreCmd {
                     })
                     .collect()
             });
+            let batch_text: usize = lines.iter().map(|l| l.3).sum();
+            progress.inc(if raw > 0 { raw } else { batch_text } as u64);
             for (rec, (line, ok, n, b)) in batch.iter().zip(lines) {
                 if ok {
                     n_ok += 1;
+                    if n_ok % 1024 == 0 {
+                        progress.set_message(format!("{n_ok} articles, {n_err} errors"));
+                    }
                     n_actor += n;
                     bytes += b;
                     out.write_all(line.as_bytes())?;
@@ -172,6 +179,7 @@ impl ScoreCmd {
                             out.write_all(b"\n")?;
                         }
                     }
+                    progress.set_message(format!("{n_ok} articles, {n_err} errors"));
                     if self.max_errors.is_some_and(|m| n_err >= m) {
                         aborted = true;
                         break;
@@ -179,6 +187,7 @@ impl ScoreCmd {
                 }
             }
         }
+        progress.finish_and_clear();
         out.flush()?;
         if let Some(w) = &mut errors_out {
             w.flush()?;
@@ -200,6 +209,41 @@ impl ScoreCmd {
         }
         Ok(if n_err > 0 { 1 } else { 0 })
     }
+}
+
+/// A progress bar on stderr (hidden when stderr is not a terminal, or with --quiet): bytes
+/// read, MB/s, articles and errors so far, and the time left when the input size is known.
+fn progress_bar(inputs: &[String], quiet: bool) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if quiet || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let size = |p: &str| -> Option<u64> {
+        let path = std::path::Path::new(p);
+        if p == "-" || p.ends_with(".gz") {
+            return None;
+        }
+        if path.is_dir() {
+            let entries = std::fs::read_dir(path).ok()?;
+            return Some(entries.filter_map(|e| e.ok()?.metadata().ok()).map(|m| m.len()).sum());
+        }
+        std::fs::metadata(path).ok().map(|m| m.len())
+    };
+    let total: Option<u64> = inputs.iter().map(|p| size(p)).sum();
+    let bar = match total {
+        Some(t) => indicatif::ProgressBar::new(t).with_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:30} {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} eta {eta}  {msg}",
+            )
+            .expect("valid template"),
+        ),
+        None => indicatif::ProgressBar::new_spinner().with_style(
+            indicatif::ProgressStyle::with_template("{spinner} {binary_bytes} {binary_bytes_per_sec}  {msg}")
+                .expect("valid template"),
+        ),
+    };
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    bar
 }
 
 fn error_json(rec: &Record, e: &stance::Error) -> String {
