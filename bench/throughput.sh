@@ -18,7 +18,8 @@
 # runs are interleaved (repeat 1 of every command, then repeat 2, ...) so that a burst of
 # other work on the machine spreads over all of them, and the CPU time the rest of the machine
 # used during each run (from /proc/stat) is reported as "other load", in cores: anything
-# well above 0 means the timing was disturbed.
+# well above 0 means the timing was disturbed. "MB per CPU-s" (text MB over the run's user+sys
+# seconds) is less sensitive to such load than wall time, though not immune (shared caches).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -169,17 +170,18 @@ for i, (name, cmd) in enumerate(cases):
                      rc=sorted({r["rc"] for r in rs}), lines_ok=all(r["lines"] == n_art for r in rs)))
 
 print(f"\n### Throughput: {n_art} articles, {text_mb:.1f} MB of article text, median of {repeat}\n")
-print("| run | wall s (median) | walls s | MB/s | articles/s | peak RSS MB | CPU s | other load (cores, max) | exit | lines = articles |")
-print("|---|---:|---|---:|---:|---:|---:|---:|---|---|")
+print("| run | wall s (median) | walls s | MB/s | articles/s | peak RSS MB | CPU s | MB per CPU-s | other load (cores, max) | exit | lines = articles |")
+print("|---|---:|---|---:|---:|---:|---:|---:|---:|---|---|")
 for r in rows:
     print(f"| {r['name']} | {r['wall']:.2f} | {', '.join(f'{w:.2f}' for w in r['walls'])} | {r['mbs']:.2f} | {r['aps']:.0f} | "
-          f"{r['rss']:.0f} | {r['cpu']:.1f} | {r['other']:.2f} | {','.join(map(str, r['rc']))} | {'yes' if r['lines_ok'] else 'NO'} |")
+          f"{r['rss']:.0f} | {r['cpu']:.2f} | {text_mb / max(r['cpu'], 1e-9):.2f} | {r['other']:.2f} | {','.join(map(str, r['rc']))} | {'yes' if r['lines_ok'] else 'NO'} |")
 
 by = {r["name"]: r for r in rows}
 def ratio(a, b):
     if a in by and b in by:
-        print(f"- {a} / {b}: {by[a]['mbs'] / by[b]['mbs']:.2f}x (MB/s)")
-print("\nRatios (throughput):\n")
+        print(f"- {a} / {b}: {by[a]['mbs'] / by[b]['mbs']:.2f}x in MB/s (wall); "
+              f"{by[b]['cpu'] / max(by[a]['cpu'], 1e-9):.2f}x in MB per CPU-second")
+print("\nRatios (throughput; the CPU-second ratio is the one to read when other load is high):\n")
 ratio("stance 2 threads", "sklearn recipe")
 ratio("stance 2 threads", "fastText recipe")
 ratio("stance 2 threads", "stance 1 thread")

@@ -1,11 +1,17 @@
 //! Comparing sources and periods: per group (source, month, or both) and actor, the number of
-//! articles, the mean signed score with a bootstrap interval, and the share of each label.
+//! articles, the mean signed score with a bootstrap interval, and the share of each label by
+//! classify-and-count and by the estimators of [`crate::quantify`] that correct for the
+//! classifier's errors; and the difference between two groups with a permutation test.
 
-use crate::pipeline::ArticleScore;
+use crate::model::argmax;
+use crate::pipeline::{ArticleScore, StanceModel};
+use crate::quantify::{self, Calibration, Estimator, Shares};
+use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// What to group articles by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, Deserialize)]
@@ -46,21 +52,33 @@ pub struct Estimate {
     pub high: f64,
 }
 
-/// One row of a comparison.
+/// One row of a comparison: a group and an actor.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GroupRow {
     pub group: String,
     pub actor: String,
     /// Articles in the group that were scored for the actor.
     pub n: usize,
-    /// Mean signed score (P(favor) − P(against)) with a 95% bootstrap interval.
+    /// Mean signed score (P(favor) − P(against)) with a bootstrap interval.
     pub score: Option<Estimate>,
-    /// Share of articles whose predicted label is each label (classify and count).
-    pub label_share: BTreeMap<String, f64>,
-    /// Count of articles per predicted label.
-    pub label_count: BTreeMap<String, usize>,
-    /// Mean predicted probability of each label.
-    pub mean_probability: BTreeMap<String, f64>,
+    /// The labels, in the order of every share vector below.
+    pub labels: Vec<String>,
+    /// Count of articles per predicted label (the counts behind classify and count).
+    pub label_count: Vec<usize>,
+    /// The estimator the headline figures use.
+    pub estimator: Estimator,
+    /// Label shares by every available estimator, with intervals.
+    pub estimates: Vec<Shares>,
+}
+
+impl GroupRow {
+    /// The shares of the headline estimator.
+    pub fn chosen(&self) -> &Shares {
+        self.estimates
+            .iter()
+            .find(|s| s.estimator == self.estimator)
+            .unwrap_or(&self.estimates[0])
+    }
 }
 
 /// Settings of a comparison.
@@ -72,6 +90,8 @@ pub struct CompareOptions {
     pub bootstrap: usize,
     pub seed: u64,
     pub level: f64,
+    /// The headline estimator (falls back to PCC when it needs error rates that are missing).
+    pub estimator: Estimator,
 }
 
 impl Default for CompareOptions {
@@ -82,6 +102,7 @@ impl Default for CompareOptions {
             bootstrap: 2000,
             seed: 42,
             level: 0.95,
+            estimator: quantify::DEFAULT,
         }
     }
 }
@@ -101,66 +122,340 @@ pub fn bootstrap_mean(xs: &[f64], resamples: usize, level: f64, rng: &mut ChaCha
         .map(|_| (0..n).map(|_| xs[rng.gen_range(0..n)]).sum::<f64>() / n as f64)
         .collect();
     means.sort_by(f64::total_cmp);
-    let q = |p: f64| {
-        let pos = p * (resamples - 1) as f64;
-        let lo = pos.floor() as usize;
-        let hi = pos.ceil() as usize;
-        means[lo] + (means[hi] - means[lo]) * (pos - lo as f64)
-    };
     let alpha = (1.0 - level) / 2.0;
     Estimate {
         mean,
-        low: q(alpha),
-        high: q(1.0 - alpha),
+        low: quantify::quantile(&means, alpha),
+        high: quantify::quantile(&means, 1.0 - alpha),
     }
 }
 
-/// Compares groups of scored articles.
-pub fn compare(articles: &[ArticleScore], opts: &CompareOptions) -> Vec<GroupRow> {
-    let mut cells: BTreeMap<(String, String), Vec<&crate::pipeline::ActorScore>> = BTreeMap::new();
+/// What the comparison needs of the model: its labels, which are positive and negative, and
+/// the out-of-fold predictions that give the error rates.
+#[derive(Debug, Clone, Default)]
+pub struct ModelView {
+    pub labels: Vec<String>,
+    pub polarity: (Option<usize>, Option<usize>),
+    pub calibration: Option<Calibration>,
+}
+
+impl ModelView {
+    /// The stance labels, polarity and stored error rates of a trained model.
+    pub fn of_model(model: &StanceModel) -> ModelView {
+        ModelView {
+            labels: model.stance.classes.clone(),
+            polarity: model.stance_polarity,
+            calibration: model.info.calibration.clone(),
+        }
+    }
+
+    /// Without a model: the labels seen in the scores, favor/against recognised by name.
+    pub fn from_scores(articles: &[ArticleScore]) -> ModelView {
+        let mut labels: Vec<String> = articles
+            .iter()
+            .flat_map(|a| {
+                a.actors
+                    .iter()
+                    .flat_map(|s| s.probabilities.keys().cloned())
+            })
+            .collect();
+        labels.sort();
+        labels.dedup();
+        let polarity =
+            crate::pipeline::resolve_polarity(&labels, None, None).unwrap_or((None, None));
+        ModelView {
+            labels,
+            polarity,
+            calibration: None,
+        }
+    }
+}
+
+/// One article's stance toward one actor, as the comparison uses it.
+struct Cell {
+    probs: Vec<f64>,
+    score: Option<f64>,
+}
+
+fn cells(
+    articles: &[ArticleScore],
+    opts: &CompareOptions,
+    view: &ModelView,
+) -> BTreeMap<(String, String), Vec<Cell>> {
+    let mut cells: BTreeMap<(String, String), Vec<Cell>> = BTreeMap::new();
     for a in articles {
         let g = opts.by.key(a);
         for s in &a.actors {
             if opts.actors.is_empty() || opts.actors.contains(&s.actor) {
+                let probs = view
+                    .labels
+                    .iter()
+                    .map(|l| s.probabilities.get(l).copied().unwrap_or(0.0))
+                    .collect();
                 cells
                     .entry((g.clone(), s.actor.clone()))
                     .or_default()
-                    .push(s);
+                    .push(Cell {
+                        probs,
+                        score: s.score,
+                    });
             }
         }
     }
-    let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
     cells
-        .into_iter()
-        .map(|((group, actor), scores)| {
-            let n = scores.len();
-            let signed: Vec<f64> = scores.iter().filter_map(|s| s.score).collect();
+}
+
+/// Compares groups of scored articles.
+pub fn compare(
+    articles: &[ArticleScore],
+    opts: &CompareOptions,
+    view: &ModelView,
+) -> Vec<GroupRow> {
+    let estimator = effective(opts.estimator, view);
+    let rates = view
+        .calibration
+        .as_ref()
+        .map(|c| c.error_rates(opts.bootstrap, &mut ChaCha8Rng::seed_from_u64(opts.seed)));
+    let cells: Vec<((String, String), Vec<Cell>)> =
+        cells(articles, opts, view).into_iter().collect();
+    // Cells run in parallel, each with its own generator seeded from the seed and the cell's
+    // position, so results do not depend on the number of threads.
+    cells
+        .into_par_iter()
+        .enumerate()
+        .map(|(i, ((group, actor), cells))| {
+            let mut rng = ChaCha8Rng::seed_from_u64(opts.seed.wrapping_add(1 + i as u64));
+            let n = cells.len();
+            let signed: Vec<f64> = cells.iter().filter_map(|c| c.score).collect();
             let score = (signed.len() == n && n > 0)
                 .then(|| bootstrap_mean(&signed, opts.bootstrap, opts.level, &mut rng));
-            let mut label_count: BTreeMap<String, usize> = BTreeMap::new();
-            let mut mean_probability: BTreeMap<String, f64> = BTreeMap::new();
-            for s in &scores {
-                for (l, p) in &s.probabilities {
-                    label_count.entry(l.clone()).or_insert(0);
-                    *mean_probability.entry(l.clone()).or_insert(0.0) += p / n as f64;
-                }
-                *label_count.entry(s.label.clone()).or_insert(0) += 1;
+            let rows: Vec<&[f64]> = cells.iter().map(|c| c.probs.as_slice()).collect();
+            let mut label_count = vec![0usize; view.labels.len()];
+            for r in &rows {
+                label_count[argmax(r)] += 1;
             }
-            let label_share = label_count
-                .iter()
-                .map(|(l, c)| (l.clone(), *c as f64 / n as f64))
-                .collect();
+            let estimates = quantify::estimate(
+                &rows,
+                rates.as_ref(),
+                view.polarity,
+                opts.bootstrap,
+                opts.level,
+                &mut rng,
+            );
             GroupRow {
                 group,
                 actor,
                 n,
                 score,
-                label_share,
+                labels: view.labels.clone(),
                 label_count,
-                mean_probability,
+                estimator,
+                estimates,
             }
         })
         .collect()
+}
+
+/// The estimator actually used: an adjusted one needs error rates, else PCC.
+fn effective(e: Estimator, view: &ModelView) -> Estimator {
+    if e.adjusted() && view.calibration.is_none() {
+        Estimator::Pcc
+    } else {
+        e
+    }
+}
+
+/// The difference between two groups for one actor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Difference {
+    pub actor: String,
+    pub a: String,
+    pub b: String,
+    pub n_a: usize,
+    pub n_b: usize,
+    /// Mean signed score of A minus that of B, with a bootstrap interval.
+    pub score: Estimate,
+    /// Permutation-test p-value of the score difference (two-sided).
+    pub score_p: f64,
+    /// Net stance (share of the positive label minus share of the negative one, by the
+    /// estimator) of A minus that of B, with a bootstrap interval.
+    pub net: Option<Estimate>,
+    pub net_p: Option<f64>,
+    pub estimator: Estimator,
+    /// Holm-adjusted p-values when several actors are compared at once.
+    pub score_p_holm: Option<f64>,
+    pub net_p_holm: Option<f64>,
+}
+
+fn net_of(
+    rows: &[&[f64]],
+    view: &ModelView,
+    estimator: Estimator,
+    rates: Option<&quantify::Rates>,
+) -> Option<f64> {
+    let (p, q) = (view.polarity.0?, view.polarity.1?);
+    let k = view.labels.len();
+    let mut cc = vec![0.0; k];
+    let mut pcc = vec![0.0; k];
+    for r in rows {
+        cc[argmax(r)] += 1.0 / rows.len() as f64;
+        for c in 0..k {
+            pcc[c] += r[c] / rows.len() as f64;
+        }
+    }
+    let s = match (estimator, rates) {
+        (Estimator::Cc, _) => cc,
+        (Estimator::Acc, Some(r)) => quantify::adjust(&r.hard, &cc),
+        (Estimator::Pacc, Some(r)) => quantify::adjust(&r.soft, &pcc),
+        _ => pcc,
+    };
+    Some(s[p] - s[q])
+}
+
+/// Group A minus group B for each actor both name: the score and net-stance differences with
+/// bootstrap intervals and permutation p-values (`permutations` shuffles of group membership),
+/// and Holm-adjusted p-values when more than one actor is compared.
+pub fn diff(
+    articles: &[ArticleScore],
+    a: &str,
+    b: &str,
+    opts: &CompareOptions,
+    view: &ModelView,
+    permutations: usize,
+) -> Vec<Difference> {
+    let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
+    let estimator = effective(opts.estimator, view);
+    let all = cells(articles, opts, view);
+    let actors: BTreeSet<&String> = all.keys().map(|(_, actor)| actor).collect();
+    let error_rates = view
+        .calibration
+        .as_ref()
+        .map(|c| c.error_rates(opts.bootstrap, &mut rng));
+    let rates = error_rates.as_ref().map(|r| r.point.clone());
+    let alpha = (1.0 - opts.level) / 2.0;
+    let mut out = Vec::new();
+    for actor in actors {
+        let (Some(ca), Some(cb)) = (
+            all.get(&(a.to_string(), actor.clone())),
+            all.get(&(b.to_string(), actor.clone())),
+        ) else {
+            continue;
+        };
+        let sa: Vec<f64> = ca.iter().map(|c| c.score.unwrap_or(0.0)).collect();
+        let sb: Vec<f64> = cb.iter().map(|c| c.score.unwrap_or(0.0)).collect();
+        let ra: Vec<&[f64]> = ca.iter().map(|c| c.probs.as_slice()).collect();
+        let rb: Vec<&[f64]> = cb.iter().map(|c| c.probs.as_slice()).collect();
+        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+        let d_score = mean(&sa) - mean(&sb);
+        let d_net = net_of(&ra, view, estimator, rates.as_ref())
+            .zip(net_of(&rb, view, estimator, rates.as_ref()))
+            .map(|(x, y)| x - y);
+        // Bootstrap: resample each group, and the calibration examples for adjusted estimators.
+        let mut ds = Vec::with_capacity(opts.bootstrap);
+        let mut dn = Vec::with_capacity(opts.bootstrap);
+        for b in 0..opts.bootstrap {
+            let pa: Vec<usize> = (0..sa.len()).map(|_| rng.gen_range(0..sa.len())).collect();
+            let pb: Vec<usize> = (0..sb.len()).map(|_| rng.gen_range(0..sb.len())).collect();
+            ds.push(
+                pa.iter().map(|&i| sa[i]).sum::<f64>() / sa.len() as f64
+                    - pb.iter().map(|&i| sb[i]).sum::<f64>() / sb.len() as f64,
+            );
+            if d_net.is_some() {
+                let r = error_rates
+                    .as_ref()
+                    .map(|e| e.replicates[b % e.replicates.len().max(1)].clone());
+                let xa: Vec<&[f64]> = pa.iter().map(|&i| ra[i]).collect();
+                let xb: Vec<&[f64]> = pb.iter().map(|&i| rb[i]).collect();
+                if let (Some(x), Some(y)) = (
+                    net_of(&xa, view, estimator, r.as_ref()),
+                    net_of(&xb, view, estimator, r.as_ref()),
+                ) {
+                    dn.push(x - y);
+                }
+            }
+        }
+        ds.sort_by(f64::total_cmp);
+        dn.sort_by(f64::total_cmp);
+        let interval = |v: &[f64], mean: f64| Estimate {
+            mean,
+            low: if v.is_empty() {
+                mean
+            } else {
+                quantify::quantile(v, alpha)
+            },
+            high: if v.is_empty() {
+                mean
+            } else {
+                quantify::quantile(v, 1.0 - alpha)
+            },
+        };
+        // Permutation test: shuffle which articles belong to A and which to B.
+        let pooled_s: Vec<f64> = sa.iter().chain(&sb).copied().collect();
+        let pooled_r: Vec<&[f64]> = ra.iter().chain(&rb).copied().collect();
+        let mut idx: Vec<usize> = (0..pooled_s.len()).collect();
+        let (mut hits_s, mut hits_n) = (0usize, 0usize);
+        for _ in 0..permutations {
+            idx.shuffle(&mut rng);
+            let (ia, ib) = idx.split_at(sa.len());
+            let ps = ia.iter().map(|&i| pooled_s[i]).sum::<f64>() / ia.len() as f64
+                - ib.iter().map(|&i| pooled_s[i]).sum::<f64>() / ib.len() as f64;
+            if ps.abs() >= d_score.abs() - 1e-12 {
+                hits_s += 1;
+            }
+            if let Some(d) = d_net {
+                let xa: Vec<&[f64]> = ia.iter().map(|&i| pooled_r[i]).collect();
+                let xb: Vec<&[f64]> = ib.iter().map(|&i| pooled_r[i]).collect();
+                if let (Some(x), Some(y)) = (
+                    net_of(&xa, view, estimator, rates.as_ref()),
+                    net_of(&xb, view, estimator, rates.as_ref()),
+                ) {
+                    if (x - y).abs() >= d.abs() - 1e-12 {
+                        hits_n += 1;
+                    }
+                }
+            }
+        }
+        let p = |hits: usize| (hits as f64 + 1.0) / (permutations as f64 + 1.0);
+        out.push(Difference {
+            actor: actor.clone(),
+            a: a.to_string(),
+            b: b.to_string(),
+            n_a: sa.len(),
+            n_b: sb.len(),
+            score: interval(&ds, d_score),
+            score_p: p(hits_s),
+            net: d_net.map(|d| interval(&dn, d)),
+            net_p: d_net.map(|_| p(hits_n)),
+            estimator,
+            score_p_holm: None,
+            net_p_holm: None,
+        });
+    }
+    if out.len() > 1 {
+        let holm = |ps: Vec<f64>| -> Vec<f64> {
+            let m = ps.len();
+            let mut order: Vec<usize> = (0..m).collect();
+            order.sort_by(|&i, &j| ps[i].total_cmp(&ps[j]));
+            let mut adj = vec![0.0; m];
+            let mut running: f64 = 0.0;
+            for (rank, &i) in order.iter().enumerate() {
+                running = running.max(((m - rank) as f64 * ps[i]).min(1.0));
+                adj[i] = running;
+            }
+            adj
+        };
+        let s = holm(out.iter().map(|d| d.score_p).collect());
+        for (d, p) in out.iter_mut().zip(s) {
+            d.score_p_holm = Some(p);
+        }
+        if out.iter().all(|d| d.net_p.is_some()) {
+            let n = holm(out.iter().map(|d| d.net_p.unwrap_or(1.0)).collect());
+            for (d, p) in out.iter_mut().zip(n) {
+                d.net_p_holm = Some(p);
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -196,24 +491,71 @@ mod tests {
             art("A", "2023-11-02", "Iran", "against", -1.0),
             art("B", "2023-10-05", "Iran", "favor", 1.0),
         ];
-        let rows = compare(&arts, &CompareOptions::default());
+        let view = ModelView::from_scores(&arts);
+        let rows = compare(&arts, &CompareOptions::default(), &view);
         assert_eq!(rows.len(), 2);
         let a = &rows[0];
         assert_eq!((a.group.as_str(), a.n), ("A", 3));
         assert!((a.score.as_ref().unwrap().mean - (-1.0 / 3.0)).abs() < 1e-12);
-        assert!((a.label_share["against"] - 2.0 / 3.0).abs() < 1e-12);
-        assert_eq!(a.label_count["favor"], 1);
-        // mean P(favor) = (0.25 + 0.75 + 0) / 3
-        assert!((a.mean_probability["favor"] - 1.0 / 3.0).abs() < 1e-12);
+        assert_eq!(a.labels, vec!["against", "favor"]);
+        assert_eq!(a.label_count, vec![2, 1]);
+        // Without error rates the headline estimator falls back to PCC: mean P(favor) =
+        // (0.25 + 0.75 + 0) / 3; CC gives 1/3 too (one of three predicted favor).
+        assert_eq!(a.estimator, Estimator::Pcc);
+        assert!((a.chosen().share[1] - 1.0 / 3.0).abs() < 1e-12);
+        assert_eq!(a.estimates.len(), 2);
+        let net = a.chosen().net.unwrap();
+        assert!((net[0] - (1.0 / 3.0 - 2.0 / 3.0)).abs() < 1e-12);
         let by_month = compare(
             &arts,
             &CompareOptions {
                 by: GroupBy::Month,
                 ..CompareOptions::default()
             },
+            &view,
         );
         assert_eq!(by_month[0].group, "2023-10");
         assert_eq!(by_month[0].n, 2);
+    }
+
+    #[test]
+    fn diff_finds_a_real_difference_and_not_a_null_one() {
+        let mut arts = Vec::new();
+        for i in 0..30 {
+            arts.push(art(
+                "A",
+                "2023-10-01",
+                "Iran",
+                "against",
+                -0.6 + (i % 3) as f64 * 0.05,
+            ));
+            arts.push(art(
+                "B",
+                "2023-10-01",
+                "Iran",
+                "favor",
+                0.4 + (i % 3) as f64 * 0.05,
+            ));
+            arts.push(art(
+                "C",
+                "2023-10-01",
+                "Iran",
+                "favor",
+                0.4 + ((i + 1) % 3) as f64 * 0.05,
+            ));
+        }
+        let view = ModelView::from_scores(&arts);
+        let opts = CompareOptions {
+            bootstrap: 300,
+            ..CompareOptions::default()
+        };
+        let d = &diff(&arts, "A", "B", &opts, &view, 500)[0];
+        assert!((d.score.mean + 1.0).abs() < 1e-9);
+        assert!(d.score.high < 0.0);
+        assert!(d.score_p < 0.01, "{}", d.score_p);
+        let same = &diff(&arts, "B", "C", &opts, &view, 500)[0];
+        assert!(same.score.low < 0.0 && same.score.high > 0.0);
+        assert!(same.score_p > 0.2, "{}", same.score_p);
     }
 
     #[test]

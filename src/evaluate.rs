@@ -380,6 +380,26 @@ pub fn cross_validate(
     })
 }
 
+/// The stance predictions as calibration data for the quantification estimators.
+pub fn calibration(preds: &[Prediction], classes: &[String]) -> crate::quantify::Calibration {
+    let stance: Vec<&Prediction> = preds.iter().filter(|p| p.task == "stance").collect();
+    crate::quantify::Calibration {
+        classes: classes.to_vec(),
+        truth: stance
+            .iter()
+            .map(|p| classes.iter().position(|c| *c == p.truth).unwrap_or(0) as u32)
+            .collect(),
+        probabilities: stance
+            .iter()
+            .flat_map(|p| {
+                classes
+                    .iter()
+                    .map(|c| p.probabilities.get(c).copied().unwrap_or(0.0))
+            })
+            .collect(),
+    }
+}
+
 /// Evaluates a trained model on labeled data it was not trained on.
 pub fn evaluate_model(
     model: &StanceModel,

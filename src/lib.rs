@@ -48,6 +48,7 @@ pub mod features;
 pub mod metrics;
 pub mod model;
 pub mod pipeline;
+pub mod quantify;
 pub mod text;
 
 pub use actors::{Actor, Registry};

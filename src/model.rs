@@ -495,13 +495,20 @@ impl Classifier {
     }
 }
 
-/// Saves numbers at single precision (about 7 significant digits, plenty for weights and IDF)
-/// to keep model files small; reads them back as f64.
+/// Saves numbers rounded to 6 significant digits (relative error below 1e-6, far below what
+/// changes a probability that matters) to keep model files small; reads them back as f64.
 pub mod compact {
     use serde::{Deserialize, Deserializer, Serializer};
 
+    pub fn round(x: f64) -> f64 {
+        if x == 0.0 || !x.is_finite() {
+            return x;
+        }
+        format!("{x:.5e}").parse().unwrap_or(x)
+    }
+
     pub fn serialize<S: Serializer>(v: &[f64], s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(v.iter().map(|&x| x as f32))
+        s.collect_seq(v.iter().map(|&x| round(x)))
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {

@@ -285,6 +285,10 @@ pub struct TrainingInfo {
     /// Per actor, the features with the largest mean value in its training contexts.
     #[serde(default)]
     pub actor_profiles: BTreeMap<String, Vec<(u32, f32)>>,
+    /// The out-of-fold stance predictions of cross-validation: the error rates that
+    /// `stance compare` corrects shares with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<crate::quantify::Calibration>,
     /// The cross-validation summary, when training ran it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cv: Option<serde_json::Value>,
@@ -462,6 +466,7 @@ impl StanceModel {
             seed,
             actors,
             actor_profiles,
+            calibration: None,
             cv: None,
         };
         Ok(StanceModel {

@@ -368,27 +368,97 @@ fn compare_by_source_and_month() {
         .assert()
         .success();
     std::fs::write(&scores, &out.get_output().stdout).unwrap();
+    // The shipped model carries out-of-fold predictions, so every estimator is available.
     let out = stance()
         .arg("compare")
         .arg(&scores)
-        .args(["--by", "source", "--actor", "Iran", "--format", "json"])
+        .args([
+            "--by",
+            "source",
+            "--actor",
+            "Iran",
+            "--format",
+            "json",
+            "--bootstrap",
+            "300",
+        ])
         .assert()
         .success();
     let rows = lines(&out.get_output().stdout);
     assert!(rows.len() >= 5);
     for r in &rows {
         assert_eq!(r["actor"], "Iran");
+        assert_eq!(r["estimator"], "pacc");
         let s = &r["score"];
         assert!(s["low"].as_f64().unwrap() <= s["mean"].as_f64().unwrap());
         assert!(s["mean"].as_f64().unwrap() <= s["high"].as_f64().unwrap());
-        let shares: f64 = r["label_share"]
-            .as_object()
+        let counted: u64 = r["label_count"]
+            .as_array()
             .unwrap()
-            .values()
-            .map(|v| v.as_f64().unwrap())
+            .iter()
+            .map(|v| v.as_u64().unwrap())
             .sum();
-        assert!((shares - 1.0).abs() < 1e-9);
+        assert_eq!(counted, r["n"].as_u64().unwrap());
+        let names: Vec<&str> = r["estimates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["estimator"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, vec!["cc", "pcc", "acc", "pacc"]);
+        for e in r["estimates"].as_array().unwrap() {
+            let share: Vec<f64> = e["share"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_f64().unwrap())
+                .collect();
+            assert!((share.iter().sum::<f64>() - 1.0).abs() < 1e-9, "{e}");
+            for (c, x) in share.iter().enumerate() {
+                assert!(
+                    e["low"][c].as_f64().unwrap() <= x + 1e-9
+                        && *x <= e["high"][c].as_f64().unwrap() + 1e-9
+                );
+            }
+        }
+        // Classify and count is the share of predicted labels.
+        let cc = &r["estimates"][0]["share"];
+        for c in 0..3 {
+            let expect = r["label_count"][c].as_f64().unwrap() / r["n"].as_f64().unwrap();
+            assert!((cc[c].as_f64().unwrap() - expect).abs() < 1e-12);
+        }
     }
+    // A model without cross-validation predictions falls back to PCC, and says so.
+    stance()
+        .arg("compare")
+        .arg(&scores)
+        .args(["--actor", "Iran", "--bootstrap", "100", "--model"])
+        .arg(model())
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("falls back to pcc"))
+        .stdout(predicate::str::contains("estimator: pcc"));
+    // The difference of two outlets, with a permutation test.
+    stance()
+        .arg("compare")
+        .arg(&scores)
+        .args([
+            "--diff",
+            "The Clarion Tribune",
+            "Meridian Wire",
+            "--actor",
+            "Iran",
+            "--bootstrap",
+            "200",
+            "--permutations",
+            "200",
+        ])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("A = The Clarion Tribune, B = Meridian Wire")
+                .and(predicate::str::contains("permutation test")),
+        );
     stance()
         .arg("compare")
         .arg(&scores)

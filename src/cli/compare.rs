@@ -1,30 +1,48 @@
 //! `stance compare`: stance by source or month, from the output of `stance score`.
 
-use super::{f3, table};
+use super::table;
 use clap::{Args, ValueEnum};
-use stance::compare::{compare, CompareOptions, GroupBy};
+use stance::compare::{compare, diff, CompareOptions, GroupBy, ModelView};
 use stance::pipeline::ArticleScore;
+use stance::quantify::Estimator;
+use stance::StanceModel;
 use std::io::{BufRead, Write};
+use std::path::PathBuf;
 
 #[derive(Args)]
 #[command(
-    about = "Compare stance across sources or months, with intervals, from `stance score` output",
-    after_help = "Examples:\n  stance score data/articles.jsonl > scores.jsonl\n  stance compare scores.jsonl --by source --actor Iran\n  stance compare scores.jsonl --by month --format csv > by_month.csv\n\nscore is the mean of P(favor) - P(against) over the group's articles, with a 95% percentile\nbootstrap interval (articles resampled, --bootstrap times, seeded); the label shares count\neach article's predicted label."
+    about = "Compare stance across sources or months, with error-corrected shares, intervals and tests",
+    after_help = "Examples:\n  stance score data/articles.jsonl > scores.jsonl\n  stance compare scores.jsonl --by source --actor Iran\n  stance compare scores.jsonl --by month --estimator cc --format csv > by_month.csv\n  stance compare scores.jsonl --diff \"The Clarion Tribune\" \"Meridian Wire\" --actor Iran\n\nShares are estimated per group, not counted: classify and count (cc) is biased whenever the\nclassifier errs, so the default (pacc) corrects the mean probabilities with the error rates\nmeasured in cross-validation and stored in the model (--model). net = share(favor) -\nshare(against); score = mean P(favor) - P(against). Intervals: 95% percentile bootstrap\nresampling articles (and the model's out-of-fold examples, for the corrected estimators)."
 )]
 pub struct CompareCmd {
     /// Score files (JSONL from `stance score`), or - for standard input.
     #[arg(required = true)]
     pub scores: Vec<String>,
+    /// The model that produced the scores: its labels and out-of-fold error rates.
+    #[arg(long, default_value = "models/default.json")]
+    pub model: PathBuf,
+    /// Do not read a model: only the estimators that need no error rates (cc, pcc).
+    #[arg(long)]
+    pub no_model: bool,
     /// What to group articles by.
     #[arg(long, value_enum, default_value = "source")]
     pub by: GroupBy,
     /// Only this actor. Repeatable.
     #[arg(long = "actor")]
     pub actors: Vec<String>,
+    /// The estimator of the headline shares.
+    #[arg(long, value_enum, default_value = "pacc")]
+    pub estimator: Estimator,
+    /// Compare two groups: A minus B, with intervals and permutation p-values.
+    #[arg(long, num_args = 2, value_names = ["A", "B"])]
+    pub diff: Option<Vec<String>>,
+    /// Shuffles of the permutation test (with --diff).
+    #[arg(long, default_value_t = 2000)]
+    pub permutations: usize,
     /// Bootstrap resamples for the intervals.
     #[arg(long, default_value_t = 2000)]
     pub bootstrap: usize,
-    /// Seed for the bootstrap.
+    /// Seed for the bootstrap and the permutations.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// Warn about groups with fewer articles than this.
@@ -80,19 +98,46 @@ pub fn read_scores(paths: &[String]) -> anyhow::Result<(Vec<ArticleScore>, usize
 }
 
 impl CompareCmd {
-    pub fn run(self) -> anyhow::Result<i32> {
-        let (articles, skipped) = read_scores(&self.scores)?;
-        if skipped > 0 {
-            eprintln!("stance: {skipped} error records in the scores were left out");
+    pub fn view(&self, articles: &[ArticleScore]) -> anyhow::Result<ModelView> {
+        if self.no_model {
+            return Ok(ModelView::from_scores(articles));
         }
-        let opts = CompareOptions {
+        let model = StanceModel::load(&self.model).map_err(|e| {
+            anyhow::anyhow!("{e}\n(compare reads the model for its error rates; name it with --model, or pass --no-model)")
+        })?;
+        let view = ModelView::of_model(&model);
+        if view.calibration.is_none() && self.estimator.adjusted() {
+            eprintln!(
+                "stance: warning: {} holds no cross-validation predictions (trained with --no-cv), so {} falls back to pcc",
+                self.model.display(),
+                self.estimator.name()
+            );
+        }
+        Ok(view)
+    }
+
+    pub fn options(&self) -> CompareOptions {
+        CompareOptions {
             by: self.by,
             actors: self.actors.clone(),
             bootstrap: self.bootstrap,
             seed: self.seed,
             level: 0.95,
-        };
-        let rows = compare(&articles, &opts);
+            estimator: self.estimator,
+        }
+    }
+
+    pub fn run(self) -> anyhow::Result<i32> {
+        let (articles, skipped) = read_scores(&self.scores)?;
+        if skipped > 0 {
+            eprintln!("stance: {skipped} error records in the scores were left out");
+        }
+        let view = self.view(&articles)?;
+        let opts = self.options();
+        if let Some(pair) = &self.diff {
+            return self.run_diff(&articles, &pair[0], &pair[1], &opts, &view);
+        }
+        let rows = compare(&articles, &opts, &view);
         if rows.is_empty() {
             anyhow::bail!(
                 "nothing to compare: no article in the scores has {}",
@@ -106,20 +151,12 @@ impl CompareCmd {
         let thin = rows.iter().filter(|r| r.n < self.min_n).count();
         if thin > 0 {
             eprintln!(
-                "stance: warning: {thin} of {} groups have fewer than {} articles; their intervals are wide and their shares unstable",
+                "stance: warning: {thin} of {} groups have fewer than {} articles (--min-n); their intervals are wide",
                 rows.len(),
                 self.min_n
             );
         }
-        let labels: Vec<String> = {
-            let mut l: Vec<String> = rows
-                .iter()
-                .flat_map(|r| r.label_count.keys().cloned())
-                .collect();
-            l.sort();
-            l.dedup();
-            l
-        };
+        let labels = view.labels.clone();
         let mut out = std::io::stdout().lock();
         match self.format {
             CompareFormat::Json => {
@@ -130,42 +167,72 @@ impl CompareCmd {
             }
             CompareFormat::Csv => {
                 let mut w = csv::Writer::from_writer(&mut out);
-                let mut h = vec!["group", "actor", "n", "score", "score_low", "score_high"]
-                    .into_iter()
-                    .map(String::from)
-                    .collect::<Vec<_>>();
-                h.extend(labels.iter().map(|l| format!("share_{l}")));
-                h.extend(labels.iter().map(|l| format!("n_{l}")));
+                let mut h: Vec<String> =
+                    ["group", "actor", "n", "score", "score_low", "score_high"]
+                        .map(String::from)
+                        .to_vec();
+                h.extend(labels.iter().map(|l| format!("n_predicted_{l}")));
+                for e in Estimator::ALL {
+                    for l in &labels {
+                        for part in ["", "_low", "_high"] {
+                            h.push(format!("{}_{l}{part}", e.name()));
+                        }
+                    }
+                    for part in ["", "_low", "_high"] {
+                        h.push(format!("{}_net{part}", e.name()));
+                    }
+                }
                 w.write_record(&h)?;
                 for r in &rows {
+                    let num = |x: f64| format!("{x:.6}");
                     let mut rec = vec![r.group.clone(), r.actor.clone(), r.n.to_string()];
                     match &r.score {
-                        Some(e) => rec.extend([e.mean, e.low, e.high].map(|x| format!("{x:.6}"))),
+                        Some(e) => rec.extend([e.mean, e.low, e.high].map(num)),
                         None => rec.extend([String::new(), String::new(), String::new()]),
                     }
-                    rec.extend(
-                        labels.iter().map(|l| {
-                            format!("{:.6}", r.label_share.get(l).copied().unwrap_or(0.0))
-                        }),
-                    );
-                    rec.extend(
-                        labels
-                            .iter()
-                            .map(|l| r.label_count.get(l).copied().unwrap_or(0).to_string()),
-                    );
+                    rec.extend(r.label_count.iter().map(|c| c.to_string()));
+                    for e in Estimator::ALL {
+                        match r.estimates.iter().find(|s| s.estimator == e) {
+                            Some(s) => {
+                                for c in 0..labels.len() {
+                                    rec.extend([s.share[c], s.low[c], s.high[c]].map(num));
+                                }
+                                match s.net {
+                                    Some(n) => rec.extend(n.map(num)),
+                                    None => {
+                                        rec.extend([String::new(), String::new(), String::new()])
+                                    }
+                                }
+                            }
+                            None => {
+                                rec.extend(std::iter::repeat_n(String::new(), 3 * labels.len() + 3))
+                            }
+                        }
+                    }
                     w.write_record(&rec)?;
                 }
                 w.flush()?;
             }
             CompareFormat::Text => {
                 let by = format!("{:?}", self.by).to_lowercase();
-                let mut t = vec![[by.as_str(), "actor", "n", "score", "95% interval"]
+                let est = rows[0].estimator;
+                let mut t = vec![[by.as_str(), "actor", "n", "net", "95% interval"]
                     .into_iter()
                     .map(String::from)
                     .chain(labels.iter().map(|l| format!("% {l}")))
+                    .chain([
+                        "predicted".to_string(),
+                        "score".to_string(),
+                        "95% interval".to_string(),
+                    ])
                     .collect::<Vec<_>>()];
                 for r in &rows {
-                    let (s, ci) = match &r.score {
+                    let s = r.chosen();
+                    let (net, ci) = match s.net {
+                        Some([m, lo, hi]) => (format!("{m:+.2}"), format!("[{lo:+.2}, {hi:+.2}]")),
+                        None => ("-".into(), "-".into()),
+                    };
+                    let (sc, sci) = match &r.score {
                         Some(e) => (
                             format!("{:+.3}", e.mean),
                             format!("[{:+.3}, {:+.3}]", e.low, e.high),
@@ -173,26 +240,128 @@ impl CompareCmd {
                         None => ("-".into(), "-".into()),
                     };
                     t.push(
-                        [r.group.clone(), r.actor.clone(), r.n.to_string(), s, ci]
+                        [r.group.clone(), r.actor.clone(), r.n.to_string(), net, ci]
                             .into_iter()
-                            .chain(labels.iter().map(|l| {
-                                format!(
-                                    "{:.0}",
-                                    100.0 * r.label_share.get(l).copied().unwrap_or(0.0)
-                                )
-                            }))
+                            .chain(s.share.iter().map(|x| format!("{:.0}", 100.0 * x)))
+                            .chain([
+                                r.label_count
+                                    .iter()
+                                    .map(|c| c.to_string())
+                                    .collect::<Vec<_>>()
+                                    .join("/"),
+                                sc,
+                                sci,
+                            ])
                             .collect(),
                     );
                 }
                 table(&mut out, &t)?;
                 writeln!(
                     out,
-                    "\nscore: mean P(favor) - P(against); interval: 95% bootstrap over articles ({} resamples, seed {}); % label: share of articles with that predicted label (classify and count).",
-                    self.bootstrap, self.seed
+                    "\nestimator: {} ({}); net = share({}) - share({}); predicted = counts of predicted {} (classify and count);\nscore = mean P(favor) - P(against); intervals: 95% bootstrap ({} resamples, seed {}).",
+                    est.name(),
+                    describe(est),
+                    view.polarity.0.map_or("?", |i| labels[i].as_str()),
+                    view.polarity.1.map_or("?", |i| labels[i].as_str()),
+                    labels.join("/"),
+                    self.bootstrap,
+                    self.seed
                 )?;
-                let _ = f3;
             }
         }
         Ok(0)
+    }
+
+    fn run_diff(
+        &self,
+        articles: &[ArticleScore],
+        a: &str,
+        b: &str,
+        opts: &CompareOptions,
+        view: &ModelView,
+    ) -> anyhow::Result<i32> {
+        let rows = diff(articles, a, b, opts, view, self.permutations);
+        if rows.is_empty() {
+            let groups: std::collections::BTreeSet<String> =
+                articles.iter().map(|x| self.by.key(x)).collect();
+            anyhow::bail!(
+                "no actor is scored in both \"{a}\" and \"{b}\" (groups by {:?}: {})",
+                self.by,
+                groups.into_iter().collect::<Vec<_>>().join(", ")
+            );
+        }
+        let mut out = std::io::stdout().lock();
+        if self.format != CompareFormat::Text {
+            for r in &rows {
+                serde_json::to_writer(&mut out, r)?;
+                writeln!(out)?;
+            }
+            return Ok(0);
+        }
+        let mut t = vec![[
+            "actor",
+            "n A",
+            "n B",
+            "score A-B",
+            "95% interval",
+            "p",
+            "net A-B",
+            "95% interval",
+            "p",
+        ]
+        .map(String::from)
+        .to_vec()];
+        let several = rows.len() > 1;
+        for r in &rows {
+            let p = |raw: f64, holm: Option<f64>| match holm {
+                Some(h) if several => format!("{raw:.4} (Holm {h:.4})"),
+                _ => format!("{raw:.4}"),
+            };
+            let (net, nci, np) = match (&r.net, r.net_p) {
+                (Some(e), Some(pv)) => (
+                    format!("{:+.3}", e.mean),
+                    format!("[{:+.3}, {:+.3}]", e.low, e.high),
+                    p(pv, r.net_p_holm),
+                ),
+                _ => ("-".into(), "-".into(), "-".into()),
+            };
+            t.push(vec![
+                r.actor.clone(),
+                r.n_a.to_string(),
+                r.n_b.to_string(),
+                format!("{:+.3}", r.score.mean),
+                format!("[{:+.3}, {:+.3}]", r.score.low, r.score.high),
+                p(r.score_p, r.score_p_holm),
+                net,
+                nci,
+                np,
+            ]);
+        }
+        writeln!(out, "A = {a}, B = {b}")?;
+        table(&mut out, &t)?;
+        writeln!(
+            out,
+            "\np: two-sided permutation test ({} shuffles of group membership); net by {} ({}).",
+            self.permutations,
+            rows[0].estimator.name(),
+            describe(rows[0].estimator)
+        )?;
+        if several {
+            writeln!(
+                out,
+                "{} actors were compared at once: read the Holm-adjusted p-values; with many comparisons, some raw p-values below 0.05 are expected by chance.",
+                rows.len()
+            )?;
+        }
+        Ok(0)
+    }
+}
+
+fn describe(e: Estimator) -> &'static str {
+    match e {
+        Estimator::Cc => "classify and count",
+        Estimator::Pcc => "mean predicted probability",
+        Estimator::Acc => "classify and count, corrected by out-of-fold error rates",
+        Estimator::Pacc => "mean probability, corrected by out-of-fold mean probabilities",
     }
 }

@@ -4,6 +4,7 @@ pub mod compare;
 pub mod eval;
 pub mod explain;
 pub mod score;
+pub mod simulate;
 pub mod train;
 
 use clap::{Args, Parser, Subcommand};
@@ -34,6 +35,7 @@ pub enum Command {
     Score(score::ScoreCmd),
     Compare(compare::CompareCmd),
     Explain(explain::ExplainCmd),
+    Simulate(simulate::SimulateCmd),
 }
 
 impl Command {
@@ -44,6 +46,7 @@ impl Command {
             Command::Score(c) => c.run(),
             Command::Compare(c) => c.run(),
             Command::Explain(c) => c.run(),
+            Command::Simulate(c) => c.run(),
         }
     }
 }

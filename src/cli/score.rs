@@ -225,7 +225,12 @@ fn progress_bar(inputs: &[String], quiet: bool) -> indicatif::ProgressBar {
         }
         if path.is_dir() {
             let entries = std::fs::read_dir(path).ok()?;
-            return Some(entries.filter_map(|e| e.ok()?.metadata().ok()).map(|m| m.len()).sum());
+            return Some(
+                entries
+                    .filter_map(|e| e.ok()?.metadata().ok())
+                    .map(|m| m.len())
+                    .sum(),
+            );
         }
         std::fs::metadata(path).ok().map(|m| m.len())
     };

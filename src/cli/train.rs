@@ -70,6 +70,10 @@ impl TrainCmd {
         let mut model = StanceModel::train(&set, &cfg, self.seed)?;
         if let Some(cv) = &cv {
             model.info.cv = Some(serde_json::to_value(&cv.report)?);
+            model.info.calibration = Some(stance::evaluate::calibration(
+                &cv.predictions,
+                &model.stance.classes,
+            ));
         }
         model.save(&self.out)?;
         if self.quiet {
