@@ -48,7 +48,9 @@ pub mod features;
 pub mod metrics;
 pub mod model;
 pub mod pipeline;
+pub mod plot;
 pub mod quantify;
+pub mod report;
 pub mod text;
 
 pub use actors::{Actor, Registry};

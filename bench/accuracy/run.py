@@ -123,15 +123,6 @@ def label_field(ds):
     return "label5" if ds.name == "directed" else "stance"
 
 
-def label_of(ds, v):
-    return v
-
-
-def sk_text_fields(ds):
-    """(plain, marked): the raw text, and the converted text with the target marked."""
-    return "raw", "text"
-
-
 def sklearn_holdout(ds, files, marked_files):
     out = {}
     lf = label_field(ds)
@@ -170,6 +161,9 @@ def main():
     ap.add_argument("--work", help="keep converted files and models here (default: a temporary "
                                    "directory, removed at the end)")
     a = ap.parse_args()
+    unknown = [n for n in a.only.split(",") if n not in H.DATASETS]
+    if unknown:
+        sys.exit(f"unknown dataset(s) {', '.join(unknown)}; known: {', '.join(H.DATASETS)}")
 
     if SK is None and not a.no_sklearn:
         print(f"scikit-learn not importable ({SK_ERROR}): sklearn columns left empty "
@@ -186,13 +180,14 @@ def main():
         work = tmp.name
     rec = Recorder(binary, work)
     results = {}
+    skipped = []
     t0 = time.time()
     for name in a.only.split(","):
         ds = H.DATASETS[name]
         why = ds.missing()
         if why:
-            print(f"SKIP {name}: dataset not found ({why.replace(H.datasets_dir(), '$DATASETS')})",
-                  flush=True)
+            print(f"SKIP {name}: dataset not found ({why})", flush=True)
+            skipped.append(f"{name}: not found ({why.replace(H.datasets_dir(), '$DATASETS')})")
             continue
         print(f"== {name}", file=sys.stderr, flush=True)
         r = results[name] = {"configs": {}}
@@ -218,7 +213,7 @@ def main():
             r["sklearn"]["seconds"] = round(time.time() - t, 1)
             print("  sklearn: done", file=sys.stderr, flush=True)
     total = time.time() - t0
-    report = render(results, settings, total)
+    report = render(results, settings, total, skipped)
     print(report)
     if a.markdown:
         with open(a.markdown, "w") as f:
@@ -240,7 +235,7 @@ SPLIT_NAMES = {
 }
 
 
-def render(results, settings, total):
+def render(results, settings, total, skipped=()):
     head = ["dataset / split", "n",
             "stance defaults F1m", "acc", "F_avg",
             "stance tuned F1m", "acc", "F_avg",
@@ -301,6 +296,8 @@ def render(results, settings, total):
                                                    f"{pct(s['accuracy'])} | {pct(s.get('f_avg'))} | ")
                                  + "– | – | – | – | " + f"{pct(s['majority_f1'])} | – |")
     out = ["## stance on public data", "", "\n".join(lines), ""]
+    if skipped:
+        out += ["Skipped: " + "; ".join(skipped), ""]
     out.append("F1m: macro-F1 over the classes, in %; acc: accuracy; F_avg: mean F1 of positive "
                "and negative. Tuned settings were chosen by 5-fold CV on the training split only "
                "(tune.py, settings.json):")

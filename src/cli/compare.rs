@@ -50,6 +50,10 @@ pub struct CompareCmd {
     pub min_n: usize,
     #[arg(long, value_enum, default_value = "text")]
     pub format: CompareFormat,
+    /// Also draw a chart (SVG, or PNG by extension): a time series with --by month, a
+    /// dot-and-whisker chart for one actor, a heatmap of groups × actors otherwise.
+    #[arg(long)]
+    pub plot: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -155,6 +159,9 @@ impl CompareCmd {
                 rows.len(),
                 self.min_n
             );
+        }
+        if let Some(path) = &self.plot {
+            self.draw(&rows, path)?;
         }
         let labels = view.labels.clone();
         let mut out = std::io::stdout().lock();
@@ -354,6 +361,42 @@ impl CompareCmd {
             )?;
         }
         Ok(0)
+    }
+}
+
+impl CompareCmd {
+    fn draw(
+        &self,
+        rows: &[stance::compare::GroupRow],
+        path: &std::path::Path,
+    ) -> anyhow::Result<()> {
+        use stance::plot::{size_for, to_file, Chart};
+        let actors: std::collections::BTreeSet<&str> =
+            rows.iter().map(|r| r.actor.as_str()).collect();
+        let est = rows[0].estimator.name();
+        let (chart, title) = if self.by == GroupBy::Month {
+            (
+                Chart::Months,
+                format!("Net stance by month with 95% bands (estimator: {est})"),
+            )
+        } else if actors.len() == 1 {
+            let a = actors.iter().next().copied().unwrap_or("");
+            let by = format!("{:?}", self.by).to_lowercase();
+            (
+                Chart::Dots,
+                format!("Net stance toward {a} by {by} (estimator: {est})"),
+            )
+        } else {
+            (
+                Chart::Heatmap,
+                "Mean signed score P(favor) − P(against), groups × actors (n in each cell)"
+                    .to_string(),
+            )
+        };
+        to_file(chart, rows, &title, size_for(chart, rows), path)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        eprintln!("stance: chart written to {}", path.display());
+        Ok(())
     }
 }
 

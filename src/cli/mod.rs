@@ -3,6 +3,7 @@
 pub mod compare;
 pub mod eval;
 pub mod explain;
+pub mod report;
 pub mod score;
 pub mod simulate;
 pub mod train;
@@ -36,6 +37,7 @@ pub enum Command {
     Compare(compare::CompareCmd),
     Explain(explain::ExplainCmd),
     Simulate(simulate::SimulateCmd),
+    Report(report::ReportCmd),
 }
 
 impl Command {
@@ -47,6 +49,7 @@ impl Command {
             Command::Compare(c) => c.run(),
             Command::Explain(c) => c.run(),
             Command::Simulate(c) => c.run(),
+            Command::Report(c) => c.run(),
         }
     }
 }

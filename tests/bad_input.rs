@@ -1,0 +1,975 @@
+//! Bad input, table-driven: every case is the behaviour a demanding user should get from
+//! `stance train`, `eval`, `score` and `compare` when the data, the actors file (`--actors`) or
+//! the model file (`--model`) is wrong.
+//!
+//! Each case names the verb and its arguments, the files to create in a fresh temporary
+//! directory (the command runs there, so messages name the files as given), the expected exit
+//! status (0 ok, 1 runtime error or failed records, 2 usage) and substrings that standard error
+//! or standard output must (or must not) hold: the file, the line, the field, and what was
+//! expected. No case may end in a Rust panic.
+//!
+//! `BAD_INPUT_CASE=name cargo test --test bad_input` runs only the cases whose name contains
+//! `name`. At the end of this file: regression tests for the crashes the fuzzers found.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+// ---------------------------------------------------------------------------------------------
+// Fixtures
+// ---------------------------------------------------------------------------------------------
+
+/// Twelve short labeled articles about two actors, three stance labels, three sentiments.
+const TRAIN: &str = r#"{"id": "t01", "source": "Alpha", "date": "2024-01-03", "text": "Iran was praised for a brave and welcome peace offer.", "stance": {"Iran": "favor"}, "sentiment": "positive"}
+{"id": "t02", "source": "Alpha", "date": "2024-01-04", "text": "Tehran was condemned for a reckless and brutal attack.", "stance": {"Iran": "against"}, "sentiment": "negative"}
+{"id": "t03", "source": "Beta", "date": "2024-01-05", "text": "Iran met officials and said talks would continue.", "stance": {"Iran": "neutral"}, "sentiment": "neutral"}
+{"id": "t04", "source": "Beta", "date": "2024-02-01", "text": "Russia was hailed as a generous partner in the deal.", "stance": {"Russia": "favor"}, "sentiment": "positive"}
+{"id": "t05", "source": "Alpha", "date": "2024-02-02", "text": "Moscow was blamed for brutal strikes on civilians.", "stance": {"Russia": "against"}, "sentiment": "negative"}
+{"id": "t06", "source": "Beta", "date": "2024-02-03", "text": "Russia said the meeting would take place on Monday.", "stance": {"Russia": "neutral"}, "sentiment": "neutral"}
+{"id": "t07", "source": "Alpha", "date": "2024-03-01", "text": "Iran welcomed as a brave partner for peace and aid.", "stance": {"Iran": "favor"}, "sentiment": "positive"}
+{"id": "t08", "source": "Beta", "date": "2024-03-02", "text": "Tehran blamed for brutal, reckless strikes and threats.", "stance": {"Iran": "against"}, "sentiment": "negative"}
+{"id": "t09", "source": "Alpha", "date": "2024-03-03", "text": "Iran announced a schedule for the next round of talks.", "stance": {"Iran": "neutral"}, "sentiment": "neutral"}
+{"id": "t10", "source": "Beta", "date": "2024-04-01", "text": "Russia praised for brave aid to flood victims, a welcome move.", "stance": {"Russia": "favor"}, "sentiment": "positive"}
+{"id": "t11", "source": "Alpha", "date": "2024-04-02", "text": "The Kremlin condemned for a reckless, brutal campaign.", "stance": {"Russia": "against"}, "sentiment": "negative"}
+{"id": "t12", "source": "Beta", "date": "2024-04-03", "text": "Russia and Iran said officials met on Tuesday.", "stance": {"Russia": "neutral", "Iran": "neutral"}, "sentiment": "neutral"}
+"#;
+
+const ACTORS: &str = r#"[[actor]]
+name = "Iran"
+aliases = ["Tehran", "Iranian"]
+
+[[actor]]
+name = "Russia"
+aliases = ["Moscow", "the Kremlin", "Russian"]
+"#;
+
+/// Arguments that keep training on the tiny fixture fast and possible.
+const FAST: [&str; 3] = ["--no-cv", "--min-df", "1"];
+
+fn stance() -> Command {
+    let mut c = Command::cargo_bin("stance").unwrap();
+    c.env("RUST_BACKTRACE", "0").timeout(Duration::from_secs(120));
+    c
+}
+
+/// The training fixture with `line` appended (as line 13).
+fn train_plus(line: &str) -> Vec<u8> {
+    format!("{TRAIN}{line}\n").into_bytes()
+}
+
+/// A model trained once on the fixture (`--no-cv --min-df 1`), its bytes, and the scores of the
+/// fixture's articles (JSON Lines from `stance score`).
+struct Trained {
+    _dir: tempfile::TempDir,
+    model: PathBuf,
+    bytes: Vec<u8>,
+    scores: String,
+}
+
+fn trained() -> &'static Trained {
+    static T: OnceLock<Trained> = OnceLock::new();
+    T.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("train.jsonl"), TRAIN).unwrap();
+        std::fs::write(dir.path().join("actors.toml"), ACTORS).unwrap();
+        stance()
+            .current_dir(dir.path())
+            .args(["train", "--data", "train.jsonl", "--actors", "actors.toml", "-q"])
+            .args(FAST)
+            .args(["--out", "model.json"])
+            .assert()
+            .success();
+        let model = dir.path().join("model.json");
+        let out = stance()
+            .current_dir(dir.path())
+            .args(["score", "train.jsonl", "--evidence", "0", "-q", "--model"])
+            .arg(&model)
+            .assert()
+            .success();
+        let scores = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+        assert_eq!(scores.lines().count(), 12);
+        Trained {
+            bytes: std::fs::read(&model).unwrap(),
+            model,
+            scores,
+            _dir: dir,
+        }
+    })
+}
+
+fn model_json() -> serde_json::Value {
+    serde_json::from_slice(&trained().bytes).unwrap()
+}
+
+fn to_bytes(v: &serde_json::Value) -> Vec<u8> {
+    serde_json::to_vec(v).unwrap()
+}
+
+/// The model file with one digit of the first stance weight changed: still valid JSON, still
+/// the right shapes, but not the bytes that were saved.
+fn model_with_flipped_weight_digit() -> Vec<u8> {
+    let mut b = trained().bytes.clone();
+    let key = b"\"weights\":[";
+    let at = b
+        .windows(key.len())
+        .position(|w| w == key)
+        .expect("the model file holds weights")
+        + key.len();
+    let digit = (at..b.len())
+        .find(|&i| (b'1'..=b'8').contains(&b[i]))
+        .unwrap();
+    b[digit] += 1;
+    b
+}
+
+/// The model file with its first `"` after the header turned into `#`: no longer JSON.
+fn model_with_flipped_structural_byte() -> Vec<u8> {
+    let mut b = trained().bytes.clone();
+    let mid = b.len() / 2;
+    let q = (mid..b.len()).find(|&i| b[i] == b'"').unwrap();
+    b[q] = b'#';
+    b
+}
+
+// ---------------------------------------------------------------------------------------------
+// The table
+// ---------------------------------------------------------------------------------------------
+
+struct Case {
+    name: &'static str,
+    /// Arguments after `stance`; `{model}` is replaced by the path of the trained fixture model.
+    args: Vec<String>,
+    files: Vec<(String, Vec<u8>)>,
+    stdin: Option<Vec<u8>>,
+    code: i32,
+    stderr: Vec<String>,
+    stdout: Vec<String>,
+    not_stderr: Vec<String>,
+    not_stdout: Vec<String>,
+    /// The exact number of lines on standard output (one per input record for `score`).
+    stdout_lines: Option<usize>,
+}
+
+fn case(name: &'static str, args: &[&str]) -> Case {
+    Case {
+        name,
+        args: args.iter().map(|s| s.to_string()).collect(),
+        files: Vec::new(),
+        stdin: None,
+        code: 0,
+        stderr: Vec::new(),
+        stdout: Vec::new(),
+        not_stderr: Vec::new(),
+        not_stdout: Vec::new(),
+        stdout_lines: None,
+    }
+}
+
+impl Case {
+    fn file(mut self, name: &str, bytes: impl AsRef<[u8]>) -> Case {
+        self.files.push((name.to_string(), bytes.as_ref().to_vec()));
+        self
+    }
+    fn stdin(mut self, bytes: impl AsRef<[u8]>) -> Case {
+        self.stdin = Some(bytes.as_ref().to_vec());
+        self
+    }
+    fn code(mut self, code: i32) -> Case {
+        self.code = code;
+        self
+    }
+    fn err(mut self, s: impl Into<String>) -> Case {
+        self.stderr.push(s.into());
+        self
+    }
+    fn out(mut self, s: impl Into<String>) -> Case {
+        self.stdout.push(s.into());
+        self
+    }
+    fn not_err(mut self, s: impl Into<String>) -> Case {
+        self.not_stderr.push(s.into());
+        self
+    }
+    fn not_out(mut self, s: impl Into<String>) -> Case {
+        self.not_stdout.push(s.into());
+        self
+    }
+    fn lines(mut self, n: usize) -> Case {
+        self.stdout_lines = Some(n);
+        self
+    }
+    /// The fixture's training data as `train.jsonl` and actors as `actors.toml`.
+    fn fixture(self) -> Case {
+        self.file("train.jsonl", TRAIN).file("actors.toml", ACTORS)
+    }
+}
+
+fn train(data: &str) -> Vec<&str> {
+    let mut a = vec!["train", "--data", data, "--out", "out.json"];
+    a.extend(FAST);
+    a
+}
+
+fn cases() -> Vec<Case> {
+    let t = trained();
+    let m = model_json();
+    let n_features = m["stance"]["n_features"].as_u64().unwrap();
+    let n_weights = m["stance"]["weights"].as_array().unwrap().len();
+    let score_one = |file: &'static str| vec!["score", "--model", "{model}", "--evidence", "0", file];
+    let compare = |file: &'static str| vec!["compare", file, "--no-model", "--bootstrap", "50"];
+    let scores_head: String = t.scores.lines().take(3).map(|l| format!("{l}\n")).collect();
+    let mixed = "{\"id\":\"s1\",\"text\":\"Iran was praised.\"}\nnot json\n{\"id\":\"s3\"}\n{\"id\":\"s4\",\"text\":\"Russia was blamed.\"}\n{\"id\":\"s5\",\"text\":5}\n";
+
+    vec![
+        // ---- train: the data file --------------------------------------------------------
+        case("train: the fixture trains (sanity)", &{
+            let mut a = train("train.jsonl");
+            a.extend(["--actors", "actors.toml"]);
+            a
+        })
+        .fixture()
+        .out("trained on 12 articles")
+        .not_err("warning"),
+        case("train: malformed JSON names file, line and what is wrong", &train("bad.jsonl"))
+            .file("bad.jsonl", train_plus(r#"{"id": "bad", "text": "#))
+            .code(1)
+            .err("bad.jsonl:13")
+            .err("malformed JSON")
+            .err("nothing was trained"),
+        case("train: a truncated last line is a bad record at its line", &train("cut.jsonl"))
+            .file("cut.jsonl", &TRAIN.as_bytes()[..TRAIN.len() - 30])
+            .code(1)
+            .err("cut.jsonl:12")
+            .err("EOF while parsing"),
+        case("train: a UTF-8 BOM is ignored", &train("bom.jsonl"))
+            .file("bom.jsonl", [&b"\xEF\xBB\xBF"[..], TRAIN.as_bytes()].concat())
+            .out("trained on 12 articles"),
+        case("train: CRLF line ends are read", &train("crlf.jsonl"))
+            .file("crlf.jsonl", TRAIN.replace('\n', "\r\n"))
+            .out("trained on 12 articles"),
+        case("train: bare-CR line ends are read as line ends", &train("cr.jsonl"))
+            .file("cr.jsonl", TRAIN.replace('\n', "\r"))
+            .out("trained on 12 articles"),
+        case("train: a Latin-1 byte is invalid UTF-8 at its line", &train("latin1.jsonl"))
+            .file(
+                "latin1.jsonl",
+                [
+                    TRAIN.as_bytes(),
+                    b"{\"id\": \"l1\", \"text\": \"Caf\xe9 talk in Tehran.\", \"stance\": {\"Iran\": \"neutral\"}}\n",
+                ]
+                .concat(),
+            )
+            .code(1)
+            .err("latin1.jsonl:13")
+            .err("invalid UTF-8")
+            .err("must be UTF-8"),
+        case("train: a record without text names the field", &train("notext.jsonl"))
+            .file("notext.jsonl", train_plus(r#"{"id": "n1", "body": "Iran.", "stance": {"Iran": "favor"}}"#))
+            .code(1)
+            .err("notext.jsonl:13")
+            .err("field \"text\"")
+            .err("missing"),
+        case("train: a non-string text says what was expected", &train("numtext.jsonl"))
+            .file("numtext.jsonl", train_plus(r#"{"id": "n1", "text": 42, "stance": {"Iran": "favor"}}"#))
+            .code(1)
+            .err("numtext.jsonl:13")
+            .err("field \"text\"")
+            .err("expected a string, found a number"),
+        case("train: a non-string label names actor and field", &train("numlabel.jsonl"))
+            .file("numlabel.jsonl", train_plus(r#"{"id": "n1", "text": "Iran spoke.", "stance": {"Iran": 3}}"#))
+            .code(1)
+            .err("numlabel.jsonl:13")
+            .err("field \"stance.Iran\"")
+            .err("expected a label string"),
+        case("train: near-duplicate labels point at the record that brings the odd spelling", &train("neardup.jsonl"))
+            .file("neardup.jsonl", train_plus(r#"{"id": "n1", "text": "Iran was praised.", "stance": {"Iran": "Favor"}}"#))
+            .code(1)
+            .err("neardup.jsonl:13")
+            .err("\"Favor\" and \"favor\""),
+        case("train: labels that differ by a space are near-duplicates too", &train("space.jsonl"))
+            .file("space.jsonl", train_plus(r#"{"id": "n1", "text": "Iran was praised.", "stance": {"Iran": "favor "}}"#))
+            .code(1)
+            .err("space.jsonl:13")
+            .err("\"favor \""),
+        case("train: an empty file is named as empty", &train("empty.jsonl"))
+            .file("empty.jsonl", "")
+            .code(1)
+            .err("empty.jsonl")
+            .err("no labeled articles"),
+        case("train: a file of blank lines is named as holding no records", &train("blank.jsonl"))
+            .file("blank.jsonl", "\n  \n\n")
+            .code(1)
+            .err("blank.jsonl")
+            .err("no labeled articles"),
+        case("train: a label for an actor the text never names trains, with a warning", &{
+            let mut a = train("unnamed.jsonl");
+            a.extend(["--actors", "actors.toml"]);
+            a
+        })
+        .file("actors.toml", ACTORS)
+        .file("unnamed.jsonl", train_plus(r#"{"id": "u1", "text": "Markets rose on Friday after a calm week.", "stance": {"Iran": "neutral"}}"#))
+        .out("trained on 13 articles")
+        .err("warning")
+        .err("unnamed.jsonl:13")
+        .err("\"u1\"")
+        .err("\"Iran\"")
+        .err("never names"),
+        case("train: a label set with one class says which and that two are needed", &train("one.jsonl"))
+            .file("one.jsonl", TRAIN.replace("\"against\"", "\"favor\"").replace("\"neutral\"", "\"favor\""))
+            .code(1)
+            .err("\"favor\"")
+            .err("at least two labels"),
+        case("train: an id reused for a different text names both places", &train("dupid.jsonl"))
+            .file("dupid.jsonl", train_plus(r#"{"id": "t01", "text": "Something else entirely.", "stance": {"Iran": "favor"}}"#))
+            .code(1)
+            .err("dupid.jsonl:13")
+            .err("field \"id\"")
+            .err("already used at dupid.jsonl:1"),
+        case("train: folds > articles says how many of each", &{
+            let mut a = vec!["train", "--data", "train.jsonl", "--out", "out.json", "--min-df", "1"];
+            a.extend(["--folds", "20"]);
+            a
+        })
+        .fixture()
+        .code(1)
+        .err("only 12 groups")
+        .err("20 folds"),
+        case("eval: folds > articles says how many of each", &["eval", "--data", "train.jsonl", "--min-df", "1", "--folds", "20"])
+            .fixture()
+            .code(1)
+            .err("only 12 groups")
+            .err("20 folds"),
+        case("eval: --folds 1 is a usage error naming the flag", &["eval", "--data", "train.jsonl", "--min-df", "1", "--folds", "1"])
+            .fixture()
+            .code(2)
+            .err("--folds"),
+        case("eval: a label too rare to reach every fold is warned about", &["eval", "--data", "rare.jsonl", "--min-df", "1", "--folds", "3"])
+            .file("rare.jsonl", train_plus(r#"{"id": "r1", "text": "Iran was lauded.", "stance": {"Iran": "support"}}"#))
+            .out("3-fold cross-validation")
+            .err("warning")
+            .err("\"support\""),
+        // ---- train: CSV ------------------------------------------------------------------
+        case("train: a CSV row with the wrong number of fields names its line", &train("wrong.csv"))
+            .file("wrong.csv", "id,text,actor,stance\nc1,\"Iran was praised.\",Iran,favor\nc2,\"Tehran was blamed.\",Iran,against,extra\nc3,\"Iran met.\",Iran,neutral\n")
+            .code(1)
+            .err("wrong.csv:3")
+            .err("5 fields")
+            .err("header has 4"),
+        case("train: a CSV without the text column lists the columns and the flag", &train("nocol.csv"))
+            .file("nocol.csv", "id,body,actor,stance\nc1,\"Iran was praised.\",Iran,favor\n")
+            .code(1)
+            .err("nocol.csv:1")
+            .err("no \"text\" column")
+            .err("id, body, actor, stance")
+            .err("--text-col"),
+        case("score: a CSV quote left open at the end is an error at its line", &score_one("open.csv"))
+            .file("open.csv", "id,text\nc1,\"Iran was praised.\"\nc2,\"Tehran was blamed\n")
+            .code(1)
+            .out("open.csv:3")
+            .out("quote"),
+        case("score: Latin-1 in a CSV names file, line and column", &score_one("latin1.csv"))
+            .file("latin1.csv", &b"id,text\nc1,\"Caf\xe9 in Tehran\"\n"[..])
+            .code(1)
+            .lines(1)
+            .out("latin1.csv:2")
+            .out("field \"text\"")
+            .out("UTF-8"),
+        // ---- the actors file -------------------------------------------------------------
+        case("actors: a duplicate alias names the file, both actors and the line", &{
+            let mut a = train("train.jsonl");
+            a.extend(["--actors", "dup.toml"]);
+            a
+        })
+        .fixture()
+        .file("dup.toml", "[[actor]]\nname = \"Iran\"\naliases = [\"Tehran\"]\n[[actor]]\nname = \"Persia\"\naliases = [\"Tehran\"]\n")
+        .code(1)
+        .err("dup.toml")
+        .err("\"Tehran\"")
+        .err("\"Iran\"")
+        .err("\"Persia\"")
+        .err("line 6"),
+        case("actors: a TOML syntax error names file and line", &{
+            let mut a = train("train.jsonl");
+            a.extend(["--actors", "syntax.toml"]);
+            a
+        })
+        .fixture()
+        .file("syntax.toml", "[[actor]]\nname = \"Iran\"\naliases = [\"Tehran\"]\n[[actor]]\nname = \"Russia\naliases = [\"Moscow\"]\n")
+        .code(1)
+        .err("syntax.toml")
+        .err("line 5"),
+        case("actors: a misspelt key (alias for aliases) is an error, not ignored", &{
+            let mut a = train("train.jsonl");
+            a.extend(["--actors", "typo.toml"]);
+            a
+        })
+        .fixture()
+        .file("typo.toml", "[[actor]]\nname = \"Iran\"\nalias = [\"Tehran\"]\n")
+        .code(1)
+        .err("typo.toml")
+        .err("line 3")
+        .err("alias"),
+        case("actors: an empty alias is named", &{
+            let mut a = train("train.jsonl");
+            a.extend(["--actors", "empty_alias.toml"]);
+            a
+        })
+        .fixture()
+        .file("empty_alias.toml", "[[actor]]\nname = \"Iran\"\naliases = [\"\"]\n")
+        .code(1)
+        .err("empty_alias.toml")
+        .err("empty alias"),
+        case("actors: a missing file is named once, without the OS message twice", &{
+            let mut a = train("train.jsonl");
+            a.extend(["--actors", "nope.toml"]);
+            a
+        })
+        .fixture()
+        .code(1)
+        .err("nope.toml")
+        .not_err("(os error 2): No such file or directory (os error 2)"),
+        // ---- eval --model: labels the model does not know --------------------------------
+        case("eval --model: a label the model does not know is an error", &["eval", "--model", "{model}", "--data", "unk.jsonl"])
+            .file("unk.jsonl", "{\"id\":\"e1\",\"text\":\"Iran was praised.\",\"stance\":{\"Iran\":\"favor\"}}\n{\"id\":\"e2\",\"text\":\"Tehran was blamed.\",\"stance\":{\"Iran\":\"support\"}}\n")
+            .code(1)
+            .err("unk.jsonl:2")
+            .err("\"support\"")
+            .err("against, favor, neutral"),
+        case("eval --model: a near-duplicate of a model label is an error", &["eval", "--model", "{model}", "--data", "case.jsonl"])
+            .file("case.jsonl", "{\"id\":\"e1\",\"text\":\"Iran was praised.\",\"stance\":{\"Iran\":\"favor\"}}\n{\"id\":\"e2\",\"text\":\"Tehran was blamed.\",\"stance\":{\"Iran\":\"Against\"}}\n")
+            .code(1)
+            .err("case.jsonl:2")
+            .err("\"Against\"")
+            .err("\"against\""),
+        case("eval --model: a sentiment label the model does not know is an error", &["eval", "--model", "{model}", "--data", "sent.jsonl"])
+            .file("sent.jsonl", "{\"id\":\"e1\",\"text\":\"Iran was praised.\",\"stance\":{\"Iran\":\"favor\"},\"sentiment\":\"upbeat\"}\n")
+            .code(1)
+            .err("sent.jsonl:1")
+            .err("\"upbeat\"")
+            .err("negative, neutral, positive"),
+        // ---- score -------------------------------------------------------------------------
+        case("score: every bad record is an error record in its place", &score_one("mixed.jsonl"))
+            .file("mixed.jsonl", mixed)
+            .code(1)
+            .lines(5)
+            .out("mixed.jsonl:2")
+            .out("malformed JSON")
+            .out("mixed.jsonl:3: field \\\"text\\\": missing")
+            .out("mixed.jsonl:5: field \\\"text\\\": expected a string"),
+        case("score: --max-errors stops after that many bad records", &{
+            let mut a = score_one("mixed.jsonl");
+            a.extend(["--max-errors", "2"]);
+            a
+        })
+        .file("mixed.jsonl", mixed)
+        .code(1)
+        .lines(3)
+        .err("--max-errors"),
+        case("score: an article over --max-bytes is an error record, the rest are scored", &{
+            let mut a = score_one("big.jsonl");
+            a.extend(["--max-bytes", "500"]);
+            a
+        })
+        .file(
+            "big.jsonl",
+            format!(
+                "{{\"id\":\"b1\",\"text\":\"Iran was praised.\"}}\n{{\"id\":\"b2\",\"text\":\"{}\"}}\n{{\"id\":\"b3\",\"text\":\"Russia was blamed.\"}}\n",
+                "Iran was praised. ".repeat(100)
+            ),
+        )
+        .code(1)
+        .lines(3)
+        .out("big.jsonl:2")
+        .out("--max-bytes (500)")
+        .out("\"id\":\"b3\""),
+        case("score: an article over --max-bytes in a text file", &{
+            let mut a = score_one("long.txt");
+            a.extend(["--max-bytes", "100"]);
+            a
+        })
+        .file("long.txt", "Iran was praised. ".repeat(20))
+        .code(1)
+        .lines(1)
+        .out("long.txt")
+        .out("--max-bytes"),
+        case("score: an invalid date names the field and the expected form", &score_one("date.jsonl"))
+            .file("date.jsonl", "{\"id\":\"d1\",\"text\":\"Iran was praised.\",\"date\":\"2024-13-45\"}\n{\"id\":\"d2\",\"text\":\"Iran was praised.\",\"date\":\"yesterday\"}\n")
+            .code(1)
+            .lines(2)
+            .out("date.jsonl:1: field \\\"date\\\"")
+            .out("date.jsonl:2: field \\\"date\\\"")
+            .out("YYYY-MM-DD"),
+        case("score: an impossible calendar date (Feb 30) is invalid", &score_one("feb30.jsonl"))
+            .file("feb30.jsonl", "{\"id\":\"d1\",\"text\":\"Iran was praised.\",\"date\":\"2024-02-30\"}\n")
+            .code(1)
+            .lines(1)
+            .out("feb30.jsonl:1: field \\\"date\\\""),
+        case("score: a date with junk after the day is invalid", &score_one("junk.jsonl"))
+            .file("junk.jsonl", "{\"id\":\"d1\",\"text\":\"Iran was praised.\",\"date\":\"2024-01-01xyz\"}\n")
+            .code(1)
+            .lines(1)
+            .out("junk.jsonl:1: field \\\"date\\\""),
+        case("score: a date with a multi-byte character at byte 10 is invalid (not a panic)", &score_one("mb.jsonl"))
+            .file("mb.jsonl", "{\"id\":\"d1\",\"text\":\"Iran was praised.\",\"date\":\"2024-10-0é\"}\n")
+            .code(1)
+            .lines(1)
+            .out("mb.jsonl:1: field \\\"date\\\""),
+        case("score: a text file opening with a near-date is scored as body (not a panic)", &score_one("d.txt"))
+            .file("d.txt", "date 2024-01-0é Iran was praised.\n")
+            .lines(1)
+            .out("\"id\":\"d\""),
+        case("score: malformed JSON on standard input names <stdin> and the line", &["score", "--model", "{model}", "--evidence", "0", "-"])
+            .stdin("{\"text\":\"Iran was praised.\"}\n{\"text\": oops}\n")
+            .code(1)
+            .lines(2)
+            .out("<stdin>:2")
+            .out("malformed JSON"),
+        case("score: an empty file scores nothing and succeeds", &score_one("empty.jsonl"))
+            .file("empty.jsonl", "")
+            .lines(0)
+            .err("0 articles scored"),
+        case("score: an unknown output format is a usage error", &["score", "--model", "{model}", "--format", "xml", "x.jsonl"])
+            .code(2)
+            .err("xml"),
+        // ---- the model file ---------------------------------------------------------------
+        case("model: a truncated file is named as such", &score_one("in.jsonl"))
+            .file("in.jsonl", "{\"text\":\"Iran was praised.\"}\n")
+            .file("model.json", &t.bytes[..t.bytes.len() / 3])
+            .code(1)
+            .err("model file")
+            .err("truncated"),
+        case("model: a flipped byte that breaks the JSON is named", &score_one("in.jsonl"))
+            .file("in.jsonl", "{\"text\":\"Iran was praised.\"}\n")
+            .file("model.json", model_with_flipped_structural_byte())
+            .code(1)
+            .err("model file")
+            .err("model.json")
+            .err("not a readable model file"),
+        case("model: a flipped digit in the weights is detected (checksum)", &score_one("in.jsonl"))
+            .file("in.jsonl", "{\"text\":\"Iran was praised.\"}\n")
+            .file("model.json", model_with_flipped_weight_digit())
+            .code(1)
+            .err("model file")
+            .err("model.json")
+            .lines(0),
+        case("model: a wrong format name", &score_one("in.jsonl"))
+            .file("in.jsonl", "{\"text\":\"Iran was praised.\"}\n")
+            .file("model.json", {
+                let mut v = model_json();
+                v["format"] = "sklearn-pipeline".into();
+                to_bytes(&v)
+            })
+            .code(1)
+            .err("model.json")
+            .err("\"sklearn-pipeline\"")
+            .err("expected \"stance-model\""),
+        case("model: a newer format version asks for an upgrade", &score_one("in.jsonl"))
+            .file("in.jsonl", "{\"text\":\"Iran was praised.\"}\n")
+            .file("model.json", {
+                let mut v = model_json();
+                v["version"] = 2.into();
+                to_bytes(&v)
+            })
+            .code(1)
+            .err("model.json")
+            .err("version 2 is newer")
+            .err("upgrade"),
+        case("model: weights of the wrong length", &score_one("in.jsonl"))
+            .file("in.jsonl", "{\"text\":\"Iran was praised.\"}\n")
+            .file("model.json", {
+                let mut v = model_json();
+                v["stance"]["weights"].as_array_mut().unwrap().truncate(n_weights - 3);
+                to_bytes(&v)
+            })
+            .code(1)
+            .err("model.json")
+            .err(format!("{} weights", n_weights - 3))
+            .err(format!("need {n_weights}")),
+        case("model: n_features that disagrees with the featurizer", &score_one("in.jsonl"))
+            .file("in.jsonl", "{\"text\":\"Iran was praised.\"}\n")
+            .file("model.json", {
+                let mut v = model_json();
+                v["stance"]["n_features"] = (n_features + 1).into();
+                v["stance"]["weights"].as_array_mut().unwrap().extend([0.0.into(), 0.0.into(), 0.0.into()]);
+                to_bytes(&v)
+            })
+            .code(1)
+            .err("model.json")
+            .err(format!("{} features but the featurizer has {n_features}", n_features + 1)),
+        case("model: IDF values that disagree with the features", &score_one("in.jsonl"))
+            .file("in.jsonl", "{\"text\":\"Iran was praised.\"}\n")
+            .file("model.json", {
+                let mut v = model_json();
+                v["featurizer"]["idf"].as_array_mut().unwrap().pop();
+                to_bytes(&v)
+            })
+            .code(1)
+            .err("model.json")
+            .err(format!("{n_features} features but {} IDF values", n_features - 1)),
+        case("model: a header claiming 10^12 features", &score_one("in.jsonl"))
+            .file("in.jsonl", "{\"text\":\"Iran was praised.\"}\n")
+            .file("model.json", {
+                let mut v = model_json();
+                v["stance"]["n_features"] = 1_000_000_000_000u64.into();
+                to_bytes(&v)
+            })
+            .code(1)
+            .err("model.json")
+            .err("1000000000000 features"),
+        case("model: n_features near u64::MAX (the product overflows)", &score_one("in.jsonl"))
+            .file("in.jsonl", "{\"text\":\"Iran was praised.\"}\n")
+            .file("model.json", {
+                let mut v = model_json();
+                v["stance"]["n_features"] = u64::MAX.into();
+                to_bytes(&v)
+            })
+            .code(1)
+            .err("model.json")
+            .err("18446744073709551615 features"),
+        case("model: n_features 2^63 with two classes (the product wraps to 0)", &score_one("in.jsonl"))
+            .file("in.jsonl", "{\"text\":\"Iran was praised.\"}\n")
+            .file("model.json", {
+                let mut v = model_json();
+                v["stance"]["n_features"] = (1u64 << 63).into();
+                v["stance"]["classes"] = serde_json::json!(["against", "favor"]);
+                v["stance"]["intercept"] = serde_json::json!([0.0, 0.0]);
+                v["stance"]["weights"] = serde_json::json!([]);
+                to_bytes(&v)
+            })
+            .code(1)
+            .err("model.json")
+            .err("9223372036854775808 features")
+            .not_err("need 0"),
+        case("model: a file that is not JSON at all", &score_one("in.jsonl"))
+            .file("in.jsonl", "{\"text\":\"Iran was praised.\"}\n")
+            .file("model.json", &b"PK\x03\x04\x14\x00\x00\x00\x08\x00 not a model"[..])
+            .code(1)
+            .err("model file model.json")
+            .err("not a readable model file"),
+        case("model: an empty file", &score_one("in.jsonl"))
+            .file("in.jsonl", "{\"text\":\"Iran was praised.\"}\n")
+            .file("model.json", "")
+            .code(1)
+            .err("model file model.json"),
+        case("model: a missing file is named once, without the OS message twice", &["score", "--model", "nosuch.json", "in.jsonl"])
+            .file("in.jsonl", "{\"text\":\"Iran was praised.\"}\n")
+            .code(1)
+            .err("nosuch.json")
+            .not_err("(os error 2): No such file or directory (os error 2)"),
+        // ---- compare -------------------------------------------------------------------------
+        case("compare: the fixture's scores compare (sanity)", &compare("scores.jsonl"))
+            .file("scores.jsonl", &t.scores)
+            .out("Alpha")
+            .out("Iran"),
+        case("compare: a JSON line that is not a score record is an error at its line", &compare("nonscore.jsonl"))
+            .file("nonscore.jsonl", format!("{scores_head}{{\"id\":\"x\",\"foo\":1}}\n"))
+            .code(1)
+            .err("nonscore.jsonl:4")
+            .err("not a score record"),
+        case("compare: a JSON array line is an error at its line", &compare("array.jsonl"))
+            .file("array.jsonl", format!("{scores_head}[1,2,3]\n"))
+            .code(1)
+            .err("array.jsonl:4")
+            .err("not a score record"),
+        case("compare: malformed JSON is an error at its line", &compare("bad.jsonl"))
+            .file("bad.jsonl", format!("{scores_head}{{\"id\":\"t01\", \"actors\": \"none\"\n"))
+            .code(1)
+            .err("bad.jsonl:4")
+            .err("malformed JSON"),
+        case("compare: a label the model does not know is an error at its line", &["compare", "hawk.jsonl", "--model", "{model}", "--bootstrap", "50"])
+            .file("hawk.jsonl", format!("{scores_head}{{\"id\":\"h1\",\"actors\":[{{\"actor\":\"Iran\",\"mentions\":1,\"label\":\"hawk\",\"probabilities\":{{\"hawk\":1.0}}}}]}}\n"))
+            .code(1)
+            .err("hawk.jsonl:4")
+            .err("\"hawk\""),
+        case("compare: an empty score file is named", &compare("empty.jsonl"))
+            .file("empty.jsonl", "")
+            .code(1)
+            .err("empty.jsonl"),
+        case("compare: --bootstrap 0 is a usage error", &["compare", "scores.jsonl", "--no-model", "--bootstrap", "0"])
+            .file("scores.jsonl", &t.scores)
+            .code(2)
+            .err("--bootstrap")
+            .not_out("NaN"),
+        case("compare: a truncated model names the model file and --no-model", &["compare", "scores.jsonl", "--model", "model.json", "--bootstrap", "50"])
+            .file("scores.jsonl", &t.scores)
+            .file("model.json", &t.bytes[..t.bytes.len() / 2])
+            .code(1)
+            .err("model file model.json")
+            .err("--no-model"),
+        // ---- usage -------------------------------------------------------------------------
+        case("train: --out missing is a usage error", &["train", "--data", "train.jsonl"])
+            .fixture()
+            .code(2)
+            .err("--out"),
+    ]
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running the table
+// ---------------------------------------------------------------------------------------------
+
+struct Outcome {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(c: &Case) -> Outcome {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, bytes) in &c.files {
+        std::fs::write(dir.path().join(name), bytes).unwrap();
+    }
+    let model = trained().model.display().to_string();
+    let args: Vec<String> = c.args.iter().map(|a| a.replace("{model}", &model)).collect();
+    let mut cmd = stance();
+    cmd.current_dir(dir.path()).args(&args);
+    if let Some(s) = &c.stdin {
+        cmd.write_stdin(s.clone());
+    }
+    let out = cmd.output().unwrap();
+    Outcome {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Every case run once (in parallel), shared by the tests below.
+fn outcomes() -> &'static Vec<(Case, Outcome)> {
+    static O: OnceLock<Vec<(Case, Outcome)>> = OnceLock::new();
+    O.get_or_init(|| {
+        let only = std::env::var("BAD_INPUT_CASE").ok();
+        let cases: Vec<Case> = cases()
+            .into_iter()
+            .filter(|c| only.as_deref().is_none_or(|o| c.name.contains(o)))
+            .collect();
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get().min(8));
+        let chunk = cases.len().div_ceil(threads).max(1);
+        let mut results: Vec<Option<Outcome>> = (0..cases.len()).map(|_| None).collect();
+        std::thread::scope(|s| {
+            for (cs, rs) in cases.chunks(chunk).zip(results.chunks_mut(chunk)) {
+                s.spawn(move || {
+                    for (c, r) in cs.iter().zip(rs.iter_mut()) {
+                        *r = Some(run(c));
+                    }
+                });
+            }
+        });
+        cases
+            .into_iter()
+            .zip(results.into_iter().map(Option::unwrap))
+            .collect()
+    })
+}
+
+fn problems(c: &Case, o: &Outcome) -> Vec<String> {
+    let mut p = Vec::new();
+    if o.code != Some(c.code) {
+        p.push(format!("exit status {:?}, expected {}", o.code, c.code));
+    }
+    for s in &c.stderr {
+        if !predicate::str::contains(s.as_str()).eval(&o.stderr) {
+            p.push(format!("stderr lacks {s:?}"));
+        }
+    }
+    for s in &c.stdout {
+        if !predicate::str::contains(s.as_str()).eval(&o.stdout) {
+            p.push(format!("stdout lacks {s:?}"));
+        }
+    }
+    for s in &c.not_stderr {
+        if predicate::str::contains(s.as_str()).eval(&o.stderr) {
+            p.push(format!("stderr holds {s:?}"));
+        }
+    }
+    for s in &c.not_stdout {
+        if predicate::str::contains(s.as_str()).eval(&o.stdout) {
+            p.push(format!("stdout holds {s:?}"));
+        }
+    }
+    if let Some(n) = c.stdout_lines {
+        let got = o.stdout.lines().count();
+        if got != n {
+            p.push(format!("{got} lines on stdout, expected {n} (one per input record)"));
+        }
+    }
+    if o.stderr.contains("panicked at") {
+        p.push("PANIC".into());
+    }
+    p
+}
+
+fn clip(s: &str) -> String {
+    let s = s.trim_end();
+    let lines: Vec<&str> = s.lines().take(8).collect();
+    let mut t: String = lines.join("\n        ");
+    if t.len() > 1200 {
+        let mut cut = 1200;
+        while !t.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        t.truncate(cut);
+        t.push('…');
+    }
+    t
+}
+
+#[test]
+fn table_has_at_least_thirty_cases_with_unique_names() {
+    let cs = cases();
+    assert!(cs.len() >= 30, "{} cases", cs.len());
+    let mut names: Vec<&str> = cs.iter().map(|c| c.name).collect();
+    names.sort();
+    let n = names.len();
+    names.dedup();
+    assert_eq!(n, names.len(), "duplicate case names");
+}
+
+#[test]
+fn every_bad_input_case_behaves_as_a_demanding_user_expects() {
+    let mut failed = Vec::new();
+    for (c, o) in outcomes() {
+        let p = problems(c, o);
+        if !p.is_empty() {
+            failed.push(format!(
+                "✗ {}\n    stance {}\n    {}\n    exit: {:?}\n    stderr: {}\n    stdout: {}",
+                c.name,
+                c.args.join(" "),
+                p.join("; "),
+                o.code,
+                clip(&o.stderr),
+                clip(&o.stdout)
+            ));
+        }
+    }
+    assert!(
+        failed.is_empty(),
+        "{} of {} cases failed:\n\n{}",
+        failed.len(),
+        outcomes().len(),
+        failed.join("\n\n")
+    );
+}
+
+#[test]
+fn no_bad_input_case_panics() {
+    let panics: Vec<String> = outcomes()
+        .iter()
+        .filter(|(_, o)| o.stderr.contains("panicked at") || o.code == Some(101))
+        .map(|(c, o)| format!("✗ {}\n    {}", c.name, clip(&o.stderr)))
+        .collect();
+    assert!(
+        panics.is_empty(),
+        "{} cases panicked:\n\n{}",
+        panics.len(),
+        panics.join("\n\n")
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Regressions: inputs the fuzzers (fuzz/) found that crashed the library. Each feeds the saved
+// input (fuzz/regressions/<target>/) the way its fuzz target does, and must not panic.
+// ---------------------------------------------------------------------------------------------
+
+fn regression_inputs(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz")
+        .join("regressions")
+        .join(target);
+    let mut out: Vec<(PathBuf, Vec<u8>)> = match std::fs::read_dir(&dir) {
+        Ok(rd) => rd
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file())
+            .map(|p| {
+                let b = std::fs::read(&p).unwrap();
+                (p, b)
+            })
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    out.sort();
+    out
+}
+
+/// What the `readers` fuzz target does: the bytes as a .jsonl, a .csv and a .txt file, each
+/// opened with `stance::corpus::open` and drained.
+fn feed_readers(bytes: &[u8]) {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["in.jsonl", "in.csv", "in.txt"] {
+        let p = dir.path().join(name);
+        std::fs::write(&p, bytes).unwrap();
+        let opts = stance::corpus::ReadOptions {
+            max_bytes: 1 << 16,
+            ..Default::default()
+        };
+        if let Ok(records) = stance::corpus::open(p.to_str().unwrap(), &opts) {
+            for r in records {
+                let _ = r.item.map(|a| a.article.text.len());
+            }
+        }
+    }
+}
+
+fn fuzz_registry() -> stance::Registry {
+    stance::Registry::from_toml_str(
+        "[[actor]]\nname = \"Russia\"\naliases = [\"Russian\", \"the Kremlin\", \"Moscow\"]\n\
+         [[actor]]\nname = \"United States\"\naliases = [\"US\", \"U.S.\"]\n\
+         [[actor]]\nname = \"Türkiye\"\naliases = [\"Ankara\", \"Turkish\"]\n",
+    )
+    .unwrap()
+}
+
+/// What the `text` fuzz target does.
+fn feed_text(bytes: &[u8]) {
+    if let Ok(s) = std::str::from_utf8(bytes) {
+        let _ = stance::text::words(s);
+        let _ = stance::text::sentences(s);
+        let _ = fuzz_registry().mentions(s);
+    }
+}
+
+/// What the `model_loader` fuzz target does.
+fn feed_model(bytes: &[u8]) {
+    let _ = stance::StanceModel::from_bytes(bytes, "fuzz.json");
+}
+
+fn replay(target: &str, feed: fn(&[u8])) {
+    let mut crashed = Vec::new();
+    for (path, bytes) in regression_inputs(target) {
+        if std::panic::catch_unwind(|| feed(&bytes)).is_err() {
+            crashed.push(path.display().to_string());
+        }
+    }
+    assert!(crashed.is_empty(), "these saved inputs still panic: {crashed:#?}");
+}
+
+#[test]
+fn fuzz_regressions_readers() {
+    replay("readers", feed_readers);
+}
+
+#[test]
+fn fuzz_regressions_text() {
+    replay("text", feed_text);
+}
+
+#[test]
+fn fuzz_regressions_model_loader() {
+    replay("model_loader", feed_model);
+}
+
+/// The first reader crash, written out: a JSON Lines date whose 10th byte falls inside a
+/// multi-byte character (`check_article` slices `d[..10]`).
+#[test]
+fn regression_date_with_multibyte_char_at_byte_10_is_an_error_not_a_panic() {
+    feed_readers("{\"text\":\"Iran.\",\"date\":\"2024-10-0é\"}\n".as_bytes());
+}
+
+/// The same in a text file's `date YYYY-MM-DD` opening (`split_date_opening` slices
+/// `rest[..10]`).
+#[test]
+fn regression_text_file_date_opening_with_multibyte_char_is_not_a_panic() {
+    feed_readers("date 2024-01-0é Iran was praised.\n".as_bytes());
+}
