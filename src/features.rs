@@ -155,7 +155,7 @@ pub struct Scratch {
     generation: u64,
     counts: Vec<f64>,
     touched: Vec<u32>,
-    /// Normalised word → index into `entries`.
+    /// Word as written → index into `entries`.
     cache: FxHashMap<String, u32>,
     entries: Vec<CachedTerm>,
     buf: String,
@@ -452,10 +452,13 @@ impl Featurizer {
         }
         let mut out = Vec::with_capacity(analysis.words.len());
         for w in 0..analysis.words.len() {
-            text::normalize_into(analysis.word_str(w), &mut scratch.buf);
-            let idx = match scratch.cache.get(scratch.buf.as_str()) {
+            // Keyed by the word as written: a hit costs one hash, with no lower-casing or copy
+            // ("Russia" and "russia" get two entries that point to the same term).
+            let word = analysis.word_str(w);
+            let idx = match scratch.cache.get(word) {
                 Some(&i) => i,
                 None => {
+                    text::normalize_into(word, &mut scratch.buf);
                     let stem = self.stem.stem(&scratch.buf);
                     let term = self.terms.get(stem.as_ref()).copied().unwrap_or(UNKNOWN);
                     let mut cf = Vec::new();
@@ -471,7 +474,7 @@ impl Featurizer {
                         term,
                         chars: cf.into_boxed_slice(),
                     });
-                    scratch.cache.insert(scratch.buf.clone(), i);
+                    scratch.cache.insert(word.to_string(), i);
                     i
                 }
             };

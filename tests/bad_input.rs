@@ -50,7 +50,8 @@ const FAST: [&str; 3] = ["--no-cv", "--min-df", "1"];
 
 fn stance() -> Command {
     let mut c = Command::cargo_bin("stance").unwrap();
-    c.env("RUST_BACKTRACE", "0").timeout(Duration::from_secs(120));
+    c.env("RUST_BACKTRACE", "0")
+        .timeout(Duration::from_secs(120));
     c
 }
 
@@ -76,7 +77,14 @@ fn trained() -> &'static Trained {
         std::fs::write(dir.path().join("actors.toml"), ACTORS).unwrap();
         stance()
             .current_dir(dir.path())
-            .args(["train", "--data", "train.jsonl", "--actors", "actors.toml", "-q"])
+            .args([
+                "train",
+                "--data",
+                "train.jsonl",
+                "--actors",
+                "actors.toml",
+                "-q",
+            ])
             .args(FAST)
             .args(["--out", "model.json"])
             .assert()
@@ -217,7 +225,8 @@ fn cases() -> Vec<Case> {
     let m = model_json();
     let n_features = m["stance"]["n_features"].as_u64().unwrap();
     let n_weights = m["stance"]["weights"].as_array().unwrap().len();
-    let score_one = |file: &'static str| vec!["score", "--model", "{model}", "--evidence", "0", file];
+    let score_one =
+        |file: &'static str| vec!["score", "--model", "{model}", "--evidence", "0", file];
     let compare = |file: &'static str| vec!["compare", file, "--no-model", "--bootstrap", "50"];
     let scores_head: String = t.scores.lines().take(3).map(|l| format!("{l}\n")).collect();
     let mixed = "{\"id\":\"s1\",\"text\":\"Iran was praised.\"}\nnot json\n{\"id\":\"s3\"}\n{\"id\":\"s4\",\"text\":\"Russia was blamed.\"}\n{\"id\":\"s5\",\"text\":5}\n";
@@ -722,7 +731,11 @@ fn run(c: &Case) -> Outcome {
         std::fs::write(dir.path().join(name), bytes).unwrap();
     }
     let model = trained().model.display().to_string();
-    let args: Vec<String> = c.args.iter().map(|a| a.replace("{model}", &model)).collect();
+    let args: Vec<String> = c
+        .args
+        .iter()
+        .map(|a| a.replace("{model}", &model))
+        .collect();
     let mut cmd = stance();
     cmd.current_dir(dir.path()).args(&args);
     if let Some(s) = &c.stdin {
@@ -792,7 +805,9 @@ fn problems(c: &Case, o: &Outcome) -> Vec<String> {
     if let Some(n) = c.stdout_lines {
         let got = o.stdout.lines().count();
         if got != n {
-            p.push(format!("{got} lines on stdout, expected {n} (one per input record)"));
+            p.push(format!(
+                "{got} lines on stdout, expected {n} (one per input record)"
+            ));
         }
     }
     if o.stderr.contains("panicked at") {
@@ -942,7 +957,10 @@ fn replay(target: &str, feed: fn(&[u8])) {
             crashed.push(path.display().to_string());
         }
     }
-    assert!(crashed.is_empty(), "these saved inputs still panic: {crashed:#?}");
+    assert!(
+        crashed.is_empty(),
+        "these saved inputs still panic: {crashed:#?}"
+    );
 }
 
 #[test]

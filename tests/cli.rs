@@ -583,3 +583,97 @@ fn a_closed_pipe_ends_quietly() {
     assert!(!String::from_utf8_lossy(&out.stderr).contains("error"));
     let _ = std::io::stderr().flush();
 }
+
+#[test]
+fn charts_and_report_are_written_and_self_contained() {
+    let d = tmp();
+    let scores = d.path().join("s.jsonl");
+    stance()
+        .args([
+            "score",
+            "data/articles.jsonl",
+            "--evidence",
+            "0",
+            "--quiet",
+            "--out",
+        ])
+        .arg(&scores)
+        .assert()
+        .success();
+    let svg = d.path().join("iran.svg");
+    stance()
+        .arg("compare")
+        .arg(&scores)
+        .args(["--actor", "Iran", "--bootstrap", "100", "--plot"])
+        .arg(&svg)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(text.starts_with("<svg"));
+    assert!(text.contains("Net stance toward Iran by source (estimator: pacc)"));
+    assert!(text.contains("The Clarion Tribune (n="));
+    let png = d.path().join("heat.png");
+    stance()
+        .arg("compare")
+        .arg(&scores)
+        .args(["--bootstrap", "100", "--plot"])
+        .arg(&png)
+        .assert()
+        .success();
+    assert_eq!(&std::fs::read(&png).unwrap()[..8], b"\x89PNG\r\n\x1a\n");
+    let html = d.path().join("r.html");
+    stance()
+        .arg("report")
+        .arg(&scores)
+        .args(["--bootstrap", "100", "--out"])
+        .arg(&html)
+        .assert()
+        .success();
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    assert!(page.matches("<svg").count() >= 3, "charts inline");
+    assert!(page.contains("Methods") && page.contains("Estimator: pacc"));
+    // Nothing is fetched: no scripts, stylesheets or images from elsewhere.
+    for bad in ["src=\"http", "href=\"http", "<script", "<link"] {
+        assert!(!page.contains(bad), "{bad}");
+    }
+}
+
+#[test]
+fn corrected_estimators_beat_classify_and_count_in_simulation() {
+    // Out-of-fold predictions of the shipped model; groups of 400 with known shares.
+    let out = stance()
+        .args([
+            "simulate",
+            "--group-size",
+            "400",
+            "--reps",
+            "40",
+            "--bootstrap",
+            "200",
+            "--json",
+        ])
+        .assert()
+        .success();
+    let r: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let row = |e: &str| {
+        r["overall"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["estimator"] == e)
+            .unwrap()
+            .clone()
+    };
+    let (cc, pacc) = (row("cc"), row("pacc"));
+    let mae = |x: &serde_json::Value| x["mae"].as_f64().unwrap();
+    assert!(
+        mae(&pacc) < 0.8 * mae(&cc),
+        "pacc {} vs cc {}",
+        mae(&pacc),
+        mae(&cc)
+    );
+    let cov = pacc["coverage"].as_f64().unwrap();
+    assert!((0.85..=1.0).contains(&cov), "pacc coverage {cov}");
+    assert!(row("cc")["coverage"].as_f64().unwrap() < cov);
+}

@@ -303,12 +303,16 @@ pub fn table(out: &mut dyn Write, rows: &[Vec<String>]) -> std::io::Result<()> {
 }
 
 /// Opens `--out FILE` or standard output.
-pub fn output(path: Option<&PathBuf>) -> anyhow::Result<Box<dyn Write>> {
+pub fn output(path: Option<&PathBuf>) -> anyhow::Result<Box<dyn Write + Send>> {
     Ok(match path {
-        Some(p) if p.as_os_str() != "-" => Box::new(std::io::BufWriter::new(
+        Some(p) if p.as_os_str() != "-" => Box::new(std::io::BufWriter::with_capacity(
+            1 << 16,
             std::fs::File::create(p).map_err(|e| stance::Error::io(p, e))?,
         )),
-        _ => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+        _ => Box::new(std::io::BufWriter::with_capacity(
+            1 << 16,
+            std::io::stdout(),
+        )),
     })
 }
 

@@ -54,6 +54,10 @@ pub struct ScoreCmd {
     /// No summary line on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Exit 0 even when some records failed (each is still reported in the output or
+    /// --errors): for engines that fail a whole task on a non-zero status.
+    #[arg(long)]
+    pub ok_on_bad_records: bool,
     #[command(flatten)]
     pub read: ReadArgs,
 }
@@ -109,89 +113,135 @@ impl ScoreCmd {
             writeln!(out, "{}", csv_header(&stance_classes))?;
         }
         let start = Instant::now();
-        let (mut n_ok, mut n_err, mut n_actor, mut bytes) = (0usize, 0usize, 0usize, 0usize);
         let read = self.read.options();
-        let mut pending: Vec<corpus::Pending> = Vec::with_capacity(self.batch);
-        let mut batch: Vec<Record> = Vec::with_capacity(self.batch);
         let scratches = pool.install(ScratchPool::new);
-        let mut aborted = false;
         let mut streams = Vec::new();
         for input in &self.inputs {
             streams.push(corpus::open_pending(input, &read)?);
         }
         let progress = progress_bar(&self.inputs, self.quiet);
-        let mut records = streams.into_iter().flatten().peekable();
-        while records.peek().is_some() && !aborted {
-            pending.clear();
-            pending.extend(records.by_ref().take(self.batch.max(1)));
-            let raw: usize = pending.iter().map(|p| p.raw_len()).sum();
-            batch.clear();
-            pool.install(|| {
-                pending
-                    .par_drain(..)
-                    .map(corpus::Pending::parse)
-                    .collect_into_vec(&mut batch)
-            });
-            let lines: Vec<(String, bool, usize, usize)> = pool.install(|| {
-                batch
-                    .par_iter()
-                    .map(|rec| match &rec.item {
-                        Ok(a) => {
-                            let s =
-                                scratches.with(|scratch| model.score(&a.article, &opts, scratch));
-                            let n = s.actors.len();
-                            let line = match format {
-                                OutFormat::Jsonl => {
-                                    serde_json::to_string(&s).expect("scores serialise")
-                                }
-                                OutFormat::Csv => csv_rows(&s, &stance_classes),
-                            };
-                            (line, true, n, a.article.text.len())
-                        }
-                        Err(e) => {
-                            let line = match format {
-                                OutFormat::Jsonl => error_json(rec, e),
-                                OutFormat::Csv => csv_error(rec, e, stance_classes.len()),
-                            };
-                            (line, false, 0, 0)
-                        }
-                    })
-                    .collect()
-            });
-            let batch_text: usize = lines.iter().map(|l| l.3).sum();
-            progress.inc(if raw > 0 { raw } else { batch_text } as u64);
-            for (rec, (line, ok, n, b)) in batch.iter().zip(lines) {
-                if ok {
-                    n_ok += 1;
-                    if n_ok % 1024 == 0 {
-                        progress.set_message(format!("{n_ok} articles, {n_err} errors"));
-                    }
-                    n_actor += n;
-                    bytes += b;
-                    out.write_all(line.as_bytes())?;
-                    out.write_all(b"\n")?;
-                } else {
-                    n_err += 1;
-                    match (&mut errors_out, &rec.item) {
-                        (Some(w), Err(e)) => writeln!(w, "{}", error_json(rec, e))?,
-                        _ => {
-                            out.write_all(line.as_bytes())?;
-                            out.write_all(b"\n")?;
-                        }
-                    }
-                    progress.set_message(format!("{n_ok} articles, {n_err} errors"));
-                    if self.max_errors.is_some_and(|m| n_err >= m) {
-                        aborted = true;
+        let records = streams.into_iter().flatten();
+        let batch_size = self.batch.max(1);
+        let abort = std::sync::atomic::AtomicBool::new(false);
+        let stopped = || abort.load(std::sync::atomic::Ordering::Relaxed);
+        // Three stages that overlap: a reader thread fills batches, the pool parses and scores
+        // them, a writer thread writes them in order. Bounded channels keep memory bounded.
+        let (batch_tx, batch_rx) = std::sync::mpsc::sync_channel::<Vec<corpus::Pending>>(2);
+        let (out_tx, out_rx) = std::sync::mpsc::sync_channel::<(usize, Vec<Outcome>)>(2);
+        let max_errors = self.max_errors;
+        let (counts, write_result) = std::thread::scope(|scope| {
+            scope.spawn(move || {
+                let mut records = records;
+                loop {
+                    let batch: Vec<corpus::Pending> = records.by_ref().take(batch_size).collect();
+                    if batch.is_empty() || stopped() || batch_tx.send(batch).is_err() {
                         break;
                     }
                 }
+            });
+            let writer = scope.spawn(|| -> (Counts, std::io::Result<()>) {
+                let mut c = Counts::default();
+                let r = (|| -> std::io::Result<()> {
+                    for (raw, outcomes) in out_rx {
+                        let text: usize = outcomes.iter().map(|o| o.text_bytes).sum();
+                        progress.inc(if raw > 0 { raw } else { text } as u64);
+                        for o in outcomes {
+                            if o.error_json.is_none() {
+                                c.ok += 1;
+                                c.actors += o.actors;
+                                c.bytes += o.text_bytes;
+                                if c.ok % 1024 == 0 {
+                                    progress.set_message(format!(
+                                        "{} articles, {} errors",
+                                        c.ok, c.errors
+                                    ));
+                                }
+                                out.write_all(o.line.as_bytes())?;
+                                out.write_all(b"\n")?;
+                                continue;
+                            }
+                            c.errors += 1;
+                            match (&mut errors_out, &o.error_json) {
+                                (Some(w), Some(j)) => writeln!(w, "{j}")?,
+                                _ => {
+                                    out.write_all(o.line.as_bytes())?;
+                                    out.write_all(b"\n")?;
+                                }
+                            }
+                            progress.set_message(format!("{} articles, {} errors", c.ok, c.errors));
+                            if max_errors.is_some_and(|m| c.errors >= m) {
+                                c.aborted = true;
+                                abort.store(true, std::sync::atomic::Ordering::Relaxed);
+                                break;
+                            }
+                        }
+                        if c.aborted {
+                            break;
+                        }
+                    }
+                    out.flush()?;
+                    if let Some(w) = &mut errors_out {
+                        w.flush()?;
+                    }
+                    Ok(())
+                })();
+                (c, r)
+            });
+            for pending in batch_rx {
+                if stopped() {
+                    break;
+                }
+                let raw: usize = pending.iter().map(|p| p.raw_len()).sum();
+                let outcomes: Vec<Outcome> = pool.install(|| {
+                    pending
+                        .into_par_iter()
+                        .map(|p| {
+                            let rec = p.parse();
+                            match &rec.item {
+                                Ok(a) => {
+                                    let s = scratches
+                                        .with(|scratch| model.score(&a.article, &opts, scratch));
+                                    Outcome {
+                                        line: match format {
+                                            OutFormat::Jsonl => {
+                                                serde_json::to_string(&s).expect("scores serialise")
+                                            }
+                                            OutFormat::Csv => csv_rows(&s, &stance_classes),
+                                        },
+                                        error_json: None,
+                                        actors: s.actors.len(),
+                                        text_bytes: a.article.text.len(),
+                                    }
+                                }
+                                Err(e) => Outcome {
+                                    line: match format {
+                                        OutFormat::Jsonl => error_json(&rec, e),
+                                        OutFormat::Csv => csv_error(&rec, e, stance_classes.len()),
+                                    },
+                                    error_json: Some(error_json(&rec, e)),
+                                    actors: 0,
+                                    text_bytes: 0,
+                                },
+                            }
+                        })
+                        .collect()
+                });
+                if out_tx.send((raw, outcomes)).is_err() {
+                    break; // the writer stopped: a closed pipe, or --max-errors
+                }
             }
-        }
+            drop(out_tx);
+            writer.join().expect("the writer thread does not panic")
+        });
         progress.finish_and_clear();
-        out.flush()?;
-        if let Some(w) = &mut errors_out {
-            w.flush()?;
-        }
+        write_result?;
+        let Counts {
+            ok: n_ok,
+            errors: n_err,
+            actors: n_actor,
+            bytes,
+            aborted,
+        } = counts;
         let secs = start.elapsed().as_secs_f64();
         if aborted {
             eprintln!(
@@ -207,8 +257,30 @@ impl ScoreCmd {
                 bytes as f64 / 1e6 / secs.max(1e-9)
             );
         }
-        Ok(if n_err > 0 { 1 } else { 0 })
+        Ok(if n_err > 0 && !self.ok_on_bad_records {
+            1
+        } else {
+            0
+        })
     }
+}
+
+/// One scored (or failed) record, ready to write.
+struct Outcome {
+    line: String,
+    /// The error record as JSON, for a record that failed.
+    error_json: Option<String>,
+    actors: usize,
+    text_bytes: usize,
+}
+
+#[derive(Default)]
+struct Counts {
+    ok: usize,
+    errors: usize,
+    actors: usize,
+    bytes: usize,
+    aborted: bool,
 }
 
 /// A progress bar on stderr (hidden when stderr is not a terminal, or with --quiet): bytes
