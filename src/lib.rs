@@ -52,6 +52,7 @@ pub mod plot;
 pub mod quantify;
 pub mod report;
 pub mod text;
+pub mod tune;
 
 pub use actors::{Actor, Registry};
 pub use corpus::{Article, LabeledArticle};

@@ -211,6 +211,33 @@ impl TrainingSet {
         })
     }
 
+    /// The articles `articles` (indices) with their examples and labels; the label sets and the
+    /// actors stay those of the whole set.
+    pub fn subset(&self, articles: &[usize]) -> TrainingSet {
+        let mut map = vec![None; self.articles.len()];
+        for (new, &old) in articles.iter().enumerate() {
+            map[old] = Some(new);
+        }
+        TrainingSet {
+            articles: articles.iter().map(|&i| self.articles[i].clone()).collect(),
+            examples: self
+                .examples
+                .iter()
+                .filter_map(|e| {
+                    map[e.article].map(|a| Example {
+                        article: a,
+                        ..e.clone()
+                    })
+                })
+                .collect(),
+            stance_classes: self.stance_classes.clone(),
+            sentiment: articles.iter().map(|&i| self.sentiment[i]).collect(),
+            sentiment_classes: self.sentiment_classes.clone(),
+            registry: self.registry.clone(),
+            warnings: Vec::new(),
+        }
+    }
+
     /// A hash of the labeled content (ids, texts, labels), whatever format it came in.
     pub fn hash(&self) -> String {
         let mut h = Sha256::new();

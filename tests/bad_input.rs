@@ -227,6 +227,15 @@ fn cases() -> Vec<Case> {
     let n_weights = m["stance"]["weights"].as_array().unwrap().len();
     let score_one =
         |file: &'static str| vec!["score", "--model", "{model}", "--evidence", "0", file];
+    // Scores with the model file the case writes as `model.json`.
+    let score_m = vec![
+        "score",
+        "--model",
+        "model.json",
+        "--evidence",
+        "0",
+        "in.jsonl",
+    ];
     let compare = |file: &'static str| vec!["compare", file, "--no-model", "--bootstrap", "50"];
     let scores_head: String = t.scores.lines().take(3).map(|l| format!("{l}\n")).collect();
     let mixed = "{\"id\":\"s1\",\"text\":\"Iran was praised.\"}\nnot json\n{\"id\":\"s3\"}\n{\"id\":\"s4\",\"text\":\"Russia was blamed.\"}\n{\"id\":\"s5\",\"text\":5}\n";
@@ -543,27 +552,27 @@ fn cases() -> Vec<Case> {
             .code(2)
             .err("xml"),
         // ---- the model file ---------------------------------------------------------------
-        case("model: a truncated file is named as such", &score_one("in.jsonl"))
+        case("model: a truncated file is named as such", &score_m)
             .file("in.jsonl", "{\"text\":\"Iran was praised.\"}\n")
             .file("model.json", &t.bytes[..t.bytes.len() / 3])
             .code(1)
             .err("model file")
             .err("truncated"),
-        case("model: a flipped byte that breaks the JSON is named", &score_one("in.jsonl"))
+        case("model: a flipped byte that breaks the JSON is named", &score_m)
             .file("in.jsonl", "{\"text\":\"Iran was praised.\"}\n")
             .file("model.json", model_with_flipped_structural_byte())
             .code(1)
             .err("model file")
             .err("model.json")
             .err("not a readable model file"),
-        case("model: a flipped digit in the weights is detected (checksum)", &score_one("in.jsonl"))
+        case("model: a flipped digit in the weights is detected (checksum)", &score_m)
             .file("in.jsonl", "{\"text\":\"Iran was praised.\"}\n")
             .file("model.json", model_with_flipped_weight_digit())
             .code(1)
             .err("model file")
             .err("model.json")
             .lines(0),
-        case("model: a wrong format name", &score_one("in.jsonl"))
+        case("model: a wrong format name", &score_m)
             .file("in.jsonl", "{\"text\":\"Iran was praised.\"}\n")
             .file("model.json", {
                 let mut v = model_json();
@@ -574,7 +583,7 @@ fn cases() -> Vec<Case> {
             .err("model.json")
             .err("\"sklearn-pipeline\"")
             .err("expected \"stance-model\""),
-        case("model: a newer format version asks for an upgrade", &score_one("in.jsonl"))
+        case("model: a newer format version asks for an upgrade", &score_m)
             .file("in.jsonl", "{\"text\":\"Iran was praised.\"}\n")
             .file("model.json", {
                 let mut v = model_json();
@@ -585,7 +594,7 @@ fn cases() -> Vec<Case> {
             .err("model.json")
             .err("version 2 is newer")
             .err("upgrade"),
-        case("model: weights of the wrong length", &score_one("in.jsonl"))
+        case("model: weights of the wrong length", &score_m)
             .file("in.jsonl", "{\"text\":\"Iran was praised.\"}\n")
             .file("model.json", {
                 let mut v = model_json();
@@ -596,7 +605,7 @@ fn cases() -> Vec<Case> {
             .err("model.json")
             .err(format!("{} weights", n_weights - 3))
             .err(format!("need {n_weights}")),
-        case("model: n_features that disagrees with the featurizer", &score_one("in.jsonl"))
+        case("model: n_features that disagrees with the featurizer", &score_m)
             .file("in.jsonl", "{\"text\":\"Iran was praised.\"}\n")
             .file("model.json", {
                 let mut v = model_json();
@@ -607,7 +616,7 @@ fn cases() -> Vec<Case> {
             .code(1)
             .err("model.json")
             .err(format!("{} features but the featurizer has {n_features}", n_features + 1)),
-        case("model: IDF values that disagree with the features", &score_one("in.jsonl"))
+        case("model: IDF values that disagree with the features", &score_m)
             .file("in.jsonl", "{\"text\":\"Iran was praised.\"}\n")
             .file("model.json", {
                 let mut v = model_json();
@@ -617,7 +626,7 @@ fn cases() -> Vec<Case> {
             .code(1)
             .err("model.json")
             .err(format!("{n_features} features but {} IDF values", n_features - 1)),
-        case("model: a header claiming 10^12 features", &score_one("in.jsonl"))
+        case("model: a header claiming 10^12 features", &score_m)
             .file("in.jsonl", "{\"text\":\"Iran was praised.\"}\n")
             .file("model.json", {
                 let mut v = model_json();
@@ -627,7 +636,7 @@ fn cases() -> Vec<Case> {
             .code(1)
             .err("model.json")
             .err("1000000000000 features"),
-        case("model: n_features near u64::MAX (the product overflows)", &score_one("in.jsonl"))
+        case("model: n_features near u64::MAX (the product overflows)", &score_m)
             .file("in.jsonl", "{\"text\":\"Iran was praised.\"}\n")
             .file("model.json", {
                 let mut v = model_json();
@@ -637,7 +646,7 @@ fn cases() -> Vec<Case> {
             .code(1)
             .err("model.json")
             .err("18446744073709551615 features"),
-        case("model: n_features 2^63 with two classes (the product wraps to 0)", &score_one("in.jsonl"))
+        case("model: n_features 2^63 with two classes (the product wraps to 0)", &score_m)
             .file("in.jsonl", "{\"text\":\"Iran was praised.\"}\n")
             .file("model.json", {
                 let mut v = model_json();
@@ -651,13 +660,13 @@ fn cases() -> Vec<Case> {
             .err("model.json")
             .err("9223372036854775808 features")
             .not_err("need 0"),
-        case("model: a file that is not JSON at all", &score_one("in.jsonl"))
+        case("model: a file that is not JSON at all", &score_m)
             .file("in.jsonl", "{\"text\":\"Iran was praised.\"}\n")
             .file("model.json", &b"PK\x03\x04\x14\x00\x00\x00\x08\x00 not a model"[..])
             .code(1)
             .err("model file model.json")
             .err("not a readable model file"),
-        case("model: an empty file", &score_one("in.jsonl"))
+        case("model: an empty file", &score_m)
             .file("in.jsonl", "{\"text\":\"Iran was praised.\"}\n")
             .file("model.json", "")
             .code(1)

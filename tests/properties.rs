@@ -370,15 +370,17 @@ proptest! {
 // Through the command line: --threads 1 and --threads 2 give the same records
 // ---------------------------------------------------------------------------------------------
 
-fn model_file() -> &'static std::path::Path {
-    static F: OnceLock<(tempfile::TempDir, std::path::PathBuf)> = OnceLock::new();
-    &F.get_or_init(|| {
+/// The first model saved to a file, and that file loaded back (the file rounds the weights, so
+/// the CLI's scores are compared with the loaded model's).
+fn model_file() -> &'static (tempfile::TempDir, std::path::PathBuf, StanceModel) {
+    static F: OnceLock<(tempfile::TempDir, std::path::PathBuf, StanceModel)> = OnceLock::new();
+    F.get_or_init(|| {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("model.json");
         models()[0].save(&p).unwrap();
-        (d, p)
+        let loaded = StanceModel::load(&p).unwrap();
+        (d, p, loaded)
     })
-    .1
 }
 
 proptest! {
@@ -405,7 +407,7 @@ proptest! {
                 .args(["score", "-q", "--evidence", "2", "--threads", threads, "--batch"])
                 .arg(batch_size.to_string())
                 .arg("--model")
-                .arg(model_file())
+                .arg(&model_file().1)
                 .arg(&input)
                 .output()
                 .unwrap();
@@ -431,7 +433,7 @@ proptest! {
             }
             let mut a = Article::new(format!("g{i}"), t.clone());
             a.source = Some("gen".into());
-            let s = models()[0].score(&a, &opts, &mut Scratch::default());
+            let s = model_file().2.score(&a, &opts, &mut Scratch::default());
             // Compared as the JSON the CLI writes (parsing floats back may round).
             prop_assert_eq!(line, serde_json::to_string(&s).unwrap(), "record {}", i);
         }

@@ -7,6 +7,7 @@ pub mod report;
 pub mod score;
 pub mod simulate;
 pub mod train;
+pub mod tune;
 
 use clap::{Args, Parser, Subcommand};
 use stance::corpus::{Columns, InputFormat, ReadOptions};
@@ -38,6 +39,7 @@ pub enum Command {
     Explain(explain::ExplainCmd),
     Simulate(simulate::SimulateCmd),
     Report(report::ReportCmd),
+    Tune(tune::TuneCmd),
 }
 
 impl Command {
@@ -50,6 +52,7 @@ impl Command {
             Command::Explain(c) => c.run(),
             Command::Simulate(c) => c.run(),
             Command::Report(c) => c.run(),
+            Command::Tune(c) => c.run(),
         }
     }
 }
@@ -111,7 +114,7 @@ impl ReadArgs {
 }
 
 /// Parses "1-2" or "3" into an inclusive range.
-fn parse_range(s: &str) -> Result<(usize, usize), String> {
+pub fn parse_range(s: &str) -> Result<(usize, usize), String> {
     let (a, b) = s.split_once('-').unwrap_or((s, s));
     let a: usize = a
         .trim()

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs each fuzz target for SECONDS (default 600), one after the other, niced, one job each.
+#   fuzz/run.sh [SECONDS] [TARGET...]
+# Needs cargo-fuzz (cargo install cargo-fuzz). On a stable toolchain, RUSTC_BOOTSTRAP=1 lets
+# cargo-fuzz use the nightly-only sanitizer flags. Crashes land in fuzz/artifacts/<target>/;
+# copy the ones worth keeping to fuzz/regressions/<target>/ (tests/bad_input.rs replays them).
+# FUZZ_TARGET_DIR=DIR builds there instead of fuzz/target.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs="${1:-600}"
+shift || true
+targets=("$@")
+if [ ${#targets[@]} -eq 0 ]; then
+    targets=(readers text model_loader)
+fi
+export RUSTC_BOOTSTRAP="${RUSTC_BOOTSTRAP:-1}"
+status=0
+for t in "${targets[@]}"; do
+    mkdir -p "fuzz/corpus/$t"
+    seeds=()
+    if [ -d "fuzz/seeds/$t" ]; then
+        seeds=("fuzz/seeds/$t")
+    fi
+    echo "== $t: ${secs}s" >&2
+    # Default build: optimised, with debug assertions and overflow checks, AddressSanitizer.
+    nice -n 15 cargo fuzz run ${FUZZ_TARGET_DIR:+--target-dir "$FUZZ_TARGET_DIR"} \
+        "$t" "fuzz/corpus/$t" "${seeds[@]}" -- \
+        -max_total_time="$secs" -max_len=65536 -timeout=20 -rss_limit_mb=4096 \
+        -print_final_stats=1 || status=$?
+done
+exit "$status"
