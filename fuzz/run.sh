@@ -5,6 +5,9 @@
 # cargo-fuzz use the nightly-only sanitizer flags. Crashes land in fuzz/artifacts/<target>/;
 # copy the ones worth keeping to fuzz/regressions/<target>/ (tests/bad_input.rs replays them).
 # FUZZ_TARGET_DIR=DIR builds there instead of fuzz/target.
+# By default a crash does not end the run: libFuzzer's fork mode with one worker (-fork=1)
+# records it and goes on, so each target gets its whole time. FUZZ_STOP_ON_CRASH=1 stops at
+# the first crash instead (plain libFuzzer, one process).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-600}"
@@ -15,6 +18,10 @@ if [ ${#targets[@]} -eq 0 ]; then
 fi
 export RUSTC_BOOTSTRAP="${RUSTC_BOOTSTRAP:-1}"
 status=0
+mode=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
+if [ "${FUZZ_STOP_ON_CRASH:-0}" = 1 ]; then
+    mode=()
+fi
 for t in "${targets[@]}"; do
     mkdir -p "fuzz/corpus/$t"
     seeds=()
@@ -26,6 +33,6 @@ for t in "${targets[@]}"; do
     nice -n 15 cargo fuzz run ${FUZZ_TARGET_DIR:+--target-dir "$FUZZ_TARGET_DIR"} \
         "$t" "fuzz/corpus/$t" "${seeds[@]}" -- \
         -max_total_time="$secs" -max_len=65536 -timeout=20 -rss_limit_mb=4096 \
-        -print_final_stats=1 || status=$?
+        -print_final_stats=1 "${mode[@]}" || status=$?
 done
 exit "$status"

@@ -176,6 +176,35 @@ struct Problem<'a> {
     weight: &'a [f64],
     k: usize,
     alpha: f64,
+    /// The last point evaluated with its loss and gradient: the line search asks for the cost
+    /// and then the gradient at the same point, and one pass over the data gives both.
+    last: std::sync::Mutex<Option<(Array1<f64>, f64, Array1<f64>)>>,
+}
+
+impl<'a> Problem<'a> {
+    fn new(x: &'a Csr, y: &'a [usize], weight: &'a [f64], k: usize, alpha: f64) -> Problem<'a> {
+        Problem {
+            x,
+            y,
+            weight,
+            k,
+            alpha,
+            last: std::sync::Mutex::new(None),
+        }
+    }
+
+    fn cached(&self, p: &Array1<f64>) -> (f64, Array1<f64>) {
+        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((q, loss, grad)) = last.as_ref() {
+            if q == p {
+                return (*loss, grad.clone());
+            }
+        }
+        let (loss, grad) = self.eval(p, true);
+        let grad = Array1::from(grad.unwrap_or_default());
+        *last = Some((p.clone(), loss, grad.clone()));
+        (loss, grad)
+    }
 }
 
 impl Problem<'_> {
@@ -188,7 +217,7 @@ impl Problem<'_> {
         let n = self.x.n_rows();
         // Fixed chunks summed in order, so the result does not depend on how many threads ran
         // or how work was stolen: training is bit-for-bit reproducible.
-        const CHUNK: usize = 256;
+        const CHUNK: usize = 1024;
         let partials: Vec<(f64, Vec<f64>)> = (0..n.div_ceil(CHUNK))
             .into_par_iter()
             .map(|chunk| {
@@ -262,7 +291,7 @@ impl CostFunction for Problem<'_> {
     type Param = Array1<f64>;
     type Output = f64;
     fn cost(&self, p: &Self::Param) -> std::result::Result<f64, argmin::core::Error> {
-        Ok(self.eval(p, false).0)
+        Ok(self.cached(p).0)
     }
 }
 
@@ -270,7 +299,7 @@ impl Gradient for Problem<'_> {
     type Param = Array1<f64>;
     type Gradient = Array1<f64>;
     fn gradient(&self, p: &Self::Param) -> std::result::Result<Array1<f64>, argmin::core::Error> {
-        Ok(Array1::from(self.eval(p, true).1.unwrap_or_default()))
+        Ok(self.cached(p).1)
     }
 }
 
@@ -336,13 +365,7 @@ impl Classifier {
         let k = classes.len();
         let nf = x.n_cols;
         let weight = class_weights(y, k, cfg.class_weight);
-        let problem = Problem {
-            x,
-            y,
-            weight: &weight,
-            k,
-            alpha: cfg.alpha,
-        };
+        let problem = Problem::new(x, y, &weight, k, cfg.alpha);
         let solver = LBFGS::new(MoreThuenteLineSearch::new(), 10)
             .with_tolerance_grad(cfg.gradient_tolerance)
             .map_err(|e| Error::Training(e.to_string()))?;
@@ -422,13 +445,7 @@ impl Classifier {
             },
         };
         let weight = vec![1.0; y.len()];
-        let problem = Problem {
-            x,
-            y,
-            weight: &weight,
-            k,
-            alpha: cfg.alpha,
-        };
+        let problem = Problem::new(x, y, &weight, k, cfg.alpha);
         let mut p = model.weights.clone();
         p.extend_from_slice(&model.intercept);
         model.report.loss = problem.eval(&Array1::from(p), false).0;
@@ -599,13 +616,7 @@ mod tests {
         let x = Csr::from_rows(&rows, 3);
         let y = [0, 1, 2];
         let w = [1.0, 2.0, 0.5];
-        let p = Problem {
-            x: &x,
-            y: &y,
-            weight: &w,
-            k: 3,
-            alpha: 0.3,
-        };
+        let p = Problem::new(&x, &y, &w, 3, 0.3);
         let params = Array1::from_iter((0..12).map(|i| (i as f64 * 0.37).sin()));
         let (_, g) = p.eval(&params, true);
         let g = g.unwrap();
@@ -631,13 +642,7 @@ mod tests {
         let x = Csr::from_rows(&rows, 1);
         let y = [0, 1, 2, 0];
         let w = [1.0; 4];
-        let p = Problem {
-            x: &x,
-            y: &y,
-            weight: &w,
-            k: 3,
-            alpha: 1.0,
-        };
+        let p = Problem::new(&x, &y, &w, 3, 1.0);
         let (l, _) = p.eval(&Array1::zeros(6), false);
         assert!((l - 4.0 * 3f64.ln()).abs() < 1e-12);
     }

@@ -677,3 +677,29 @@ fn corrected_estimators_beat_classify_and_count_in_simulation() {
     assert!((0.85..=1.0).contains(&cov), "pacc coverage {cov}");
     assert!(row("cc")["coverage"].as_f64().unwrap() < cov);
 }
+
+#[test]
+fn gzip_input_reads_like_plain() {
+    use flate2::write::GzEncoder;
+    let d = tmp();
+    let text = "{\"id\": \"g1\", \"text\": \"Iran and Israel traded threats.\"}\n{\"id\": \"g2\", \"text\": \"Qatar hosted talks.\"}\n";
+    let plain = write(d.path(), "a.jsonl", text);
+    let gz = d.path().join("a.jsonl.gz");
+    let mut enc = GzEncoder::new(
+        std::fs::File::create(&gz).unwrap(),
+        flate2::Compression::default(),
+    );
+    enc.write_all(text.as_bytes()).unwrap();
+    enc.finish().unwrap();
+    let run = |p: &Path| {
+        let out = stance()
+            .args(["score", "--evidence", "0", "--quiet", "--model"])
+            .arg(model())
+            .arg(p)
+            .assert()
+            .success();
+        out.get_output().stdout.clone()
+    };
+    assert_eq!(run(&plain), run(&gz));
+    assert_eq!(lines(&run(&gz)).len(), 2);
+}

@@ -106,7 +106,7 @@ fn check_spans(text: &str, spans: &[Span], what: &str) -> Result<(), TestCaseErr
 // ---------------------------------------------------------------------------------------------
 
 proptest! {
-    #![proptest_config(config(2000))]
+    #![proptest_config(config(5000))]
 
     #[test]
     fn word_offsets_are_char_boundaries_in_order_without_overlap(t in text()) {
@@ -306,7 +306,7 @@ fn check_probabilities(
 }
 
 proptest! {
-    #![proptest_config(config(300))]
+    #![proptest_config(config(1000))]
 
     #[test]
     fn scoring_arbitrary_text_never_panics_and_gives_probabilities(t in text(), which in 0usize..2) {
@@ -384,7 +384,7 @@ fn model_file() -> &'static (tempfile::TempDir, std::path::PathBuf, StanceModel)
 }
 
 proptest! {
-    #![proptest_config(config(12))]
+    #![proptest_config(config(32))]
 
     #[test]
     fn cli_scores_are_the_same_with_one_or_two_threads(

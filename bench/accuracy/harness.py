@@ -92,9 +92,9 @@ class Dataset:
         return files
 
     def five_way(self, variant):
-        """The directed set in "received" form is scored on the 5-way label rebuilt from the
-        two per-entity predictions."""
-        return self.name == "directed" and self.variants[variant].get("mode") == "received"
+        """The directed set is scored on the 5-way label from the per-example predictions
+        (rebuilt from the two per-entity predictions in "received" form)."""
+        return self.name == "directed"
 
 
 DATASETS = {
@@ -194,23 +194,39 @@ def macro_f1(truth, pred):
     return sum(f1s) / len(f1s)
 
 
-def five_way_scores(oof_path, data_path):
-    """5-way macro-F1 and accuracy of the directed set from the per-entity predictions."""
+def polarity_of(label5):
+    """The directed label without its direction: neutral, pos or neg."""
+    return "neutral" if label5 == "neutral" else label5[:3]
+
+
+def directed_scores(oof_path, data_path):
+    """The directed set scored from stance's per-example predictions (--oof): 5-way macro-F1
+    and accuracy, and the same with the direction ignored (polarity: neutral/pos/neg). In
+    "received" form each sentence has two predictions (one per entity), combined into the
+    5-way label by convert.combine_received; in "pair" form the prediction is the label."""
     truth = {}
     with open(data_path) as f:
         for line in f:
             r = json.loads(line)
             truth[r["id"]] = r["label5"]
-    probs = {}
+    preds = {}
     for p in read_oof(oof_path):
-        if p.get("task") != "stance":
-            continue
-        probs.setdefault(p["id"], {})[p["actor"]] = p["probabilities"]
+        if p.get("task") == "stance":
+            preds.setdefault(p["id"], {})[p["actor"]] = p
     ids = sorted(truth)
     t = [truth[i] for i in ids]
-    pr = [convert.combine_received(probs[i][convert.ENT1], probs[i][convert.ENT2]) for i in ids]
-    acc = sum(a == b for a, b in zip(t, pr)) / len(t)
-    return {"macro_f1": macro_f1(t, pr), "accuracy": acc, "f_avg": None, "n": len(t)}
+    pr = []
+    for i in ids:
+        p = preds[i]
+        if convert.ENT2 in p:
+            pr.append(convert.combine_received(p[convert.ENT1]["probabilities"],
+                                               p[convert.ENT2]["probabilities"]))
+        else:
+            pr.append(p[convert.ENT1]["predicted"])
+    acc = lambda a, b: sum(x == y for x, y in zip(a, b)) / len(a)
+    tp, pp = [polarity_of(x) for x in t], [polarity_of(x) for x in pr]
+    return {"macro_f1": macro_f1(t, pr), "accuracy": acc(t, pr), "f_avg": None, "n": len(t),
+            "polarity_macro_f1": macro_f1(tp, pp), "polarity_accuracy": acc(tp, pp)}
 
 
 def stance_scores(report_json, task="stance"):

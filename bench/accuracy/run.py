@@ -12,9 +12,9 @@ directory, then:
     a grouped 5-fold CV over dev + both tests (`--group-by person_key`);
   * the scikit-learn recipe (sk_recipe.py) on the same splits, on the plain text and on the
     text with the target marked;
-  * the majority-class baseline;
+  * the majority-class baseline (the training split's most common label);
 
-and prints one Markdown table with the commands that reproduce each row and the timings.
+and prints one Markdown table, the commands that reproduce each row, and the timings.
 
 Usage: python3 run.py [--only newsmtsc,persent,directed] [--no-sklearn] [--no-tuned]
                       [--markdown FILE] [--json FILE] [--work DIR]
@@ -45,25 +45,20 @@ def pct(x):
 
 def variant_cli(ds, variant):
     kw = ds.variants[variant]
-    args = []
     if ds.name == "newsmtsc":
-        if not kw["coref"]:
-            args.append("--no-coref")
-        if not kw["others"]:
-            args.append("--no-others")
-    else:
-        args += ["--mode", kw["mode"]]
-    return args
+        return (["--no-coref"] if not kw["coref"] else []) + (
+            ["--no-others"] if not kw["others"] else [])
+    return ["--mode", kw["mode"]]
 
 
-class Recorder:
-    """Commands as printed for people: $STANCE, $WORK and $DATASETS instead of this machine's
-    paths."""
+class Shown:
+    """Commands as printed for people: $STANCE, $WORK and $DATASETS stand for this machine's
+    paths, so the report can be pasted anywhere."""
 
     def __init__(self, binary, work):
         self.subst = [(work, "$WORK"), (binary, "$STANCE"), (H.datasets_dir(), "$DATASETS")]
 
-    def show(self, cmd):
+    def __call__(self, cmd):
         s = shlex.join(cmd)
         for a, b in self.subst:
             s = s.replace(shlex.quote(a), b).replace(a, b)
@@ -71,37 +66,41 @@ class Recorder:
 
 
 def convert_cmd(ds, variant):
-    return ("python3 bench/accuracy/convert.py " + ds.name + " --datasets $DATASETS "
-            f"--out $WORK/{ds.name}-{variant} " + " ".join(variant_cli(ds, variant))).strip()
+    return " ".join(["python3 bench/accuracy/convert.py", ds.name, "--datasets $DATASETS",
+                     f"--out $WORK/{ds.name}-{variant}"] + variant_cli(ds, variant))
 
 
-def stance_holdout(binary, ds, cfg, files, work, rec, tag):
-    """Train on the training split, evaluate each test split. Returns {split: scores}."""
+def read(path, field):
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(l)[field] for l in f]
+
+
+# ------------------------------------------------------------------ stance
+
+def stance_holdout(binary, ds, cfg, files, work, show, tag):
+    """Train on the training split, evaluate on each test split: {split: scores}."""
     model = os.path.join(work, f"{ds.name}-{tag}.model.json")
-    flags = H.flags_of(cfg)
     train = [binary, "train", "--data", files[ds.train], "--actors", files["actors"],
-             "--out", model, "--no-cv", "--quiet"] + flags
+             "--out", model, "--no-cv", "--quiet"] + H.flags_of(cfg)
     _, t_train = H.run(train)
     out = {}
     for split in ds.tests:
-        oof = os.path.join(work, f"{ds.name}-{tag}-{split}.pred.jsonl")
         ev = [binary, "eval", "--model", model, "--data", files[split], "--format", "json"]
         if ds.five_way(cfg["data"]):
-            ev += ["--oof", oof]
+            pred = os.path.join(work, f"{ds.name}-{tag}-{split}.pred.jsonl")
+            ev += ["--oof", pred]
         rep, t_eval = H.run(ev)
         s = H.stance_scores(rep)
         if ds.five_way(cfg["data"]):
-            maj = s
-            s = H.five_way_scores(oof, files[split])
-            s["per_entity_macro_f1"] = maj["macro_f1"]
+            s = dict(H.directed_scores(pred, files[split]), stance_report_macro_f1=s["macro_f1"])
         s["train_seconds"] = round(t_train, 1)
         s["eval_seconds"] = round(t_eval, 1)
-        s["commands"] = [convert_cmd(ds, cfg["data"]), rec.show(train), rec.show(ev)]
+        s["commands"] = [convert_cmd(ds, cfg["data"]), show(train), show(ev)]
         out[split] = s
     return out
 
 
-def stance_cv_all(binary, ds, cfg, files, rec):
+def stance_cv_all(binary, ds, cfg, files, show):
     """PerSenT: grouped 5-fold CV over dev + both tests."""
     cmd = [binary, "eval", "--data"] + [files[s] for s in [ds.train] + ds.tests] + [
         "--actors", files["actors"], "--folds", "5", "--seed", "42",
@@ -110,45 +109,177 @@ def stance_cv_all(binary, ds, cfg, files, rec):
     s = H.stance_scores(rep)
     s["sentiment"] = H.stance_scores(rep, "sentiment") if json.loads(rep).get("sentiment") else None
     s["seconds"] = round(dt, 1)
-    s["commands"] = [convert_cmd(ds, cfg["data"]), rec.show(cmd)]
+    s["commands"] = [convert_cmd(ds, cfg["data"]), show(cmd)]
     return s
 
 
-def read(path, field):
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(l)[field] for l in f]
+# ------------------------------------------------------------------ scikit-learn
 
-
-def label_field(ds):
+def sk_label_field(ds):
     return "label5" if ds.name == "directed" else "stance"
 
 
-def sklearn_holdout(ds, files, marked_files):
-    out = {}
-    lf = label_field(ds)
+def with_polarity(s, truth, pred):
+    """Adds the direction-free scores of the directed set."""
+    t = [H.polarity_of(x) for x in truth]
+    p = [H.polarity_of(x) for x in pred]
+    ps = SK.scores(t, p)
+    s["polarity_macro_f1"], s["polarity_accuracy"] = ps["macro_f1"], ps["accuracy"]
+    return s
+
+
+def sklearn_holdout(ds, files):
+    """plain: the original text; marked: the converted text (target rewritten to XTARGETX,
+    or the directed set's two entities to XENTONEX / XENTTWOX)."""
+    lf = sk_label_field(ds)
     ytr = read(files[ds.train], lf)
+    out = {}
     for split in ds.tests:
         yte = read(files[split], lf)
         row = {"majority": SK.majority(ytr, yte)}
-        for name, fs in (("plain", files), ("marked", marked_files)):
-            field = "raw" if name == "plain" else "text"
-            s, _ = SK.holdout(read(fs[ds.train], field), ytr, read(fs[split], field), yte)
-            row[name] = s
+        if ds.name == "directed":
+            top = max(sorted(set(ytr)), key=ytr.count)
+            with_polarity(row["majority"], yte, [top] * len(yte))
+        for name, field in (("plain", "raw"), ("marked", "text")):
+            s, pred = SK.holdout(read(files[ds.train], field), ytr, read(files[split], field), yte)
+            row[name] = with_polarity(s, yte, pred) if ds.name == "directed" else s
         out[split] = row
     return out
 
 
-def sklearn_cv_all(ds, files, marked_files):
-    lf = label_field(ds)
+def sklearn_cv_all(ds, files):
+    lf = sk_label_field(ds)
     splits = [ds.train] + ds.tests
     y = sum((read(files[s], lf) for s in splits), [])
     g = sum((read(files[s], ds.group_by) for s in splits), [])
     row = {}
-    for name, fs in (("plain", files), ("marked", marked_files)):
-        field = "raw" if name == "plain" else "text"
-        x = sum((read(fs[s], field) for s in splits), [])
+    for name, field in (("plain", "raw"), ("marked", "text")):
+        x = sum((read(files[s], field) for s in splits), [])
         row[name], _ = SK.cross_validate(x, y, g, folds=5, seed=42)
     return row
+
+
+# ------------------------------------------------------------------ report
+
+TITLES = {
+    ("newsmtsc", "test-rw"): "NewsMTSC test-rw (train: train)",
+    ("newsmtsc", "test-mt"): "NewsMTSC test-mt (train: train)",
+    ("persent", "random_test"): "PerSenT random_test (train: dev)",
+    ("persent", "fixed_test"): "PerSenT fixed_test (train: dev)",
+    ("persent", "cv_all"): "PerSenT 5-fold CV over dev+random+fixed, grouped by person",
+    ("directed", "test"): "Directed test, 5-way (train: train)",
+}
+
+
+def rows_of(name, r):
+    """Table rows of one dataset: dicts with the cells' numbers."""
+    ds = H.DATASETS[name]
+    rows = []
+    splits = list(ds.tests) + (["cv_all"] if name == "persent" else [])
+    for split in splits:
+        row = {"title": TITLES[(name, split)], "published": ds.published.get(split, "–"),
+               "stance": {}, "commands": {}}
+        for tag, c in r["configs"].items():
+            s = c["cv_all"] if split == "cv_all" else c["holdout"][split]
+            row["n"] = s["n"]
+            row["stance"][tag] = (s["macro_f1"], s["accuracy"], s.get("f_avg"))
+            row["commands"][tag] = s["commands"]
+            row.setdefault("majority", s.get("majority_f1"))
+        sk = r.get("sklearn")
+        if sk:
+            k = sk["cv_all"] if split == "cv_all" else sk["holdout"][split]
+            row["sklearn"] = (k["plain"]["macro_f1"], k["plain"]["accuracy"])
+            row["sklearn_marked"] = (k["marked"]["macro_f1"], k["marked"]["accuracy"])
+            if "majority" in k:
+                row["majority"] = k["majority"]["macro_f1"]
+        rows.append(row)
+        if name == "directed":
+            # the same predictions scored without the direction (neutral / pos / neg)
+            p = {"title": "Directed test, polarity only (direction ignored)", "n": row["n"],
+                 "published": "–", "stance": {}, "commands": {}}
+            for tag, c in r["configs"].items():
+                s = c["holdout"][split]
+                p["stance"][tag] = (s["polarity_macro_f1"], s["polarity_accuracy"], None)
+                p["commands"][tag] = ["(the predictions of the 5-way row, pos_* -> pos, neg_* -> neg)"]
+            if sk:
+                k = sk["holdout"][split]
+                p["sklearn"] = (k["plain"]["polarity_macro_f1"], k["plain"]["polarity_accuracy"])
+                p["sklearn_marked"] = (k["marked"]["polarity_macro_f1"],
+                                       k["marked"]["polarity_accuracy"])
+                p["majority"] = k["majority"]["polarity_macro_f1"]
+            rows.append(p)
+    if name == "persent":
+        # stance's whole-text sentiment model, trained on the same document labels
+        p = {"title": "PerSenT CV as above, stance's whole-text *sentiment* model",
+             "published": "–", "stance": {}, "commands": {}}
+        for tag, c in r["configs"].items():
+            s = c["cv_all"].get("sentiment")
+            if s:
+                p["n"] = s["n"]
+                p["stance"][tag] = (s["macro_f1"], s["accuracy"], s.get("f_avg"))
+                p["majority"] = s["majority_f1"]
+                p["commands"][tag] = ["(the same command as the CV row: its \"sentiment\" part)"]
+        if p["stance"]:
+            rows.append(p)
+    return rows
+
+
+def render(results, settings, total, skipped):
+    head = ["dataset / split", "n",
+            "stance defaults F1m", "acc", "F_avg",
+            "stance tuned F1m", "acc", "F_avg",
+            "sklearn F1m", "acc", "sklearn target-marked F1m", "acc",
+            "majority F1m", "published best F1m"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    cmds, timing = [], []
+    for name, r in results.items():
+        for row in rows_of(name, r):
+            cells = [row["title"], str(row.get("n", "–"))]
+            for tag in ("defaults", "tuned"):
+                v = row["stance"].get(tag)
+                cells += [pct(x) for x in v] if v else ["–"] * 3
+            for k in ("sklearn", "sklearn_marked"):
+                v = row.get(k)
+                cells += [pct(x) for x in v] if v else ["–"] * 2
+            cells += [pct(row.get("majority")), row["published"]]
+            lines.append("| " + " | ".join(cells) + " |")
+            for tag, cs in row["commands"].items():
+                cmds.append((f"{row['title']}, stance {tag}", cs))
+        for tag, c in r["configs"].items():
+            for split, s in c["holdout"].items():
+                timing.append(f"{name} {split}, stance {tag}: train {s['train_seconds']} s, "
+                              f"eval {s['eval_seconds']} s")
+            if "cv_all" in c:
+                timing.append(f"{name} 5-fold CV over all splits, stance {tag}: "
+                              f"{c['cv_all']['seconds']} s")
+        if r.get("sklearn"):
+            timing.append(f"{name}, scikit-learn (every row, plain and marked): "
+                          f"{r['sklearn']['seconds']} s")
+    out = ["## stance on public data", "", "\n".join(lines), ""]
+    if skipped:
+        out += ["Skipped: " + "; ".join(skipped), ""]
+    out.append("F1m: macro-F1 over the classes, in %; acc: accuracy; F_avg: mean F1 of "
+               "positive and negative; majority: the training split's most common label. "
+               "Tuned settings were chosen by 5-fold cross-validation on the training split "
+               "only (tune.py, settings.json), never on a test split:")
+    out.append("")
+    for name in results:
+        if name in settings and "tuned" in results[name]["configs"]:
+            s = settings[name]
+            flags = " ".join(s["flags"]) or "(none: the defaults won)"
+            out.append(f"- {name}: data variant `{s['data_variant']}`, flags `{flags}` "
+                       f"(train-CV F1m {pct(s['cv_macro_f1'])} vs {pct(s['default_cv_macro_f1'])} "
+                       "with the defaults)")
+    out += ["", "### Commands", "",
+            "`$DATASETS` = ../shared/datasets (from the repository root), `$WORK` = a scratch "
+            "directory, `$STANCE` = target/release/stance. Run from the repository root.", ""]
+    for title, cs in cmds:
+        out.append(f"- {title}:")
+        out.append("  ```sh")
+        out += ["  " + c for c in cs]
+        out.append("  ```")
+    out += ["", "### Timings", ""] + [f"- {t}" for t in timing] + [f"- total {total:.0f} s", ""]
+    return "\n".join(out)
 
 
 def main():
@@ -161,14 +292,15 @@ def main():
     ap.add_argument("--work", help="keep converted files and models here (default: a temporary "
                                    "directory, removed at the end)")
     a = ap.parse_args()
-    unknown = [n for n in a.only.split(",") if n not in H.DATASETS]
+    names = a.only.split(",")
+    unknown = [n for n in names if n not in H.DATASETS]
     if unknown:
         sys.exit(f"unknown dataset(s) {', '.join(unknown)}; known: {', '.join(H.DATASETS)}")
-
     if SK is None and not a.no_sklearn:
         print(f"scikit-learn not importable ({SK_ERROR}): sklearn columns left empty "
               "(pip install scikit-learn)", file=sys.stderr)
         a.no_sklearn = True
+
     binary = H.stance_bin()
     settings = H.load_settings()
     tmp = None
@@ -178,16 +310,15 @@ def main():
     else:
         tmp = tempfile.TemporaryDirectory(prefix="stance-accuracy-")
         work = tmp.name
-    rec = Recorder(binary, work)
-    results = {}
-    skipped = []
+    show = Shown(binary, work)
+    results, skipped = {}, []
     t0 = time.time()
-    for name in a.only.split(","):
+    for name in names:
         ds = H.DATASETS[name]
         why = ds.missing()
         if why:
             print(f"SKIP {name}: dataset not found ({why})", flush=True)
-            skipped.append(f"{name}: not found ({why.replace(H.datasets_dir(), '$DATASETS')})")
+            skipped.append(f"{name} (not found: {why.replace(H.datasets_dir(), '$DATASETS')})")
             continue
         print(f"== {name}", file=sys.stderr, flush=True)
         r = results[name] = {"configs": {}}
@@ -196,24 +327,24 @@ def main():
             if name in settings:
                 cfgs["tuned"] = settings[name]["settings"]
             else:
-                print(f"  no tuned settings for {name} in settings.json (run tune.py)", file=sys.stderr)
+                print(f"  no tuned settings for {name} in settings.json (run tune.py)",
+                      file=sys.stderr)
         for tag, cfg in cfgs.items():
             files = ds.convert(cfg["data"], work)
             c = r["configs"][tag] = {"settings": cfg, "flags": H.flags_of(cfg)}
-            c["holdout"] = stance_holdout(binary, ds, cfg, files, work, rec, tag)
+            c["holdout"] = stance_holdout(binary, ds, cfg, files, work, show, tag)
             if name == "persent":
-                c["cv_all"] = stance_cv_all(binary, ds, cfg, files, rec)
+                c["cv_all"] = stance_cv_all(binary, ds, cfg, files, show)
             print(f"  stance {tag}: done", file=sys.stderr, flush=True)
         if not a.no_sklearn:
             files = ds.convert(ds.default_variant, work)
             t = time.time()
-            r["sklearn"] = {"holdout": sklearn_holdout(ds, files, files)}
+            r["sklearn"] = {"holdout": sklearn_holdout(ds, files)}
             if name == "persent":
-                r["sklearn"]["cv_all"] = sklearn_cv_all(ds, files, files)
+                r["sklearn"]["cv_all"] = sklearn_cv_all(ds, files)
             r["sklearn"]["seconds"] = round(time.time() - t, 1)
-            print("  sklearn: done", file=sys.stderr, flush=True)
-    total = time.time() - t0
-    report = render(results, settings, total, skipped)
+            print("  scikit-learn: done", file=sys.stderr, flush=True)
+    report = render(results, settings, time.time() - t0, skipped)
     print(report)
     if a.markdown:
         with open(a.markdown, "w") as f:
@@ -223,103 +354,6 @@ def main():
             json.dump(results, f, indent=1, sort_keys=True)
     if tmp:
         tmp.cleanup()
-
-
-SPLIT_NAMES = {
-    ("newsmtsc", "test-rw"): "NewsMTSC test-rw (train: train)",
-    ("newsmtsc", "test-mt"): "NewsMTSC test-mt (train: train)",
-    ("persent", "random_test"): "PerSenT random_test (train: dev)",
-    ("persent", "fixed_test"): "PerSenT fixed_test (train: dev)",
-    ("persent", "cv_all"): "PerSenT 5-fold CV over dev+random+fixed, grouped by person",
-    ("directed", "test"): "Directed sentiment test, 5-way (train: train)",
-}
-
-
-def render(results, settings, total, skipped=()):
-    head = ["dataset / split", "n",
-            "stance defaults F1m", "acc", "F_avg",
-            "stance tuned F1m", "acc", "F_avg",
-            "sklearn F1m", "acc", "sklearn target-marked F1m", "acc",
-            "majority F1m", "published best F1m"]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    cmds = []
-    timing = []
-    for name, r in results.items():
-        ds = H.DATASETS[name]
-        splits = list(ds.tests) + (["cv_all"] if name == "persent" else [])
-        for split in splits:
-            cells = [SPLIT_NAMES[(name, split)]]
-            n = None
-            for tag in ("defaults", "tuned"):
-                c = r["configs"].get(tag)
-                if c is None:
-                    cells += ["–"] * 3
-                    continue
-                s = c["cv_all"] if split == "cv_all" else c["holdout"][split]
-                n = s["n"]
-                cells += [pct(s["macro_f1"]), pct(s["accuracy"]), pct(s.get("f_avg"))]
-                cmds.append((f"{SPLIT_NAMES[(name, split)]}, stance {tag}", s["commands"]))
-                if split == "cv_all":
-                    timing.append(f"{name} {split} stance {tag}: CV {s['seconds']} s")
-                else:
-                    timing.append(f"{name} {split} stance {tag}: train {s['train_seconds']} s, "
-                                  f"eval {s['eval_seconds']} s")
-            cells.insert(1, str(n))
-            sk = r.get("sklearn")
-            maj = None
-            if sk:
-                row = sk["cv_all"] if split == "cv_all" else sk["holdout"][split]
-                cells += [pct(row["plain"]["macro_f1"]), pct(row["plain"]["accuracy"]),
-                          pct(row["marked"]["macro_f1"]), pct(row["marked"]["accuracy"])]
-                maj = row.get("majority")
-            else:
-                cells += ["–"] * 4
-            if maj is None:
-                c = r["configs"]["defaults"]
-                s = c["cv_all"] if split == "cv_all" else c["holdout"][split]
-                maj = {"macro_f1": s.get("majority_f1")} if name != "directed" else None
-            cells.append(pct(maj["macro_f1"]) if maj else "–")
-            cells.append(ds.published.get(split, "–"))
-            lines.append("| " + " | ".join(cells) + " |")
-        if r.get("sklearn"):
-            timing.append(f"{name} sklearn (all rows, plain + marked): {r['sklearn']['seconds']} s")
-        if name == "persent":
-            for tag in ("defaults", "tuned"):
-                c = r["configs"].get(tag)
-                if c and c["cv_all"].get("sentiment"):
-                    s = c["cv_all"]["sentiment"]
-                    lines.append(f"| PerSenT CV, stance's whole-text *sentiment* model ({tag}) | "
-                                 f"{s['n']} | " + (f"{pct(s['macro_f1'])} | {pct(s['accuracy'])} | "
-                                                   f"{pct(s.get('f_avg'))} | – | – | – | "
-                                                   if tag == "defaults" else
-                                                   f"– | – | – | {pct(s['macro_f1'])} | "
-                                                   f"{pct(s['accuracy'])} | {pct(s.get('f_avg'))} | ")
-                                 + "– | – | – | – | " + f"{pct(s['majority_f1'])} | – |")
-    out = ["## stance on public data", "", "\n".join(lines), ""]
-    if skipped:
-        out += ["Skipped: " + "; ".join(skipped), ""]
-    out.append("F1m: macro-F1 over the classes, in %; acc: accuracy; F_avg: mean F1 of positive "
-               "and negative. Tuned settings were chosen by 5-fold CV on the training split only "
-               "(tune.py, settings.json):")
-    out.append("")
-    for name in results:
-        if name in settings:
-            s = settings[name]
-            flags = " ".join(s["flags"]) or "(defaults)"
-            out.append(f"- {name}: data variant `{s['data_variant']}`, flags `{flags}` "
-                       f"(train-CV F1m {pct(s['cv_macro_f1'])} vs defaults "
-                       f"{pct(s['default_cv_macro_f1'])})")
-    out += ["", "### Commands", "",
-            "`$DATASETS` = ../shared/datasets (from the repository root), `$WORK` = a scratch "
-            "directory, `$STANCE` = target/release/stance.", ""]
-    for title, cs in cmds:
-        out.append(f"- {title}:")
-        out.append("  ```sh")
-        out += ["  " + c for c in cs]
-        out.append("  ```")
-    out += ["", "### Timings", ""] + [f"- {t}" for t in timing] + [
-        f"- total {total:.0f} s", ""]
-    return "\n".join(out)
 
 
 if __name__ == "__main__":

@@ -44,9 +44,9 @@ def cv_once(binary, ds, cfg, work, seed):
     out, dt = H.run(cmd)
     s = H.stance_scores(out)
     if ds.five_way(cfg["data"]):
-        s5 = H.five_way_scores(oof, files[ds.train])
+        s5 = H.directed_scores(oof, files[ds.train])
         s5["macro_f1_sd"] = None
-        s5["per_entity_macro_f1"] = s["macro_f1"]
+        s5["stance_report_macro_f1"] = s["macro_f1"]
         s = s5
     s["seconds"] = round(dt, 1)
     return s

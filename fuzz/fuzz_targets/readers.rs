@@ -31,7 +31,10 @@ fuzz_target!(|data: &[u8]| {
                 if let Ok(a) = r.item {
                     // What the pipeline does next with an article's fields.
                     let _ = a.article.month();
-                    assert!(!a.article.text.trim().is_empty(), "an empty text was accepted");
+                    assert!(
+                        !a.article.text.trim().is_empty(),
+                        "an empty text was accepted"
+                    );
                 }
             }
         }

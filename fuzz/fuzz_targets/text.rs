@@ -23,7 +23,10 @@ fn registry() -> &'static Registry {
 fn check(text: &str, spans: impl Iterator<Item = Span>, what: &str) {
     let mut prev = 0;
     for s in spans {
-        assert!(s.start < s.end && s.end <= text.len(), "{what} {s:?} out of the text");
+        assert!(
+            s.start < s.end && s.end <= text.len(),
+            "{what} {s:?} out of the text"
+        );
         assert!(
             text.is_char_boundary(s.start) && text.is_char_boundary(s.end),
             "{what} {s:?} not on character boundaries"
@@ -37,7 +40,15 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    check(text, stance::text::words(text).iter().map(|w| w.span), "word");
+    check(
+        text,
+        stance::text::words(text).iter().map(|w| w.span),
+        "word",
+    );
     check(text, stance::text::sentences(text).into_iter(), "sentence");
-    check(text, registry().mentions(text).iter().map(|m| m.span), "mention");
+    check(
+        text,
+        registry().mentions(text).iter().map(|m| m.span),
+        "mention",
+    );
 });
