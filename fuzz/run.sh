@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Runs each fuzz target for SECONDS (default 600), one after the other, niced, one job each.
+# Runs each fuzz target for SECONDS (default 600), one after the other, niced, one job each,
+# from its corpus (fuzz/corpus/<target>, kept between runs), the seeds in fuzz/seeds/<target>
+# and the dictionary fuzz/dicts/<target>.dict.
 #   fuzz/run.sh [SECONDS] [TARGET...]
 # Needs cargo-fuzz (cargo install cargo-fuzz). On a stable toolchain, RUSTC_BOOTSTRAP=1 lets
 # cargo-fuzz use the nightly-only sanitizer flags. Crashes land in fuzz/artifacts/<target>/;
@@ -28,11 +30,15 @@ for t in "${targets[@]}"; do
     if [ -d "fuzz/seeds/$t" ]; then
         seeds=("fuzz/seeds/$t")
     fi
+    dict=()
+    if [ -f "fuzz/dicts/$t.dict" ]; then
+        dict=("-dict=fuzz/dicts/$t.dict")
+    fi
     echo "== $t: ${secs}s" >&2
     # Default build: optimised, with debug assertions and overflow checks, AddressSanitizer.
     nice -n 15 cargo fuzz run ${FUZZ_TARGET_DIR:+--target-dir "$FUZZ_TARGET_DIR"} \
         "$t" "fuzz/corpus/$t" "${seeds[@]}" -- \
         -max_total_time="$secs" -max_len=65536 -timeout=20 -rss_limit_mb=4096 \
-        -print_final_stats=1 "${mode[@]}" || status=$?
+        -print_final_stats=1 "${dict[@]}" "${mode[@]}" || status=$?
 done
 exit "$status"

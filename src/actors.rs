@@ -16,6 +16,7 @@ use std::path::Path;
 
 /// One actor: a country, group, person or institution.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Actor {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -120,15 +121,37 @@ impl Registry {
 
     pub fn from_toml_str(text: &str) -> Result<Registry> {
         let file: ActorsFile = toml::from_str(text).map_err(|e| {
-            let line = e
-                .span()
-                .map(|s| text[..s.start.min(text.len())].lines().count().max(1));
+            let line = e.span().map(|s| {
+                text.as_bytes()[..s.start.min(text.len())]
+                    .iter()
+                    .filter(|&&b| b == b'\n')
+                    .count()
+                    + 1
+            });
             match line {
                 Some(l) => Error::Actors(format!("line {l}: {}", e.message())),
                 None => Error::Actors(e.message().to_string()),
             }
         })?;
-        Registry::new(file.actor)
+        Registry::new(file.actor).map_err(|e| match e {
+            Error::Actors(m) => {
+                // Point at the later of the lines that define the alias (or the actor) named in
+                // the message: that is where the clash appears.
+                let quoted = m.split('"').nth(1).map(|q| format!("\"{q}\""));
+                let line = quoted.and_then(|q| {
+                    text.lines()
+                        .enumerate()
+                        .filter(|(_, l)| l.contains(&q))
+                        .map(|(i, _)| i + 1)
+                        .nth(1)
+                });
+                match line {
+                    Some(l) => Error::Actors(format!("line {l}: {m}")),
+                    None => Error::Actors(m),
+                }
+            }
+            other => other,
+        })
     }
 
     /// An empty registry.
@@ -298,7 +321,7 @@ aliases = ["Palestinian", "Palestinian Authority"]
         .unwrap_err();
         assert_eq!(
             e.to_string(),
-            "actors file: alias \"X\" belongs to both \"A\" and \"B\""
+            "actors file: line 6: alias \"X\" belongs to both \"A\" and \"B\""
         );
     }
 

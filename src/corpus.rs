@@ -328,8 +328,8 @@ pub fn split_date_opening(s: &str) -> (Option<String>, &str) {
     let t = s.trim_start();
     if let Some(rest) = t.strip_prefix("date ") {
         let rest = rest.trim_start();
-        if rest.len() >= 10 && is_date(&rest[..10]) {
-            return (Some(rest[..10].to_string()), rest[10..].trim_start());
+        if let Some(d) = rest.get(..10).filter(|d| is_date(d)) {
+            return (Some(d.to_string()), rest[10..].trim_start());
         }
     }
     (None, t)
@@ -345,9 +345,40 @@ pub fn is_date(s: &str) -> bool {
     if !(digits(0..4) && digits(5..7) && digits(8..10)) {
         return false;
     }
+    let year: u32 = s[..4].parse().unwrap_or(0);
     let month: u32 = s[5..7].parse().unwrap_or(0);
     let day: u32 = s[8..10].parse().unwrap_or(0);
-    (1..=12).contains(&month) && (1..=31).contains(&day)
+    let leap = year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400));
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    (1..=days).contains(&day)
+}
+
+/// A date field: `YYYY-MM-DD`, optionally followed by a time (`T` or a space, then digits,
+/// `:`, `.`, a zone `Z` or `±hh:mm`), as news APIs give it.
+pub fn is_date_field(s: &str) -> bool {
+    let Some(day) = s.get(..10) else {
+        return false;
+    };
+    if !is_date(day) {
+        return false;
+    }
+    let rest = &s[10..];
+    match rest.as_bytes().first() {
+        None => true,
+        Some(b'T') | Some(b' ') => {
+            rest.len() > 1
+                && rest[1..]
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || matches!(b, b':' | b'.' | b'Z' | b'+' | b'-'))
+        }
+        _ => false,
+    }
 }
 
 struct JsonlReader {
@@ -379,8 +410,9 @@ fn read_line_capped(
             break;
         }
         any = true;
-        let (part, done) = match chunk.iter().position(|&b| b == b'\n') {
-            Some(i) => (&chunk[..i], Some(i + 1)),
+        // A line ends at \n, \r\n or a bare \r (old Mac files).
+        let (part, done) = match chunk.iter().position(|&b| b == b'\n' || b == b'\r') {
+            Some(i) => (&chunk[..i], Some((i + 1, chunk[i] == b'\r'))),
             None => (chunk, None),
         };
         if buf.len() < max + 1 {
@@ -388,18 +420,29 @@ fn read_line_capped(
             buf.extend_from_slice(&part[..part.len().min(room)]);
         }
         total += part.len();
-        let used = done.unwrap_or(chunk.len());
+        let used = done.map_or(chunk.len(), |d| d.0);
         r.consume(used);
-        if done.is_some() {
+        if let Some((_, cr)) = done {
+            if cr {
+                // Swallow the \n of a \r\n pair, even across a buffer boundary.
+                loop {
+                    match r.fill_buf() {
+                        Ok(next) => {
+                            if next.first() == Some(&b'\n') {
+                                r.consume(1);
+                            }
+                            break;
+                        }
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
             break;
         }
     }
     if !any {
         return Ok(None);
-    }
-    if buf.last() == Some(&b'\r') && total <= max {
-        buf.pop();
-        total -= 1;
     }
     Ok(Some(total))
 }
@@ -655,12 +698,12 @@ fn check_article(a: &Article, file: &str, line: u64, c: &Columns) -> Result<()> 
         ));
     }
     if let Some(d) = &a.date {
-        if !(d.len() >= 10 && is_date(&d[..10])) {
+        if !is_date_field(d) {
             return Err(Error::input(
                 file,
                 Some(line),
                 Some(&c.date),
-                format!("expected a date YYYY-MM-DD, found \"{d}\""),
+                format!("expected a date YYYY-MM-DD (optionally with a time), found \"{d}\""),
             ));
         }
     }
@@ -673,10 +716,16 @@ fn open_csv(file: String, reader: Box<dyn BufRead + Send>, opts: &ReadOptions) -
     } else {
         b','
     };
+    let quotes = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(false)
-        .from_reader(reader);
+        .from_reader(QuoteCount {
+            inner: reader,
+            quotes: quotes.clone(),
+            after_cr: false,
+            in_quotes: false,
+        });
     let headers = match rdr.headers() {
         Ok(h) => h.clone(),
         Err(e) => {
@@ -727,15 +776,33 @@ fn open_csv(file: String, reader: Box<dyn BufRead + Send>, opts: &ReadOptions) -
         sentiment: col(&c.sentiment),
     };
     let opts = opts.clone();
-    let mut record = csv::StringRecord::new();
     let mut last_line = 1u64;
     let mut done = false;
+    // One record of lookahead: only when the next read finds the end can a quote left open in
+    // the last record be told apart.
+    let mut ahead: Option<(csv::Result<bool>, csv::StringRecord, u64)> = None;
     Box::new(std::iter::from_fn(move || {
         if done {
             return None;
         }
-        let res = rdr.read_record(&mut record);
-        let line = rdr.position().line().max(last_line + 1);
+        let (res, record, line) = match ahead.take() {
+            Some(a) => a,
+            None => {
+                let mut r = csv::StringRecord::new();
+                let res = rdr.read_record(&mut r);
+                (res, r, rdr.position().line())
+            }
+        };
+        let line = line.max(last_line + 1);
+        let at_end = if matches!(res, Ok(true)) {
+            let mut r = csv::StringRecord::new();
+            let next = rdr.read_record(&mut r);
+            let end = matches!(next, Ok(false));
+            ahead = Some((next, r, rdr.position().line()));
+            end
+        } else {
+            false
+        };
         match res {
             Ok(false) => {
                 done = true;
@@ -744,10 +811,23 @@ fn open_csv(file: String, reader: Box<dyn BufRead + Send>, opts: &ReadOptions) -
             Ok(true) => {
                 let line = record.position().map_or(line, |p| p.line());
                 last_line = line;
+                // The csv crate ends a quoted field left open at the end of the file there; an
+                // odd number of quote characters in the whole input says that is what happened.
+                let unclosed = at_end && quotes.load(std::sync::atomic::Ordering::Relaxed) % 2 == 1;
+                let item = if unclosed {
+                    Err(Error::input(
+                        &file,
+                        Some(line),
+                        None,
+                        "a quoted field opened in this row is never closed (unbalanced quote)",
+                    ))
+                } else {
+                    labeled_from_csv(&record, &cols, &names, &file, line, &opts)
+                };
                 Some(Record {
                     file: file.clone(),
                     line,
-                    item: labeled_from_csv(&record, &cols, &names, &file, line, &opts),
+                    item,
                 })
             }
             Err(e) => {
@@ -757,13 +837,15 @@ fn open_csv(file: String, reader: Box<dyn BufRead + Send>, opts: &ReadOptions) -
                     _ => line,
                 };
                 last_line = line;
+                let mut field = None;
                 let msg = match e.kind() {
                     csv::ErrorKind::UnequalLengths {
                         expected_len, len, ..
                     } => format!("the row has {len} fields, the header has {expected_len}"),
                     csv::ErrorKind::Utf8 { err, .. } => {
+                        field = names.get(err.field()).cloned();
                         format!(
-                            "invalid UTF-8 in field {} (the file must be UTF-8)",
+                            "invalid UTF-8 in column {} (the file must be UTF-8)",
                             err.field() + 1
                         )
                     }
@@ -776,11 +858,56 @@ fn open_csv(file: String, reader: Box<dyn BufRead + Send>, opts: &ReadOptions) -
                 Some(Record {
                     file: file.clone(),
                     line,
-                    item: Err(Error::input(&file, Some(line), None, msg)),
+                    item: Err(Error::input(&file, Some(line), field.as_deref(), msg)),
                 })
             }
         }
     }))
+}
+
+/// What the CSV parser reads: line ends between records folded to `\n` (`\r\n` and a bare
+/// `\r` alike, so the parser's line numbers match the file's; quoted fields are left as they
+/// are), and the quote characters counted.
+struct QuoteCount {
+    inner: Box<dyn BufRead + Send>,
+    quotes: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// A `\r` ended the previous read; a `\n` at the start of this one belongs to it.
+    after_cr: bool,
+    /// Inside a quoted field (an odd number of quotes so far; `""` toggles twice).
+    in_quotes: bool,
+}
+
+impl Read for QuoteCount {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            let n = self.inner.read(buf)?;
+            let mut w = 0;
+            let mut q = 0;
+            for r in 0..n {
+                let b = buf[r];
+                if std::mem::take(&mut self.after_cr) && b == b'\n' {
+                    continue;
+                }
+                if b == b'\r' && !self.in_quotes {
+                    self.after_cr = true;
+                    buf[w] = b'\n';
+                } else {
+                    if b == b'"' {
+                        q += 1;
+                        self.in_quotes = !self.in_quotes;
+                    }
+                    buf[w] = b;
+                }
+                w += 1;
+            }
+            self.quotes
+                .fetch_add(q, std::sync::atomic::Ordering::Relaxed);
+            // A read of only the \n of a \r\n pair gives nothing: read on, since 0 means the end.
+            if w > 0 || n == 0 {
+                return Ok(w);
+            }
+        }
+    }
 }
 
 struct CsvCols {
@@ -919,13 +1046,17 @@ mod tests {
 
     #[test]
     fn capped_line_reader_keeps_memory_bounded_and_reports_length() {
-        let data = format!("{}\nshort\r\nlast", "x".repeat(100));
+        let data = format!("{}\nshort\r\nold\rmac\r\rlast", "x".repeat(100));
         let mut r = Cursor::new(data.into_bytes());
         let mut buf = Vec::new();
         assert_eq!(read_line_capped(&mut r, &mut buf, 10).unwrap(), Some(100));
         assert_eq!(buf.len(), 11);
         assert_eq!(read_line_capped(&mut r, &mut buf, 10).unwrap(), Some(5));
         assert_eq!(buf, b"short");
+        assert_eq!(read_line_capped(&mut r, &mut buf, 10).unwrap(), Some(3));
+        assert_eq!(buf, b"old");
+        assert_eq!(read_line_capped(&mut r, &mut buf, 10).unwrap(), Some(3));
+        assert_eq!(read_line_capped(&mut r, &mut buf, 10).unwrap(), Some(0));
         assert_eq!(read_line_capped(&mut r, &mut buf, 10).unwrap(), Some(4));
         assert_eq!(read_line_capped(&mut r, &mut buf, 10).unwrap(), None);
     }
@@ -938,7 +1069,15 @@ mod tests {
         let (d, body) = split_date_opening("dated text");
         assert_eq!(d, None);
         assert_eq!(body, "dated text");
+        // A multi-byte character where the date would end is no date, and no panic.
+        let (d, _) = split_date_opening("date 2023-10-2é rest");
+        assert_eq!(d, None);
         assert!(!is_date("2023-13-01"));
+        assert!(!is_date("2023-02-29") && is_date("2024-02-29") && !is_date("2100-02-29"));
+        assert!(!is_date("2024-04-31") && is_date("2024-12-31"));
+        assert!(is_date_field("2024-01-01") && is_date_field("2024-01-01T10:00:00Z"));
+        assert!(is_date_field("2024-01-01 10:00:00+02:00"));
+        assert!(!is_date_field("2024-01-01xyz") && !is_date_field("2024-01-0é"));
     }
 
     #[test]

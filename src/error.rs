@@ -28,11 +28,10 @@ impl fmt::Display for Location {
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    /// The io error is shown in the message and not chained as a source, so it is printed
+    /// once.
+    #[error("{path}: {cause}")]
+    Io { path: String, cause: std::io::Error },
     /// A bad input record.
     #[error("{at}: {message}")]
     Input { at: Location, message: String },
@@ -62,7 +61,7 @@ impl Error {
     pub fn io(path: &Path, source: std::io::Error) -> Error {
         Error::Io {
             path: path.display().to_string(),
-            source,
+            cause: source,
         }
     }
 

@@ -401,10 +401,59 @@ pub fn calibration(preds: &[Prediction], classes: &[String]) -> crate::quantify:
 }
 
 /// Evaluates a trained model on labeled data it was not trained on.
+/// Every label of the data must be one the model knows; each one that is not is reported at
+/// the first record that uses it.
+fn check_labels(model: &StanceModel, set: &TrainingSet) -> Result<()> {
+    let mut errors = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    let hint = |l: &str, known: &[String]| {
+        known
+            .iter()
+            .find(|k| k.to_lowercase() == l.trim().to_lowercase())
+            .map_or(String::new(), |k| format!("; did you mean \"{k}\"?"))
+    };
+    for a in &set.articles {
+        for (actor, l) in &a.stance {
+            if !model.stance.classes.contains(l) && seen.insert(("stance", l.clone())) {
+                errors.push(crate::Error::input(
+                    &a.origin.0,
+                    Some(a.origin.1),
+                    Some(&format!("stance.{actor}")),
+                    format!(
+                        "label \"{l}\" is not one of the model's stance labels ({}){}",
+                        model.stance.classes.join(", "),
+                        hint(l, &model.stance.classes)
+                    ),
+                ));
+            }
+        }
+        if let (Some(l), Some(sm)) = (&a.sentiment, &model.sentiment) {
+            if !sm.classes.contains(l) && seen.insert(("sentiment", l.clone())) {
+                errors.push(crate::Error::input(
+                    &a.origin.0,
+                    Some(a.origin.1),
+                    Some("sentiment"),
+                    format!(
+                        "label \"{l}\" is not one of the model's sentiment labels ({}){}",
+                        sm.classes.join(", "),
+                        hint(l, &sm.classes)
+                    ),
+                ));
+            }
+        }
+    }
+    match errors.len() {
+        0 => Ok(()),
+        1 => Err(errors.pop().expect("one")),
+        _ => Err(crate::Error::Inputs(errors)),
+    }
+}
+
 pub fn evaluate_model(
     model: &StanceModel,
     set: &TrainingSet,
 ) -> Result<(EvalReport, Vec<Prediction>)> {
+    check_labels(model, set)?;
     let mut scratch = Scratch::default();
     let classes = &model.stance.classes;
     // The baseline predicts the majority class of the model's training labels.

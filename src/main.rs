@@ -11,7 +11,7 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
             || matches!(
                 c.downcast_ref::<stance::Error>(),
-                Some(stance::Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe
+                Some(stance::Error::Io { cause, .. }) if cause.kind() == std::io::ErrorKind::BrokenPipe
             )
     })
 }

@@ -178,8 +178,11 @@ struct Problem<'a> {
     alpha: f64,
     /// The last point evaluated with its loss and gradient: the line search asks for the cost
     /// and then the gradient at the same point, and one pass over the data gives both.
-    last: std::sync::Mutex<Option<(Array1<f64>, f64, Array1<f64>)>>,
+    last: std::sync::Mutex<Option<Evaluated>>,
 }
+
+/// A point with its loss and gradient.
+type Evaluated = (Array1<f64>, f64, Array1<f64>);
 
 impl<'a> Problem<'a> {
     fn new(x: &'a Csr, y: &'a [usize], weight: &'a [f64], k: usize, alpha: f64) -> Problem<'a> {
@@ -458,14 +461,22 @@ impl Classifier {
         if k < 2 {
             return Err(format!("{k} classes; a classifier needs at least two"));
         }
-        if self.weights.len() != self.n_features * k {
-            return Err(format!(
-                "{} weights, but {} features × {} classes need {}",
-                self.weights.len(),
-                self.n_features,
-                k,
-                self.n_features * k
-            ));
+        match self.n_features.checked_mul(k) {
+            None => {
+                return Err(format!(
+                    "{} features × {} classes is more weights than any file can hold",
+                    self.n_features, k
+                ))
+            }
+            Some(need) if need != self.weights.len() => {
+                return Err(format!(
+                    "{} weights, but {} features × {} classes need {need}",
+                    self.weights.len(),
+                    self.n_features,
+                    k
+                ))
+            }
+            Some(_) => {}
         }
         if self.intercept.len() != k {
             return Err(format!(

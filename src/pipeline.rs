@@ -101,10 +101,12 @@ fn label_set<'a>(
     what: &str,
 ) -> Result<Vec<String>> {
     let mut first_seen: BTreeMap<String, (String, u64)> = BTreeMap::new();
+    let mut count: BTreeMap<String, usize> = BTreeMap::new();
     for (l, origin) in labels {
         first_seen
             .entry(l.to_string())
             .or_insert_with(|| origin.clone());
+        *count.entry(l.to_string()).or_default() += 1;
     }
     let mut by_folded: BTreeMap<String, Vec<&String>> = BTreeMap::new();
     for l in first_seen.keys() {
@@ -115,7 +117,12 @@ fn label_set<'a>(
     }
     let mut errors = Vec::new();
     for (_, group) in by_folded.iter().filter(|(_, g)| g.len() > 1) {
-        let (file, line) = &first_seen[group[1].as_str()];
+        // Point at the first record with the rarer spelling: that is the one to fix.
+        let odd = group
+            .iter()
+            .min_by_key(|g| (count[g.as_str()], first_seen[g.as_str()].1))
+            .expect("a group of two or more");
+        let (file, line) = &first_seen[odd.as_str()];
         errors.push(Error::input(
             file,
             Some(*line),
@@ -755,6 +762,18 @@ pub struct ModelFile {
     pub stance: Classifier,
     pub sentiment: Option<Classifier>,
     pub training: TrainingInfo,
+    /// SHA-256 of the file's bytes before this field, written last by [`StanceModel::save`].
+    #[serde(default, skip_serializing)]
+    pub checksum: Option<String>,
+}
+
+const CHECKSUM_KEY: &[u8] = b",\"checksum\":\"";
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 pub const MODEL_FORMAT: &str = "stance-model";
@@ -772,6 +791,7 @@ impl StanceModel {
             stance: self.stance.clone(),
             sentiment: self.sentiment.clone(),
             training: self.info.clone(),
+            checksum: None,
         }
     }
 
@@ -788,12 +808,18 @@ impl StanceModel {
             .tempfile_in(&dir)
             .map_err(|e| Error::io(&dir, e))?;
         {
-            let mut w = std::io::BufWriter::new(tmp.as_file_mut());
-            serde_json::to_writer(&mut w, &self.to_file())
-                .map_err(|e| Error::io(path, e.into()))?;
+            // The checksum covers every byte before it, so any later change is noticed.
+            let mut body =
+                serde_json::to_vec(&self.to_file()).map_err(|e| Error::io(path, e.into()))?;
+            body.pop(); // the closing brace
+            let sum = sha256_hex(&body);
+            body.extend_from_slice(CHECKSUM_KEY);
+            body.extend_from_slice(sum.as_bytes());
+            body.extend_from_slice(b"\"}\n");
             use std::io::Write;
-            w.write_all(b"\n").map_err(|e| Error::io(path, e))?;
-            w.flush().map_err(|e| Error::io(path, e))?;
+            tmp.as_file_mut()
+                .write_all(&body)
+                .map_err(|e| Error::io(path, e))?;
         }
         tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
         #[cfg(unix)]
@@ -861,10 +887,37 @@ impl StanceModel {
         }
         let f: ModelFile = serde_json::from_slice(bytes)
             .map_err(|e| Error::model(name, format!("bad model file: {e}")))?;
-        Self::from_file(f).map_err(|e| match e {
+        let stored = f.checksum.clone();
+        let model = Self::from_file(f).map_err(|e| match e {
             Error::Model { .. } => e,
             other => Error::model(name, other.to_string()),
-        })
+        })?;
+        // Last, the checksum: the shape checks above name a hand edit more precisely.
+        let end = bytes
+            .windows(CHECKSUM_KEY.len())
+            .rposition(|w| w == CHECKSUM_KEY);
+        match (stored, end) {
+            (Some(stored), Some(end)) => {
+                let actual = sha256_hex(&bytes[..end]);
+                if actual != stored {
+                    return Err(Error::model(
+                        name,
+                        format!(
+                            "checksum mismatch: the file was changed or damaged after it was written (stored {}…, computed {}…); retrain or restore it",
+                            &stored.get(..12).unwrap_or(&stored),
+                            &actual[..12]
+                        ),
+                    ));
+                }
+            }
+            _ => {
+                return Err(Error::model(
+                    name,
+                    "no checksum: the file was not written by `stance train` (or was cut short)",
+                ))
+            }
+        }
+        Ok(model)
     }
 
     pub fn from_file(f: ModelFile) -> Result<StanceModel> {

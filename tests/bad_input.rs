@@ -368,6 +368,15 @@ fn cases() -> Vec<Case> {
             .out("3-fold cross-validation")
             .err("warning")
             .err("\"support\""),
+        case("train: a --positive-label that is no label lists the labels", &{
+            let mut a = train("train.jsonl");
+            a.extend(["--positive-label", "pro"]);
+            a
+        })
+        .fixture()
+        .code(1)
+        .err("\"pro\"")
+        .err("against, favor, neutral"),
         // ---- train: CSV ------------------------------------------------------------------
         case("train: a CSV row with the wrong number of fields names its line", &train("wrong.csv"))
             .file("wrong.csv", "id,text,actor,stance\nc1,\"Iran was praised.\",Iran,favor\nc2,\"Tehran was blamed.\",Iran,against,extra\nc3,\"Iran met.\",Iran,neutral\n")
@@ -392,8 +401,16 @@ fn cases() -> Vec<Case> {
             .code(1)
             .lines(1)
             .out("latin1.csv:2")
-            .out("field \"text\"")
+            .out("field \\\"text\\\"")
             .out("UTF-8"),
+        case(
+            "score: a CSV with CRLF line ends names the right line",
+            &score_one("crlf.csv"),
+        )
+        .file("crlf.csv", "id,text\r\nc1,Iran was praised.\r\nc2,\r\nc3,Tehran was blamed.\r\n")
+        .code(1)
+        .lines(3)
+        .out("crlf.csv:3: field \\\"text\\\": the text is empty"),
         // ---- the actors file -------------------------------------------------------------
         case("actors: a duplicate alias names the file, both actors and the line", &{
             let mut a = train("train.jsonl");

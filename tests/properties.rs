@@ -5,7 +5,9 @@
 //! - featurizing and scoring arbitrary Unicode text never panics;
 //! - probabilities are finite, in [0, 1], and sum to 1; signed scores lie in [-1, 1];
 //! - an article's score does not depend on what else is scored: alone with a fresh `Scratch`
-//!   or after others with a reused one, and through the CLI with `--threads 1` or `2`.
+//!   or after others with a reused one, and through the CLI with `--threads 1` or `2`;
+//! - the readers give back what was written (JSON Lines with LF or CRLF, a BOM, blank lines;
+//!   CSV with LF or CRLF), record for record, in order, at the right line.
 //!
 //! Failures are not persisted to files (`failure_persistence: None`); proptest prints the
 //! minimal failing input.
@@ -168,6 +170,7 @@ proptest! {
 // ---------------------------------------------------------------------------------------------
 
 fn training_set() -> TrainingSet {
+    #[allow(clippy::type_complexity)] // a literal table: id, text, labels, sentiment
     let rows: [(&str, &str, &[(&str, &str)], &str); 12] = [
         (
             "t01",
@@ -436,6 +439,101 @@ proptest! {
             let s = model_file().2.score(&a, &opts, &mut Scratch::default());
             // Compared as the JSON the CLI writes (parsing floats back may round).
             prop_assert_eq!(line, serde_json::to_string(&s).unwrap(), "record {}", i);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Readers: what is written is read back, record for record, in order, at its line
+// ---------------------------------------------------------------------------------------------
+
+fn article() -> impl Strategy<Value = (String, Option<String>, Option<String>)> {
+    (
+        text().prop_filter("a text with something in it", |t| !t.trim().is_empty()),
+        proptest::option::of("\\PC{1,12}"),
+        proptest::option::of(
+            (2000u32..2030, 1u32..13, 1u32..29).prop_map(|(y, m, d)| format!("{y}-{m:02}-{d:02}")),
+        ),
+    )
+}
+
+proptest! {
+    #![proptest_config(config(400))]
+
+    #[test]
+    fn jsonl_written_is_read_back_in_order_at_its_line(
+        arts in prop::collection::vec(article(), 1..12),
+        crlf in any::<bool>(),
+        bom in any::<bool>(),
+        blank_after in prop::collection::vec(any::<bool>(), 12),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("in.jsonl");
+        let end = if crlf { "\r\n" } else { "\n" };
+        let mut s = String::new();
+        if bom {
+            s.push('\u{feff}');
+        }
+        let mut lines = Vec::new();
+        let mut line = 1u64;
+        for (i, (t, src, date)) in arts.iter().enumerate() {
+            let rec = serde_json::json!({"id": format!("a{i}"), "text": t, "source": src, "date": date});
+            s.push_str(&rec.to_string());
+            s.push_str(end);
+            lines.push(line);
+            line += 1;
+            if blank_after[i] {
+                s.push_str("  ");
+                s.push_str(end);
+                line += 1;
+            }
+        }
+        std::fs::write(&path, &s).unwrap();
+        let recs: Vec<_> = stance::corpus::open(path.to_str().unwrap(), &Default::default()).unwrap().collect();
+        prop_assert_eq!(recs.len(), arts.len());
+        for (i, (r, (t, src, date))) in recs.into_iter().zip(&arts).enumerate() {
+            prop_assert_eq!(r.line, lines[i]);
+            let a = r.item.map_err(|e| TestCaseError::fail(e.to_string()))?.article;
+            prop_assert_eq!(&a.id, &format!("a{i}"));
+            prop_assert_eq!(&a.text, t);
+            prop_assert_eq!(&a.source, src);
+            prop_assert_eq!(&a.date, date);
+        }
+    }
+
+    #[test]
+    fn csv_written_is_read_back_in_order(
+        arts in prop::collection::vec(article(), 1..12),
+        crlf in any::<bool>(),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("in.csv");
+        let mut w = csv::WriterBuilder::new()
+            .terminator(if crlf { csv::Terminator::CRLF } else { csv::Terminator::Any(b'\n') })
+            .from_writer(Vec::new());
+        w.write_record(["id", "source", "date", "text"]).unwrap();
+        for (i, (t, src, date)) in arts.iter().enumerate() {
+            w.write_record([
+                format!("a{i}"),
+                src.clone().unwrap_or_default(),
+                date.clone().unwrap_or_default(),
+                t.clone(),
+            ])
+            .unwrap();
+        }
+        std::fs::write(&path, w.into_inner().unwrap()).unwrap();
+        let recs: Vec<_> = stance::corpus::open(path.to_str().unwrap(), &Default::default()).unwrap().collect();
+        prop_assert_eq!(recs.len(), arts.len());
+        let mut prev_line = 1;
+        for (i, (r, (t, src, date))) in recs.into_iter().zip(&arts).enumerate() {
+            prop_assert!(r.line > prev_line, "record {} at line {} after line {}", i, r.line, prev_line);
+            prev_line = r.line;
+            let a = r.item.map_err(|e| TestCaseError::fail(e.to_string()))?.article;
+            prop_assert_eq!(&a.id, &format!("a{i}"));
+            prop_assert_eq!(&a.text, t);
+            // An empty CSV field reads as absent.
+            prop_assert_eq!(&a.source, &src.clone().filter(|s| !s.is_empty()));
+            prop_assert_eq!(&a.date, date);
         }
     }
 }

@@ -123,7 +123,7 @@ DATASETS = {
     "directed": Dataset(
         "directed", "directed_sentiment_news",
         variants={"received": dict(mode="received"), "pair": dict(mode="pair")},
-        default_variant="received",
+        default_variant="pair",
         train="train", tests=["test"], group_by="sentence_key",
         published={"test": "not readable here (paper's transformers)"},
         need=["train.txt", "test.txt"]),

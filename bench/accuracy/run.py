@@ -273,7 +273,10 @@ def render(results, settings, total, skipped):
     out += ["", "### Commands", "",
             "`$DATASETS` = ../shared/datasets (from the repository root), `$WORK` = a scratch "
             "directory, `$STANCE` = target/release/stance. Run from the repository root.", ""]
+    conv = sorted({c for _, cs in cmds for c in cs if c.startswith("python3 bench/accuracy/convert.py")})
+    out += ["Conversions (each row's files come from one of these):", "", "```sh"] + conv + ["```", ""]
     for title, cs in cmds:
+        cs = [c for c in cs if c not in conv]
         out.append(f"- {title}:")
         out.append("  ```sh")
         out += ["  " + c for c in cs]

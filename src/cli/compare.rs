@@ -37,10 +37,10 @@ pub struct CompareCmd {
     #[arg(long, num_args = 2, value_names = ["A", "B"])]
     pub diff: Option<Vec<String>>,
     /// Shuffles of the permutation test (with --diff).
-    #[arg(long, default_value_t = 2000)]
+    #[arg(long, default_value_t = 2000, value_parser = super::parse_positive)]
     pub permutations: usize,
     /// Bootstrap resamples for the intervals.
-    #[arg(long, default_value_t = 2000)]
+    #[arg(long, default_value_t = 2000, value_parser = super::parse_positive)]
     pub bootstrap: usize,
     /// Seed for the bootstrap and the permutations.
     #[arg(long, default_value_t = 42)]
@@ -64,7 +64,11 @@ pub enum CompareFormat {
 }
 
 /// Reads score records; error records (from failed inputs) are counted, not compared.
-pub fn read_scores(paths: &[String]) -> anyhow::Result<(Vec<ArticleScore>, usize)> {
+/// With `labels`, every probability must be of one of them (the model's labels).
+pub fn read_scores(
+    paths: &[String],
+    labels: Option<&[String]>,
+) -> anyhow::Result<(Vec<ArticleScore>, usize)> {
     let mut out = Vec::new();
     let mut skipped = 0;
     for p in paths {
@@ -87,25 +91,65 @@ pub fn read_scores(paths: &[String]) -> anyhow::Result<(Vec<ArticleScore>, usize
                 skipped += 1;
                 continue;
             }
-            let a: ArticleScore = serde_json::from_value(v).map_err(|e| {
-                stance::Error::input(
-                    p,
-                    Some(i as u64 + 1),
+            let at = |field: Option<&str>, msg: String| {
+                stance::Error::input(p, Some(i as u64 + 1), field, msg)
+            };
+            if !(v.is_object()
+                && v.get("id").is_some()
+                && v.get("actors").is_some_and(|a| a.is_array()))
+            {
+                return Err(at(
                     None,
-                    format!("not a score record of `stance score`: {e}"),
+                    "not a score record of `stance score` (expected an object with \"id\" and \"actors\")".into(),
                 )
-            })?;
+                .into());
+            }
+            let a: ArticleScore = serde_json::from_value(v)
+                .map_err(|e| at(None, format!("not a score record of `stance score`: {e}")))?;
+            if let Some(labels) = labels {
+                for s in &a.actors {
+                    if let Some(l) = s.probabilities.keys().find(|l| !labels.contains(l)) {
+                        return Err(at(
+                            Some("probabilities"),
+                            format!(
+                                "label \"{l}\" (actor \"{}\") is not one of the model's labels ({}); were these scores made by another model?",
+                                s.actor,
+                                labels.join(", ")
+                            ),
+                        )
+                        .into());
+                    }
+                }
+            }
             out.push(a);
         }
+    }
+    if out.is_empty() && skipped == 0 {
+        anyhow::bail!("no score records in {}", paths.join(", "));
     }
     Ok((out, skipped))
 }
 
 impl CompareCmd {
-    pub fn view(&self, articles: &[ArticleScore]) -> anyhow::Result<ModelView> {
-        if self.no_model {
-            return Ok(ModelView::from_scores(articles));
+    /// The scores, and what the comparison needs of the model (read first, so the scores'
+    /// labels can be checked against it).
+    pub fn load(&self) -> anyhow::Result<(Vec<ArticleScore>, ModelView)> {
+        let (articles, skipped, view) = if self.no_model {
+            let (a, s) = read_scores(&self.scores, None)?;
+            let v = ModelView::from_scores(&a);
+            (a, s, v)
+        } else {
+            let v = self.view()?;
+            let (a, s) = read_scores(&self.scores, Some(&v.labels))?;
+            (a, s, v)
+        };
+        if skipped > 0 {
+            eprintln!("stance: {skipped} error records in the scores were left out");
         }
+        Ok((articles, view))
+    }
+
+    fn view(&self) -> anyhow::Result<ModelView> {
         let model = StanceModel::load(&self.model).map_err(|e| {
             anyhow::anyhow!("{e}\n(compare reads the model for its error rates; name it with --model, or pass --no-model)")
         })?;
@@ -132,11 +176,7 @@ impl CompareCmd {
     }
 
     pub fn run(self) -> anyhow::Result<i32> {
-        let (articles, skipped) = read_scores(&self.scores)?;
-        if skipped > 0 {
-            eprintln!("stance: {skipped} error records in the scores were left out");
-        }
-        let view = self.view(&articles)?;
+        let (articles, view) = self.load()?;
         let opts = self.options();
         if let Some(pair) = &self.diff {
             return self.run_diff(&articles, &pair[0], &pair[1], &opts, &view);
@@ -144,7 +184,8 @@ impl CompareCmd {
         let rows = compare(&articles, &opts, &view);
         if rows.is_empty() {
             anyhow::bail!(
-                "nothing to compare: no article in the scores has {}",
+                "nothing to compare: no article in {} has {}",
+                self.scores.join(", "),
                 if self.actors.is_empty() {
                     "an actor score".to_string()
                 } else {

@@ -23,7 +23,7 @@ pub struct EvalCmd {
     #[arg(long)]
     pub model: Option<PathBuf>,
     /// Number of folds.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, value_parser = super::parse_folds)]
     pub folds: usize,
     /// Seed for the shuffled folds.
     #[arg(long, default_value_t = 42)]
@@ -67,6 +67,7 @@ impl EvalCmd {
             None => {
                 let actors = load_actors(self.actors.as_ref())?;
                 let set = read_training(&self.data, &self.read, &actors, self.skip_bad)?;
+                super::warn_rare_labels(&set, self.folds);
                 let cv = cross_validate(
                     &set,
                     &self.model_args.config(),

@@ -113,6 +113,26 @@ impl ReadArgs {
     }
 }
 
+/// Folds: a whole number of at least 2.
+pub fn parse_folds(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(k) if k >= 2 => Ok(k),
+        _ => Err(format!(
+            "expected a whole number of folds, at least 2, got \"{s}\""
+        )),
+    }
+}
+
+/// A positive whole number (bootstrap resamples, permutations, repetitions).
+pub fn parse_positive(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(k) if k >= 1 => Ok(k),
+        _ => Err(format!(
+            "expected a whole number of at least 1, got \"{s}\""
+        )),
+    }
+}
+
 /// Parses "1-2" or "3" into an inclusive range.
 pub fn parse_range(s: &str) -> Result<(usize, usize), String> {
     let (a, b) = s.split_once('-').unwrap_or((s, s));
@@ -263,6 +283,12 @@ pub fn read_training(
             msg.trim_end()
         );
     }
+    if articles.is_empty() && errors.is_empty() {
+        anyhow::bail!(
+            "no labeled articles: no records in {} (the input is empty or holds only blank lines)",
+            data.join(", ")
+        );
+    }
     let set = stance::TrainingSet::new(articles, actors)?;
     for w in set.warnings.iter().take(20) {
         eprintln!("stance: warning: {w}");
@@ -271,6 +297,21 @@ pub fn read_training(
         eprintln!("stance: … and {} more warnings", set.warnings.len() - 20);
     }
     Ok(set)
+}
+
+/// Warns about labels with fewer examples than folds: some folds will hold none of them, and
+/// their per-fold scores mean little.
+pub fn warn_rare_labels(set: &stance::TrainingSet, folds: usize) {
+    let mut count = vec![0usize; set.stance_classes.len()];
+    set.examples.iter().for_each(|e| count[e.label] += 1);
+    for (c, n) in set.stance_classes.iter().zip(count) {
+        if n < folds {
+            eprintln!(
+                "stance: warning: stance label \"{c}\" has {n} example{}, fewer than the {folds} folds: some folds hold none of it",
+                if n == 1 { "" } else { "s" }
+            );
+        }
+    }
 }
 
 /// Prints an aligned table: the first row is the header; columns after the first are

@@ -28,7 +28,7 @@ pub struct ReportCmd {
     pub actors: Vec<String>,
     #[arg(long, value_enum, default_value = "pacc")]
     pub estimator: Estimator,
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = 1000, value_parser = super::parse_positive)]
     pub bootstrap: usize,
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
@@ -42,12 +42,12 @@ pub struct ReportCmd {
 
 impl ReportCmd {
     pub fn run(self) -> anyhow::Result<i32> {
-        let (articles, skipped) = read_scores(&self.scores)?;
+        let model = StanceModel::load(&self.model)?;
+        let view = ModelView::of_model(&model);
+        let (articles, skipped) = read_scores(&self.scores, Some(&view.labels))?;
         if articles.is_empty() {
             anyhow::bail!("no scored articles in {}", self.scores.join(", "));
         }
-        let model = StanceModel::load(&self.model)?;
-        let view = ModelView::of_model(&model);
         let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
         for a in &articles {
             for s in &a.actors {

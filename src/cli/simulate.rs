@@ -32,7 +32,7 @@ pub struct SimulateCmd {
     #[arg(long, default_value_t = 200)]
     pub reps: usize,
     /// Bootstrap resamples per interval.
-    #[arg(long, default_value_t = 300)]
+    #[arg(long, default_value_t = 300, value_parser = super::parse_positive)]
     pub bootstrap: usize,
     #[arg(long, default_value_t = 42)]
     pub seed: u64,

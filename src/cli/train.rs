@@ -25,7 +25,7 @@ pub struct TrainCmd {
     #[arg(long)]
     pub out: PathBuf,
     /// Folds of the cross-validation run before training (its summary is saved in the model).
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, value_parser = super::parse_folds)]
     pub folds: usize,
     /// Seed for the folds.
     #[arg(long, default_value_t = 42)]
@@ -55,6 +55,9 @@ impl TrainCmd {
     pub fn run(self) -> anyhow::Result<i32> {
         let actors = load_actors(self.actors.as_ref())?;
         let set = read_training(&self.data, &self.read, &actors, self.skip_bad)?;
+        if !self.no_cv {
+            super::warn_rare_labels(&set, self.folds);
+        }
         let cfg = self.model_args.config();
         let cv = if self.no_cv {
             None

@@ -58,9 +58,9 @@ pub struct TuneCmd {
     )]
     pub prior_grid: Vec<bool>,
     /// Folds of the search (and outer folds of the nested estimate).
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, value_parser = super::parse_folds)]
     pub folds: usize,
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 3, value_parser = super::parse_folds)]
     pub inner_folds: usize,
     /// Skip nested cross-validation (much faster; the best score is then optimistic).
     #[arg(long)]
