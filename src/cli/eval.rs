@@ -1,6 +1,6 @@
 //! `stance eval`: cross-validation on labeled data, or a trained model on held-out data.
 
-use super::{f3, load_actors, read_training, table, ModelArgs, ReadArgs};
+use super::{f3, load_actors, table, LabeledArgs, ModelArgs};
 use clap::{Args, ValueEnum};
 use stance::evaluate::{cross_validate, evaluate_model, EvalReport, Prediction, TaskReport};
 use stance::StanceModel;
@@ -13,12 +13,6 @@ use std::path::PathBuf;
     after_help = "Examples:\n  stance eval --data data/articles.jsonl --actors data/actors.toml\n  stance eval --data data/articles.jsonl --actors data/actors.toml --folds 10 --group-by source --oof oof.jsonl\n  stance eval --model models/default.json --data test.jsonl --format json\n\nFolds are shuffled (--seed), stratified by label and grouped by article (or --group-by FIELD),\nand the featurizer is fitted inside each fold; every example is validated exactly once."
 )]
 pub struct EvalCmd {
-    /// Labeled articles (JSONL, CSV or text; nested or long-form labels). Repeatable.
-    #[arg(long, required = true, num_args = 1..)]
-    pub data: Vec<String>,
-    /// Actors file (TOML). Actors named in the labels but not here are matched by their name.
-    #[arg(long)]
-    pub actors: Option<PathBuf>,
     /// Evaluate this trained model on --data instead of cross-validating.
     #[arg(long)]
     pub model: Option<PathBuf>,
@@ -37,11 +31,8 @@ pub struct EvalCmd {
     /// Output: a table for people or JSON for machines.
     #[arg(long, value_enum, default_value = "text")]
     pub format: ReportFormat,
-    /// Train on the good records even if some are bad (they are listed on stderr).
-    #[arg(long)]
-    pub skip_bad: bool,
     #[command(flatten)]
-    pub read: ReadArgs,
+    pub labeled: LabeledArgs,
     #[command(flatten)]
     pub model_args: ModelArgs,
 }
@@ -57,16 +48,16 @@ impl EvalCmd {
         let (report, preds) = match &self.model {
             Some(path) => {
                 let model = StanceModel::load(path)?;
-                let actors = match &self.actors {
-                    Some(_) => load_actors(self.actors.as_ref())?,
+                let actors = match &self.labeled.actors {
+                    Some(_) => load_actors(self.labeled.actors.as_ref())?,
                     None => model.registry.clone(),
                 };
-                let set = read_training(&self.data, &self.read, &actors, self.skip_bad)?;
+                let set = self.labeled.read(&actors)?;
                 evaluate_model(&model, &set)?
             }
             None => {
-                let actors = load_actors(self.actors.as_ref())?;
-                let set = read_training(&self.data, &self.read, &actors, self.skip_bad)?;
+                let actors = load_actors(self.labeled.actors.as_ref())?;
+                let set = self.labeled.read(&actors)?;
                 super::warn_rare_labels(&set, self.folds);
                 let cv = cross_validate(
                     &set,

@@ -154,6 +154,29 @@ pub enum Markers {
     None,
 }
 
+/// Labeled data to learn from: the files, the actors, how to read them.
+#[derive(Args, Clone)]
+pub struct LabeledArgs {
+    /// Labeled articles (JSONL, CSV or text; nested or long-form labels). Repeatable.
+    #[arg(long, required = true, num_args = 1..)]
+    pub data: Vec<String>,
+    /// Actors file (TOML). Actors named in the labels but not here are matched by their name.
+    #[arg(long)]
+    pub actors: Option<PathBuf>,
+    /// Train on the good records even if some are bad (they are listed on stderr).
+    #[arg(long)]
+    pub skip_bad: bool,
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+impl LabeledArgs {
+    /// Reads the labeled data with `actors` (see [`read_training`]).
+    pub fn read(&self, actors: &Registry) -> anyhow::Result<stance::TrainingSet> {
+        read_training(&self.data, &self.read, actors, self.skip_bad)
+    }
+}
+
 /// Model and featurizer settings for training.
 #[derive(Args, Clone)]
 pub struct ModelArgs {

@@ -2,7 +2,7 @@
 //! save them as one model file.
 
 use super::eval::{print_report, ReportFormat};
-use super::{load_actors, read_training, ModelArgs, ReadArgs};
+use super::{load_actors, LabeledArgs, ModelArgs};
 use clap::Args;
 use stance::evaluate::cross_validate;
 use stance::StanceModel;
@@ -15,12 +15,6 @@ use std::path::PathBuf;
     after_help = "Examples:\n  stance train --data data/articles.jsonl --actors data/actors.toml --out models/default.json\n  stance train --data labels.csv --text-col body --out m.json --alpha 0.5 --ngrams 1-3 --no-cv\n  stance train --data long_form.jsonl --positive-label pro --negative-label anti --out m.json"
 )]
 pub struct TrainCmd {
-    /// Labeled articles (JSONL, CSV or text; nested or long-form labels). Repeatable.
-    #[arg(long, required = true, num_args = 1..)]
-    pub data: Vec<String>,
-    /// Actors file (TOML). Actors named in the labels but not here are matched by their name.
-    #[arg(long)]
-    pub actors: Option<PathBuf>,
     /// Where to write the model (written to a temporary file, then renamed).
     #[arg(long)]
     pub out: PathBuf,
@@ -42,19 +36,16 @@ pub struct TrainCmd {
     /// Summary as a table or JSON.
     #[arg(long, value_enum, default_value = "text")]
     pub format: ReportFormat,
-    /// Train on the good records even if some are bad (they are listed on stderr).
-    #[arg(long)]
-    pub skip_bad: bool,
     #[command(flatten)]
-    pub read: ReadArgs,
+    pub labeled: LabeledArgs,
     #[command(flatten)]
     pub model_args: ModelArgs,
 }
 
 impl TrainCmd {
     pub fn run(self) -> anyhow::Result<i32> {
-        let actors = load_actors(self.actors.as_ref())?;
-        let set = read_training(&self.data, &self.read, &actors, self.skip_bad)?;
+        let actors = load_actors(self.labeled.actors.as_ref())?;
+        let set = self.labeled.read(&actors)?;
         if !self.no_cv {
             super::warn_rare_labels(&set, self.folds);
         }

@@ -1,7 +1,7 @@
 //! `stance tune`: choose settings by cross-validation on training data, and estimate the tuned
 //! procedure's accuracy by nested cross-validation.
 
-use super::{load_actors, parse_range, read_training, table, Markers, ModelArgs, ReadArgs};
+use super::{load_actors, parse_range, table, LabeledArgs, Markers, ModelArgs};
 use clap::Args;
 use stance::tune::{nested, search, Grid};
 use stance::StanceModel;
@@ -14,11 +14,6 @@ use std::path::PathBuf;
     after_help = "Examples:\n  stance tune --data data/articles.jsonl --actors data/actors.toml\n  stance tune --data train.jsonl --alpha 0.1,0.3,1 --ngrams 1-1,1-2 --window 0,1 --out tuned.json\n\nEvery combination of the listed values is scored by --folds-fold cross-validation on the\ndata (stance macro-F1); the best is reported and, with --out, trained on all the data and\nsaved. Unless --no-nested, nested cross-validation repeats the whole search inside each outer\ntraining split (--inner-folds) and scores the winner on the held-out fold: that outer score,\nnot the best inner score, is what to expect on new data."
 )]
 pub struct TuneCmd {
-    /// Labeled articles. Repeatable.
-    #[arg(long, required = true, num_args = 1..)]
-    pub data: Vec<String>,
-    #[arg(long)]
-    pub actors: Option<PathBuf>,
     /// Train the best settings on all the data and save the model here.
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -72,18 +67,16 @@ pub struct TuneCmd {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
-    #[arg(long)]
-    pub skip_bad: bool,
     #[command(flatten)]
-    pub read: ReadArgs,
+    pub labeled: LabeledArgs,
     #[command(flatten)]
     pub model_args: ModelArgs,
 }
 
 impl TuneCmd {
     pub fn run(self) -> anyhow::Result<i32> {
-        let actors = load_actors(self.actors.as_ref())?;
-        let set = read_training(&self.data, &self.read, &actors, self.skip_bad)?;
+        let actors = load_actors(self.labeled.actors.as_ref())?;
+        let set = self.labeled.read(&actors)?;
         let chars = self
             .char_grid
             .iter()
