@@ -16,7 +16,7 @@ How targets become actors (see README.md in this folder for the reasoning):
   sentence (NewsMTSC's other targets; the directed set's second entity) become XOTHERX (or
   XENTONEX / XENTTWOX), declared in an actors file, so they get the "other actor" marker.
 * PerSenT gives a person's name and a masked copy of the document where every mention of the
-  person, pronouns included, is "[TGT]". Mode "masked" rewrites [TGT] into XTARGETX (the
+  person, pronouns included, is "[TGT]". Mode "masked" rewrites that placeholder into XTARGETX (the
   dataset's own coreference, given as input); mode "surface" keeps the original text and names
   the actor by TARGET_ENTITY, which stance matches verbatim (no pronouns, and "Donald Trump"
   does not match a later "Trump").
