@@ -307,11 +307,20 @@ def combine_received(p1, p2):
 
 
 def convert_directed(root, out, mode="received"):
+    """Also writes test_unseen: the test rows whose sentence is not in train. A quarter of
+    test.txt (400 of 1623 rows) repeats a training row exactly (sentence, entities, label),
+    so the full test set rewards memorising training sentences."""
     files = {}
+    rows = {}
     for split in DIRECTED_SPLITS:
+        rows[split] = directed_rows(root, split, mode)
         p = os.path.join(out, f"directed-{mode}-{split}.jsonl")
-        write_jsonl(p, directed_rows(root, split, mode))
+        write_jsonl(p, rows[split])
         files[split] = p
+    seen = {r["sentence_key"] for r in rows["train"]}
+    p = os.path.join(out, f"directed-{mode}-test_unseen.jsonl")
+    write_jsonl(p, [r for r in rows["test"] if r["sentence_key"] not in seen])
+    files["test_unseen"] = p
     a = os.path.join(out, "directed-actors.toml")
     write_actors(a, [ENT1, ENT2])
     files["actors"] = a

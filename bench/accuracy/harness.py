@@ -124,7 +124,7 @@ DATASETS = {
         "directed", "directed_sentiment_news",
         variants={"received": dict(mode="received"), "pair": dict(mode="pair")},
         default_variant="pair",
-        train="train", tests=["test"], group_by="sentence_key",
+        train="train", tests=["test", "test_unseen"], group_by="sentence_key",
         published={"test": "not readable here (paper's transformers)"},
         need=["train.txt", "test.txt"]),
 }
@@ -136,9 +136,9 @@ DATASETS = {
 DIMENSIONS = {
     "ngrams": ["1-2", "1-3", "1"],
     "char-ngrams": [None, "2-5"],
-    "alpha": ["1", "0.1", "0.3", "3", "10", "30"],
+    "alpha": ["1", "0.1", "0.3", "3", "10", "30", "100"],
     "markers": ["both", "target", "none"],
-    "window": ["0", "1"],
+    "window": ["0", "1", "3", "1000"],  # 1000: every sentence (the whole text, marked)
     "class-weight": ["balanced", "none"],
     "actor-prior": ["on", "off"],
     "min-df": ["2", "1"],

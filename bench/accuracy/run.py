@@ -92,7 +92,10 @@ def stance_holdout(binary, ds, cfg, files, work, show, tag):
         rep, t_eval = H.run(ev)
         s = H.stance_scores(rep)
         if ds.five_way(cfg["data"]):
+            rep_s = s
             s = dict(H.directed_scores(pred, files[split]), stance_report_macro_f1=s["macro_f1"])
+            if ds.variants[cfg["data"]].get("mode") == "pair":  # stance's baseline is 5-way then
+                s["majority_f1"] = rep_s["majority_f1"]
         s["train_seconds"] = round(t_train, 1)
         s["eval_seconds"] = round(t_eval, 1)
         s["commands"] = [convert_cmd(ds, cfg["data"]), show(train), show(ev)]
@@ -140,8 +143,10 @@ def sklearn_holdout(ds, files):
         if ds.name == "directed":
             top = max(sorted(set(ytr)), key=ytr.count)
             with_polarity(row["majority"], yte, [top] * len(yte))
-        for name, field in (("plain", "raw"), ("marked", "text")):
-            s, pred = SK.holdout(read(files[ds.train], field), ytr, read(files[split], field), yte)
+        for name, field, cw in (("plain", "raw", None), ("marked", "text", None),
+                                ("plain_balanced", "raw", "balanced")):
+            s, pred = SK.holdout(read(files[ds.train], field), ytr, read(files[split], field), yte,
+                                 class_weight=cw)
             row[name] = with_polarity(s, yte, pred) if ds.name == "directed" else s
         out[split] = row
     return out
@@ -168,7 +173,12 @@ TITLES = {
     ("persent", "fixed_test"): "PerSenT fixed_test (train: dev)",
     ("persent", "cv_all"): "PerSenT 5-fold CV over dev+random+fixed, grouped by person",
     ("directed", "test"): "Directed test, 5-way (train: train)",
+    ("directed", "test_unseen"): "Directed test minus sentences seen in train, 5-way",
 }
+
+
+def ds_tests_first(name):
+    return H.DATASETS[name].tests[0]
 
 
 def rows_of(name, r):
@@ -190,12 +200,15 @@ def rows_of(name, r):
             k = sk["cv_all"] if split == "cv_all" else sk["holdout"][split]
             row["sklearn"] = (k["plain"]["macro_f1"], k["plain"]["accuracy"])
             row["sklearn_marked"] = (k["marked"]["macro_f1"], k["marked"]["accuracy"])
+            if "plain_balanced" in k:
+                row["sklearn_balanced"] = (k["plain_balanced"]["macro_f1"],)
             if "majority" in k:
                 row["majority"] = k["majority"]["macro_f1"]
         rows.append(row)
         if name == "directed":
             # the same predictions scored without the direction (neutral / pos / neg)
-            p = {"title": "Directed test, polarity only (direction ignored)", "n": row["n"],
+            p = {"title": row["title"].replace("5-way", "polarity only (direction ignored)"),
+                 "n": row["n"],
                  "published": "–", "stance": {}, "commands": {}}
             for tag, c in r["configs"].items():
                 s = c["holdout"][split]
@@ -206,6 +219,7 @@ def rows_of(name, r):
                 p["sklearn"] = (k["plain"]["polarity_macro_f1"], k["plain"]["polarity_accuracy"])
                 p["sklearn_marked"] = (k["marked"]["polarity_macro_f1"],
                                        k["marked"]["polarity_accuracy"])
+                p["sklearn_balanced"] = (k["plain_balanced"]["polarity_macro_f1"],)
                 p["majority"] = k["majority"]["polarity_macro_f1"]
             rows.append(p)
     if name == "persent":
@@ -229,7 +243,7 @@ def render(results, settings, total, skipped):
             "stance defaults F1m", "acc", "F_avg",
             "stance tuned F1m", "acc", "F_avg",
             "sklearn F1m", "acc", "sklearn target-marked F1m", "acc",
-            "majority F1m", "published best F1m"]
+            "sklearn balanced F1m", "majority F1m", "published best F1m"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     cmds, timing = [], []
     for name, r in results.items():
@@ -238,28 +252,40 @@ def render(results, settings, total, skipped):
             for tag in ("defaults", "tuned"):
                 v = row["stance"].get(tag)
                 cells += [pct(x) for x in v] if v else ["–"] * 3
-            for k in ("sklearn", "sklearn_marked"):
+            for k, width in (("sklearn", 2), ("sklearn_marked", 2), ("sklearn_balanced", 1)):
                 v = row.get(k)
-                cells += [pct(x) for x in v] if v else ["–"] * 2
+                cells += [pct(x) for x in v] if v else ["–"] * width
             cells += [pct(row.get("majority")), row["published"]]
             lines.append("| " + " | ".join(cells) + " |")
             for tag, cs in row["commands"].items():
+                if tag == "tuned" and r["configs"].get("tuned") is r["configs"]["defaults"]:
+                    continue
                 cmds.append((f"{row['title']}, stance {tag}", cs))
         for tag, c in r["configs"].items():
+            if tag == "tuned" and c is r["configs"].get("defaults"):
+                timing.append(f"{name}, stance tuned: the defaults won, same run as above")
+                continue
             for split, s in c["holdout"].items():
-                timing.append(f"{name} {split}, stance {tag}: train {s['train_seconds']} s, "
-                              f"eval {s['eval_seconds']} s")
+                if split == ds_tests_first(name):
+                    timing.append(f"{name}, stance {tag}: train {s['train_seconds']} s")
+                timing.append(f"{name} {split}, stance {tag}: eval {s['eval_seconds']} s")
             if "cv_all" in c:
                 timing.append(f"{name} 5-fold CV over all splits, stance {tag}: "
                               f"{c['cv_all']['seconds']} s")
         if r.get("sklearn"):
-            timing.append(f"{name}, scikit-learn (every row, plain and marked): "
+            timing.append(f"{name}, scikit-learn (every row, all variants): "
                           f"{r['sklearn']['seconds']} s")
+        if name in settings and "tuning_seconds" in settings[name]:
+            timing.append(f"{name}, choosing the settings (tune.py, not rerun here): "
+                          f"{settings[name].get('trials', '?')} train-split CV runs, "
+                          f"{settings[name]['tuning_seconds']} s of stance")
     out = ["## stance on public data", "", "\n".join(lines), ""]
     if skipped:
         out += ["Skipped: " + "; ".join(skipped), ""]
     out.append("F1m: macro-F1 over the classes, in %; acc: accuracy; F_avg: mean F1 of "
-               "positive and negative; majority: the training split's most common label. "
+               "positive and negative; majority: the training split's most common label; sklearn "
+               "balanced: the recipe with class_weight=\"balanced\" (stance weights classes "
+               "that way by default), plain text. "
                "Tuned settings were chosen by 5-fold cross-validation on the training split "
                "only (tune.py, settings.json), never on a test split:")
     out.append("")
@@ -293,7 +319,8 @@ def main():
     ap.add_argument("--markdown", help="also write the report to this file")
     ap.add_argument("--json", help="write every number to this JSON file")
     ap.add_argument("--work", help="keep converted files and models here (default: a temporary "
-                                   "directory, removed at the end)")
+                                   "directory, removed at the end); converted files already "
+                                   "there are reused")
     a = ap.parse_args()
     names = a.only.split(",")
     unknown = [n for n in names if n not in H.DATASETS]
@@ -333,6 +360,10 @@ def main():
                 print(f"  no tuned settings for {name} in settings.json (run tune.py)",
                       file=sys.stderr)
         for tag, cfg in cfgs.items():
+            if tag == "tuned" and cfg == cfgs["defaults"]:
+                # the defaults won the train-split CV: the same run, not repeated
+                r["configs"]["tuned"] = r["configs"]["defaults"]
+                continue
             files = ds.convert(cfg["data"], work)
             c = r["configs"][tag] = {"settings": cfg, "flags": H.flags_of(cfg)}
             c["holdout"] = stance_holdout(binary, ds, cfg, files, work, show, tag)

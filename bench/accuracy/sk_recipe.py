@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The scikit-learn reference recipe: TF-IDF word 1-3 grams + char_wb 2-5 grams, both with
 sublinear tf, concatenated, then LogisticRegression(max_iter=1000) with its defaults
-(L2, C=1, lbfgs, multinomial). Nothing tuned.
+(L2, C=1, lbfgs, multinomial). Nothing tuned. run.py also reports the same recipe with
+class_weight="balanced" (stance's default weighting) as a side variant.
 
 Used by run.py; can also be run alone on two JSON Lines files:
     python3 sk_recipe.py TRAIN.jsonl TEST.jsonl --text-field raw --label-field stance
@@ -25,11 +26,11 @@ def make_features():
     ]
 
 
-def fit_predict(train_x, train_y, test_x):
+def fit_predict(train_x, train_y, test_x, class_weight=None):
     vecs = make_features()
     xtr = hstack([v.fit_transform(train_x) for v in vecs]).tocsr()
     xte = hstack([v.transform(test_x) for v in vecs]).tocsr()
-    clf = LogisticRegression(max_iter=1000)
+    clf = LogisticRegression(max_iter=1000, class_weight=class_weight)
     clf.fit(xtr, train_y)
     return list(clf.predict(xte))
 
@@ -54,9 +55,9 @@ def majority(train_y, test_y):
     return scores(test_y, [top] * len(test_y))
 
 
-def holdout(train_x, train_y, test_x, test_y):
+def holdout(train_x, train_y, test_x, test_y, class_weight=None):
     t = time.time()
-    pred = fit_predict(train_x, train_y, test_x)
+    pred = fit_predict(train_x, train_y, test_x, class_weight)
     s = scores(test_y, pred)
     s["seconds"] = round(time.time() - t, 1)
     return s, pred
