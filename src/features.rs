@@ -80,6 +80,7 @@ const MAX_N: usize = 4;
 type Key = [u32; MAX_N];
 const UNKNOWN: u32 = u32::MAX;
 const PAD: u32 = u32::MAX - 1;
+const UNSET: u32 = u32::MAX - 2;
 const CHAR_PREFIX: char = '#';
 
 /// A sparse row: feature indices (each once, in no particular order) with their values.
@@ -171,36 +172,12 @@ struct CachedTerm {
 #[derive(Debug, Clone, Default)]
 pub struct WordTerms {
     entries: Vec<u32>,
+    /// For each word, the feature of the word n-gram of each length that ends at it (`UNSET`
+    /// until a context first needs it): an n-gram of plain, consecutive words has the same
+    /// feature in every context of the article, so each is looked up once per article.
+    grams: Vec<[u32; MAX_N]>,
     /// The featurizer and cache generation the entries belong to.
     stamp: (u64, u64),
-}
-
-/// One [`Scratch`] per worker thread of a rayon pool, so each thread keeps its cache across
-/// batches (rayon's `map_init` would start a new one for every split of the work).
-pub struct ScratchPool(Vec<std::sync::Mutex<Scratch>>);
-
-impl ScratchPool {
-    /// A pool for the current rayon pool's threads (call inside `install` for a custom pool).
-    pub fn new() -> ScratchPool {
-        ScratchPool(
-            (0..rayon::current_num_threads().max(1))
-                .map(|_| std::sync::Mutex::new(Scratch::default()))
-                .collect(),
-        )
-    }
-
-    /// Runs `f` with this thread's scratch.
-    pub fn with<R>(&self, f: impl FnOnce(&mut Scratch) -> R) -> R {
-        let i = rayon::current_thread_index().unwrap_or(0) % self.0.len();
-        let mut guard = self.0[i].lock().unwrap_or_else(|e| e.into_inner());
-        f(&mut guard)
-    }
-}
-
-impl Default for ScratchPool {
-    fn default() -> Self {
-        ScratchPool::new()
-    }
 }
 
 static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
@@ -481,6 +458,7 @@ impl Featurizer {
             out.push(idx);
         }
         WordTerms {
+            grams: vec![[UNSET; MAX_N]; out.len()],
             entries: out,
             stamp: (self.id, scratch.generation),
         }
@@ -524,8 +502,8 @@ impl Featurizer {
 
     /// The TF-IDF vector of a document.
     pub fn transform(&self, doc: Doc<'_>, scratch: &mut Scratch) -> SparseVec {
-        let words = self.word_terms(doc.analysis, scratch);
-        self.transform_with(doc, &words, scratch, None)
+        let mut words = self.word_terms(doc.analysis, scratch);
+        self.transform_with(doc, &mut words, scratch, None)
     }
 
     /// Like [`Featurizer::transform`], with the article's word terms computed beforehand, and
@@ -534,15 +512,15 @@ impl Featurizer {
     pub fn transform_with(
         &self,
         doc: Doc<'_>,
-        words: &WordTerms,
+        words: &mut WordTerms,
         scratch: &mut Scratch,
         mut trace: Option<&mut Vec<(u32, u32)>>,
     ) -> SparseVec {
         self.own(scratch);
         if words.stamp != (self.id, scratch.generation) {
             // Computed with another featurizer or before the cache was emptied.
-            let fresh = self.word_terms(doc.analysis, scratch);
-            return self.transform_with(doc, &fresh, scratch, trace);
+            let mut fresh = self.word_terms(doc.analysis, scratch);
+            return self.transform_with(doc, &mut fresh, scratch, trace);
         }
         scratch.touched.clear();
         let target = self.terms.get(TARGET_TERM).copied().unwrap_or(UNKNOWN);
@@ -561,6 +539,8 @@ impl Featurizer {
         }
         let mut hist = [PAD; MAX_N];
         let mut run = 0usize; // terms since the last break
+        let mut words_run = 0usize; // consecutive words of the text since the last break or marker
+        let mut last_word = u32::MAX;
         let mut segment = 0u32;
         let mut add = |f: u32, scratch: &mut Scratch, segment: u32| {
             let c = &mut scratch.counts[f as usize];
@@ -576,12 +556,25 @@ impl Featurizer {
             let term = match *p {
                 Piece::Break => {
                     run = 0;
+                    words_run = 0;
                     segment += 1;
                     continue;
                 }
-                Piece::Target => target,
-                Piece::Other => other,
+                Piece::Target => {
+                    words_run = 0;
+                    target
+                }
+                Piece::Other => {
+                    words_run = 0;
+                    other
+                }
                 Piece::Word(w) => {
+                    words_run = if words_run > 0 && w == last_word.wrapping_add(1) {
+                        words_run + 1
+                    } else {
+                        1
+                    };
+                    last_word = w;
                     let e = words.entries[w as usize] as usize;
                     for j in 0..scratch.entries[e].chars.len() {
                         let f = scratch.entries[e].chars[j];
@@ -595,7 +588,22 @@ impl Featurizer {
             run += 1;
             for n in lo..=hi.min(run) {
                 let window = &hist[MAX_N - n..];
+                let cached = if n <= words_run {
+                    let f = words.grams[last_word as usize][n - 1];
+                    if f != UNSET {
+                        if f != UNKNOWN {
+                            add(f, scratch, segment);
+                        }
+                        continue;
+                    }
+                    Some(&mut words.grams[last_word as usize][n - 1])
+                } else {
+                    None
+                };
                 if window.contains(&UNKNOWN) {
+                    if let Some(slot) = cached {
+                        *slot = UNKNOWN;
+                    }
                     continue;
                 }
                 let f = if n == 1 {
@@ -608,6 +616,9 @@ impl Featurizer {
                     key[..n].copy_from_slice(window);
                     self.ngrams.get(&key).copied().unwrap_or(UNKNOWN)
                 };
+                if let Some(slot) = cached {
+                    *slot = f;
+                }
                 if f != UNKNOWN {
                     add(f, scratch, segment);
                 }

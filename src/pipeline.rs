@@ -535,7 +535,7 @@ impl StanceModel {
             actors.retain(|&a| opts.actors.iter().any(|n| n == self.registry.name(a)));
         }
         let mut trace = Vec::new();
-        let words = self.featurizer.word_terms(&analysis, scratch);
+        let mut words = self.featurizer.word_terms(&analysis, scratch);
         let actor_scores = actors
             .into_iter()
             .map(|a| {
@@ -548,7 +548,7 @@ impl StanceModel {
                 trace.clear();
                 let v = self.featurizer.transform_with(
                     doc,
-                    &words,
+                    &mut words,
                     scratch,
                     (opts.evidence > 0).then_some(&mut trace),
                 );
@@ -586,7 +586,7 @@ impl StanceModel {
                     pieces: &ctx.pieces,
                     actor: None,
                 },
-                &words,
+                &mut words,
                 scratch,
                 None,
             );

@@ -3,9 +3,8 @@
 
 use super::ReadArgs;
 use clap::{Args, ValueEnum};
-use rayon::prelude::*;
 use stance::corpus::{self, Record};
-use stance::features::ScratchPool;
+use stance::features::Scratch;
 use stance::pipeline::{ArticleScore, ScoreOptions};
 use stance::StanceModel;
 use std::io::Write;
@@ -96,11 +95,10 @@ impl ScoreCmd {
             only_listed: self.only_actors,
             evidence: self.evidence,
         };
-        let mut pool = rayon::ThreadPoolBuilder::new();
-        if let Some(n) = self.threads {
-            pool = pool.num_threads(n.max(1));
-        }
-        let pool = pool.build()?;
+        let threads = self
+            .threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .max(1);
         let mut out = super::output(self.out.as_ref())?;
         let mut errors_out = match &self.errors {
             Some(p) => Some(std::io::BufWriter::new(
@@ -114,7 +112,6 @@ impl ScoreCmd {
         }
         let start = Instant::now();
         let read = self.read.options();
-        let scratches = pool.install(ScratchPool::new);
         let mut streams = Vec::new();
         for input in &self.inputs {
             streams.push(corpus::open_pending(input, &read)?);
@@ -122,28 +119,63 @@ impl ScoreCmd {
         let progress = progress_bar(&self.inputs, self.quiet);
         let records = streams.into_iter().flatten();
         let batch_size = self.batch.max(1);
-        let abort = std::sync::atomic::AtomicBool::new(false);
-        let stopped = || abort.load(std::sync::atomic::Ordering::Relaxed);
-        // Three stages that overlap: a reader thread fills batches, the pool parses and scores
-        // them, a writer thread writes them in order. Bounded channels keep memory bounded.
-        let (batch_tx, batch_rx) = std::sync::mpsc::sync_channel::<Vec<corpus::Pending>>(2);
-        let (out_tx, out_rx) = std::sync::mpsc::sync_channel::<(usize, Vec<Outcome>)>(2);
         let max_errors = self.max_errors;
+        // Three stages that overlap: a reader thread cuts the input into numbered batches,
+        // `threads` workers each take whole batches and parse, score and serialise them with
+        // their own scratch (no barrier between batches, so no worker waits for another), and
+        // the writer puts the batches back in input order. Memory is bounded by the gate: the
+        // reader waits while `window` batches are read but not yet written.
+        let window = 2 * threads + 2;
+        let gate = Gate::default();
+        let (batch_tx, batch_rx) =
+            std::sync::mpsc::sync_channel::<(usize, Vec<corpus::Pending>)>(window);
+        let batch_rx = std::sync::Mutex::new(batch_rx);
+        let (out_tx, out_rx) =
+            std::sync::mpsc::sync_channel::<(usize, usize, Vec<Outcome>)>(window);
         let (counts, write_result) = std::thread::scope(|scope| {
+            let gate = &gate;
             scope.spawn(move || {
                 let mut records = records;
-                loop {
+                for seq in 0.. {
                     let batch: Vec<corpus::Pending> = records.by_ref().take(batch_size).collect();
-                    if batch.is_empty() || stopped() || batch_tx.send(batch).is_err() {
+                    if batch.is_empty()
+                        || !gate.wait_for(seq, window)
+                        || batch_tx.send((seq, batch)).is_err()
+                    {
                         break;
                     }
                 }
             });
-            let writer = scope.spawn(|| -> (Counts, std::io::Result<()>) {
-                let mut c = Counts::default();
-                let r = (|| -> std::io::Result<()> {
-                    for (raw, outcomes) in out_rx {
-                        let text: usize = outcomes.iter().map(|o| o.text_bytes).sum();
+            for _ in 0..threads {
+                let out_tx = out_tx.clone();
+                let (batch_rx, model, opts, classes) = (&batch_rx, &model, &opts, &stance_classes);
+                scope.spawn(move || {
+                    let mut scratch = Scratch::default();
+                    loop {
+                        let next = batch_rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                        let Ok((seq, pending)) = next else { break };
+                        let raw: usize = pending.iter().map(|p| p.raw_len()).sum();
+                        let outcomes = pending
+                            .into_iter()
+                            .map(|p| outcome(p.parse(), model, opts, classes, format, &mut scratch))
+                            .collect();
+                        if out_tx.send((seq, raw, outcomes)).is_err() {
+                            break; // the writer stopped: a closed pipe, or --max-errors
+                        }
+                    }
+                });
+            }
+            drop(out_tx);
+            let mut c = Counts::default();
+            let r = (|| -> std::io::Result<()> {
+                let mut waiting = std::collections::BTreeMap::new();
+                let mut next = 0;
+                for (seq, raw, outcomes) in &out_rx {
+                    waiting.insert(seq, (raw, outcomes));
+                    while let Some((raw, outcomes)) = waiting.remove(&next) {
+                        next += 1;
+                        gate.written(next);
+                        let text: usize = outcomes.iter().map(|o: &Outcome| o.text_bytes).sum();
                         progress.inc(if raw > 0 { raw } else { text } as u64);
                         for o in outcomes {
                             if o.error_json.is_none() {
@@ -171,67 +203,23 @@ impl ScoreCmd {
                             progress.set_message(format!("{} articles, {} errors", c.ok, c.errors));
                             if max_errors.is_some_and(|m| c.errors >= m) {
                                 c.aborted = true;
-                                abort.store(true, std::sync::atomic::Ordering::Relaxed);
-                                break;
+                                return Ok(());
                             }
                         }
-                        if c.aborted {
-                            break;
-                        }
                     }
-                    out.flush()?;
-                    if let Some(w) = &mut errors_out {
-                        w.flush()?;
-                    }
-                    Ok(())
-                })();
-                (c, r)
-            });
-            for pending in batch_rx {
-                if stopped() {
-                    break;
                 }
-                let raw: usize = pending.iter().map(|p| p.raw_len()).sum();
-                let outcomes: Vec<Outcome> = pool.install(|| {
-                    pending
-                        .into_par_iter()
-                        .map(|p| {
-                            let rec = p.parse();
-                            match &rec.item {
-                                Ok(a) => {
-                                    let s = scratches
-                                        .with(|scratch| model.score(&a.article, &opts, scratch));
-                                    Outcome {
-                                        line: match format {
-                                            OutFormat::Jsonl => {
-                                                serde_json::to_string(&s).expect("scores serialise")
-                                            }
-                                            OutFormat::Csv => csv_rows(&s, &stance_classes),
-                                        },
-                                        error_json: None,
-                                        actors: s.actors.len(),
-                                        text_bytes: a.article.text.len(),
-                                    }
-                                }
-                                Err(e) => Outcome {
-                                    line: match format {
-                                        OutFormat::Jsonl => error_json(&rec, e),
-                                        OutFormat::Csv => csv_error(&rec, e, stance_classes.len()),
-                                    },
-                                    error_json: Some(error_json(&rec, e)),
-                                    actors: 0,
-                                    text_bytes: 0,
-                                },
-                            }
-                        })
-                        .collect()
+                Ok(())
+            })();
+            // Whatever ended the writing, let the reader and the workers go.
+            gate.stop();
+            drop(out_rx);
+            let r = r
+                .and_then(|()| out.flush())
+                .and_then(|()| match &mut errors_out {
+                    Some(w) => w.flush(),
+                    None => Ok(()),
                 });
-                if out_tx.send((raw, outcomes)).is_err() {
-                    break; // the writer stopped: a closed pipe, or --max-errors
-                }
-            }
-            drop(out_tx);
-            writer.join().expect("the writer thread does not panic")
+            (c, r)
         });
         progress.finish_and_clear();
         write_result?;
@@ -262,6 +250,69 @@ impl ScoreCmd {
         } else {
             0
         })
+    }
+}
+
+/// Parses and scores one record, and serialises the result (or the error) in the output format.
+fn outcome(
+    rec: Record,
+    model: &StanceModel,
+    opts: &ScoreOptions,
+    classes: &[String],
+    format: OutFormat,
+    scratch: &mut Scratch,
+) -> Outcome {
+    match &rec.item {
+        Ok(a) => {
+            let s = model.score(&a.article, opts, scratch);
+            Outcome {
+                line: match format {
+                    OutFormat::Jsonl => serde_json::to_string(&s).expect("scores serialise"),
+                    OutFormat::Csv => csv_rows(&s, classes),
+                },
+                error_json: None,
+                actors: s.actors.len(),
+                text_bytes: a.article.text.len(),
+            }
+        }
+        Err(e) => Outcome {
+            line: match format {
+                OutFormat::Jsonl => error_json(&rec, e),
+                OutFormat::Csv => csv_error(&rec, e, classes.len()),
+            },
+            error_json: Some(error_json(&rec, e)),
+            actors: 0,
+            text_bytes: 0,
+        },
+    }
+}
+
+/// How many batches the writer has written, for the reader to wait on; or that it stopped.
+#[derive(Default)]
+struct Gate {
+    state: std::sync::Mutex<(usize, bool)>,
+    changed: std::sync::Condvar,
+}
+
+impl Gate {
+    /// Waits until batch `seq` may be read (fewer than `window` batches in flight); false when
+    /// the writer has stopped.
+    fn wait_for(&self, seq: usize, window: usize) -> bool {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        while !s.1 && seq >= s.0 + window {
+            s = self.changed.wait(s).unwrap_or_else(|e| e.into_inner());
+        }
+        !s.1
+    }
+
+    fn written(&self, n: usize) {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).0 = n;
+        self.changed.notify_all();
+    }
+
+    fn stop(&self) {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).1 = true;
+        self.changed.notify_all();
     }
 }
 
