@@ -727,6 +727,72 @@ mod tests {
     }
 
     #[test]
+    fn contexts_sharing_word_terms_match_fresh_ones() {
+        let r =
+            Registry::from_toml_str("[[actor]]\nname = \"Russia\"\n[[actor]]\nname = \"Iran\"\n")
+                .unwrap();
+        let texts = [
+            "Russia attacked the port again. Iran condemned Russia at once.",
+            "Iran attacked the port again. Russia condemned Iran at once.",
+        ];
+        let an: Vec<Analysis> = texts.iter().map(|t| Analysis::new(t, &r)).collect();
+        let cfg = ContextConfig::default();
+        let ctx: Vec<_> = an
+            .iter()
+            .flat_map(|a| [None, Some(0), Some(1)].map(|x| (a, context(a, x, &cfg))))
+            .collect();
+        let docs: Vec<Doc> = ctx
+            .iter()
+            .map(|(a, c)| Doc {
+                analysis: a,
+                pieces: &c.pieces,
+                actor: None,
+            })
+            .collect();
+        let fcfg = FeatureConfig {
+            word_ngrams: (1, 3),
+            min_df: 1,
+            ..FeatureConfig::default()
+        };
+        let f = Featurizer::fit(&fcfg, &docs).unwrap();
+        let names = |v: &SparseVec| -> Vec<(String, u64)> {
+            let mut out: Vec<_> = v
+                .idx
+                .iter()
+                .zip(&v.val)
+                .map(|(&i, &x)| (f.name(i as usize).to_string(), x.to_bits()))
+                .collect();
+            out.sort();
+            out
+        };
+        let a = &an[0];
+        let mut scratch = Scratch::default();
+        // The whole text first (unmarked), then each actor: the n-grams the first context
+        // cached must not leak into contexts where a word became a marker.
+        let mut shared = f.word_terms(a, &mut scratch);
+        for actor in [None, Some(0), Some(1)] {
+            let c = context(a, actor, &cfg);
+            let doc = Doc {
+                analysis: a,
+                pieces: &c.pieces,
+                actor: None,
+            };
+            let with_shared = f.transform_with(doc, &mut shared, &mut scratch, None);
+            let fresh = f.transform(doc, &mut Scratch::default());
+            assert_eq!(names(&with_shared), names(&fresh), "context of {actor:?}");
+            let got: Vec<String> = names(&with_shared).into_iter().map(|(n, _)| n).collect();
+            match actor {
+                None => assert!(got.contains(&"russia attack the".to_string())),
+                Some(0) => {
+                    assert!(got.contains(&"__target__ attack the".to_string()));
+                    assert!(!got.iter().any(|n| n.starts_with("russia")));
+                }
+                _ => assert!(got.contains(&"__target__ condemn __other__".to_string())),
+            }
+        }
+    }
+
+    #[test]
     fn idf_and_l2_norm_worked_by_hand() {
         // 3 docs; "attack" in all 3 (idf = ln(4/4)+1 = 1), "drone" in 2 (idf = ln(4/3)+1).
         let cfg = FeatureConfig {
