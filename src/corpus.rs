@@ -123,6 +123,9 @@ pub struct Record {
     pub file: String,
     /// 1-based line of the record (for text files, 1).
     pub line: u64,
+    /// The record's id when it can be read, even from a record that failed (a JSON object
+    /// with a bad `text`, a CSV row with a bad field, a text file that cannot be read).
+    pub id: Option<String>,
     pub item: Result<LabeledArticle>,
 }
 
@@ -247,6 +250,7 @@ fn open_text_dir(dir: &Path, opts: &ReadOptions) -> Result<RecordIter> {
             Err(e) => Record {
                 file: name,
                 line: 1,
+                id: Some(text_id(&p)),
                 item: Err(e),
             },
         }
@@ -291,7 +295,7 @@ fn read_text_record(
                 } else {
                     Ok(LabeledArticle {
                         article: Article {
-                            id,
+                            id: id.clone(),
                             source,
                             date,
                             title: None,
@@ -308,6 +312,7 @@ fn read_text_record(
     Record {
         file,
         line: 1,
+        id: Some(id),
         item,
     }
 }
@@ -461,6 +466,7 @@ impl Iterator for JsonlReader {
                     let rec = Record {
                         file: self.file.clone(),
                         line: self.line,
+                        id: None,
                         item: Err(Error::io(Path::new(&self.file), e)),
                     };
                     self.reader = Box::new(std::io::empty());
@@ -476,6 +482,7 @@ impl Iterator for JsonlReader {
                 return Some(Pending::Ready(Box::new(Record {
                     file: self.file.clone(),
                     line,
+                    id: None,
                     item: Err(Error::input(&self.file, Some(line), None, message)),
                 })));
             }
@@ -527,6 +534,7 @@ impl Pending {
                 opts,
             } => (file, line, bytes, opts),
         };
+        let mut id = None;
         let item = match std::str::from_utf8(&bytes) {
             Err(e) => Err(Error::input(
                 &file,
@@ -544,10 +552,22 @@ impl Pending {
                     None,
                     format!("malformed JSON at column {}: {e}", e.column()),
                 )),
-                Ok(value) => labeled_from_json(value, &file, line, &opts),
+                Ok(value) => {
+                    id = match value.get(&opts.columns.id) {
+                        Some(Value::String(s)) => Some(s.clone()),
+                        Some(Value::Number(n)) => Some(n.to_string()),
+                        _ => None,
+                    };
+                    labeled_from_json(value, &file, line, &opts)
+                }
             },
         };
-        Record { file, line, item }
+        Record {
+            file,
+            line,
+            id,
+            item,
+        }
     }
 }
 
@@ -732,6 +752,7 @@ fn open_csv(file: String, reader: Box<dyn BufRead + Send>, opts: &ReadOptions) -
             return Box::new(std::iter::once(Record {
                 file: file.clone(),
                 line: 1,
+                id: None,
                 item: Err(Error::input(
                     &file,
                     Some(1),
@@ -753,6 +774,7 @@ fn open_csv(file: String, reader: Box<dyn BufRead + Send>, opts: &ReadOptions) -
         return Box::new(std::iter::once(Record {
             file: file.clone(),
             line: 1,
+            id: None,
             item: Err(Error::input(
                 &file,
                 Some(1),
@@ -824,9 +846,16 @@ fn open_csv(file: String, reader: Box<dyn BufRead + Send>, opts: &ReadOptions) -
                 } else {
                     labeled_from_csv(&record, &cols, &names, &file, line, &opts)
                 };
+                let id = cols
+                    .id
+                    .and_then(|i| record.get(i))
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string);
                 Some(Record {
                     file: file.clone(),
                     line,
+                    id,
                     item,
                 })
             }
@@ -858,6 +887,7 @@ fn open_csv(file: String, reader: Box<dyn BufRead + Send>, opts: &ReadOptions) -
                 Some(Record {
                     file: file.clone(),
                     line,
+                    id: None,
                     item: Err(Error::input(&file, Some(line), field.as_deref(), msg)),
                 })
             }

@@ -703,3 +703,71 @@ fn gzip_input_reads_like_plain() {
     assert_eq!(run(&plain), run(&gz));
     assert_eq!(lines(&run(&gz)).len(), 2);
 }
+
+#[test]
+fn many_workers_and_tiny_batches_keep_input_order() {
+    let d = tmp();
+    let mut input = String::new();
+    for i in 0..400 {
+        if i % 7 == 3 {
+            input.push_str(&format!("{{\"id\": \"{i}\", \"text\": 5}}\n"));
+        } else {
+            input.push_str(&format!(
+                "{{\"id\": \"{i}\", \"text\": \"Iran and Israel traded threats on day {i}.\"}}\n"
+            ));
+        }
+    }
+    let path = write(d.path(), "mixed.jsonl", &input);
+    let out = stance()
+        .args([
+            "score",
+            "-q",
+            "--evidence",
+            "0",
+            "--threads",
+            "4",
+            "--batch",
+            "3",
+            "--model",
+        ])
+        .arg(model())
+        .arg(&path)
+        .assert()
+        .code(1);
+    let recs = lines(&out.get_output().stdout);
+    assert_eq!(recs.len(), 400);
+    for (i, r) in recs.iter().enumerate() {
+        assert_eq!(r["id"], i.to_string());
+        assert_eq!(r.get("error").is_some(), i % 7 == 3, "record {i}: {r}");
+        if i % 7 == 3 {
+            assert_eq!(r["line"], i as u64 + 1);
+        }
+    }
+    // --max-errors with several workers: exactly the records before the third error are
+    // written, then the run stops.
+    let out = stance()
+        .args([
+            "score",
+            "--evidence",
+            "0",
+            "--threads",
+            "4",
+            "--batch",
+            "1",
+            "--max-errors",
+            "3",
+            "--model",
+        ])
+        .arg(model())
+        .arg(&path)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("stopped after 3 bad records"));
+    let recs = lines(&out.get_output().stdout);
+    assert_eq!(
+        recs.len(),
+        18,
+        "ids 0..=17: the third bad record is line 18"
+    );
+    assert_eq!(recs[17]["id"], "17");
+}

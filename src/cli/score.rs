@@ -376,7 +376,7 @@ fn progress_bar(inputs: &[String], quiet: bool) -> indicatif::ProgressBar {
 
 fn error_json(rec: &Record, e: &stance::Error) -> String {
     serde_json::json!({
-        "id": null,
+        "id": rec.id,
         "file": rec.file,
         "line": rec.line,
         "error": e.to_string(),
@@ -453,7 +453,13 @@ fn csv_rows(s: &ArticleScore, classes: &[String]) -> String {
 
 fn csv_error(rec: &Record, e: &stance::Error, k: usize) -> String {
     let mut r = vec![String::new(); 8 + k + 1];
-    r.push(format!("{}:{}: {}", rec.file, rec.line, e));
-    // Keep the error message self-locating even without an id.
+    r[0] = rec.id.clone().unwrap_or_default();
+    // The message names the file and line, so the row locates itself even without an id.
+    let msg = e.to_string();
+    r.push(if msg.starts_with(&rec.file) {
+        msg
+    } else {
+        format!("{}:{}: {msg}", rec.file, rec.line)
+    });
     csv_line(&r)
 }
