@@ -5,7 +5,7 @@ Reads a JSONL file with `sc.textFile` (N partitions), pipes every partition thro
 `stance score - --model <repo>/models/default.json --quiet`, collects the output lines (in
 partition order, each partition's lines in order) and checks them against
 `stance score FILE` run directly: the same number of records, and record for record the same
-JSON. Error records (`{"id": null, "file", "line", "error"}`) are compared without "file" and
+JSON. Error records (`{"id", "file", "line", "error"}`) are compared without "file" and
 "line" (and without the "FILE:LINE: " that opens the message): under the pipe those name
 standard input and the line within the partition.
 
@@ -36,7 +36,7 @@ REPO = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)),
 
 def normalise(line):
     r = json.loads(line)
-    if r.get("error") is not None and r.get("id") is None:
+    if r.get("error") is not None:
         prefix = f"{r.pop('file', None)}:{r.pop('line', None)}: "
         if isinstance(r["error"], str) and r["error"].startswith(prefix):
             r["error"] = r["error"][len(prefix):]  # the message names the file and line too
