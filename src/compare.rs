@@ -13,9 +13,9 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// What to group articles by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+/// What to group articles by: the source, the month of the date, both, nothing, or any other
+/// field of the input records (carried into the scores by `stance score`).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GroupBy {
     Source,
     Month,
@@ -23,6 +23,37 @@ pub enum GroupBy {
     SourceMonth,
     /// All articles in one group.
     All,
+    /// A field of the input record, as kept in [`ArticleScore::fields`].
+    Field(String),
+}
+
+impl std::str::FromStr for GroupBy {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<GroupBy, String> {
+        Ok(match s.trim() {
+            "source" => GroupBy::Source,
+            "month" => GroupBy::Month,
+            "source-month" => GroupBy::SourceMonth,
+            "all" => GroupBy::All,
+            "" => {
+                return Err("empty: give source, month, source-month, all or a field name".into())
+            }
+            f => GroupBy::Field(f.to_string()),
+        })
+    }
+}
+
+impl std::fmt::Display for GroupBy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            GroupBy::Source => "source",
+            GroupBy::Month => "month",
+            GroupBy::SourceMonth => "source-month",
+            GroupBy::All => "all",
+            GroupBy::Field(name) => name,
+        })
+    }
 }
 
 impl GroupBy {
@@ -40,7 +71,32 @@ impl GroupBy {
             GroupBy::Month => month(),
             GroupBy::SourceMonth => format!("{} {}", source(), month()),
             GroupBy::All => "all".into(),
+            GroupBy::Field(name) => a
+                .fields
+                .get(name)
+                .cloned()
+                .unwrap_or_else(|| format!("(no {name})")),
         }
+    }
+
+    /// An error when grouping by a field that no article has (a misspelt field, or scores
+    /// made without it), naming the fields the articles do have.
+    pub fn check(&self, articles: &[ArticleScore]) -> Result<(), String> {
+        let GroupBy::Field(name) = self else {
+            return Ok(());
+        };
+        if articles.iter().any(|a| a.fields.contains_key(name)) {
+            return Ok(());
+        }
+        let seen: std::collections::BTreeSet<&str> = articles
+            .iter()
+            .flat_map(|a| a.fields.keys().map(String::as_str))
+            .collect();
+        Err(format!(
+            "no scored article has a field \"{name}\" to group by (use source, month, source-month, all{}{})",
+            if seen.is_empty() { "" } else { ", or a field the scores carry: " },
+            seen.into_iter().collect::<Vec<_>>().join(", ")
+        ))
     }
 }
 
@@ -480,7 +536,26 @@ mod tests {
                 score: Some(score),
                 evidence: vec![],
             }],
+            fields: BTreeMap::from([("desk".to_string(), format!("{source}-desk"))]),
         }
+    }
+
+    #[test]
+    fn group_keys_parse_and_name_missing_fields() {
+        let a = art("A", "2023-10-01", "Iran", "against", -0.5);
+        let key = |s: &str| s.parse::<GroupBy>().unwrap().key(&a);
+        assert_eq!(key("source"), "A");
+        assert_eq!(key("month"), "2023-10");
+        assert_eq!(key("source-month"), "A 2023-10");
+        assert_eq!(key("all"), "all");
+        assert_eq!(key("desk"), "A-desk");
+        assert_eq!(key("country"), "(no country)");
+        assert_eq!("desk".parse::<GroupBy>().unwrap().to_string(), "desk");
+        assert!(" ".parse::<GroupBy>().is_err());
+        let arts = [a];
+        assert!(GroupBy::Field("desk".into()).check(&arts).is_ok());
+        let e = GroupBy::Field("country".into()).check(&arts).unwrap_err();
+        assert!(e.contains("\"country\"") && e.ends_with("carry: desk)"), "{e}");
     }
 
     #[test]

@@ -78,6 +78,25 @@ pub struct Columns {
     pub sentiment: String,
 }
 
+impl Columns {
+    /// A column this reader interprets itself (not one of the record's other fields).
+    pub fn is_known(&self, name: &str) -> bool {
+        name == "url"
+            || [
+                &self.id,
+                &self.text,
+                &self.source,
+                &self.date,
+                &self.title,
+                &self.actor,
+                &self.stance,
+                &self.sentiment,
+            ]
+            .iter()
+            .any(|c| c.as_str() == name)
+    }
+}
+
 impl Default for Columns {
     fn default() -> Self {
         Columns {
@@ -678,9 +697,15 @@ fn labeled_from_json(
     let sentiment = json_str(&obj, &c.sentiment, file, line)?;
     let mut extra = BTreeMap::new();
     for (k, v) in &obj {
-        if let Value::String(s) = v {
-            extra.insert(k.clone(), s.clone());
+        if c.is_known(k) {
+            continue;
         }
+        match v {
+            Value::String(s) => extra.insert(k.clone(), s.clone()),
+            Value::Number(n) => extra.insert(k.clone(), n.to_string()),
+            Value::Bool(b) => extra.insert(k.clone(), b.to_string()),
+            _ => None,
+        };
     }
     let article = Article {
         id,
@@ -995,7 +1020,10 @@ fn labeled_from_csv(
     }
     let mut extra = BTreeMap::new();
     for (i, n) in names.iter().enumerate() {
-        if let Some(v) = r.get(i) {
+        if opts.columns.is_known(n) {
+            continue;
+        }
+        if let Some(v) = r.get(i).filter(|v| !v.is_empty()) {
             extra.insert(n.clone(), v.to_string());
         }
     }

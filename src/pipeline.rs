@@ -603,6 +603,7 @@ impl StanceModel {
             date: article.date.clone(),
             sentiment,
             actors: actor_scores,
+            fields: BTreeMap::new(),
         }
     }
 
@@ -714,6 +715,10 @@ pub struct ArticleScore {
     pub sentiment: Option<LabelScore>,
     #[serde(default)]
     pub actors: Vec<ActorScore>,
+    /// The input record's other fields (outlet section, country, language, …), carried
+    /// through so that `stance compare --by FIELD` can group by them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub fields: BTreeMap<String, String>,
 }
 
 /// A label with its probabilities and signed score.

@@ -771,3 +771,55 @@ fn many_workers_and_tiny_batches_keep_input_order() {
     );
     assert_eq!(recs[17]["id"], "17");
 }
+
+#[test]
+fn other_input_fields_are_carried_into_scores_and_can_be_grouped_by() {
+    let d = tmp();
+    let input = write(
+        d.path(),
+        "f.jsonl",
+        "{\"id\": \"a1\", \"source\": \"X\", \"country\": \"FR\", \"text\": \"Iran threatened Israel again.\"}\n\
+         {\"id\": \"a2\", \"source\": \"X\", \"country\": \"DE\", \"rank\": 3, \"text\": \"Iran praised the talks.\"}\n\
+         {\"id\": \"a3\", \"source\": \"Y\", \"country\": \"FR\", \"text\": \"Israel struck Iran.\"}\n",
+    );
+    let scores = d.path().join("s.jsonl");
+    stance()
+        .args(["score", "-q", "--evidence", "0", "--model"])
+        .arg(model())
+        .arg(&input)
+        .arg("--out")
+        .arg(&scores)
+        .assert()
+        .success();
+    let recs = lines(&std::fs::read(&scores).unwrap());
+    assert_eq!(recs[0]["fields"], serde_json::json!({"country": "FR"}));
+    // Numbers come through as text; the known columns (id, source, text) do not repeat.
+    assert_eq!(
+        recs[1]["fields"],
+        serde_json::json!({"country": "DE", "rank": "3"})
+    );
+    let out = stance()
+        .args([
+            "compare", "--by", "country", "--actor", "Iran", "--format", "json", "--model",
+        ])
+        .arg(model())
+        .arg(&scores)
+        .assert()
+        .success();
+    let rows = lines(&out.get_output().stdout);
+    let groups: Vec<(&str, u64)> = rows
+        .iter()
+        .map(|r| (r["group"].as_str().unwrap(), r["n"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(groups, [("DE", 1), ("FR", 2)]);
+    stance()
+        .args(["compare", "--by", "contry", "--model"])
+        .arg(model())
+        .arg(&scores)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "no scored article has a field \"contry\" to group by",
+        ))
+        .stderr(predicate::str::contains("country, rank"));
+}

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 #[derive(Args)]
 #[command(
     about = "Compare stance across sources or months, with error-corrected shares, intervals and tests",
-    after_help = "Examples:\n  stance score data/articles.jsonl > scores.jsonl\n  stance compare scores.jsonl --by source --actor Iran\n  stance compare scores.jsonl --by month --estimator cc --format csv > by_month.csv\n  stance compare scores.jsonl --diff \"The Clarion Tribune\" \"Meridian Wire\" --actor Iran\n\nShares are estimated per group, not counted: classify and count (cc) is biased whenever the\nclassifier errs, so the default (pacc) corrects the mean probabilities with the error rates\nmeasured in cross-validation and stored in the model (--model). net = share(favor) -\nshare(against); score = mean P(favor) - P(against). Intervals: 95% percentile bootstrap\nresampling articles (and the model's out-of-fold examples, for the corrected estimators)."
+    after_help = "Examples:\n  stance score data/articles.jsonl > scores.jsonl\n  stance compare scores.jsonl --by source --actor Iran\n  stance compare scores.jsonl --by month --estimator cc --format csv > by_month.csv\n  stance compare scores.jsonl --by country --actor Iran   (a field of the input records)\n  stance compare scores.jsonl --diff \"The Clarion Tribune\" \"Meridian Wire\" --actor Iran\n\nShares are estimated per group, not counted: classify and count (cc) is biased whenever the\nclassifier errs, so the default (pacc) corrects the mean probabilities with the error rates\nmeasured in cross-validation and stored in the model (--model). net = share(favor) -\nshare(against); score = mean P(favor) - P(against). Intervals: 95% percentile bootstrap\nresampling articles (and the model's out-of-fold examples, for the corrected estimators)."
 )]
 pub struct CompareCmd {
     /// Score files (JSONL from `stance score`), or - for standard input.
@@ -24,8 +24,9 @@ pub struct CompareCmd {
     /// Do not read a model: only the estimators that need no error rates (cc, pcc).
     #[arg(long)]
     pub no_model: bool,
-    /// What to group articles by.
-    #[arg(long, value_enum, default_value = "source")]
+    /// What to group articles by: source, month, source-month, all, or any other field of
+    /// the input records (`stance score` carries them into the scores), e.g. `--by country`.
+    #[arg(long, default_value = "source")]
     pub by: GroupBy,
     /// Only this actor. Repeatable.
     #[arg(long = "actor")]
@@ -166,7 +167,7 @@ impl CompareCmd {
 
     pub fn options(&self) -> CompareOptions {
         CompareOptions {
-            by: self.by,
+            by: self.by.clone(),
             actors: self.actors.clone(),
             bootstrap: self.bootstrap,
             seed: self.seed,
@@ -177,6 +178,9 @@ impl CompareCmd {
 
     pub fn run(self) -> anyhow::Result<i32> {
         let (articles, view) = self.load()?;
+        self.by
+            .check(&articles)
+            .map_err(|e| anyhow::anyhow!("--by: {e}"))?;
         let opts = self.options();
         if let Some(pair) = &self.diff {
             return self.run_diff(&articles, &pair[0], &pair[1], &opts, &view);
@@ -262,7 +266,7 @@ impl CompareCmd {
                 w.flush()?;
             }
             CompareFormat::Text => {
-                let by = format!("{:?}", self.by).to_lowercase();
+                let by = self.by.to_string();
                 let est = rows[0].estimator;
                 let mut t = vec![[by.as_str(), "actor", "n", "net", "95% interval"]
                     .into_iter()
@@ -333,7 +337,7 @@ impl CompareCmd {
             let groups: std::collections::BTreeSet<String> =
                 articles.iter().map(|x| self.by.key(x)).collect();
             anyhow::bail!(
-                "no actor is scored in both \"{a}\" and \"{b}\" (groups by {:?}: {})",
+                "no actor is scored in both \"{a}\" and \"{b}\" (groups by {}: {})",
                 self.by,
                 groups.into_iter().collect::<Vec<_>>().join(", ")
             );
@@ -422,7 +426,7 @@ impl CompareCmd {
             )
         } else if actors.len() == 1 {
             let a = actors.iter().next().copied().unwrap_or("");
-            let by = format!("{:?}", self.by).to_lowercase();
+            let by = self.by.to_string();
             (
                 Chart::Dots,
                 format!("Net stance toward {a} by {by} (estimator: {est})"),

@@ -264,7 +264,8 @@ fn outcome(
 ) -> Outcome {
     match &rec.item {
         Ok(a) => {
-            let s = model.score(&a.article, opts, scratch);
+            let mut s = model.score(&a.article, opts, scratch);
+            s.fields = a.extra.clone();
             Outcome {
                 line: match format {
                     OutFormat::Jsonl => serde_json::to_string(&s).expect("scores serialise"),
