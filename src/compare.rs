@@ -294,21 +294,8 @@ fn net_of(
     rates: Option<&quantify::Rates>,
 ) -> Option<f64> {
     let (p, q) = (view.polarity.0?, view.polarity.1?);
-    let k = view.labels.len();
-    let mut cc = vec![0.0; k];
-    let mut pcc = vec![0.0; k];
-    for r in rows {
-        cc[argmax(r)] += 1.0 / rows.len() as f64;
-        for c in 0..k {
-            pcc[c] += r[c] / rows.len() as f64;
-        }
-    }
-    let s = match (estimator, rates) {
-        (Estimator::Cc, _) => cc,
-        (Estimator::Acc, Some(r)) => quantify::adjust(&r.hard, &cc),
-        (Estimator::Pacc, Some(r)) => quantify::adjust(&r.soft, &pcc),
-        _ => pcc,
-    };
+    let all: Vec<usize> = (0..rows.len()).collect();
+    let s = quantify::shares_of(estimator, rows, &all, rates);
     Some(s[p] - s[q])
 }
 

@@ -447,5 +447,8 @@ fn describe(e: Estimator) -> &'static str {
         Estimator::Pcc => "mean predicted probability",
         Estimator::Acc => "classify and count, corrected by out-of-fold error rates",
         Estimator::Pacc => "mean probability, corrected by out-of-fold mean probabilities",
+        Estimator::Emq => {
+            "EM prior adjustment of probabilities recalibrated on the out-of-fold examples"
+        }
     }
 }

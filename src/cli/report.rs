@@ -111,6 +111,7 @@ impl ReportCmd {
                     Estimator::Pcc => "as the mean predicted probability",
                     Estimator::Acc => "from predicted-label counts corrected with the out-of-fold error rates",
                     Estimator::Pacc => "from mean probabilities corrected with the out-of-fold mean probabilities per true label",
+                    Estimator::Emq => "by the EM prior adjustment (Saerens et al.) of probabilities recalibrated on the out-of-fold examples",
                 }
             ),
             format!(
