@@ -62,7 +62,7 @@ impl Estimator {
         Estimator::Emq,
     ];
 
-    pub fn name(&self) -> &'static str {
+    pub const fn name(&self) -> &'static str {
         match self {
             Estimator::Cc => "cc",
             Estimator::Pcc => "pcc",
@@ -99,7 +99,10 @@ impl Calibration {
     /// The logarithms of the probabilities (row-major, floored at 1e-12), which the
     /// recalibration's fits share.
     pub fn log_probs(&self) -> Vec<f64> {
-        self.probabilities.iter().map(|p| p.max(1e-12).ln()).collect()
+        self.probabilities
+            .iter()
+            .map(|p| p.max(1e-12).ln())
+            .collect()
     }
 
     /// The matrices A for ACC (hard) and PACC (soft), and the recalibration and training prior
@@ -303,9 +306,7 @@ impl Recalibration {
         start: Option<&Recalibration>,
     ) -> Recalibration {
         let k = cal.classes.len();
-        let mut r = start
-            .cloned()
-            .unwrap_or_else(|| Recalibration::identity(k));
+        let mut r = start.cloned().unwrap_or_else(|| Recalibration::identity(k));
         if weight.iter().all(|&w| w == 0.0) || k < 2 {
             return r;
         }
@@ -331,8 +332,8 @@ impl Recalibration {
             for _ in 0..40 {
                 let mut next = r.clone();
                 next.scale += t * step[0];
-                for j in 1..k {
-                    next.bias[j] += t * step[j];
+                for (b, d) in next.bias.iter_mut().zip(&step).skip(1) {
+                    *b += t * d;
                 }
                 if next.nll(cal, lnp, weight, false).0 <= f + 1e-4 * t * decrease {
                     r = next;
@@ -380,7 +381,9 @@ pub fn emq(rows: &[Vec<f64>], prior: &[f64]) -> Vec<f64> {
             }
         }
         let total: f64 = next.iter().sum();
-        next.iter().map(|x| x / total.max(1e-300)).collect::<Vec<_>>()
+        next.iter()
+            .map(|x| x / total.max(1e-300))
+            .collect::<Vec<_>>()
     };
     // Plain EM converges linearly, slowly when the probabilities are flat; SQUAREM
     // (Varadhan and Roland 2008) extrapolates two EM steps and falls back to plain EM steps
@@ -417,7 +420,14 @@ pub fn emq(rows: &[Vec<f64>], prior: &[f64]) -> Vec<f64> {
 /// The log-likelihood `Σ ln(row · q)` that EMQ maximises (rows already divided by the prior).
 fn loglik(r: &[Vec<f64>], q: &[f64]) -> f64 {
     r.iter()
-        .map(|row| row.iter().zip(q).map(|(a, b)| a * b).sum::<f64>().max(1e-300).ln())
+        .map(|row| {
+            row.iter()
+                .zip(q)
+                .map(|(a, b)| a * b)
+                .sum::<f64>()
+                .max(1e-300)
+                .ln()
+        })
         .sum()
 }
 
@@ -591,7 +601,8 @@ fn estimate_all(
     if want(Estimator::Cc) {
         out.push((Estimator::Cc, cc.clone()));
     }
-    let pcc_wanted = want(Estimator::Pcc) || (rates.is_none() && only.is_some_and(|o| o.adjusted()));
+    let pcc_wanted =
+        want(Estimator::Pcc) || (rates.is_none() && only.is_some_and(|o| o.adjusted()));
     if pcc_wanted {
         out.push((Estimator::Pcc, pcc.clone()));
     }
@@ -748,7 +759,10 @@ pub fn study(cal: &Calibration, s: &Study) -> (Vec<Vec<StudyRow>>, Vec<StudyRow>
     let mut order: Vec<usize> = (0..m).collect();
     for rep in 0..s.reps {
         let (cal_idx, pool): (Vec<usize>, Vec<usize>) = match s.protocol {
-            Protocol::Bootstrap => ((0..m).map(|_| rng.gen_range(0..m)).collect(), (0..m).collect()),
+            Protocol::Bootstrap => (
+                (0..m).map(|_| rng.gen_range(0..m)).collect(),
+                (0..m).collect(),
+            ),
             Protocol::Crossfit => {
                 // A fresh shuffle at the start of each rotation through the folds.
                 let f = rep % folds;
@@ -793,7 +807,14 @@ pub fn study(cal: &Calibration, s: &Study) -> (Vec<Vec<StudyRow>>, Vec<StudyRow>
                     rows.push(cal.probs(i));
                 }
             }
-            let est = estimate(&rows, Some(&rates), (None, None), s.bootstrap, 0.95, &mut rng);
+            let est = estimate(
+                &rows,
+                Some(&rates),
+                (None, None),
+                s.bootstrap,
+                0.95,
+                &mut rng,
+            );
             for e in &est {
                 let j = e.estimator as usize;
                 for (c, &t) in truth.iter().enumerate() {
@@ -821,11 +842,7 @@ pub fn study(cal: &Calibration, s: &Study) -> (Vec<Vec<StudyRow>>, Vec<StudyRow>
             })
             .collect()
     };
-    let per: Vec<Vec<StudyRow>> = acc
-        .iter()
-        .zip(&count)
-        .map(|(a, &n)| rows(a, n))
-        .collect();
+    let per: Vec<Vec<StudyRow>> = acc.iter().zip(&count).map(|(a, &n)| rows(a, n)).collect();
     let mut total = vec![[0.0f64; 3]; e_n];
     for a in &acc {
         for (t, x) in total.iter_mut().zip(a) {
@@ -922,7 +939,7 @@ mod tests {
             truth: vec![0, 0, 1, 1],
             probabilities: vec![0.9, 0.1, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8],
         };
-        let Rates { hard, soft } = cal.rates(&[0, 1, 2, 3]);
+        let Rates { hard, soft, .. } = cal.rates(&[0, 1, 2, 3]);
         assert_eq!(hard, vec![vec![0.5, 0.5], vec![0.0, 1.0]]);
         assert!((soft[0][0] - 0.65).abs() < 1e-12 && (soft[1][1] - 0.75).abs() < 1e-12);
     }
@@ -953,11 +970,151 @@ mod tests {
         let mut rng = ChaCha8Rng::seed_from_u64(3);
         let rates = cal.error_rates(200, &mut rng);
         let est = estimate(&refs, Some(&rates), (Some(0), Some(1)), 200, 0.95, &mut rng);
-        assert_eq!(est.len(), 4);
+        assert_eq!(est.len(), 5);
         for s in &est {
             assert!((s.share[0] - 0.25).abs() < 1e-6, "{s:?}");
             assert!(s.low[0] <= 0.25 && 0.25 <= s.high[0]);
             assert!((s.net.unwrap()[0] + 0.5).abs() < 1e-6);
         }
+    }
+
+    #[test]
+    fn emq_fixed_point_by_hand() {
+        // Two labels, training prior (1/2, 1/2); half the rows say (0.9, 0.1), half (0.3, 0.7).
+        // The likelihood ½ ln(0.1 + 0.8x) + ½ ln(0.7 − 0.4x) has its maximum where
+        // 0.8 (0.7 − 0.4x) = 0.4 (0.1 + 0.8x), x = 0.52 / 0.64 = 0.8125; there the EM step
+        // gives back ½ (0.73125 / 0.75) + ½ (0.24375 / 0.375) = ½ 0.975 + ½ 0.65 = 0.8125.
+        let rows: Vec<Vec<f64>> = (0..10)
+            .map(|i| {
+                if i % 2 == 0 {
+                    vec![0.9, 0.1]
+                } else {
+                    vec![0.3, 0.7]
+                }
+            })
+            .collect();
+        let q = emq(&rows, &[0.5, 0.5]);
+        assert!(
+            (q[0] - 0.8125).abs() < 1e-7 && (q[1] - 0.1875).abs() < 1e-7,
+            "{q:?}"
+        );
+        // With the training shares, the answer is the prior (no shift, no move).
+        let rows = vec![vec![0.8, 0.2], vec![0.2, 0.8]];
+        let q = emq(&rows, &[0.5, 0.5]);
+        assert!((q[0] - 0.5).abs() < 1e-9, "{q:?}");
+    }
+
+    #[test]
+    fn emq_recovers_a_constructed_shift_that_counting_misses() {
+        // Two kinds of article: X is 4× likelier under label a than b, Y the reverse; with the
+        // training prior (1/2, 1/2) the calibrated posteriors are X (0.8, 0.2), Y (0.2, 0.8).
+        // A group with true shares (0.7, 0.3) holds 0.7·0.8 + 0.3·0.2 = 62% X and 38% Y.
+        // Counting gives (0.62, 0.38); EMQ must give the true (0.7, 0.3).
+        let rows: Vec<Vec<f64>> = (0..50)
+            .map(|i| {
+                if i < 31 {
+                    vec![0.8, 0.2]
+                } else {
+                    vec![0.2, 0.8]
+                }
+            })
+            .collect();
+        let q = emq(&rows, &[0.5, 0.5]);
+        assert!((q[0] - 0.7).abs() < 1e-7, "{q:?}");
+        let refs: Vec<&[f64]> = rows.iter().map(|r| r.as_slice()).collect();
+        let all: Vec<usize> = (0..50).collect();
+        let cc = shares_of(Estimator::Cc, &refs, &all, None);
+        assert!((cc[0] - 0.62).abs() < 1e-12);
+        // A group all of kind X: the maximum likelihood is on the simplex's edge, (1, 0).
+        let q = emq(&vec![vec![0.8, 0.2]; 20], &[0.5, 0.5]);
+        assert!((q[0] - 1.0).abs() < 1e-6, "{q:?}");
+    }
+
+    #[test]
+    fn recalibration_fit_by_hand() {
+        // Examples built so that softmax(2 ln p + (0, ln 3)) is exactly the label frequency of
+        // each distinct row, so the maximum-likelihood fit is scale 2, bias (0, ln 3):
+        //   p = (0.5, 0.5):   log-odds of a = −ln 3        → P(a) = 1/4:  1 a, 3 b
+        //   p = (0.75, 0.25): 2 ln 3 − ln 3 = ln 3         → P(a) = 3/4:  3 a, 1 b
+        //   p = (0.25, 0.75): −2 ln 3 − ln 3 = −3 ln 3     → P(a) = 1/28: 1 a, 27 b
+        let mut truth = Vec::new();
+        let mut probabilities = Vec::new();
+        for (p, a, b) in [(0.5, 1, 3), (0.75, 3, 1), (0.25, 1, 27)] {
+            for j in 0..a + b {
+                truth.push(if j < a { 0 } else { 1 });
+                probabilities.extend([p, 1.0 - p]);
+            }
+        }
+        let cal = Calibration {
+            classes: vec!["a".into(), "b".into()],
+            truth,
+            probabilities,
+        };
+        let all: Vec<usize> = (0..cal.len()).collect();
+        let r = cal.rates(&all);
+        assert!((r.recal.scale - 2.0).abs() < 1e-6, "{:?}", r.recal);
+        assert!(r.recal.bias[0] == 0.0 && (r.recal.bias[1] - 3f64.ln()).abs() < 1e-6);
+        // The fitted biases make the mean recalibrated probability the label frequency: 5/36.
+        assert!((r.prior[0] - 5.0 / 36.0).abs() < 1e-6, "{:?}", r.prior);
+        let p = r.recal.apply(&[0.75, 0.25]);
+        assert!((p[0] - 0.75).abs() < 1e-6);
+    }
+
+    /// A synthetic classifier: underconfident probabilities, right about two times in three.
+    fn synthetic(rng: &mut ChaCha8Rng, label: usize) -> Vec<f64> {
+        let z: Vec<f64> = (0..3)
+            .map(|c| {
+                // Box–Muller normal noise.
+                let (u, v): (f64, f64) = (rng.gen_range(1e-12..1.0), rng.gen_range(0.0..1.0));
+                let e = (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos();
+                0.45 * (0.55 * (c == label) as u8 as f64 + 0.5 * e)
+            })
+            .collect();
+        crate::model::softmax(z)
+    }
+
+    #[test]
+    fn corrected_estimators_beat_counting_on_a_synthetic_shift() {
+        // Calibration: 900 examples with even labels; groups of 500 with shares (0.7, 0.2, 0.1).
+        // Over seeds, EMQ and PACC must each be closer to the truth than classify and count.
+        let mut err = [0.0; 5];
+        for seed in 0..12 {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let truth: Vec<u32> = (0..900).map(|i| (i % 3) as u32).collect();
+            let probabilities: Vec<f64> = truth
+                .iter()
+                .flat_map(|&t| synthetic(&mut rng, t as usize))
+                .collect();
+            let cal = Calibration {
+                classes: vec!["a".into(), "b".into(), "c".into()],
+                truth,
+                probabilities,
+            };
+            let rates = cal.rates(&(0..900).collect::<Vec<_>>());
+            let counts = apportion(&[0.7, 0.2, 0.1], 500);
+            let rows: Vec<Vec<f64>> = counts
+                .iter()
+                .enumerate()
+                .flat_map(|(c, &n)| (0..n).map(|_| synthetic(&mut rng, c)).collect::<Vec<_>>())
+                .collect();
+            let refs: Vec<&[f64]> = rows.iter().map(|r| r.as_slice()).collect();
+            let all: Vec<usize> = (0..refs.len()).collect();
+            for e in Estimator::ALL {
+                let s = shares_of(e, &refs, &all, Some(&rates));
+                err[e as usize] += [0.7, 0.2, 0.1]
+                    .iter()
+                    .zip(&s)
+                    .map(|(t, x)| (t - x).abs())
+                    .sum::<f64>()
+                    / 36.0;
+            }
+        }
+        let (cc, pacc, emq) = (
+            err[Estimator::Cc as usize],
+            err[Estimator::Pacc as usize],
+            err[Estimator::Emq as usize],
+        );
+        assert!(emq < 0.6 * cc, "emq {emq} vs cc {cc}");
+        assert!(pacc < 0.6 * cc, "pacc {pacc} vs cc {cc}");
     }
 }

@@ -31,7 +31,7 @@ pub struct CompareCmd {
     #[arg(long = "actor")]
     pub actors: Vec<String>,
     /// The estimator of the headline shares.
-    #[arg(long, value_enum, default_value = "pacc")]
+    #[arg(long, value_enum, default_value = stance::quantify::DEFAULT.name())]
     pub estimator: Estimator,
     /// Compare two groups: A minus B, with intervals and permutation p-values.
     #[arg(long, num_args = 2, value_names = ["A", "B"])]

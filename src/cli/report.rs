@@ -26,7 +26,7 @@ pub struct ReportCmd {
     /// Actors to chart one by one (default: the four named most often).
     #[arg(long = "actor")]
     pub actors: Vec<String>,
-    #[arg(long, value_enum, default_value = "pacc")]
+    #[arg(long, value_enum, default_value = stance::quantify::DEFAULT.name())]
     pub estimator: Estimator,
     #[arg(long, default_value_t = 1000, value_parser = super::parse_positive)]
     pub bootstrap: usize,
