@@ -100,6 +100,16 @@ impl GroupBy {
     }
 }
 
+/// `x` with its sign and `decimals` decimals; what rounds to zero prints as "+0.00", never
+/// "-0.00".
+pub fn signed(x: f64, decimals: usize) -> String {
+    let s = format!("{x:+.decimals$}");
+    match s.strip_prefix('-') {
+        Some(rest) if rest.chars().all(|c| c == '0' || c == '.') => format!("+{rest}"),
+        _ => s,
+    }
+}
+
 /// A mean with its interval.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Estimate {
@@ -350,21 +360,8 @@ fn net_of(
     rates: Option<&quantify::Rates>,
 ) -> Option<f64> {
     let (p, q) = (view.polarity.0?, view.polarity.1?);
-    let k = view.labels.len();
-    let mut cc = vec![0.0; k];
-    let mut pcc = vec![0.0; k];
-    for r in rows {
-        cc[argmax(r)] += 1.0 / rows.len() as f64;
-        for c in 0..k {
-            pcc[c] += r[c] / rows.len() as f64;
-        }
-    }
-    let s = match (estimator, rates) {
-        (Estimator::Cc, _) => cc,
-        (Estimator::Acc, Some(r)) => quantify::adjust(&r.hard, &cc),
-        (Estimator::Pacc, Some(r)) => quantify::adjust(&r.soft, &pcc),
-        _ => pcc,
-    };
+    let all: Vec<usize> = (0..rows.len()).collect();
+    let s = quantify::shares_of(estimator, rows, &all, rates);
     Some(s[p] - s[q])
 }
 
@@ -541,6 +538,15 @@ mod tests {
     }
 
     #[test]
+    fn signed_never_prints_minus_zero() {
+        assert_eq!(signed(-0.001, 2), "+0.00");
+        assert_eq!(signed(-0.0, 3), "+0.000");
+        assert_eq!(signed(-0.005001, 2), "-0.01");
+        assert_eq!(signed(0.25, 2), "+0.25");
+        assert_eq!(signed(-1.0, 2), "-1.00");
+    }
+
+    #[test]
     fn group_keys_parse_and_name_missing_fields() {
         let a = art("A", "2023-10-01", "Iran", "against", -0.5);
         let key = |s: &str| s.parse::<GroupBy>().unwrap().key(&a);
@@ -555,7 +561,10 @@ mod tests {
         let arts = [a];
         assert!(GroupBy::Field("desk".into()).check(&arts).is_ok());
         let e = GroupBy::Field("country".into()).check(&arts).unwrap_err();
-        assert!(e.contains("\"country\"") && e.ends_with("carry: desk)"), "{e}");
+        assert!(
+            e.contains("\"country\"") && e.ends_with("carry: desk)"),
+            "{e}"
+        );
     }
 
     #[test]

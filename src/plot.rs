@@ -113,7 +113,11 @@ pub fn heatmap<DB: DrawingBackend>(
                 ));
             chart
                 .draw_series([
-                    Text::new(format!("{v:+.2}"), (x + 0.5, y + 0.62), style.clone()),
+                    Text::new(
+                        crate::compare::signed(v, 2),
+                        (x + 0.5, y + 0.62),
+                        style.clone(),
+                    ),
                     Text::new(format!("n={}", r.n), (x + 0.5, y + 0.3), style),
                 ])
                 .map_err(err)?;

@@ -1,7 +1,7 @@
 //! A self-contained HTML report of a comparison: tables, inline SVG charts, inline CSS and a
 //! methods box; nothing is fetched from the network.
 
-use crate::compare::GroupRow;
+use crate::compare::{signed, GroupRow};
 use crate::plot::{self, Chart};
 use std::fmt::Write;
 
@@ -71,7 +71,13 @@ fn table(rows: &[GroupRow], what: &str, min_n: usize) -> String {
         );
         match c.net {
             Some([m, lo, hi]) => {
-                let _ = write!(s, "<td>{m:+.2}</td><td>[{lo:+.2}, {hi:+.2}]</td>");
+                let _ = write!(
+                    s,
+                    "<td>{}</td><td>[{}, {}]</td>",
+                    signed(m, 2),
+                    signed(lo, 2),
+                    signed(hi, 2)
+                );
             }
             None => s.push_str("<td>-</td><td>-</td>"),
         }
@@ -82,7 +88,7 @@ fn table(rows: &[GroupRow], what: &str, min_n: usize) -> String {
         let _ = write!(s, "<td>{}</td>", counts.join("/"));
         match &r.score {
             Some(e) => {
-                let _ = write!(s, "<td>{:+.3}</td>", e.mean);
+                let _ = write!(s, "<td>{}</td>", signed(e.mean, 3));
             }
             None => s.push_str("<td>-</td>"),
         }

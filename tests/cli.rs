@@ -388,7 +388,7 @@ fn compare_by_source_and_month() {
     assert!(rows.len() >= 5);
     for r in &rows {
         assert_eq!(r["actor"], "Iran");
-        assert_eq!(r["estimator"], "pacc");
+        assert_eq!(r["estimator"], "emq");
         let s = &r["score"];
         assert!(s["low"].as_f64().unwrap() <= s["mean"].as_f64().unwrap());
         assert!(s["mean"].as_f64().unwrap() <= s["high"].as_f64().unwrap());
@@ -405,7 +405,7 @@ fn compare_by_source_and_month() {
             .iter()
             .map(|e| e["estimator"].as_str().unwrap())
             .collect();
-        assert_eq!(names, vec!["cc", "pcc", "acc", "pacc"]);
+        assert_eq!(names, vec!["cc", "pcc", "acc", "pacc", "emq"]);
         for e in r["estimates"].as_array().unwrap() {
             let share: Vec<f64> = e["share"]
                 .as_array()
@@ -610,7 +610,7 @@ fn charts_and_report_are_written_and_self_contained() {
         .success();
     let text = std::fs::read_to_string(&svg).unwrap();
     assert!(text.starts_with("<svg"));
-    assert!(text.contains("Net stance toward Iran by source (estimator: pacc)"));
+    assert!(text.contains("Net stance toward Iran by source (estimator: emq)"));
     assert!(text.contains("The Clarion Tribune (n="));
     let png = d.path().join("heat.png");
     stance()
@@ -632,7 +632,7 @@ fn charts_and_report_are_written_and_self_contained() {
     let page = std::fs::read_to_string(&html).unwrap();
     assert!(page.starts_with("<!DOCTYPE html>"));
     assert!(page.matches("<svg").count() >= 3, "charts inline");
-    assert!(page.contains("Methods") && page.contains("Estimator: pacc"));
+    assert!(page.contains("Methods") && page.contains("Estimator: emq"));
     // Nothing is fetched: no scripts, stylesheets or images from elsewhere.
     for bad in ["src=\"http", "href=\"http", "<script", "<link"] {
         assert!(!page.contains(bad), "{bad}");
@@ -665,17 +665,21 @@ fn corrected_estimators_beat_classify_and_count_in_simulation() {
             .unwrap()
             .clone()
     };
-    let (cc, pacc) = (row("cc"), row("pacc"));
+    let cc = row("cc");
     let mae = |x: &serde_json::Value| x["mae"].as_f64().unwrap();
-    assert!(
-        mae(&pacc) < 0.8 * mae(&cc),
-        "pacc {} vs cc {}",
-        mae(&pacc),
-        mae(&cc)
-    );
-    let cov = pacc["coverage"].as_f64().unwrap();
-    assert!((0.85..=1.0).contains(&cov), "pacc coverage {cov}");
-    assert!(row("cc")["coverage"].as_f64().unwrap() < cov);
+    for e in ["pacc", "emq"] {
+        let r = row(e);
+        assert!(
+            mae(&r) < 0.8 * mae(&cc),
+            "{e} {} vs cc {}",
+            mae(&r),
+            mae(&cc)
+        );
+        let cov = r["coverage"].as_f64().unwrap();
+        assert!((0.85..=1.0).contains(&cov), "{e} coverage {cov}");
+        assert!(cc["coverage"].as_f64().unwrap() < cov);
+    }
+    assert_eq!(r["protocol"], "bootstrap");
 }
 
 #[test]

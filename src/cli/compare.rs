@@ -2,7 +2,7 @@
 
 use super::table;
 use clap::{Args, ValueEnum};
-use stance::compare::{compare, diff, CompareOptions, GroupBy, ModelView};
+use stance::compare::{compare, diff, signed, CompareOptions, GroupBy, ModelView};
 use stance::pipeline::ArticleScore;
 use stance::quantify::Estimator;
 use stance::StanceModel;
@@ -12,7 +12,7 @@ use std::path::PathBuf;
 #[derive(Args)]
 #[command(
     about = "Compare stance across sources or months, with error-corrected shares, intervals and tests",
-    after_help = "Examples:\n  stance score data/articles.jsonl > scores.jsonl\n  stance compare scores.jsonl --by source --actor Iran\n  stance compare scores.jsonl --by month --estimator cc --format csv > by_month.csv\n  stance compare scores.jsonl --by country --actor Iran   (a field of the input records)\n  stance compare scores.jsonl --diff \"The Clarion Tribune\" \"Meridian Wire\" --actor Iran\n\nShares are estimated per group, not counted: classify and count (cc) is biased whenever the\nclassifier errs, so the default (pacc) corrects the mean probabilities with the error rates\nmeasured in cross-validation and stored in the model (--model). net = share(favor) -\nshare(against); score = mean P(favor) - P(against). Intervals: 95% percentile bootstrap\nresampling articles (and the model's out-of-fold examples, for the corrected estimators)."
+    after_help = "Examples:\n  stance score data/articles.jsonl > scores.jsonl\n  stance compare scores.jsonl --by source --actor Iran\n  stance compare scores.jsonl --by month --estimator cc --format csv > by_month.csv\n  stance compare scores.jsonl --by country --actor Iran   (a field of the input records)\n  stance compare scores.jsonl --diff \"The Clarion Tribune\" \"Meridian Wire\" --actor Iran\n\nShares are estimated per group, not counted: classify and count (cc) is biased whenever the\nclassifier errs. The default (emq) recalibrates the probabilities on the out-of-fold\npredictions stored in the model (--model) and finds the label shares by the EM prior\nadjustment of Saerens et al.; pacc (mean probabilities corrected by the out-of-fold error\nrates) is nearly as accurate (`stance simulate`). net = share(favor) - share(against);\nscore = mean P(favor) - P(against). Intervals: 95% percentile bootstrap resampling articles\n(and the model's out-of-fold examples, for the corrected estimators)."
 )]
 pub struct CompareCmd {
     /// Score files (JSONL from `stance score`), or - for standard input.
@@ -32,7 +32,7 @@ pub struct CompareCmd {
     #[arg(long = "actor")]
     pub actors: Vec<String>,
     /// The estimator of the headline shares.
-    #[arg(long, value_enum, default_value = "pacc")]
+    #[arg(long, value_enum, default_value = stance::quantify::DEFAULT.name())]
     pub estimator: Estimator,
     /// Compare two groups: A minus B, with intervals and permutation p-values.
     #[arg(long, num_args = 2, value_names = ["A", "B"])]
@@ -281,13 +281,16 @@ impl CompareCmd {
                 for r in &rows {
                     let s = r.chosen();
                     let (net, ci) = match s.net {
-                        Some([m, lo, hi]) => (format!("{m:+.2}"), format!("[{lo:+.2}, {hi:+.2}]")),
+                        Some([m, lo, hi]) => (
+                            signed(m, 2),
+                            format!("[{}, {}]", signed(lo, 2), signed(hi, 2)),
+                        ),
                         None => ("-".into(), "-".into()),
                     };
                     let (sc, sci) = match &r.score {
                         Some(e) => (
-                            format!("{:+.3}", e.mean),
-                            format!("[{:+.3}, {:+.3}]", e.low, e.high),
+                            signed(e.mean, 3),
+                            format!("[{}, {}]", signed(e.low, 3), signed(e.high, 3)),
                         ),
                         None => ("-".into(), "-".into()),
                     };
@@ -371,8 +374,8 @@ impl CompareCmd {
             };
             let (net, nci, np) = match (&r.net, r.net_p) {
                 (Some(e), Some(pv)) => (
-                    format!("{:+.3}", e.mean),
-                    format!("[{:+.3}, {:+.3}]", e.low, e.high),
+                    signed(e.mean, 3),
+                    format!("[{}, {}]", signed(e.low, 3), signed(e.high, 3)),
                     p(pv, r.net_p_holm),
                 ),
                 _ => ("-".into(), "-".into(), "-".into()),
@@ -381,8 +384,8 @@ impl CompareCmd {
                 r.actor.clone(),
                 r.n_a.to_string(),
                 r.n_b.to_string(),
-                format!("{:+.3}", r.score.mean),
-                format!("[{:+.3}, {:+.3}]", r.score.low, r.score.high),
+                signed(r.score.mean, 3),
+                format!("[{}, {}]", signed(r.score.low, 3), signed(r.score.high, 3)),
                 p(r.score_p, r.score_p_holm),
                 net,
                 nci,
@@ -451,5 +454,8 @@ fn describe(e: Estimator) -> &'static str {
         Estimator::Pcc => "mean predicted probability",
         Estimator::Acc => "classify and count, corrected by out-of-fold error rates",
         Estimator::Pacc => "mean probability, corrected by out-of-fold mean probabilities",
+        Estimator::Emq => {
+            "EM prior adjustment of probabilities recalibrated on the out-of-fold examples"
+        }
     }
 }

@@ -26,7 +26,7 @@ pub struct ReportCmd {
     /// Actors to chart one by one (default: the four named most often).
     #[arg(long = "actor")]
     pub actors: Vec<String>,
-    #[arg(long, value_enum, default_value = "pacc")]
+    #[arg(long, value_enum, default_value = stance::quantify::DEFAULT.name())]
     pub estimator: Estimator,
     #[arg(long, default_value_t = 1000, value_parser = super::parse_positive)]
     pub bootstrap: usize,
@@ -111,6 +111,7 @@ impl ReportCmd {
                     Estimator::Pcc => "as the mean predicted probability",
                     Estimator::Acc => "from predicted-label counts corrected with the out-of-fold error rates",
                     Estimator::Pacc => "from mean probabilities corrected with the out-of-fold mean probabilities per true label",
+                    Estimator::Emq => "by the EM prior adjustment (Saerens et al.) of probabilities recalibrated on the out-of-fold examples",
                 }
             ),
             format!(

@@ -3,7 +3,7 @@
 
 use super::table;
 use clap::Args;
-use stance::quantify::{study, Calibration, Estimator};
+use stance::quantify::{study, Calibration, Estimator, Protocol, Study};
 use stance::StanceModel;
 use std::io::Write;
 use std::path::PathBuf;
@@ -11,7 +11,7 @@ use std::path::PathBuf;
 #[derive(Args)]
 #[command(
     about = "Simulate groups with known label shares and measure each share estimator's error and interval coverage",
-    after_help = "Examples:\n  stance simulate --model models/default.json\n  stance eval --data labels.jsonl --oof oof.jsonl && stance simulate --oof oof.jsonl --shares 0.1,0.3,0.6\n\nThe out-of-fold predictions (stored in the model by `stance train`, or written by\n`stance eval --oof`) are split in half at random for each repetition: one half measures the\nerror rates, the other is a pool from which groups with the given label shares are drawn\n(labels in alphabetical order). Reported: each estimator's mean absolute error of the shares,\nand how often its 95% bootstrap interval held the true share."
+    after_help = "Examples:\n  stance simulate --model models/default.json\n  stance eval --data labels.jsonl --oof oof.jsonl && stance simulate --oof oof.jsonl --shares 0.1,0.3,0.6\n\nProtocol (--protocol bootstrap, the default): the labeled out-of-fold predictions (stored in\nthe model by `stance train`, or written by `stance eval --oof`) stand for the population.\nEach repetition resamples all of them, with replacement, as the calibration set (error\nrates and recalibration, from as many examples as `stance compare` uses), and draws groups\nwith the given label shares (labels in alphabetical order) independently from the\npopulation, so the truth is known. --protocol crossfit instead rotates --folds folds: error\nrates from all folds but one, groups drawn with replacement from the held-out fold (which\nrepeats the held-out articles many times in large groups, so it overstates the error).\nReported per estimator: mean absolute error of the shares, how often the 95% bootstrap\ninterval held the true share, and the mean interval width."
 )]
 pub struct SimulateCmd {
     /// Model whose stored out-of-fold predictions to use.
@@ -36,6 +36,12 @@ pub struct SimulateCmd {
     pub bootstrap: usize,
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// How calibration examples and groups are drawn.
+    #[arg(long, value_enum, default_value = "bootstrap")]
+    pub protocol: Protocol,
+    /// Folds of --protocol crossfit.
+    #[arg(long, default_value_t = 5, value_parser = super::parse_positive)]
+    pub folds: usize,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -123,52 +129,46 @@ impl SimulateCmd {
                 .collect::<anyhow::Result<_>>()?
         };
         let mut out = std::io::stdout().lock();
-        let mut all = Vec::new();
-        let mut rows = vec![["shares", "estimator", "MAE", "coverage"]
+        let (per, overall) = study(
+            &cal,
+            &Study {
+                shares: shares.clone(),
+                group_size: self.group_size,
+                reps: self.reps,
+                bootstrap: self.bootstrap,
+                seed: self.seed,
+                protocol: self.protocol,
+                folds: self.folds,
+            },
+        );
+        let all: Vec<(Vec<f64>, Vec<stance::quantify::StudyRow>)> =
+            shares.iter().cloned().zip(per).collect();
+        let mut rows = vec![["shares", "estimator", "MAE", "coverage", "width"]
             .map(String::from)
             .to_vec()];
-        for s in &shares {
-            let r = study(
-                &cal,
-                std::slice::from_ref(s),
-                self.group_size,
-                self.reps,
-                self.bootstrap,
-                self.seed,
-            );
-            for e in &r {
-                rows.push(vec![
-                    s.iter()
-                        .map(|x| format!("{x:.2}"))
-                        .collect::<Vec<_>>()
-                        .join("/"),
-                    e.estimator.name().into(),
-                    format!("{:.4}", e.mae),
-                    format!("{:.3}", e.coverage),
-                ]);
-            }
-            all.push((s.clone(), r));
-        }
-        let overall = study(
-            &cal,
-            &shares,
-            self.group_size,
-            self.reps,
-            self.bootstrap,
-            self.seed,
-        );
-        for e in &overall {
-            rows.push(vec![
-                "all".into(),
+        let fmt = |label: String, e: &stance::quantify::StudyRow| {
+            vec![
+                label,
                 e.estimator.name().into(),
                 format!("{:.4}", e.mae),
                 format!("{:.3}", e.coverage),
-            ]);
+                format!("{:.3}", e.width),
+            ]
+        };
+        for (s, r) in &all {
+            let label = s
+                .iter()
+                .map(|x| format!("{x:.2}"))
+                .collect::<Vec<_>>()
+                .join("/");
+            rows.extend(r.iter().map(|e| fmt(label.clone(), e)));
         }
+        rows.extend(overall.iter().map(|e| fmt("all".into(), e)));
         if self.json {
             serde_json::to_writer_pretty(
                 &mut out,
                 &serde_json::json!({"labels": cal.classes, "group_size": self.group_size, "reps": self.reps,
+                    "protocol": self.protocol, "examples": cal.len(),
                     "per_shares": all.iter().map(|(s, r)| serde_json::json!({"shares": s, "rows": r})).collect::<Vec<_>>(),
                     "overall": overall}),
             )?;
@@ -177,11 +177,15 @@ impl SimulateCmd {
         }
         writeln!(
             out,
-            "{} out-of-fold examples ({}); groups of {} articles, {} repetitions each",
+            "{} out-of-fold examples ({}); groups of {} articles, {} repetitions each; protocol {}",
             cal.len(),
             cal.classes.join("/"),
             self.group_size,
-            self.reps
+            self.reps,
+            match self.protocol {
+                Protocol::Bootstrap => "bootstrap".to_string(),
+                Protocol::Crossfit => format!("crossfit ({} folds)", self.folds),
+            }
         )?;
         table(&mut out, &rows)?;
         let cc = overall
