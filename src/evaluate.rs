@@ -255,7 +255,9 @@ pub fn cross_validate(
         }
     }
     let prep = Prepared::new(set, &cfg.context);
-    let results: Vec<Result<(Vec<(Prediction, usize)>, usize)>> = (0..k)
+    // Per fold: each prediction with the fold's majority class, and the unconverged fits.
+    type Fold = (Vec<(Prediction, usize)>, usize);
+    let results: Vec<Result<Fold>> = (0..k)
         .into_par_iter()
         .map(|f| {
             let train: Vec<usize> = (0..set.examples.len())

@@ -28,7 +28,10 @@ import harness as H
 MIN_GAIN = 0.003
 DIMS = None  # --dims: search only these dimensions
 MAX_ROUNDS = 6
-LOG = os.path.join(H.HERE, "tuning-log.json")
+# STANCE_TUNE_OUT=DIR writes the log and the settings there instead (two datasets tuned at
+# once, merged by hand afterwards)
+LOG = os.path.join(os.environ.get("STANCE_TUNE_OUT") or H.HERE, "tuning-log.json")
+SETTINGS = os.path.join(os.environ.get("STANCE_TUNE_OUT") or H.HERE, "settings.json")
 
 
 def key(cfg):
@@ -156,7 +159,7 @@ def main():
             # stance time of every trial in the log (cached trials were timed when they ran)
             settings[name]["tuning_seconds"] = round(sum(t["seconds"] for t in log[name].values()))
             settings[name]["trials"] = len(log[name])
-            with open(H.SETTINGS, "w") as f:
+            with open(SETTINGS, "w") as f:
                 json.dump(settings, f, indent=1, sort_keys=True)
             print(f"{name}: chose {describe(settings[name]['settings'])} "
                   f"(CV F1m {settings[name]['cv_macro_f1']:.4f}, defaults "
