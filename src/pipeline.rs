@@ -186,7 +186,7 @@ impl TrainingSet {
                 let idx = registry.index(actor).expect("added above");
                 if !mentioned.contains(&idx) {
                     unnamed.push(format!(
-                        "{}:{} (\"{}\", {actor})",
+                        "{}:{} (article \"{}\", actor \"{actor}\")",
                         a.origin.0, a.origin.1, a.article.id
                     ));
                 }

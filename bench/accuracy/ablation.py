@@ -94,7 +94,9 @@ def main():
             moot_n = dim in H.SKIP["newsmtsc"]
             if news and not moot_n:
                 add_n = cv_newsmtsc(binary, with_idea(base_n, dim, value), work)
-                if tuned_n.get(dim) == value:
+                # taken away once per dimension the tuned settings use (at whatever value)
+                if dim in tuned_n and dim != "data" and not any(
+                        d == dim for _, d, _ in IDEAS[:IDEAS.index((idea, dim, value))]):
                     off = None if dim == "data" else default_of(dim)
                     take_n = cv_newsmtsc(binary, with_idea(tuned_n, dim, off), work)
             if "data" in only and dim != "data":
