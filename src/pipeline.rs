@@ -990,6 +990,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn one_summary_warning_for_unnamed_actors() {
+        let one = unnamed_warning(&["a.jsonl:3 (article \"x\", actor \"Iran\")".into()]);
+        assert_eq!(
+            one,
+            "1 label names an actor the article's text never names; the whole text is used as the context (a.jsonl:3 (article \"x\", actor \"Iran\"))"
+        );
+        let places: Vec<String> = (1..=5).map(|i| format!("f:{i}")).collect();
+        assert_eq!(
+            unnamed_warning(&places),
+            "5 labels name an actor the article's text never names; the whole text is used as the context (first: f:1, f:2, f:3, …)"
+        );
+    }
+
+    #[test]
     fn polarity_defaults_and_overrides() {
         let c: Vec<String> = ["against", "favor", "neutral"].map(String::from).to_vec();
         assert_eq!(
