@@ -165,7 +165,7 @@ pub fn context(a: &Analysis<'_>, actor: Option<usize>, cfg: &ContextConfig) -> C
                 .any(|w| a.word_mention[w].is_some_and(|m| a.mentions[m as usize].actor == actor));
             if mentions_it {
                 let lo = i.saturating_sub(cfg.window);
-                let hi = (i + cfg.window).min(n - 1);
+                let hi = i.saturating_add(cfg.window).min(n - 1);
                 take[lo..=hi].iter_mut().for_each(|t| *t = true);
             }
         }

@@ -213,6 +213,9 @@ fn majority_class(labels: impl Iterator<Item = usize>, k: usize) -> usize {
 pub struct CrossValidation {
     pub report: EvalReport,
     pub predictions: Vec<Prediction>,
+    /// Fits (stance and sentiment, over the folds) that stopped at the iteration limit
+    /// before the gradient tolerance was met.
+    pub unconverged: usize,
 }
 
 /// k-fold cross-validation: folds shuffled with `seed`, stratified by label, grouped by article
@@ -252,7 +255,9 @@ pub fn cross_validate(
         }
     }
     let prep = Prepared::new(set, &cfg.context);
-    let results: Vec<Result<Vec<(Prediction, usize)>>> = (0..k)
+    // Per fold: each prediction with the fold's majority class, and the unconverged fits.
+    type Fold = (Vec<(Prediction, usize)>, usize);
+    let results: Vec<Result<Fold>> = (0..k)
         .into_par_iter()
         .map(|f| {
             let train: Vec<usize> = (0..set.examples.len())
@@ -265,6 +270,10 @@ pub fn cross_validate(
                 .filter(|&a| article_fold[a] != f)
                 .collect();
             let (featurizer, stance, sentiment) = fit_on(set, &prep, &train, &train_articles, cfg)?;
+            let unconverged = usize::from(!stance.report.converged)
+                + sentiment
+                    .as_ref()
+                    .map_or(0, |s| usize::from(!s.report.converged));
             let stance_major = majority_class(train.iter().map(|&i| set.examples[i].label), ks);
             let mut scratch = Scratch::default();
             let mut out = Vec::new();
@@ -322,12 +331,15 @@ pub fn cross_validate(
                     ));
                 }
             }
-            Ok(out)
+            Ok((out, unconverged))
         })
         .collect();
     let mut all = Vec::new();
+    let mut unconverged = 0;
     for r in results {
-        all.extend(r?);
+        let (out, u) = r?;
+        all.extend(out);
+        unconverged += u;
     }
     let (stance_p, sent_p): (Vec<_>, Vec<_>) =
         all.into_iter().partition(|(p, _)| p.task == "stance");
@@ -377,6 +389,7 @@ pub fn cross_validate(
             sentiment,
         },
         predictions,
+        unconverged,
     })
 }
 

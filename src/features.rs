@@ -29,6 +29,42 @@ pub struct FeatureConfig {
     pub max_features: Option<usize>,
     /// Stemmer language (see [`text::LANGUAGES`]).
     pub language: String,
+    /// What character n-grams are taken from: the stem (default) or the word as written,
+    /// lower-cased.
+    #[serde(skip_serializing_if = "is_default")]
+    pub char_source: CharSource,
+    /// L2-normalise the word features and the character n-grams separately, as if two TF-IDF
+    /// matrices were put side by side (each block has norm 1, the row sqrt 2).
+    #[serde(skip_serializing_if = "is_default")]
+    pub block_norm: bool,
+    /// Words at most this many words before or after a target marker, in its sentence, also
+    /// give a feature conjoined with their side: `<stem` (before) and `>stem` (after). 0: off.
+    #[serde(skip_serializing_if = "is_default")]
+    pub near_target: usize,
+    /// Words in the scope of a negation (after not, no, never, …n't, without… up to the next
+    /// punctuation mark, "but" or the end of the sentence) also give `!stem`.
+    #[serde(skip_serializing_if = "is_default")]
+    pub negation: bool,
+    /// Counts of words of a small built-in sentiment lexicon ([`LEXICON_POSITIVE`],
+    /// [`LEXICON_NEGATIVE`]) as features `$pos` and `$neg` (a negated word counts for the
+    /// other side), and `$pos~` / `$neg~` for those within `near_target` words of the target.
+    #[serde(skip_serializing_if = "is_default")]
+    pub lexicon: bool,
+}
+
+fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
+}
+
+/// Where character n-grams come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CharSource {
+    /// The stem ("attack" for "Attacked").
+    #[default]
+    Stem,
+    /// The word as written, lower-cased ("attacked").
+    Word,
 }
 
 impl Default for FeatureConfig {
@@ -40,6 +76,11 @@ impl Default for FeatureConfig {
             min_df: 2,
             max_features: Some(200_000),
             language: "english".into(),
+            char_source: CharSource::Stem,
+            block_norm: false,
+            near_target: 0,
+            negation: false,
+            lexicon: false,
         }
     }
 }
@@ -58,6 +99,12 @@ impl FeatureConfig {
                     "character n-grams must satisfy 1 <= min <= max <= 8, got {lo}..{hi}"
                 )));
             }
+        }
+        if self.near_target > 100 {
+            return Err(Error::Config(format!(
+                "near_target must be at most 100 words, got {}",
+                self.near_target
+            )));
         }
         if self.min_df < 1 {
             return Err(Error::Config("min_df must be at least 1".into()));
@@ -82,6 +129,294 @@ const UNKNOWN: u32 = u32::MAX;
 const PAD: u32 = u32::MAX - 1;
 const UNSET: u32 = u32::MAX - 2;
 const CHAR_PREFIX: char = '#';
+const BEFORE_PREFIX: char = '<';
+const AFTER_PREFIX: char = '>';
+const NEGATED_PREFIX: char = '!';
+const LEXICON_PREFIX: char = '$';
+/// The lexicon features, in slot order: whole context, then near the target.
+const LEXICON_NAMES: [&str; 4] = ["$pos", "$neg", "$pos~", "$neg~"];
+
+/// The built-in positive words (matched by stem, so "praised" and "praises" count too).
+/// Written for news about people and institutions; deliberately small.
+pub const LEXICON_POSITIVE: &[&str] = &[
+    "praise",
+    "support",
+    "welcome",
+    "applaud",
+    "commend",
+    "endorse",
+    "celebrate",
+    "honor",
+    "admire",
+    "thank",
+    "congratulate",
+    "defend",
+    "champion",
+    "success",
+    "successful",
+    "win",
+    "victory",
+    "achieve",
+    "achievement",
+    "good",
+    "great",
+    "best",
+    "better",
+    "excellent",
+    "strong",
+    "popular",
+    "respected",
+    "trusted",
+    "honest",
+    "brave",
+    "courageous",
+    "hero",
+    "leader",
+    "leadership",
+    "effective",
+    "smart",
+    "wise",
+    "fair",
+    "generous",
+    "kind",
+    "hope",
+    "promise",
+    "progress",
+    "improve",
+    "benefit",
+    "help",
+    "protect",
+    "agree",
+    "ally",
+    "friend",
+    "love",
+    "like",
+    "credit",
+    "boost",
+    "gain",
+    "lead",
+    "historic",
+    "landmark",
+    "bipartisan",
+    "reform",
+    "popularity",
+    "optimistic",
+    "positive",
+];
+
+/// The built-in negative words (matched by stem).
+pub const LEXICON_NEGATIVE: &[&str] = &[
+    "attack",
+    "criticize",
+    "criticise",
+    "criticism",
+    "critic",
+    "blame",
+    "accuse",
+    "accusation",
+    "condemn",
+    "denounce",
+    "slam",
+    "blast",
+    "mock",
+    "insult",
+    "threaten",
+    "threat",
+    "fail",
+    "failure",
+    "lie",
+    "liar",
+    "false",
+    "fraud",
+    "corrupt",
+    "corruption",
+    "scandal",
+    "crime",
+    "criminal",
+    "illegal",
+    "abuse",
+    "violate",
+    "violation",
+    "investigate",
+    "investigation",
+    "indict",
+    "charge",
+    "convict",
+    "impeach",
+    "impeachment",
+    "resign",
+    "fire",
+    "oppose",
+    "opposition",
+    "reject",
+    "refuse",
+    "deny",
+    "against",
+    "bad",
+    "worst",
+    "worse",
+    "wrong",
+    "weak",
+    "dangerous",
+    "racist",
+    "sexist",
+    "hate",
+    "angry",
+    "anger",
+    "outrage",
+    "furious",
+    "controversial",
+    "controversy",
+    "chaos",
+    "crisis",
+    "disaster",
+    "problem",
+    "concern",
+    "worry",
+    "fear",
+    "warn",
+    "protest",
+    "lawsuit",
+    "sue",
+    "harass",
+    "harassment",
+    "assault",
+    "misconduct",
+    "incompetent",
+    "disgrace",
+    "shame",
+    "embarrass",
+    "hypocrisy",
+    "hypocrite",
+    "extremist",
+    "radical",
+    "unfit",
+    "negative",
+];
+
+/// Words that open a negation scope (besides every word ending in n't).
+const NEGATION_CUES: &[&str] = &[
+    "not", "no", "never", "nor", "neither", "nobody", "nothing", "none", "nowhere", "cannot",
+    "without", "hardly", "barely",
+];
+
+fn is_negation_cue(normalized: &str) -> bool {
+    NEGATION_CUES.contains(&normalized) || normalized.ends_with("n't")
+}
+
+/// Whether the text between two words holds a mark that ends a clause (and a negation scope).
+fn clause_mark_between(gap: &str) -> bool {
+    gap.chars().any(|c| {
+        matches!(
+            c,
+            ',' | ';' | ':' | '!' | '?' | '(' | ')' | '[' | ']' | '"' | '“' | '”' | '—' | '–'
+        )
+    })
+}
+
+/// The lexicon as stems: stem → +1 (positive) or -1 (negative).
+fn lexicon_stems(stem: &Stem) -> FxHashMap<String, i8> {
+    let mut m = FxHashMap::default();
+    for (words, sign) in [(LEXICON_POSITIVE, 1i8), (LEXICON_NEGATIVE, -1i8)] {
+        for w in words {
+            m.insert(stem.stem(w).into_owned(), sign);
+        }
+    }
+    m
+}
+
+/// One element of a context as the extra features (near-target, negation, lexicon) see it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Tok {
+    Word {
+        term: u32,
+        /// +1 / -1: the word is in the positive / negative lexicon.
+        lex: i8,
+        /// The word opens a negation scope.
+        cue: bool,
+        /// A clause ends before this word (a punctuation mark, or the word is "but").
+        clause: bool,
+    },
+    Target,
+    Other,
+    Break,
+}
+
+/// An extra feature of one word.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Extra {
+    Before(u32),
+    After(u32),
+    Negated(u32),
+    /// Index into [`LEXICON_NAMES`].
+    Lex(usize),
+}
+
+/// Calls `f(extra, segment)` for every extra feature of a context (see [`FeatureConfig`]).
+fn for_each_extra(cfg: &FeatureConfig, toks: &[Tok], mut f: impl FnMut(Extra, u32)) {
+    let k = cfg.near_target;
+    let mut segment = 0u32;
+    let mut start = 0;
+    while start < toks.len() {
+        let end = toks[start..]
+            .iter()
+            .position(|t| *t == Tok::Break)
+            .map_or(toks.len(), |p| start + p);
+        let seg = &toks[start..end];
+        let targets: Vec<usize> = seg
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| **t == Tok::Target)
+            .map(|(i, _)| i)
+            .collect();
+        let mut negated = false;
+        for (i, t) in seg.iter().enumerate() {
+            let Tok::Word {
+                term,
+                lex,
+                cue,
+                clause,
+            } = *t
+            else {
+                continue;
+            };
+            if clause {
+                negated = false;
+            }
+            // A target within k words after this word: the word stands before it, and so on.
+            let before = k > 0 && targets.iter().any(|&j| j > i && j - i <= k);
+            let after = k > 0 && targets.iter().any(|&j| j < i && i - j <= k);
+            if term != UNKNOWN {
+                if before {
+                    f(Extra::Before(term), segment);
+                }
+                if after {
+                    f(Extra::After(term), segment);
+                }
+                if cfg.negation && negated {
+                    f(Extra::Negated(term), segment);
+                }
+            }
+            if cfg.lexicon && lex != 0 {
+                let positive = (lex > 0) != negated;
+                let slot = if positive { 0 } else { 1 };
+                f(Extra::Lex(slot), segment);
+                if before || after {
+                    f(Extra::Lex(slot + 2), segment);
+                }
+            }
+            if cue {
+                negated = true;
+            }
+        }
+        segment += 1;
+        start = end + 1;
+    }
+}
+
+fn extra_key(kind: char, term: u32) -> u64 {
+    ((kind as u64) << 32) | term as u64
+}
 
 /// A sparse row: feature indices (each once, in no particular order) with their values.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -126,6 +461,14 @@ pub struct Featurizer {
     /// Word n-grams of three or more.
     ngrams: FxHashMap<Key, u32>,
     chars: FxHashMap<String, u32>,
+    /// Near-target and negated words, keyed by [`extra_key`].
+    extras: FxHashMap<u64, u32>,
+    /// The features of [`LEXICON_NAMES`], or UNKNOWN.
+    lex_features: [u32; 4],
+    /// The lexicon as stems (empty unless the lexicon is on).
+    lexicon: FxHashMap<String, i8>,
+    /// Per feature: a character n-gram (the second block of `block_norm`).
+    char_block: Vec<bool>,
 }
 
 impl std::fmt::Debug for Featurizer {
@@ -165,6 +508,12 @@ pub struct Scratch {
 struct CachedTerm {
     term: u32,
     chars: Box<[u32]>,
+    /// In the lexicon: +1 positive, -1 negative, 0 not.
+    lex: i8,
+    /// Opens a negation scope.
+    cue: bool,
+    /// Is "but" (ends a negation scope).
+    but: bool,
 }
 
 /// The cached term of every word of one analysed article (indices into the scratch's entries),
@@ -228,26 +577,71 @@ impl Featurizer {
         let other = intern(OTHER_TERM, &mut table);
         let mut df_words: FxHashMap<Key, u32> = FxHashMap::default();
         let mut df_chars: FxHashMap<String, u32> = FxHashMap::default();
+        let mut df_extra: FxHashMap<String, u32> = FxHashMap::default();
+        let lexicon = if config.lexicon {
+            lexicon_stems(&stem)
+        } else {
+            FxHashMap::default()
+        };
+        let extras_on = config.has_extras();
         let mut buf = String::new();
         let (lo, hi) = config.word_ngrams;
         for d in docs {
             let mut seq: Vec<u32> = Vec::with_capacity(d.pieces.len());
+            let mut toks: Vec<Tok> = Vec::new();
+            let mut words_seen: FxHashSet<String> = FxHashSet::default();
             for p in d.pieces {
                 seq.push(match *p {
                     Piece::Word(w) => {
                         text::normalize_into(d.analysis.word_str(w as usize), &mut buf);
-                        if let Some(&t) = surface.get(&buf) {
+                        let t = if let Some(&t) = surface.get(&buf) {
                             t
                         } else {
                             let t = intern(&stem.stem(&buf), &mut table);
                             surface.insert(buf.clone(), t);
                             t
+                        };
+                        if config.char_ngrams.is_some()
+                            && config.char_source == CharSource::Word
+                            && !words_seen.contains(&buf)
+                        {
+                            words_seen.insert(buf.clone());
                         }
+                        if extras_on {
+                            toks.push(Tok::Word {
+                                term: t,
+                                lex: lexicon.get(&table[t as usize]).copied().unwrap_or(0),
+                                cue: is_negation_cue(&buf),
+                                clause: buf == "but" || clause_before(d.analysis, w as usize),
+                            });
+                        }
+                        t
                     }
                     Piece::Target => target,
                     Piece::Other => other,
                     Piece::Break => PAD,
                 });
+                if extras_on && !matches!(p, Piece::Word(_)) {
+                    toks.push(match p {
+                        Piece::Target => Tok::Target,
+                        Piece::Other => Tok::Other,
+                        _ => Tok::Break,
+                    });
+                }
+            }
+            if extras_on {
+                let mut seen: FxHashSet<String> = FxHashSet::default();
+                for_each_extra(config, &toks, |e, _| {
+                    seen.insert(match e {
+                        Extra::Before(t) => format!("{BEFORE_PREFIX}{}", table[t as usize]),
+                        Extra::After(t) => format!("{AFTER_PREFIX}{}", table[t as usize]),
+                        Extra::Negated(t) => format!("{NEGATED_PREFIX}{}", table[t as usize]),
+                        Extra::Lex(i) => LEXICON_NAMES[i].to_string(),
+                    });
+                });
+                for g in seen {
+                    *df_extra.entry(g).or_insert(0) += 1;
+                }
             }
             let mut seen: FxHashSet<Key> = FxHashSet::default();
             for_each_ngram(&seq, lo, hi, |k| {
@@ -263,17 +657,24 @@ impl Featurizer {
             }
             if let Some(range) = config.char_ngrams {
                 let mut seen: FxHashSet<String> = FxHashSet::default();
-                let distinct: FxHashSet<u32> = seq
-                    .iter()
-                    .copied()
-                    .filter(|&t| t != PAD && t != target && t != other)
-                    .collect();
-                for t in distinct {
-                    char_grams(&table[t as usize], range, |g| {
+                let mut add = |w: &str| {
+                    char_grams(w, range, |g| {
                         if !seen.contains(g) {
                             seen.insert(g.to_string());
                         }
-                    });
+                    })
+                };
+                if config.char_source == CharSource::Word {
+                    words_seen.iter().for_each(|w| add(w));
+                } else {
+                    let distinct: FxHashSet<u32> = seq
+                        .iter()
+                        .copied()
+                        .filter(|&t| t != PAD && t != target && t != other)
+                        .collect();
+                    for t in distinct {
+                        add(&table[t as usize]);
+                    }
                 }
                 for g in seen {
                     *df_chars.entry(g).or_insert(0) += 1;
@@ -294,6 +695,7 @@ impl Featurizer {
             .chain(
                 df_chars
                     .into_iter()
+                    .chain(df_extra)
                     .filter(|(_, df)| *df as usize >= config.min_df),
             )
             .collect();
@@ -338,10 +740,29 @@ impl Featurizer {
         let mut ngrams: FxHashMap<Key, u32> = FxHashMap::default();
         let mut bigrams: FxHashMap<u64, u32> = FxHashMap::default();
         let mut chars: FxHashMap<String, u32> = FxHashMap::default();
+        let mut extras: FxHashMap<u64, u32> = FxHashMap::default();
+        let mut lex_features = [UNKNOWN; 4];
+        let mut char_block = vec![false; f.features.len()];
         for (i, name) in f.features.iter().enumerate() {
             let fid = i as u32;
-            let fresh = if name.starts_with(CHAR_PREFIX) {
+            let first = name.chars().next().unwrap_or(' ');
+            let fresh = if first == CHAR_PREFIX {
+                char_block[i] = true;
                 chars.insert(name.clone(), fid).is_none()
+            } else if first == LEXICON_PREFIX {
+                let slot = LEXICON_NAMES
+                    .iter()
+                    .position(|n| n == name)
+                    .ok_or_else(|| Error::Config(format!("bad feature name \"{name}\"")))?;
+                std::mem::replace(&mut lex_features[slot], fid) == UNKNOWN
+            } else if matches!(first, BEFORE_PREFIX | AFTER_PREFIX | NEGATED_PREFIX) {
+                let rest = &name[1..];
+                if rest.is_empty() || rest.contains(' ') {
+                    return Err(Error::Config(format!("bad feature name \"{name}\"")));
+                }
+                let next = terms.len() as u32;
+                let t = *terms.entry(rest.to_string()).or_insert(next);
+                extras.insert(extra_key(first, t), fid).is_none()
             } else {
                 let parts: Vec<&str> = name.split(' ').collect();
                 if parts.is_empty() || parts.len() > MAX_N || parts.iter().any(|p| p.is_empty()) {
@@ -369,6 +790,11 @@ impl Featurizer {
             }
         }
         unigram.resize(terms.len(), UNKNOWN);
+        let lexicon = if f.config.lexicon {
+            lexicon_stems(&stem)
+        } else {
+            FxHashMap::default()
+        };
         Ok(Featurizer {
             id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             config: f.config,
@@ -380,6 +806,10 @@ impl Featurizer {
             bigrams,
             ngrams,
             chars,
+            extras,
+            lex_features,
+            lexicon,
+            char_block,
         })
     }
 
@@ -440,16 +870,26 @@ impl Featurizer {
                     let term = self.terms.get(stem.as_ref()).copied().unwrap_or(UNKNOWN);
                     let mut cf = Vec::new();
                     if let Some(range) = self.config.char_ngrams {
-                        char_grams(&stem, range, |g| {
+                        let from: &str = match self.config.char_source {
+                            CharSource::Stem => &stem,
+                            CharSource::Word => &scratch.buf,
+                        };
+                        char_grams(from, range, |g| {
                             if let Some(&f) = self.chars.get(g) {
                                 cf.push(f);
                             }
                         });
                     }
+                    let lex = self.lexicon.get(stem.as_ref()).copied().unwrap_or(0);
+                    let cue = is_negation_cue(&scratch.buf);
+                    let but = scratch.buf == "but";
                     let i = scratch.entries.len() as u32;
                     scratch.entries.push(CachedTerm {
                         term,
                         chars: cf.into_boxed_slice(),
+                        lex,
+                        cue,
+                        but,
                     });
                     scratch.cache.insert(word.to_string(), i);
                     i
@@ -624,11 +1064,28 @@ impl Featurizer {
                 }
             }
         }
+        if self.config.has_extras() {
+            let toks = self.toks(doc, words, scratch);
+            for_each_extra(&self.config, &toks, |e, segment| {
+                let f = match e {
+                    Extra::Before(t) => self.extras.get(&extra_key(BEFORE_PREFIX, t)),
+                    Extra::After(t) => self.extras.get(&extra_key(AFTER_PREFIX, t)),
+                    Extra::Negated(t) => self.extras.get(&extra_key(NEGATED_PREFIX, t)),
+                    Extra::Lex(i) => Some(&self.lex_features[i]),
+                }
+                .copied()
+                .unwrap_or(UNKNOWN);
+                if f != UNKNOWN {
+                    add(f, scratch, segment);
+                }
+            });
+        }
         // Indices stay in order of first occurrence: sorting costs more than anything that
         // reads the vector gains from it.
         let mut touched = std::mem::take(&mut scratch.touched);
         let mut val = Vec::with_capacity(touched.len());
         let mut norm = 0.0;
+        let mut char_norm = 0.0;
         for &f in &touched {
             let c = std::mem::replace(&mut scratch.counts[f as usize], 0.0);
             let tf = if self.config.sublinear_tf {
@@ -642,10 +1099,20 @@ impl Featurizer {
                 c
             };
             let v = tf * self.idf[f as usize];
-            norm += v * v;
+            if self.config.block_norm && self.char_block[f as usize] {
+                char_norm += v * v;
+            } else {
+                norm += v * v;
+            }
             val.push(v);
         }
-        if norm > 0.0 {
+        if self.config.block_norm {
+            let inv = |n: f64| if n > 0.0 { 1.0 / n.sqrt() } else { 0.0 };
+            let (w, c) = (inv(norm), inv(char_norm));
+            for (v, &f) in val.iter_mut().zip(&touched) {
+                *v *= if self.char_block[f as usize] { c } else { w };
+            }
+        } else if norm > 0.0 {
             let inv = 1.0 / norm.sqrt();
             val.iter_mut().for_each(|v| *v *= inv);
         }
@@ -654,6 +1121,41 @@ impl Featurizer {
         scratch.touched = touched;
         SparseVec { idx, val }
     }
+}
+
+impl Featurizer {
+    /// The context as the extra features see it.
+    fn toks(&self, doc: Doc<'_>, words: &WordTerms, scratch: &Scratch) -> Vec<Tok> {
+        doc.pieces
+            .iter()
+            .map(|p| match *p {
+                Piece::Word(w) => {
+                    let e = &scratch.entries[words.entries[w as usize] as usize];
+                    Tok::Word {
+                        term: e.term,
+                        lex: e.lex,
+                        cue: e.cue,
+                        clause: e.but || clause_before(doc.analysis, w as usize),
+                    }
+                }
+                Piece::Target => Tok::Target,
+                Piece::Other => Tok::Other,
+                Piece::Break => Tok::Break,
+            })
+            .collect()
+    }
+}
+
+impl FeatureConfig {
+    /// Whether any of the near-target, negation or lexicon features is on.
+    pub fn has_extras(&self) -> bool {
+        self.near_target > 0 || self.negation || self.lexicon
+    }
+}
+
+/// Whether a clause mark stands between word `w` and the word before it.
+fn clause_before(a: &Analysis<'_>, w: usize) -> bool {
+    w > 0 && clause_mark_between(&a.text[a.words[w - 1].span.end..a.words[w].span.start])
 }
 
 fn pair(a: u32, b: u32) -> u64 {
@@ -732,7 +1234,7 @@ mod tests {
             Registry::from_toml_str("[[actor]]\nname = \"Russia\"\n[[actor]]\nname = \"Iran\"\n")
                 .unwrap();
         let texts = [
-            "Russia attacked the port again. Iran condemned Russia at once.",
+            "Russia attacked the port again. Iran condemned Russia at once. Russia was not praised, they said.",
             "Iran attacked the port again. Russia condemned Iran at once.",
         ];
         let an: Vec<Analysis> = texts.iter().map(|t| Analysis::new(t, &r)).collect();
@@ -749,45 +1251,61 @@ mod tests {
                 actor: None,
             })
             .collect();
-        let fcfg = FeatureConfig {
+        let plain = FeatureConfig {
             word_ngrams: (1, 3),
             min_df: 1,
             ..FeatureConfig::default()
         };
-        let f = Featurizer::fit(&fcfg, &docs).unwrap();
-        let names = |v: &SparseVec| -> Vec<(String, u64)> {
-            let mut out: Vec<_> = v
-                .idx
-                .iter()
-                .zip(&v.val)
-                .map(|(&i, &x)| (f.name(i as usize).to_string(), x.to_bits()))
-                .collect();
-            out.sort();
-            out
+        // Every option that adds features around the word n-grams, too.
+        let rich = FeatureConfig {
+            char_ngrams: Some((2, 4)),
+            char_source: CharSource::Word,
+            block_norm: true,
+            near_target: 2,
+            negation: true,
+            lexicon: true,
+            ..plain.clone()
         };
-        let a = &an[0];
-        let mut scratch = Scratch::default();
-        // The whole text first (unmarked), then each actor: the n-grams the first context
-        // cached must not leak into contexts where a word became a marker.
-        let mut shared = f.word_terms(a, &mut scratch);
-        for actor in [None, Some(0), Some(1)] {
-            let c = context(a, actor, &cfg);
-            let doc = Doc {
-                analysis: a,
-                pieces: &c.pieces,
-                actor: None,
+        for fcfg in [plain, rich] {
+            let f = Featurizer::fit(&fcfg, &docs).unwrap();
+            let names = |v: &SparseVec| -> Vec<(String, u64)> {
+                let mut out: Vec<_> = v
+                    .idx
+                    .iter()
+                    .zip(&v.val)
+                    .map(|(&i, &x)| (f.name(i as usize).to_string(), x.to_bits()))
+                    .collect();
+                out.sort();
+                out
             };
-            let with_shared = f.transform_with(doc, &mut shared, &mut scratch, None);
-            let fresh = f.transform(doc, &mut Scratch::default());
-            assert_eq!(names(&with_shared), names(&fresh), "context of {actor:?}");
-            let got: Vec<String> = names(&with_shared).into_iter().map(|(n, _)| n).collect();
-            match actor {
-                None => assert!(got.contains(&"russia attack the".to_string())),
-                Some(0) => {
-                    assert!(got.contains(&"__target__ attack the".to_string()));
-                    assert!(!got.iter().any(|n| n.starts_with("russia")));
+            let a = &an[0];
+            let mut scratch = Scratch::default();
+            // The whole text first (unmarked), then each actor: the n-grams the first context
+            // cached must not leak into contexts where a word became a marker.
+            let mut shared = f.word_terms(a, &mut scratch);
+            for actor in [None, Some(0), Some(1)] {
+                let c = context(a, actor, &cfg);
+                let doc = Doc {
+                    analysis: a,
+                    pieces: &c.pieces,
+                    actor: None,
+                };
+                let with_shared = f.transform_with(doc, &mut shared, &mut scratch, None);
+                let fresh = f.transform(doc, &mut Scratch::default());
+                assert_eq!(names(&with_shared), names(&fresh), "context of {actor:?}");
+                let got: Vec<String> = names(&with_shared).into_iter().map(|(n, _)| n).collect();
+                match actor {
+                    None => assert!(got.contains(&"russia attack the".to_string())),
+                    Some(0) => {
+                        assert!(got.contains(&"__target__ attack the".to_string()));
+                        assert!(!got.iter().any(|n| n.starts_with("russia")));
+                        if f.config().negation {
+                            assert!(got.iter().any(|n| n.starts_with('!')), "{got:?}");
+                            assert!(got.iter().any(|n| n.starts_with('<') || n.starts_with('>')));
+                        }
+                    }
+                    _ => assert!(got.contains(&"__target__ condemn __other__".to_string())),
                 }
-                _ => assert!(got.contains(&"__target__ condemn __other__".to_string())),
             }
         }
     }
@@ -853,6 +1371,204 @@ mod tests {
         let v = vec_of(&f, "warlord");
         let got: Vec<&str> = v.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(got, vec!["#<wa", "#war"]);
+    }
+
+    fn w(term: u32) -> Tok {
+        Tok::Word {
+            term,
+            lex: 0,
+            cue: false,
+            clause: false,
+        }
+    }
+
+    #[test]
+    fn extras_near_target_and_negation_scope_by_hand() {
+        // a=1 (a negation cue), b=2, TARGET, c=3 (after a comma), d=4 | e=5
+        let toks = [
+            Tok::Word {
+                term: 1,
+                lex: 0,
+                cue: true,
+                clause: false,
+            },
+            w(2),
+            Tok::Target,
+            Tok::Word {
+                term: 3,
+                lex: 0,
+                cue: false,
+                clause: true,
+            },
+            w(4),
+            Tok::Break,
+            w(5),
+        ];
+        let cfg = FeatureConfig {
+            near_target: 1,
+            negation: true,
+            ..FeatureConfig::default()
+        };
+        let mut got = Vec::new();
+        for_each_extra(&cfg, &toks, |e, s| got.push((e, s)));
+        // b is one word before the target and inside the scope of a; the comma ends the scope
+        // before c, which is one word after the target; d is two words after: nothing; e is in
+        // a sentence without the target.
+        assert_eq!(
+            got,
+            vec![
+                (Extra::Before(2), 0),
+                (Extra::Negated(2), 0),
+                (Extra::After(3), 0)
+            ]
+        );
+        // Off by default.
+        let mut none = 0;
+        for_each_extra(&FeatureConfig::default(), &toks, |_, _| none += 1);
+        assert_eq!(none, 0);
+    }
+
+    #[test]
+    fn lexicon_counts_flip_under_negation_and_near_target() {
+        let lex = |term, lex, cue| Tok::Word {
+            term,
+            lex,
+            cue,
+            clause: false,
+        };
+        // good(+) TARGET not(cue) good(+) bad(-)
+        let toks = [
+            lex(1, 1, false),
+            Tok::Target,
+            lex(2, 0, true),
+            lex(1, 1, false),
+            lex(3, -1, false),
+        ];
+        let cfg = FeatureConfig {
+            near_target: 1,
+            lexicon: true,
+            ..FeatureConfig::default()
+        };
+        let mut got = Vec::new();
+        for_each_extra(&cfg, &toks, |e, _| {
+            if let Extra::Lex(i) = e {
+                got.push(LEXICON_NAMES[i]);
+            }
+        });
+        // The first "good" is next to the target: $pos and $pos~; the second is negated:
+        // $neg; "bad" is negated too (the scope runs to the end of the sentence): $pos.
+        assert_eq!(got, vec!["$pos", "$pos~", "$neg", "$pos"]);
+    }
+
+    #[test]
+    fn extra_features_through_the_featurizer() {
+        let r = Registry::from_toml_str("[[actor]]\nname = \"Kim\"\n").unwrap();
+        let text = "Voters do not praise Kim. Kim won.";
+        let a = Analysis::new(text, &r);
+        let c = context(&a, Some(0), &ContextConfig::default());
+        let doc = Doc {
+            analysis: &a,
+            pieces: &c.pieces,
+            actor: None,
+        };
+        let cfg = FeatureConfig {
+            word_ngrams: (1, 1),
+            min_df: 1,
+            near_target: 1,
+            negation: true,
+            lexicon: true,
+            ..FeatureConfig::default()
+        };
+        let f = Featurizer::fit(&cfg, &[doc]).unwrap();
+        let names: Vec<&str> = (0..f.len()).map(|i| f.name(i)).collect();
+        // "praise" (stem "prais") stands right before the target and after "not"; "won" right
+        // after it; "praise" is a positive lexicon word, negated: $neg, and near: $neg~.
+        assert_eq!(
+            names,
+            vec![
+                "!prais",
+                "$neg",
+                "$neg~",
+                "<prais",
+                ">won",
+                "__target__",
+                "do",
+                "not",
+                "prais",
+                "voter",
+                "won"
+            ]
+        );
+        // One document: every idf is ln(2/2) + 1 = 1; the target occurs twice (1 + ln 2),
+        // the ten others once.
+        let v = f.transform(doc, &mut Scratch::default());
+        let t = 1.0 + 2f64.ln();
+        let norm = (10.0 + t * t).sqrt();
+        for (&i, &x) in v.idx.iter().zip(&v.val) {
+            let want = if f.name(i as usize) == "__target__" {
+                t
+            } else {
+                1.0
+            } / norm;
+            assert!((x - want).abs() < 1e-12, "{}", f.name(i as usize));
+        }
+        assert_eq!(v.nnz(), 11);
+        // The names survive the model file.
+        let g = Featurizer::from_file(f.to_file()).unwrap();
+        assert_eq!(g.transform(doc, &mut Scratch::default()), v);
+    }
+
+    #[test]
+    fn char_ngrams_of_words_with_block_norm() {
+        let cfg = FeatureConfig {
+            word_ngrams: (1, 1),
+            char_ngrams: Some((3, 3)),
+            char_source: CharSource::Word,
+            block_norm: true,
+            min_df: 1,
+            ..FeatureConfig::default()
+        };
+        let f = fit_on(&["wars"], &cfg);
+        let names: Vec<&str> = (0..f.len()).map(|i| f.name(i)).collect();
+        // From "<wars>", not from the stem "war".
+        assert_eq!(names, vec!["#<wa", "#ars", "#rs>", "#war", "war"]);
+        // Word block: one feature, value 1. Character block: four features of equal weight,
+        // 1/sqrt(4) each; the row's norm is sqrt(2).
+        for (name, x) in vec_of(&f, "wars") {
+            let want = if name == "war" { 1.0 } else { 0.5 };
+            assert!((x - want).abs() < 1e-12, "{name} {x}");
+        }
+        // The old setting reads as it did: stems, one norm.
+        let old = FeatureConfig {
+            char_source: CharSource::Stem,
+            block_norm: false,
+            ..cfg
+        };
+        let g = fit_on(&["wars"], &old);
+        let v = vec_of(&g, "wars");
+        assert_eq!(v.len(), 4); // #<wa #ar> #war war
+        assert!(v.iter().all(|(_, x)| (x - 0.5).abs() < 1e-12));
+    }
+
+    #[test]
+    fn new_settings_are_left_out_of_the_model_file_when_off() {
+        let json = serde_json::to_string(&FeatureConfig::default()).unwrap();
+        for k in [
+            "char_source",
+            "block_norm",
+            "near_target",
+            "negation",
+            "lexicon",
+        ] {
+            assert!(!json.contains(k), "{json}");
+        }
+        let on = FeatureConfig {
+            near_target: 3,
+            ..FeatureConfig::default()
+        };
+        let back: FeatureConfig =
+            serde_json::from_str(&serde_json::to_string(&on).unwrap()).unwrap();
+        assert_eq!(back, on);
     }
 
     #[test]

@@ -57,7 +57,7 @@ impl Default for LogisticConfig {
     fn default() -> Self {
         LogisticConfig {
             alpha: 1.0,
-            max_iterations: 200,
+            max_iterations: 1000,
             gradient_tolerance: 1e-4,
             class_weight: ClassWeight::Balanced,
             solver: Solver::Sparse,

@@ -175,6 +175,7 @@ impl TrainingSet {
         )?;
         let mut examples = Vec::new();
         let mut warnings = Vec::new();
+        let mut unnamed: Vec<String> = Vec::new();
         for (i, a) in articles.iter().enumerate() {
             let mentioned: Vec<usize> = registry
                 .mentions(&a.article.text)
@@ -184,8 +185,8 @@ impl TrainingSet {
             for (actor, label) in &a.stance {
                 let idx = registry.index(actor).expect("added above");
                 if !mentioned.contains(&idx) {
-                    warnings.push(format!(
-                        "{}:{}: article \"{}\" labels \"{actor}\", which its text never names; the whole text is used as its context",
+                    unnamed.push(format!(
+                        "{}:{} (article \"{}\", actor \"{actor}\")",
                         a.origin.0, a.origin.1, a.article.id
                     ));
                 }
@@ -198,6 +199,9 @@ impl TrainingSet {
                         .expect("in the set"),
                 });
             }
+        }
+        if !unnamed.is_empty() {
+            warnings.push(unnamed_warning(&unnamed));
         }
         let sentiment = articles
             .iter()
@@ -290,6 +294,21 @@ impl TrainingSet {
                 .unwrap_or_else(|| a.article.id.clone()),
         }
     }
+}
+
+/// One warning for every label whose article never names the actor: the count and the first
+/// three places.
+fn unnamed_warning(places: &[String]) -> String {
+    const SHOWN: usize = 3;
+    let n = places.len();
+    let first = places[..n.min(SHOWN)].join(", ");
+    format!(
+        "{n} label{} name{} an actor the article's text never names; the whole text is used as the context ({}{first}{})",
+        if n == 1 { "" } else { "s" },
+        if n == 1 { "s" } else { "" },
+        if n > SHOWN { "first: " } else { "" },
+        if n > SHOWN { ", …" } else { "" },
+    )
 }
 
 /// A trained model: what `stance train` writes and `stance score` reads.
@@ -974,6 +993,20 @@ impl StanceModel {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_summary_warning_for_unnamed_actors() {
+        let one = unnamed_warning(&["a.jsonl:3 (article \"x\", actor \"Iran\")".into()]);
+        assert_eq!(
+            one,
+            "1 label names an actor the article's text never names; the whole text is used as the context (a.jsonl:3 (article \"x\", actor \"Iran\"))"
+        );
+        let places: Vec<String> = (1..=5).map(|i| format!("f:{i}")).collect();
+        assert_eq!(
+            unnamed_warning(&places),
+            "5 labels name an actor the article's text never names; the whole text is used as the context (first: f:1, f:2, f:3, …)"
+        );
+    }
 
     #[test]
     fn polarity_defaults_and_overrides() {

@@ -50,6 +50,11 @@ impl Grid {
                                     (true, false) => "target",
                                     (false, _) => "none",
                                 };
+                                let window = if window == usize::MAX {
+                                    "all".to_string()
+                                } else {
+                                    window.to_string()
+                                };
                                 let name = format!(
                                     "alpha={alpha} ngrams={}-{} chars={} window={window} markers={markers} prior={prior}",
                                     ngrams.0,

@@ -827,3 +827,35 @@ fn other_input_fields_are_carried_into_scores_and_can_be_grouped_by() {
         ))
         .stderr(predicate::str::contains("country, rank"));
 }
+
+#[test]
+fn eval_warns_when_cross_validation_fits_stop_unconverged() {
+    // Two iterations cannot reach the gradient tolerance: 5 folds × (stance + sentiment).
+    stance()
+        .args([
+            "eval",
+            "--data",
+            "data/articles.jsonl",
+            "--actors",
+            "data/actors.toml",
+            "--max-iter",
+            "2",
+        ])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "10 of the cross-validation fits (5 folds) stopped at --max-iter 2 before converging",
+        ));
+    // The defaults converge on the starter corpus: no warning.
+    stance()
+        .args([
+            "eval",
+            "--data",
+            "data/articles.jsonl",
+            "--actors",
+            "data/actors.toml",
+        ])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("before converging").not());
+}

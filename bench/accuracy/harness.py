@@ -135,13 +135,27 @@ DATASETS = {
 # The flag dimensions searched by tune.py. The first value of each is stance's default.
 DIMENSIONS = {
     "ngrams": ["1-2", "1-3", "1"],
-    "char-ngrams": [None, "2-5"],
-    "alpha": ["1", "0.1", "0.3", "3", "10", "30", "100"],
+    # "2-5w": n-grams of the word as written, word and character blocks normalised apart
+    # (--char-source word --block-norm), the way the scikit-learn recipe hstacks its blocks
+    "char-ngrams": [None, "2-5", "2-5w"],
+    "alpha": ["1", "0.1", "0.3", "0.5", "2", "3", "10", "30", "100"],
     "markers": ["both", "target", "none"],
-    "window": ["0", "1", "3", "1000"],  # 1000: every sentence (the whole text, marked)
+    "window": ["0", "1", "3", "all"],  # all: every sentence (the whole text, marked)
     "class-weight": ["balanced", "none"],
     "actor-prior": ["on", "off"],
     "min-df": ["2", "1"],
+    "near-target": ["0", "1", "2", "3", "5"],
+    "negation": ["off", "on"],
+    "lexicon": ["off", "on"],
+}
+
+# Dimensions that cannot matter for a dataset, and are not searched there: the window on
+# one-sentence examples; markers and the actor prior where the converter rewrites the target
+# to a placeholder word (the placeholder is itself a unique word, and the only actor).
+SKIP = {
+    "newsmtsc": {"window", "markers", "actor-prior"},
+    "directed": {"window", "markers", "actor-prior"},
+    "persent": {"markers", "actor-prior"},
 }
 
 
@@ -154,6 +168,10 @@ def flags_of(cfg):
             continue
         if k == "actor-prior":
             out.append("--no-actor-prior")
+        elif k in ("negation", "lexicon"):
+            out.append(f"--{k}")
+        elif k == "char-ngrams" and v.endswith("w"):
+            out += ["--char-ngrams", v[:-1], "--char-source", "word", "--block-norm"]
         else:
             out += [f"--{k}", v]
     return out

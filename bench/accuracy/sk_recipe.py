@@ -27,12 +27,16 @@ def make_features():
 
 
 def fit_predict(train_x, train_y, test_x, class_weight=None):
+    return fit_predict_many(train_x, train_y, [test_x], class_weight)[0]
+
+
+def fit_predict_many(train_x, train_y, tests, class_weight=None):
+    """One fit, predictions for each of several test sets."""
     vecs = make_features()
     xtr = hstack([v.fit_transform(train_x) for v in vecs]).tocsr()
-    xte = hstack([v.transform(test_x) for v in vecs]).tocsr()
     clf = LogisticRegression(max_iter=1000, class_weight=class_weight)
     clf.fit(xtr, train_y)
-    return list(clf.predict(xte))
+    return [list(clf.predict(hstack([v.transform(t) for v in vecs]).tocsr())) for t in tests]
 
 
 def scores(truth, pred, positive="positive", negative="negative"):

@@ -26,8 +26,12 @@ import tempfile
 import harness as H
 
 MIN_GAIN = 0.003
+DIMS = None  # --dims: search only these dimensions
 MAX_ROUNDS = 6
-LOG = os.path.join(H.HERE, "tuning-log.json")
+# STANCE_TUNE_OUT=DIR writes the log and the settings there instead (two datasets tuned at
+# once, merged by hand afterwards)
+LOG = os.path.join(os.environ.get("STANCE_TUNE_OUT") or H.HERE, "tuning-log.json")
+SETTINGS = os.path.join(os.environ.get("STANCE_TUNE_OUT") or H.HERE, "settings.json")
 
 
 def key(cfg):
@@ -70,8 +74,8 @@ def neighbours(ds, cfg):
         if v != cfg["data"]:
             out.append(dict(cfg, data=v))
     for dim, values in H.DIMENSIONS.items():
-        if dim == "window" and ds.name == "directed":
-            continue  # one sentence per example: the window adds nothing
+        if dim in H.SKIP.get(ds.name, ()) or (DIMS and dim not in DIMS):
+            continue
         for v in values:
             if cfg.get(dim, values[0]) != v:
                 n = dict(cfg)
@@ -87,7 +91,7 @@ def describe(cfg):
     return f"data={cfg['data']} " + (" ".join(f) if f else "(stance defaults)")
 
 
-def tune(binary, ds, work, log, rounds):
+def tune(binary, ds, work, log, rounds, start=None):
     trials = log.setdefault(ds.name, {})
 
     def score(cfg):
@@ -100,9 +104,10 @@ def tune(binary, ds, work, log, rounds):
             print(f"  {s['macro_f1']:.4f}  {s['seconds']:7.1f}s  {describe(cfg)}", flush=True)
         return trials[k]["macro_f1"]
 
-    best = {"data": ds.default_variant}
+    default = {"data": ds.default_variant}
+    default_f1 = score(default)
+    best = dict(start) if start else default
     best_f1 = score(best)
-    default_f1 = best_f1
     for r in range(rounds):
         print(f"{ds.name}: round {r + 1}, current {best_f1:.4f} {describe(best)}", flush=True)
         cands = [(score(n), i, n) for i, n in enumerate(neighbours(ds, best))]
@@ -123,7 +128,17 @@ def main():
     ap.add_argument("--only", default="newsmtsc,persent,directed")
     ap.add_argument("--rounds", type=int, default=MAX_ROUNDS)
     ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--dims", help="search only these comma-separated dimensions (and the "
+                                   "data variant)")
+    ap.add_argument("--from-current", action="store_true",
+                    help="start the greedy search from the settings in settings.json (chosen "
+                         "by an earlier train-split search) instead of the defaults")
+    ap.add_argument("--fresh-log", action="store_true",
+                    help="forget the logged trials of the datasets tuned now (after a change "
+                         "to stance that moves the scores)")
     a = ap.parse_args()
+    global DIMS
+    DIMS = set(a.dims.split(",")) if a.dims else None
     binary = H.stance_bin(build=not a.no_build)
     log = {}
     if os.path.exists(LOG):
@@ -137,11 +152,14 @@ def main():
             if why:
                 print(f"SKIP {name}: dataset not found ({why})", flush=True)
                 continue
-            settings[name] = tune(binary, ds, work, log, a.rounds)
+            if a.fresh_log:
+                log.pop(name, None)
+            start = settings.get(name, {}).get("settings") if a.from_current else None
+            settings[name] = tune(binary, ds, work, log, a.rounds, start)
             # stance time of every trial in the log (cached trials were timed when they ran)
             settings[name]["tuning_seconds"] = round(sum(t["seconds"] for t in log[name].values()))
             settings[name]["trials"] = len(log[name])
-            with open(H.SETTINGS, "w") as f:
+            with open(SETTINGS, "w") as f:
                 json.dump(settings, f, indent=1, sort_keys=True)
             print(f"{name}: chose {describe(settings[name]['settings'])} "
                   f"(CV F1m {settings[name]['cv_macro_f1']:.4f}, defaults "

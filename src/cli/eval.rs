@@ -66,6 +66,7 @@ impl EvalCmd {
                     self.seed,
                     self.group_by.as_deref(),
                 )?;
+                super::warn_unconverged(cv.unconverged, self.folds, self.model_args.max_iter);
                 (cv.report, cv.predictions)
             }
         };

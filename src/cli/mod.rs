@@ -11,7 +11,7 @@ pub mod tune;
 
 use clap::{Args, Parser, Subcommand};
 use stance::corpus::{Columns, InputFormat, ReadOptions};
-use stance::features::FeatureConfig;
+use stance::features::{CharSource, FeatureConfig};
 use stance::model::{ClassWeight, LogisticConfig, Solver};
 use stance::pipeline::{Polarity, TrainConfig};
 use stance::{context::ContextConfig, Registry};
@@ -147,6 +147,22 @@ pub fn parse_range(s: &str) -> Result<(usize, usize), String> {
     Ok((a, b))
 }
 
+/// Parses a window: a number of sentences, or "all" (every sentence of the article).
+pub fn parse_window(s: &str) -> Result<usize, String> {
+    if s.trim() == "all" {
+        return Ok(usize::MAX);
+    }
+    s.trim()
+        .parse::<usize>()
+        .map_err(|_| format!("\"{s}\" is not a number of sentences or \"all\""))
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CharSourceArg {
+    Stem,
+    Word,
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Markers {
     Both,
@@ -183,9 +199,27 @@ pub struct ModelArgs {
     /// Word n-gram lengths, N or N-M.
     #[arg(long, default_value = "1-2", value_parser = parse_range)]
     pub ngrams: (usize, usize),
-    /// Character n-gram lengths of each stem, N-M (off by default).
+    /// Character n-gram lengths of each stem (or word, see --char-source), N-M (off by default).
     #[arg(long, value_parser = parse_range)]
     pub char_ngrams: Option<(usize, usize)>,
+    /// Take character n-grams from the stem or from the word as written (lower-cased).
+    #[arg(long, value_enum, default_value = "stem")]
+    pub char_source: CharSourceArg,
+    /// L2-normalise word features and character n-grams as two separate blocks.
+    #[arg(long)]
+    pub block_norm: bool,
+    /// Words at most N words before or after the target also give a side-conjoined feature
+    /// (0: off).
+    #[arg(long, default_value_t = 0)]
+    pub near_target: usize,
+    /// Words in a negation's scope (not, never, …n't up to punctuation) also give a negated
+    /// feature.
+    #[arg(long)]
+    pub negation: bool,
+    /// Counts of words of the built-in sentiment lexicon (overall and near the target) as
+    /// features.
+    #[arg(long)]
+    pub lexicon: bool,
     /// Use raw term counts instead of 1 + ln(tf).
     #[arg(long)]
     pub no_sublinear: bool,
@@ -198,8 +232,9 @@ pub struct ModelArgs {
     /// Stemmer language ("none" to keep words as they are).
     #[arg(long, default_value = "english")]
     pub language: String,
-    /// Sentences taken on each side of a sentence that mentions the actor.
-    #[arg(long, default_value_t = 0)]
+    /// Sentences taken on each side of a sentence that mentions the actor ("all": the whole
+    /// text, with the actor marked).
+    #[arg(long, default_value = "0", value_parser = parse_window)]
     pub window: usize,
     /// Which mentions are replaced by markers: the target's and other actors' (both), only the
     /// target's, or none (names stay words).
@@ -212,7 +247,7 @@ pub struct ModelArgs {
     #[arg(long, default_value_t = 1.0)]
     pub alpha: f64,
     /// Most solver iterations.
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, default_value_t = 1000)]
     pub max_iter: u64,
     /// Stop when the gradient norm is below this.
     #[arg(long, default_value_t = 1e-4)]
@@ -241,6 +276,14 @@ impl ModelArgs {
                 min_df: self.min_df,
                 max_features: Some(self.max_features),
                 language: self.language.clone(),
+                char_source: match self.char_source {
+                    CharSourceArg::Stem => CharSource::Stem,
+                    CharSourceArg::Word => CharSource::Word,
+                },
+                block_norm: self.block_norm,
+                near_target: self.near_target,
+                negation: self.negation,
+                lexicon: self.lexicon,
             },
             context: ContextConfig {
                 window: self.window,
@@ -262,6 +305,15 @@ impl ModelArgs {
                 sentiment_negative: None,
             },
         }
+    }
+}
+
+/// Warns when cross-validation fits stopped at the iteration limit before converging.
+pub fn warn_unconverged(unconverged: usize, folds: usize, max_iter: u64) {
+    if unconverged > 0 {
+        eprintln!(
+            "stance: warning: {unconverged} of the cross-validation fits ({folds} folds) stopped at --max-iter {max_iter} before converging; raise --max-iter"
+        );
     }
 }
 

@@ -61,6 +61,9 @@ impl TrainCmd {
                 self.group_by.as_deref(),
             )?)
         };
+        if let Some(cv) = &cv {
+            super::warn_unconverged(cv.unconverged, self.folds, self.model_args.max_iter);
+        }
         let mut model = StanceModel::train(&set, &cfg, self.seed)?;
         if let Some(cv) = &cv {
             model.info.cv = Some(serde_json::to_value(&cv.report)?);

@@ -21,7 +21,7 @@ pub struct TuneCmd {
     #[arg(
         long = "alpha-grid",
         value_delimiter = ',',
-        default_value = "0.1,0.3,1,3"
+        default_value = "0.1,0.3,1,3,10,30,100"
     )]
     pub alpha_grid: Vec<f64>,
     /// Candidate word n-gram ranges.
@@ -35,7 +35,7 @@ pub struct TuneCmd {
     )]
     pub char_grid: Vec<String>,
     /// Candidate windows (sentences around each mention).
-    #[arg(long = "window-grid", value_delimiter = ',', default_value = "0,1")]
+    #[arg(long = "window-grid", value_delimiter = ',', value_parser = super::parse_window, default_value = "0,1")]
     pub window_grid: Vec<usize>,
     /// Candidate marker settings.
     #[arg(
