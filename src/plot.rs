@@ -169,6 +169,7 @@ pub fn dots<DB: DrawingBackend>(
             let refs: Vec<&str> = gl.iter().map(String::as_str).collect();
             centre_label(*y, &refs)
         })
+        .x_label_formatter(&|x| crate::compare::signed(*x, 1))
         .x_desc("net stance: share favor − share against (95% interval)")
         .light_line_style(WHITE)
         .draw()
@@ -235,7 +236,7 @@ pub fn months<DB: DrawingBackend>(
         .configure_mesh()
         .x_labels(months.len() * 2 + 1)
         .x_label_formatter(&move |x| centre_label(*x + 0.5, &ml))
-        .y_label_formatter(&|y| format!("{:+.1}", if y.abs() < 1e-9 { 0.0 } else { *y }))
+        .y_label_formatter(&|y| crate::compare::signed(*y, 1))
         .x_label_style(("sans-serif", 11))
         .x_desc("month")
         .y_desc("net stance (favor − against)")

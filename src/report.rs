@@ -38,7 +38,7 @@ h1{font-size:1.6em}h2{font-size:1.25em;margin-top:2em;border-bottom:1px solid #c
 .methods{background:#f4f6f8;border-left:4px solid #0072b2;padding:.6em 1.2em;margin:1em 0}\
 table{border-collapse:collapse;font-size:.85em;margin:1em 0}th,td{padding:.25em .6em;text-align:right;border-bottom:1px solid #e4e4e4}\
 th:first-child,td:first-child,th:nth-child(2),td:nth-child(2){text-align:left}thead th{background:#fafafa}\
-.chart{overflow-x:auto;margin:1em 0}.thin{color:#999}.note{color:#555;font-size:.85em}";
+.chart{overflow-x:auto;margin:1em 0}.chart svg{max-width:100%;height:auto}.thin{color:#999}.note{color:#555;font-size:.85em}";
 
 fn table(rows: &[GroupRow], what: &str, min_n: usize) -> String {
     let Some(first) = rows.first() else {
