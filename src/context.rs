@@ -174,7 +174,15 @@ pub fn context(a: &Analysis<'_>, actor: Option<usize>, cfg: &ContextConfig) -> C
         }
     }
     let mut sentences = Vec::new();
-    let mut pieces = Vec::new();
+    // One piece per word at most, and a break per sentence: allocated once.
+    let mut pieces = Vec::with_capacity(
+        a.sentences
+            .iter()
+            .zip(&take)
+            .filter(|(_, &t)| t)
+            .map(|(s, _)| s.end_word - s.first_word + 1)
+            .sum(),
+    );
     for (i, s) in a.sentences.iter().enumerate() {
         if !take[i] {
             continue;
