@@ -50,6 +50,11 @@ pub struct FeatureConfig {
     /// other side), and `$pos~` / `$neg~` for those within `near_target` words of the target.
     #[serde(skip_serializing_if = "is_default")]
     pub lexicon: bool,
+    /// Feature augmentation: in a context about an actor (with the actor prior on), every
+    /// word also gives `@actor|stem`, so the model learns a shared weight for each word and a
+    /// per-actor correction ("frustratingly easy" domain adaptation, one domain per actor).
+    #[serde(skip_serializing_if = "is_default")]
+    pub per_actor: bool,
 }
 
 fn is_default<T: Default + PartialEq>(v: &T) -> bool {
@@ -81,6 +86,7 @@ impl Default for FeatureConfig {
             near_target: 0,
             negation: false,
             lexicon: false,
+            per_actor: false,
         }
     }
 }
@@ -133,6 +139,7 @@ const BEFORE_PREFIX: char = '<';
 const AFTER_PREFIX: char = '>';
 const NEGATED_PREFIX: char = '!';
 const LEXICON_PREFIX: char = '$';
+const PER_ACTOR_PREFIX: char = '@';
 /// The lexicon features, in slot order: whole context, then near the target.
 const LEXICON_NAMES: [&str; 4] = ["$pos", "$neg", "$pos~", "$neg~"];
 
@@ -414,6 +421,11 @@ fn for_each_extra(cfg: &FeatureConfig, toks: &[Tok], mut f: impl FnMut(Extra, u3
     }
 }
 
+/// The name of the per-actor copy of a word: `@` actor term `|` stem (stems never hold `|`).
+fn per_actor_name(actor_term: &str, stem: &str) -> String {
+    format!("{PER_ACTOR_PREFIX}{actor_term}|{stem}")
+}
+
 fn extra_key(kind: char, term: u32) -> u64 {
     ((kind as u64) << 32) | term as u64
 }
@@ -463,6 +475,8 @@ pub struct Featurizer {
     chars: FxHashMap<String, u32>,
     /// Near-target and negated words, keyed by [`extra_key`].
     extras: FxHashMap<u64, u32>,
+    /// (actor term, word term) → the word's per-actor feature.
+    per_actor: FxHashMap<u64, u32>,
     /// The features of [`LEXICON_NAMES`], or UNKNOWN.
     lex_features: [u32; 4],
     /// The lexicon as stems (empty unless the lexicon is on).
@@ -651,6 +665,18 @@ impl Featurizer {
                 let mut key = [PAD; MAX_N];
                 key[0] = intern(&actor_term(a), &mut table);
                 seen.insert(key);
+                if config.per_actor {
+                    let words: FxHashSet<u32> = seq
+                        .iter()
+                        .copied()
+                        .filter(|&t| t != PAD && t != target && t != other)
+                        .collect();
+                    for t in words {
+                        *df_extra
+                            .entry(per_actor_name(&table[key[0] as usize], &table[t as usize]))
+                            .or_insert(0) += 1;
+                    }
+                }
             }
             for k in seen {
                 *df_words.entry(k).or_insert(0) += 1;
@@ -741,6 +767,7 @@ impl Featurizer {
         let mut bigrams: FxHashMap<u64, u32> = FxHashMap::default();
         let mut chars: FxHashMap<String, u32> = FxHashMap::default();
         let mut extras: FxHashMap<u64, u32> = FxHashMap::default();
+        let mut per_actor: FxHashMap<u64, u32> = FxHashMap::default();
         let mut lex_features = [UNKNOWN; 4];
         let mut char_block = vec![false; f.features.len()];
         for (i, name) in f.features.iter().enumerate() {
@@ -755,6 +782,18 @@ impl Featurizer {
                     .position(|n| n == name)
                     .ok_or_else(|| Error::Config(format!("bad feature name \"{name}\"")))?;
                 std::mem::replace(&mut lex_features[slot], fid) == UNKNOWN
+            } else if first == PER_ACTOR_PREFIX {
+                let Some((a, w)) = name[1..].rsplit_once('|').filter(|(a, w)| {
+                    !a.is_empty() && !w.is_empty() && !w.contains(' ') && !a.contains(' ')
+                }) else {
+                    return Err(Error::Config(format!("bad feature name \"{name}\"")));
+                };
+                let mut term = |s: &str| {
+                    let next = terms.len() as u32;
+                    *terms.entry(s.to_string()).or_insert(next)
+                };
+                let key = pair(term(a), term(w));
+                per_actor.insert(key, fid).is_none()
             } else if matches!(first, BEFORE_PREFIX | AFTER_PREFIX | NEGATED_PREFIX) {
                 let rest = &name[1..];
                 if rest.is_empty() || rest.contains(' ') {
@@ -807,6 +846,7 @@ impl Featurizer {
             ngrams,
             chars,
             extras,
+            per_actor,
             lex_features,
             lexicon,
             char_block,
@@ -977,6 +1017,10 @@ impl Featurizer {
                 scratch.touched.push(f);
             }
         }
+        let actor_t = match doc.actor {
+            Some(a) if self.config.per_actor => self.terms.get(&actor_term(a)).copied(),
+            _ => None,
+        };
         let mut hist = [PAD; MAX_N];
         let mut run = 0usize; // terms since the last break
         let mut words_run = 0usize; // consecutive words of the text since the last break or marker
@@ -1016,6 +1060,12 @@ impl Featurizer {
                     };
                     last_word = w;
                     let e = words.entries[w as usize] as usize;
+                    if let Some(at) = actor_t {
+                        let t = scratch.entries[e].term;
+                        if let Some(&f) = self.per_actor.get(&pair(at, t)) {
+                            add(f, scratch, segment);
+                        }
+                    }
                     for j in 0..scratch.entries[e].chars.len() {
                         let f = scratch.entries[e].chars[j];
                         add(f, scratch, segment);
@@ -1551,6 +1601,93 @@ mod tests {
     }
 
     #[test]
+    fn per_actor_copies_of_words_by_hand_and_through_the_file() {
+        let r = Registry::from_toml_str(
+            "[[actor]]\nname = \"Iran\"\n[[actor]]\nname = \"North Korea\"\n",
+        )
+        .unwrap();
+        let text = "Iran condemned North Korea. North Korea praised Iran.";
+        let a = Analysis::new(text, &r);
+        let cfg = ContextConfig::default();
+        let (ci, ck) = (context(&a, Some(0), &cfg), context(&a, Some(1), &cfg));
+        fn doc<'a>(a: &'a Analysis<'a>, c: &'a crate::context::Context, name: &'a str) -> Doc<'a> {
+            Doc {
+                analysis: a,
+                pieces: &c.pieces,
+                actor: Some(name),
+            }
+        }
+        let fcfg = FeatureConfig {
+            word_ngrams: (1, 1),
+            min_df: 1,
+            per_actor: true,
+            ..FeatureConfig::default()
+        };
+        let f =
+            Featurizer::fit(&fcfg, &[doc(&a, &ci, "Iran"), doc(&a, &ck, "North Korea")]).unwrap();
+        let names = |f: &Featurizer, v: &SparseVec| -> Vec<(String, f64)> {
+            let mut out: Vec<_> = v
+                .idx
+                .iter()
+                .zip(&v.val)
+                .map(|(&i, &x)| (f.name(i as usize).to_string(), x))
+                .collect();
+            out.sort_by(|x, y| x.0.cmp(&y.0));
+            out
+        };
+        let v = names(
+            &f,
+            &f.transform(doc(&a, &ci, "Iran"), &mut Scratch::default()),
+        );
+        let got: Vec<&str> = v.iter().map(|(n, _)| n.as_str()).collect();
+        // Iran's context (both sentences): the words, their copies for Iran, the markers and
+        // the prior; nothing for North Korea. Smoothed IDF is ln(3/3) + 1 = 1 for what both
+        // documents hold (the words and markers) and ln(3/2) + 1 for the per-actor copies and
+        // the prior (one document); the markers occur twice: tf 1 + ln 2.
+        assert_eq!(
+            got,
+            [
+                "@__actor__Iran|condemn",
+                "@__actor__Iran|prais",
+                "__actor__Iran",
+                "__other__",
+                "__target__",
+                "condemn",
+                "prais"
+            ]
+        );
+        let high = (1.5f64).ln() + 1.0;
+        let twice = 1.0 + (2.0f64).ln();
+        let norm = (2.0 + 2.0 * twice * twice + 3.0 * high * high).sqrt();
+        for (n, x) in &v {
+            let want = if n.starts_with('@') || n.starts_with("__actor__") {
+                high
+            } else if n.starts_with("__") {
+                twice
+            } else {
+                1.0
+            };
+            assert!(
+                (x - want / norm).abs() < 1e-12,
+                "{n}: {x} vs {}",
+                want / norm
+            );
+        }
+        // North Korea's name becomes one term with an underscore; the file round trip keeps
+        // the copies.
+        let back = Featurizer::from_file(f.to_file()).unwrap();
+        let vk = f.transform(doc(&a, &ck, "North Korea"), &mut Scratch::default());
+        let bk = back.transform(doc(&a, &ck, "North Korea"), &mut Scratch::default());
+        assert_eq!(names(&f, &vk), names(&back, &bk));
+        assert!(names(&f, &vk)
+            .iter()
+            .any(|(n, _)| n == "@__actor__North_Korea|prais"));
+        let mut file = f.to_file();
+        file.features[0] = "@|condemn".into();
+        assert!(Featurizer::from_file(file).is_err());
+    }
+
+    #[test]
     fn new_settings_are_left_out_of_the_model_file_when_off() {
         let json = serde_json::to_string(&FeatureConfig::default()).unwrap();
         for k in [
@@ -1559,6 +1696,7 @@ mod tests {
             "near_target",
             "negation",
             "lexicon",
+            "per_actor",
         ] {
             assert!(!json.contains(k), "{json}");
         }

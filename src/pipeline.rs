@@ -387,6 +387,11 @@ pub fn fit_on(
     train_articles: &[usize],
     cfg: &TrainConfig,
 ) -> Result<(Featurizer, Classifier, Option<Classifier>)> {
+    if cfg.features.per_actor && !cfg.context.actor_prior {
+        return Err(Error::Config(
+            "per-actor features (--per-actor) need the actor prior; drop --no-actor-prior".into(),
+        ));
+    }
     let stance_docs: Vec<Doc> = train
         .iter()
         .map(|&i| Doc {

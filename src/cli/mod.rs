@@ -220,6 +220,10 @@ pub struct ModelArgs {
     /// features.
     #[arg(long)]
     pub lexicon: bool,
+    /// Feature augmentation: each word in an actor's context also gives a per-actor copy, so
+    /// the model learns shared weights and per-actor corrections (needs the actor prior).
+    #[arg(long)]
+    pub per_actor: bool,
     /// Use raw term counts instead of 1 + ln(tf).
     #[arg(long)]
     pub no_sublinear: bool,
@@ -284,6 +288,7 @@ impl ModelArgs {
                 near_target: self.near_target,
                 negation: self.negation,
                 lexicon: self.lexicon,
+                per_actor: self.per_actor,
             },
             context: ContextConfig {
                 window: self.window,
