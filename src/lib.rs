@@ -48,6 +48,7 @@ pub mod features;
 pub mod metrics;
 pub mod model;
 pub mod pipeline;
+#[cfg(feature = "charts")]
 pub mod plot;
 pub mod quantify;
 pub mod report;

@@ -805,6 +805,11 @@ fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
+/// The bytes of the shipped model.
+pub const BUILTIN_MODEL: &[u8] = include_bytes!("../models/default.json");
+/// How the built-in model is named in messages and in score records.
+pub const BUILTIN_NAME: &str = "built-in model (models/default.json)";
+
 pub const MODEL_FORMAT: &str = "stance-model";
 pub const MODEL_VERSION: u32 = 1;
 
@@ -859,6 +864,13 @@ impl StanceModel {
         }
         tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
         Ok(())
+    }
+
+    /// The shipped model (`models/default.json`, trained on `data/` by the command in the
+    /// README), built into the library so that it is there wherever the binary runs.
+    pub fn builtin() -> StanceModel {
+        Self::from_bytes(BUILTIN_MODEL, BUILTIN_NAME)
+            .expect("the built-in model is checked by the tests")
     }
 
     /// Reads and checks a model file.

@@ -2,6 +2,7 @@
 //! methods box; nothing is fetched from the network.
 
 use crate::compare::{signed, GroupRow};
+#[cfg(feature = "charts")]
 use crate::plot::{self, Chart};
 use std::fmt::Write;
 
@@ -98,6 +99,7 @@ fn table(rows: &[GroupRow], what: &str, min_n: usize) -> String {
     s
 }
 
+#[cfg(feature = "charts")]
 fn chart(kind: Chart, rows: &[GroupRow], title: &str) -> String {
     if rows.is_empty() {
         return String::new();
@@ -106,6 +108,22 @@ fn chart(kind: Chart, rows: &[GroupRow], title: &str) -> String {
         Ok(svg) => format!("<div class=\"chart\">{svg}</div>"),
         Err(e) => format!("<p class=\"note\">(chart not drawn: {})</p>", escape(&e)),
     }
+}
+
+/// The kinds of chart, for a build without charts.
+#[cfg(not(feature = "charts"))]
+#[derive(Clone, Copy)]
+enum Chart {
+    Heatmap,
+    Dots,
+    Months,
+}
+
+#[cfg(not(feature = "charts"))]
+fn chart(_kind: Chart, _rows: &[GroupRow], _title: &str) -> String {
+    let _ = (Chart::Heatmap, Chart::Dots, Chart::Months);
+    "<p class=\"note\">(no chart: this build of stance was made without the charts feature)</p>"
+        .to_string()
 }
 
 /// The report page.

@@ -55,3 +55,14 @@ fn shipped_model_loads_and_describes_its_training() {
     );
     assert_eq!(m.info.data_hash.len(), 64);
 }
+
+#[test]
+fn built_in_model_is_the_shipped_file() {
+    let shipped = std::fs::read("models/default.json").unwrap();
+    assert!(
+        stance::pipeline::BUILTIN_MODEL == shipped.as_slice(),
+        "the model built into the library is not models/default.json: rebuild"
+    );
+    let m = stance::StanceModel::builtin();
+    assert_eq!(m.stance.classes, vec!["against", "favor", "neutral"]);
+}

@@ -413,6 +413,19 @@ impl CompareCmd {
 }
 
 impl CompareCmd {
+    #[cfg(not(feature = "charts"))]
+    fn draw(
+        &self,
+        _rows: &[stance::compare::GroupRow],
+        path: &std::path::Path,
+    ) -> anyhow::Result<()> {
+        anyhow::bail!(
+            "--plot {}: this build of stance has no charts (it was built without the charts feature)",
+            path.display()
+        )
+    }
+
+    #[cfg(feature = "charts")]
     fn draw(
         &self,
         rows: &[stance::compare::GroupRow],
