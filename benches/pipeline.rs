@@ -61,26 +61,21 @@ fn benches(c: &mut Criterion) {
             black_box(model.featurizer.transform(doc, &mut scratch).nnz())
         })
     });
-    let opts = ScoreOptions::default();
+    let mut scorer = model.scorer(ScoreOptions::default());
     g.bench_function("score (all actors, sentiment, evidence)", |b| {
         b.iter(|| {
             i = (i + 1) % arts.len();
-            black_box(model.score(&arts[i], &opts, &mut scratch).actors.len())
+            black_box(scorer.score(&arts[i]).actors.len())
         })
     });
-    let no_evidence = ScoreOptions {
+    let mut scorer = model.scorer(ScoreOptions {
         evidence: 0,
         ..ScoreOptions::default()
-    };
+    });
     g.bench_function("score (no evidence)", |b| {
         b.iter(|| {
             i = (i + 1) % arts.len();
-            black_box(
-                model
-                    .score(&arts[i], &no_evidence, &mut scratch)
-                    .actors
-                    .len(),
-            )
+            black_box(scorer.score(&arts[i]).actors.len())
         })
     });
     g.finish();

@@ -3,6 +3,7 @@
 //! classify-and-count and by the estimators of [`crate::quantify`] that correct for the
 //! classifier's errors; and the difference between two groups with a permutation test.
 
+use crate::labels::LabelSet;
 use crate::model::argmax;
 use crate::pipeline::{ArticleScore, StanceModel};
 use crate::quantify::{self, Calibration, Estimator, Shares};
@@ -200,8 +201,8 @@ pub fn bootstrap_mean(xs: &[f64], resamples: usize, level: f64, rng: &mut ChaCha
 /// the out-of-fold predictions that give the error rates.
 #[derive(Debug, Clone, Default)]
 pub struct ModelView {
-    pub labels: Vec<String>,
-    pub polarity: (Option<usize>, Option<usize>),
+    /// The stance labels, with the positive and negative one.
+    pub labels: LabelSet,
     pub calibration: Option<Calibration>,
 }
 
@@ -209,8 +210,7 @@ impl ModelView {
     /// The stance labels, polarity and stored error rates of a trained model.
     pub fn of_model(model: &StanceModel) -> ModelView {
         ModelView {
-            labels: model.stance.classes.clone(),
-            polarity: model.stance_polarity,
+            labels: model.stance.labels.clone(),
             calibration: model.info.calibration.clone(),
         }
     }
@@ -227,11 +227,8 @@ impl ModelView {
             .collect();
         labels.sort();
         labels.dedup();
-        let polarity =
-            crate::pipeline::resolve_polarity(&labels, None, None).unwrap_or((None, None));
         ModelView {
-            labels,
-            polarity,
+            labels: LabelSet::recognised(labels),
             calibration: None,
         }
     }
@@ -255,6 +252,7 @@ fn cells(
             if opts.actors.is_empty() || opts.actors.contains(&s.actor) {
                 let probs = view
                     .labels
+                    .names()
                     .iter()
                     .map(|l| s.probabilities.get(l).copied().unwrap_or(0.0))
                     .collect();
@@ -303,7 +301,7 @@ pub fn compare(
             let estimates = quantify::estimate(
                 &rows,
                 rates.as_ref(),
-                view.polarity,
+                &view.labels,
                 opts.bootstrap,
                 opts.level,
                 &mut rng,
@@ -313,7 +311,7 @@ pub fn compare(
                 actor,
                 n,
                 score,
-                labels: view.labels.clone(),
+                labels: view.labels.names().to_vec(),
                 label_count,
                 estimator,
                 estimates,
@@ -359,10 +357,11 @@ fn net_of(
     estimator: Estimator,
     rates: Option<&quantify::Rates>,
 ) -> Option<f64> {
-    let (p, q) = (view.polarity.0?, view.polarity.1?);
+    view.labels.positive()?;
+    view.labels.negative()?;
     let all: Vec<usize> = (0..rows.len()).collect();
-    let s = quantify::shares_of(estimator, rows, &all, rates);
-    Some(s[p] - s[q])
+    view.labels
+        .signed(&quantify::shares_of(estimator, rows, &all, rates))
 }
 
 /// Group A minus group B for each actor both name: the score and net-stance differences with

@@ -96,19 +96,174 @@ impl<'a> Analysis<'a> {
     }
 }
 
+/// How many sentences around each sentence that mentions the actor the context takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Window {
+    /// This many sentences on each side (0: only the sentences that mention the actor).
+    Sentences(usize),
+    /// Every sentence of the article (with the actor still marked).
+    All,
+}
+
+impl Default for Window {
+    fn default() -> Self {
+        Window::Sentences(0)
+    }
+}
+
+impl Window {
+    /// The number of sentences on each side, for an article of `n` sentences.
+    fn span(self, n: usize) -> usize {
+        match self {
+            Window::Sentences(k) => k,
+            Window::All => n,
+        }
+    }
+}
+
+impl std::fmt::Display for Window {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Window::Sentences(k) => write!(f, "{k}"),
+            Window::All => f.write_str("all"),
+        }
+    }
+}
+
+impl std::str::FromStr for Window {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Window, String> {
+        match s.trim() {
+            "all" => Ok(Window::All),
+            t => t
+                .parse::<usize>()
+                .map(Window::Sentences)
+                .map_err(|_| format!("\"{s}\" is not a number of sentences or \"all\"")),
+        }
+    }
+}
+
+/// In the model file a window is a number of sentences, or "all" (files of earlier versions
+/// wrote "all" as the largest 64-bit number, which still reads as "all").
+impl Serialize for Window {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            Window::Sentences(k) => s.serialize_u64(*k as u64),
+            Window::All => s.serialize_str("all"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Window {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Window, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Number(u64),
+            Text(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Number(u64::MAX) => Ok(Window::All),
+            Raw::Number(k) => usize::try_from(k)
+                .map(Window::Sentences)
+                .map_err(|_| serde::de::Error::custom(format!("window {k} is too large"))),
+            Raw::Text(t) => t.parse().map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+/// Which mentions in a context are replaced by markers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Markers {
+    /// The target's mentions by the target marker, other actors' by the other marker.
+    #[default]
+    Both,
+    /// Only the target's mentions; other actors' names stay words.
+    Target,
+    /// None: every name stays a word.
+    None,
+}
+
+impl Markers {
+    /// Whether the target's mentions are marked.
+    pub fn target(self) -> bool {
+        self != Markers::None
+    }
+
+    /// Whether other actors' mentions are marked.
+    pub fn others(self) -> bool {
+        self == Markers::Both
+    }
+
+    /// The setting that marks the target when `target`, and other actors when `others` (other
+    /// actors are marked only together with the target).
+    pub fn from_flags(target: bool, others: bool) -> Markers {
+        match (target, others) {
+            (true, true) => Markers::Both,
+            (true, false) => Markers::Target,
+            (false, _) => Markers::None,
+        }
+    }
+
+    /// The name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Markers::Both => "both",
+            Markers::Target => "target",
+            Markers::None => "none",
+        }
+    }
+}
+
 /// How contexts are built.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(from = "ContextFile", into = "ContextFile")]
 pub struct ContextConfig {
     /// Sentences taken on each side of a sentence that mentions the actor.
-    pub window: usize,
-    /// Replace the target's mentions by a marker.
-    pub mark_target: bool,
-    /// Replace other actors' mentions by a marker.
-    pub mark_others: bool,
+    pub window: Window,
+    /// Which mentions are replaced by markers.
+    pub markers: Markers,
     /// Give the model the actor's identity as a feature, so it can learn a prior per actor
     /// (most outlets' stance toward Hezbollah is not the same as toward Qatar).
     pub actor_prior: bool,
+}
+
+/// [`ContextConfig`] as the model file stores it.
+#[derive(Serialize, Deserialize)]
+#[serde(default)]
+struct ContextFile {
+    window: Window,
+    mark_target: bool,
+    mark_others: bool,
+    actor_prior: bool,
+}
+
+impl Default for ContextFile {
+    fn default() -> Self {
+        ContextConfig::default().into()
+    }
+}
+
+impl From<ContextFile> for ContextConfig {
+    fn from(f: ContextFile) -> Self {
+        ContextConfig {
+            window: f.window,
+            markers: Markers::from_flags(f.mark_target, f.mark_others),
+            actor_prior: f.actor_prior,
+        }
+    }
+}
+
+impl From<ContextConfig> for ContextFile {
+    fn from(c: ContextConfig) -> Self {
+        ContextFile {
+            window: c.window,
+            mark_target: c.markers.target(),
+            mark_others: c.markers.others(),
+            actor_prior: c.actor_prior,
+        }
+    }
 }
 
 impl ContextConfig {
@@ -121,9 +276,8 @@ impl ContextConfig {
 impl Default for ContextConfig {
     fn default() -> Self {
         ContextConfig {
-            window: 0,
-            mark_target: true,
-            mark_others: true,
+            window: Window::Sentences(0),
+            markers: Markers::Both,
             actor_prior: true,
         }
     }
@@ -164,8 +318,9 @@ pub fn context(a: &Analysis<'_>, actor: Option<usize>, cfg: &ContextConfig) -> C
             let mentions_it = (s.first_word..s.end_word)
                 .any(|w| a.word_mention[w].is_some_and(|m| a.mentions[m as usize].actor == actor));
             if mentions_it {
-                let lo = i.saturating_sub(cfg.window);
-                let hi = i.saturating_add(cfg.window).min(n - 1);
+                let w = cfg.window.span(n);
+                let lo = i.saturating_sub(w);
+                let hi = i.saturating_add(w).min(n - 1);
                 take[lo..=hi].iter_mut().for_each(|t| *t = true);
             }
         }
@@ -198,9 +353,9 @@ pub fn context(a: &Analysis<'_>, actor: Option<usize>, cfg: &ContextConfig) -> C
                     last_mention = Some(m);
                     let is_target = a.mentions[m as usize].actor == actor;
                     let marked = if is_target {
-                        cfg.mark_target
+                        cfg.markers.target()
                     } else {
-                        cfg.mark_others
+                        cfg.markers.others()
                     };
                     if !marked {
                         pieces.push(Piece::Word(w as u32));
@@ -259,12 +414,38 @@ mod tests {
     }
 
     #[test]
+    fn window_and_markers_read_as_the_model_file_writes_them() {
+        let all = ContextConfig {
+            window: Window::All,
+            markers: Markers::Target,
+            actor_prior: false,
+        };
+        let json = serde_json::to_string(&all).unwrap();
+        assert_eq!(
+            json,
+            r#"{"window":"all","mark_target":true,"mark_others":false,"actor_prior":false}"#
+        );
+        assert_eq!(serde_json::from_str::<ContextConfig>(&json).unwrap(), all);
+        // Earlier versions wrote "all" as the largest 64-bit number.
+        let old = r#"{"window":18446744073709551615,"mark_target":false,"mark_others":false,"actor_prior":true}"#;
+        let c: ContextConfig = serde_json::from_str(old).unwrap();
+        assert_eq!((c.window, c.markers), (Window::All, Markers::None));
+        assert_eq!(
+            serde_json::to_string(&ContextConfig::default()).unwrap(),
+            r#"{"window":0,"mark_target":true,"mark_others":true,"actor_prior":true}"#
+        );
+        assert_eq!("all".parse::<Window>(), Ok(Window::All));
+        assert_eq!(" 2".parse::<Window>(), Ok(Window::Sentences(2)));
+        assert!("two".parse::<Window>().is_err());
+    }
+
+    #[test]
     fn window_widens_and_absent_actor_gets_whole_text() {
         let r = reg();
         let t = "Hamas spoke. Markets fell. Rain came.";
         let a = Analysis::new(t, &r);
         let cfg = ContextConfig {
-            window: 1,
+            window: Window::Sentences(1),
             ..ContextConfig::default()
         };
         assert_eq!(context(&a, Some(1), &cfg).sentences, vec![0, 1]);

@@ -62,7 +62,7 @@ fn is_default<T: Default + PartialEq>(v: &T) -> bool {
 }
 
 /// Where character n-grams come from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum CharSource {
     /// The stem ("attack" for "Attacked").

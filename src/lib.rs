@@ -2,14 +2,40 @@
 //!
 //! The pipeline, one module per stage in the order data flows:
 //!
-//! text ([`text`]) → actor mentions ([`actors`]) → actor contexts ([`context`]) → TF-IDF vectors
-//! ([`features`]) → multinomial logistic model ([`model`]) → trained pipeline and scores
-//! ([`pipeline`]) → evaluation ([`cv`], [`metrics`], [`evaluate`]) → comparison of sources and
-//! periods ([`compare`]). [`corpus`] reads and writes articles in every input format.
+//! ```text
+//! text ─► words, sentences ─► actor mentions ─► actor contexts ─► TF-IDF vectors ─► classifier ─► scores ─► comparison
+//!         text                actors            context           features          classifier,   pipeline   compare,
+//!                                                                                   model                    quantify
+//! ```
+//!
+//! [`corpus`] reads articles in every input format; [`labels`] names the two tasks and their
+//! label sets; [`pipeline`] trains, scores and saves models; [`evaluate`] (with [`cv`] and
+//! [`metrics`]) cross-validates; [`stream`] scores a stream of records in parallel and in
+//! order, writing [`scores`]; [`quantify`] estimates label shares per group and [`compare`]
+//! compares sources and months; [`report`] writes the HTML page; [`tune`] chooses settings.
+//!
+//! Score an article with the model built into the library:
+//!
+//! ```
+//! use stance::{Article, ScoreOptions, StanceModel};
+//!
+//! let model = StanceModel::builtin();
+//! let article = Article::new(
+//!     "a1",
+//!     "The Kremlin was condemned for a brutal strike on Kyiv. Ukraine's defenders were praised.",
+//! );
+//! let score = model.score(&article, &ScoreOptions::default());
+//! let actors: Vec<&str> = score.actors.iter().map(|a| a.actor.as_str()).collect();
+//! assert_eq!(actors, ["Russia", "Ukraine"]);
+//! let russia = &score.actors[0];
+//! assert_eq!(russia.mentions, 1);
+//! assert!((russia.probabilities.values().sum::<f64>() - 1.0).abs() < 1e-9);
+//! ```
+//!
+//! Train a model of your own (here on four articles, without cross-validation):
 //!
 //! ```
 //! use stance::{Article, LabeledArticle, Registry, StanceModel, TrainConfig, TrainingSet};
-//! use stance::pipeline::ScoreOptions;
 //!
 //! let registry = Registry::from_toml_str(
 //!     "[[actor]]\nname = \"Iran\"\naliases = [\"Tehran\"]\n",
@@ -28,16 +54,14 @@
 //! let mut cfg = TrainConfig::default();
 //! cfg.features.min_df = 1;
 //! let model = StanceModel::train(&set, &cfg, 42).unwrap();
-//! let score = model.score(
-//!     &Article::new("new", "Critics condemned Tehran for a brutal attack."),
-//!     &ScoreOptions::default(),
-//!     &mut Default::default(),
-//! );
+//! let mut scorer = model.scorer(Default::default());
+//! let score = scorer.score(&Article::new("new", "Critics condemned Tehran for a brutal attack."));
 //! assert_eq!(score.actors[0].actor, "Iran");
 //! assert_eq!(score.actors[0].label, "against");
 //! ```
 
 pub mod actors;
+pub mod classifier;
 pub mod compare;
 pub mod context;
 pub mod corpus;
@@ -45,6 +69,7 @@ pub mod cv;
 pub mod error;
 pub mod evaluate;
 pub mod features;
+pub mod labels;
 pub mod metrics;
 pub mod model;
 pub mod pipeline;
@@ -52,10 +77,13 @@ pub mod pipeline;
 pub mod plot;
 pub mod quantify;
 pub mod report;
+pub mod scores;
+pub mod stream;
 pub mod text;
 pub mod tune;
 
 pub use actors::{Actor, Registry};
 pub use corpus::{Article, LabeledArticle};
 pub use error::{Error, Result};
-pub use pipeline::{ArticleScore, StanceModel, TrainConfig, TrainingSet};
+pub use labels::{LabelSet, Task};
+pub use pipeline::{ArticleScore, ScoreOptions, Scorer, StanceModel, TrainConfig, TrainingSet};

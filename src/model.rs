@@ -456,7 +456,7 @@ impl Classifier {
     }
 
     /// Checks that the shapes agree and every number is finite.
-    pub fn check(&self) -> std::result::Result<(), String> {
+    fn check_shapes(&self) -> std::result::Result<(), String> {
         let k = self.classes.len();
         if k < 2 {
             return Err(format!("{k} classes; a classifier needs at least two"));
@@ -520,6 +520,35 @@ impl Classifier {
     /// The weight of feature `j` for class `c`.
     pub fn weight(&self, j: usize, c: usize) -> f64 {
         self.weights[j * self.classes.len() + c]
+    }
+}
+
+impl crate::classifier::Classify for Classifier {
+    fn classes(&self) -> &[String] {
+        &self.classes
+    }
+
+    fn n_features(&self) -> usize {
+        self.n_features
+    }
+
+    fn probabilities(&self, x: &SparseVec) -> Vec<f64> {
+        Classifier::probabilities(self, x)
+    }
+
+    /// The weight of the feature for the label minus its mean weight over all labels.
+    fn contribution(&self, feature: usize, label: usize) -> f64 {
+        let k = self.classes.len();
+        let row = &self.weights[feature * k..feature * k + k];
+        row[label] - row.iter().sum::<f64>() / k as f64
+    }
+
+    fn report(&self) -> &FitReport {
+        &self.report
+    }
+
+    fn check(&self) -> std::result::Result<(), String> {
+        self.check_shapes()
     }
 }
 

@@ -2,8 +2,10 @@
 //! and nested cross-validation (the grid searched again inside each outer training split) for
 //! an unbiased estimate of how well the whole procedure, search included, does on new data.
 
+use crate::context::{Markers, Window};
 use crate::error::Result;
 use crate::evaluate::{cross_validate, evaluate_model, EvalReport};
+use crate::labels::Task;
 use crate::metrics::Confusion;
 use crate::pipeline::{StanceModel, TrainConfig, TrainingSet};
 use serde::{Deserialize, Serialize};
@@ -21,9 +23,8 @@ pub struct Grid {
     pub alpha: Vec<f64>,
     pub ngrams: Vec<(usize, usize)>,
     pub char_ngrams: Vec<Option<(usize, usize)>>,
-    pub window: Vec<usize>,
-    /// (mark target, mark others)
-    pub markers: Vec<(bool, bool)>,
+    pub window: Vec<Window>,
+    pub markers: Vec<Markers>,
     pub actor_prior: Vec<bool>,
 }
 
@@ -35,26 +36,16 @@ impl Grid {
             for &ngrams in &self.ngrams {
                 for &chars in &self.char_ngrams {
                     for &window in &self.window {
-                        for &(mt, mo) in &self.markers {
+                        for &markers in &self.markers {
                             for &prior in &self.actor_prior {
                                 let mut c = base.clone();
                                 c.logistic.alpha = alpha;
                                 c.features.word_ngrams = ngrams;
                                 c.features.char_ngrams = chars;
                                 c.context.window = window;
-                                c.context.mark_target = mt;
-                                c.context.mark_others = mo;
+                                c.context.markers = markers;
                                 c.context.actor_prior = prior;
-                                let markers = match (mt, mo) {
-                                    (true, true) => "both",
-                                    (true, false) => "target",
-                                    (false, _) => "none",
-                                };
-                                let window = if window == usize::MAX {
-                                    "all".to_string()
-                                } else {
-                                    window.to_string()
-                                };
+                                let markers = markers.name();
                                 let name = format!(
                                     "alpha={alpha} ngrams={}-{} chars={} window={window} markers={markers} prior={prior}",
                                     ngrams.0,
@@ -91,12 +82,7 @@ pub fn search(
     let mut scored = Vec::new();
     for (i, c) in candidates.iter().enumerate() {
         let cv = cross_validate(set, &c.config, k, seed, group_by)?;
-        let spread = cv
-            .report
-            .stance
-            .folds
-            .as_ref()
-            .and_then(|f| f.get("macro_f1").cloned());
+        let spread = cv.report.stance.folds.as_ref().map(|f| f.macro_f1.clone());
         scored.push((
             Scored {
                 name: c.name.clone(),
@@ -169,7 +155,7 @@ pub fn nested(
         let (best, bi) = &ranked[0];
         let model = StanceModel::train(&train, &candidates[*bi].config, seed)?;
         let (r, preds) = evaluate_model(&model, &test)?;
-        for p in preds.iter().filter(|p| p.task == "stance") {
+        for p in preds.iter().filter(|p| p.task == Task::Stance) {
             let t = set.stance_classes.iter().position(|c| *c == p.truth);
             let q = set.stance_classes.iter().position(|c| *c == p.predicted);
             if let (Some(t), Some(q)) = (t, q) {
@@ -186,8 +172,13 @@ pub fn nested(
         report = Some(r);
     }
     let f_avg = report.and_then(|_| {
-        let pol = crate::pipeline::resolve_polarity(&set.stance_classes, None, None).ok()?;
-        confusion.f_avg(&set.stance_classes[pol.0?], &set.stance_classes[pol.1?])
+        let labels = candidates[0]
+            .config
+            .polarity
+            .labels(Task::Stance, set.stance_classes.clone())
+            .ok()?;
+        let (p, n) = labels.polar_names()?;
+        confusion.f_avg(p, n)
     });
     Ok(Nested {
         outer_folds: outer,
@@ -210,8 +201,8 @@ mod tests {
             alpha: vec![0.1, 1.0],
             ngrams: vec![(1, 1), (1, 2)],
             char_ngrams: vec![None],
-            window: vec![0, 1],
-            markers: vec![(true, true)],
+            window: vec![Window::Sentences(0), Window::Sentences(1)],
+            markers: vec![Markers::Both],
             actor_prior: vec![true],
         };
         let c = g.candidates(&TrainConfig::default());
@@ -221,7 +212,7 @@ mod tests {
             "alpha=0.1 ngrams=1-1 chars=off window=0 markers=both prior=true"
         );
         assert_eq!(c[7].config.logistic.alpha, 1.0);
-        assert_eq!(c[7].config.context.window, 1);
+        assert_eq!(c[7].config.context.window, Window::Sentences(1));
         assert_eq!(c[7].config.features.word_ngrams, (1, 2));
     }
 }

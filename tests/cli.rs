@@ -378,7 +378,7 @@ fn compare_by_source_and_month() {
             "--actor",
             "Iran",
             "--format",
-            "json",
+            "jsonl",
             "--bootstrap",
             "300",
         ])
@@ -651,7 +651,8 @@ fn corrected_estimators_beat_classify_and_count_in_simulation() {
             "40",
             "--bootstrap",
             "200",
-            "--json",
+            "--format",
+            "json",
         ])
         .assert()
         .success();
@@ -804,7 +805,7 @@ fn other_input_fields_are_carried_into_scores_and_can_be_grouped_by() {
     );
     let out = stance()
         .args([
-            "compare", "--by", "country", "--actor", "Iran", "--format", "json", "--model",
+            "compare", "--by", "country", "--actor", "Iran", "--format", "jsonl", "--model",
         ])
         .arg(model())
         .arg(&scores)

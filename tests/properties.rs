@@ -14,7 +14,6 @@
 
 use proptest::prelude::*;
 use proptest::test_runner::Config;
-use stance::features::Scratch;
 use stance::pipeline::ScoreOptions;
 use stance::text::{sentences, words, Span};
 use stance::{Article, LabeledArticle, Registry, StanceModel, TrainConfig, TrainingSet};
@@ -273,8 +272,8 @@ fn models() -> &'static [StanceModel; 2] {
         let mut b = a.clone();
         b.features.word_ngrams = (1, 3);
         b.features.char_ngrams = Some((2, 5));
-        b.context.window = 1;
-        b.context.mark_others = false;
+        b.context.window = stance::context::Window::Sentences(1);
+        b.context.markers = stance::context::Markers::Target;
         [
             StanceModel::train(&set, &a, 7).unwrap(),
             StanceModel::train(&set, &b, 7).unwrap(),
@@ -314,7 +313,7 @@ proptest! {
     #[test]
     fn scoring_arbitrary_text_never_panics_and_gives_probabilities(t in text(), which in 0usize..2) {
         let model = &models()[which];
-        let s = model.score(&Article::new("x", t.clone()), &all_actors(), &mut Scratch::default());
+        let s = model.score(&Article::new("x", t.clone()), &all_actors());
         // Every actor was asked for, named or not.
         prop_assert_eq!(s.actors.len(), registry().len());
         for a in &s.actors {
@@ -347,24 +346,26 @@ proptest! {
         let model = &models()[which];
         let opts = all_actors();
         let target = pick.index(batch.len());
-        let alone = model.score(&Article::new("a", batch[target].clone()), &opts, &mut Scratch::default());
-        // The same scratch for the whole batch, as a worker thread keeps it.
-        let mut scratch = Scratch::default();
+        let alone = model.score(&Article::new("a", batch[target].clone()), &opts);
+        // One scorer for the whole batch, as a worker thread keeps it.
+        let mut scorer = model.scorer(opts.clone());
         let mut in_batch = None;
         for (i, t) in batch.iter().enumerate() {
-            let s = model.score(&Article::new("a", t.clone()), &opts, &mut scratch);
+            let s = scorer.score(&Article::new("a", t.clone()));
             if i == target {
                 in_batch = Some(s);
             }
         }
-        // And once more at the end, after the scratch has seen everything.
-        let again = model.score(&Article::new("a", batch[target].clone()), &opts, &mut scratch);
+        // And once more at the end, after its cache has seen everything.
+        let again = scorer.score(&Article::new("a", batch[target].clone()));
         prop_assert_eq!(&alone, in_batch.as_ref().unwrap());
         prop_assert_eq!(&alone, &again);
-        // A scratch used by the other model first (its cache belongs to another featurizer).
-        let mut foreign = Scratch::default();
-        let _ = models()[1 - which].score(&Article::new("b", batch[0].clone()), &opts, &mut foreign);
-        let after_foreign = model.score(&Article::new("a", batch[target].clone()), &opts, &mut foreign);
+        // Working memory used by the other model first (its cache belongs to another
+        // featurizer).
+        let mut other = models()[1 - which].scorer(opts.clone());
+        let _ = other.score(&Article::new("b", batch[0].clone()));
+        let mut reused = model.scorer_with(opts.clone(), other.into_scratch());
+        let after_foreign = reused.score(&Article::new("a", batch[target].clone()));
         prop_assert_eq!(&alone, &after_foreign);
     }
 }
@@ -436,7 +437,7 @@ proptest! {
             }
             let mut a = Article::new(format!("g{i}"), t.clone());
             a.source = Some("gen".into());
-            let s = model_file().2.score(&a, &opts, &mut Scratch::default());
+            let s = model_file().2.score(&a, &opts);
             // Compared as the JSON the CLI writes (parsing floats back may round).
             prop_assert_eq!(line, serde_json::to_string(&s).unwrap(), "record {}", i);
         }

@@ -1,28 +1,26 @@
 //! `stance compare`: stance by source or month, from the output of `stance score`.
 
-use super::table;
-use clap::{Args, ValueEnum};
+use super::args::{parse_positive, table, ModelArg, OutputFormat};
+use clap::Args;
 use stance::compare::{compare, diff, signed, CompareOptions, GroupBy, ModelView};
 use stance::pipeline::ArticleScore;
 use stance::quantify::Estimator;
-use stance::StanceModel;
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::path::PathBuf;
 
 #[derive(Args)]
 #[command(
     about = "Compare stance across sources or months, with error-corrected shares, intervals and tests",
-    after_help = "Examples:\n  stance score data/articles.jsonl > scores.jsonl\n  stance compare scores.jsonl --by source --actor Iran\n  stance compare scores.jsonl --by month --estimator cc --format csv > by_month.csv\n  stance compare scores.jsonl --by country --actor Iran   (a field of the input records)\n  stance compare scores.jsonl --diff \"The Clarion Tribune\" \"Meridian Wire\" --actor Iran\n\nShares are estimated per group, not counted: classify and count (cc) is biased whenever the\nclassifier errs. The default (emq) recalibrates the probabilities on the out-of-fold\npredictions stored in the model (--model) and finds the label shares by the EM prior\nadjustment of Saerens et al.; pacc (mean probabilities corrected by the out-of-fold error\nrates) is nearly as accurate (`stance simulate`). net = share(favor) - share(against);\nscore = mean P(favor) - P(against). Intervals: 95% percentile bootstrap resampling articles\n(and the model's out-of-fold examples, for the corrected estimators)."
+    after_help = "Examples:\n  stance score data/articles.jsonl > scores.jsonl\n  stance compare scores.jsonl --by source --actor Iran\n  stance compare scores.jsonl --by month --estimator cc --format csv > by_month.csv\n  stance compare scores.jsonl --by country --actor Iran   (a field of the input records)\n  stance compare scores.jsonl --diff \"The Clarion Tribune\" \"Meridian Wire\" --actor Iran\n\nShares are estimated per group, not counted: classify and count (cc) is biased whenever the\nclassifier errs. The corrected estimators use the out-of-fold predictions stored in the\nmodel that made the scores (--model; by default the built-in model). net = share(favor) -\nshare(against); score = mean P(favor) - P(against). Intervals: 95% percentile bootstrap\nresampling articles (and the model's out-of-fold examples, for the corrected estimators)."
 )]
 pub struct CompareCmd {
     /// Score files (JSONL from `stance score`), or - for standard input.
     #[arg(required = true)]
     pub scores: Vec<String>,
-    /// The model that produced the scores: its labels and out-of-fold error rates.
-    #[arg(long, default_value = "models/default.json")]
-    pub model: PathBuf,
+    #[command(flatten)]
+    pub model: ModelArg,
     /// Do not read a model: only the estimators that need no error rates (cc, pcc).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "model")]
     pub no_model: bool,
     /// What to group articles by: source, month, source-month, all, or any other field of
     /// the input records (`stance score` carries them into the scores), e.g. `--by country`.
@@ -32,137 +30,64 @@ pub struct CompareCmd {
     #[arg(long = "actor")]
     pub actors: Vec<String>,
     /// The estimator of the headline shares.
-    #[arg(long, value_enum, default_value = stance::quantify::DEFAULT.name())]
+    #[arg(long, value_enum, default_value_t = CompareOptions::default().estimator)]
     pub estimator: Estimator,
     /// Compare two groups: A minus B, with intervals and permutation p-values.
     #[arg(long, num_args = 2, value_names = ["A", "B"])]
     pub diff: Option<Vec<String>>,
     /// Shuffles of the permutation test (with --diff).
-    #[arg(long, default_value_t = 2000, value_parser = super::parse_positive)]
+    #[arg(long, default_value_t = 2000, value_parser = parse_positive)]
     pub permutations: usize,
     /// Bootstrap resamples for the intervals.
-    #[arg(long, default_value_t = 2000, value_parser = super::parse_positive)]
+    #[arg(long, default_value_t = CompareOptions::default().bootstrap, value_parser = parse_positive)]
     pub bootstrap: usize,
-    /// Seed for the bootstrap and the permutations.
-    #[arg(long, default_value_t = 42)]
+    /// Seed of the bootstrap resamples and the permutations.
+    #[arg(long, default_value_t = CompareOptions::default().seed)]
     pub seed: u64,
     /// Warn about groups with fewer articles than this.
     #[arg(long, default_value_t = 10)]
     pub min_n: usize,
-    #[arg(long, value_enum, default_value = "text")]
-    pub format: CompareFormat,
+    /// Output: a table, one JSON document, JSON Lines (one row per line) or CSV.
+    #[arg(long, default_value = "text", value_parser = OutputFormat::parser(&[OutputFormat::Text, OutputFormat::Json, OutputFormat::Jsonl, OutputFormat::Csv]))]
+    pub format: OutputFormat,
     /// Also draw a chart (SVG, or PNG by extension): a time series with --by month, a
     /// dot-and-whisker chart for one actor, a heatmap of groups × actors otherwise.
     #[arg(long)]
     pub plot: Option<PathBuf>,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum CompareFormat {
-    Text,
-    Json,
-    Csv,
-}
-
-/// Reads score records; error records (from failed inputs) are counted, not compared.
-/// With `labels`, every probability must be of one of them (the model's labels).
-pub fn read_scores(
-    paths: &[String],
-    labels: Option<&[String]>,
-) -> anyhow::Result<(Vec<ArticleScore>, usize)> {
-    let mut out = Vec::new();
-    let mut skipped = 0;
-    for p in paths {
-        let reader: Box<dyn BufRead> = if p == "-" {
-            Box::new(std::io::stdin().lock())
-        } else {
-            Box::new(std::io::BufReader::new(
-                std::fs::File::open(p).map_err(|e| stance::Error::io(p.as_ref(), e))?,
-            ))
-        };
-        for (i, line) in reader.lines().enumerate() {
-            let line = line.map_err(|e| stance::Error::io(p.as_ref(), e))?;
-            if line.trim().is_empty() {
-                continue;
-            }
-            let v: serde_json::Value = serde_json::from_str(&line).map_err(|e| {
-                stance::Error::input(p, Some(i as u64 + 1), None, format!("malformed JSON: {e}"))
-            })?;
-            if v.get("error").is_some() {
-                skipped += 1;
-                continue;
-            }
-            let at = |field: Option<&str>, msg: String| {
-                stance::Error::input(p, Some(i as u64 + 1), field, msg)
-            };
-            if !(v.is_object()
-                && v.get("id").is_some()
-                && v.get("actors").is_some_and(|a| a.is_array()))
-            {
-                return Err(at(
-                    None,
-                    "not a score record of `stance score` (expected an object with \"id\" and \"actors\")".into(),
-                )
-                .into());
-            }
-            let a: ArticleScore = serde_json::from_value(v)
-                .map_err(|e| at(None, format!("not a score record of `stance score`: {e}")))?;
-            if let Some(labels) = labels {
-                for s in &a.actors {
-                    if let Some(l) = s.probabilities.keys().find(|l| !labels.contains(l)) {
-                        return Err(at(
-                            Some("probabilities"),
-                            format!(
-                                "label \"{l}\" (actor \"{}\") is not one of the model's labels ({}); were these scores made by another model?",
-                                s.actor,
-                                labels.join(", ")
-                            ),
-                        )
-                        .into());
-                    }
-                }
-            }
-            out.push(a);
-        }
-    }
-    if out.is_empty() && skipped == 0 {
-        anyhow::bail!("no score records in {}", paths.join(", "));
-    }
-    Ok((out, skipped))
-}
-
 impl CompareCmd {
     /// The scores, and what the comparison needs of the model (read first, so the scores'
     /// labels can be checked against it).
     pub fn load(&self) -> anyhow::Result<(Vec<ArticleScore>, ModelView)> {
-        let (articles, skipped, view) = if self.no_model {
-            let (a, s) = read_scores(&self.scores, None)?;
-            let v = ModelView::from_scores(&a);
-            (a, s, v)
+        let (read, view) = if self.no_model {
+            let r = stance::scores::read(&self.scores, None)?;
+            let v = ModelView::from_scores(&r.articles);
+            (r, v)
         } else {
-            let v = self.view()?;
-            let (a, s) = read_scores(&self.scores, Some(&v.labels))?;
-            (a, s, v)
+            let model = self.model.load().map_err(|e| {
+                anyhow::anyhow!("{e}\n(compare reads the model for its error rates; name it with --model, or pass --no-model)")
+            })?;
+            let v = ModelView::of_model(&model);
+            if v.calibration.is_none() && self.estimator.adjusted() {
+                eprintln!(
+                    "stance: warning: {} holds no cross-validation predictions (trained with --no-cv), so {} falls back to pcc",
+                    self.model.name(),
+                    self.estimator.name()
+                );
+            }
+            (
+                stance::scores::read(&self.scores, Some(v.labels.names()))?,
+                v,
+            )
         };
-        if skipped > 0 {
-            eprintln!("stance: {skipped} error records in the scores were left out");
-        }
-        Ok((articles, view))
-    }
-
-    fn view(&self) -> anyhow::Result<ModelView> {
-        let model = StanceModel::load(&self.model).map_err(|e| {
-            anyhow::anyhow!("{e}\n(compare reads the model for its error rates; name it with --model, or pass --no-model)")
-        })?;
-        let view = ModelView::of_model(&model);
-        if view.calibration.is_none() && self.estimator.adjusted() {
+        if read.skipped > 0 {
             eprintln!(
-                "stance: warning: {} holds no cross-validation predictions (trained with --no-cv), so {} falls back to pcc",
-                self.model.display(),
-                self.estimator.name()
+                "stance: {} error records in the scores were left out",
+                read.skipped
             );
         }
-        Ok(view)
+        Ok((read.articles, view))
     }
 
     pub fn options(&self) -> CompareOptions {
@@ -208,16 +133,23 @@ impl CompareCmd {
         if let Some(path) = &self.plot {
             self.draw(&rows, path)?;
         }
-        let labels = view.labels.clone();
+        let labels = view.labels.names().to_vec();
         let mut out = std::io::stdout().lock();
         match self.format {
-            CompareFormat::Json => {
+            OutputFormat::Json => {
+                serde_json::to_writer_pretty(
+                    &mut out,
+                    &serde_json::json!({"by": self.by.to_string(), "labels": labels, "rows": rows}),
+                )?;
+                writeln!(out)?;
+            }
+            OutputFormat::Jsonl => {
                 for r in &rows {
                     serde_json::to_writer(&mut out, r)?;
                     writeln!(out)?;
                 }
             }
-            CompareFormat::Csv => {
+            OutputFormat::Csv => {
                 let mut w = csv::Writer::from_writer(&mut out);
                 let mut h: Vec<String> =
                     ["group", "actor", "n", "score", "score_low", "score_high"]
@@ -265,7 +197,7 @@ impl CompareCmd {
                 }
                 w.flush()?;
             }
-            CompareFormat::Text => {
+            OutputFormat::Text => {
                 let by = self.by.to_string();
                 let est = rows[0].estimator;
                 let mut t = vec![[by.as_str(), "actor", "n", "net", "95% interval"]
@@ -315,9 +247,9 @@ impl CompareCmd {
                     out,
                     "\nestimator: {} ({}); net = share({}) - share({}); predicted = counts of predicted {} (classify and count);\nscore = mean P(favor) - P(against); intervals: 95% bootstrap ({} resamples, seed {}).",
                     est.name(),
-                    describe(est),
-                    view.polarity.0.map_or("?", |i| labels[i].as_str()),
-                    view.polarity.1.map_or("?", |i| labels[i].as_str()),
+                    est.describe(),
+                    view.labels.polar_names().map_or("?", |p| p.0),
+                    view.labels.polar_names().map_or("?", |p| p.1),
                     labels.join("/"),
                     self.bootstrap,
                     self.seed
@@ -346,12 +278,67 @@ impl CompareCmd {
             );
         }
         let mut out = std::io::stdout().lock();
-        if self.format != CompareFormat::Text {
-            for r in &rows {
-                serde_json::to_writer(&mut out, r)?;
+        match self.format {
+            OutputFormat::Text => {}
+            OutputFormat::Json => {
+                serde_json::to_writer_pretty(
+                    &mut out,
+                    &serde_json::json!({"a": a, "b": b, "by": self.by.to_string(), "differences": rows}),
+                )?;
                 writeln!(out)?;
+                return Ok(0);
             }
-            return Ok(0);
+            OutputFormat::Jsonl => {
+                for r in &rows {
+                    serde_json::to_writer(&mut out, r)?;
+                    writeln!(out)?;
+                }
+                return Ok(0);
+            }
+            OutputFormat::Csv => {
+                let mut w = csv::Writer::from_writer(&mut out);
+                w.write_record([
+                    "actor",
+                    "a",
+                    "b",
+                    "n_a",
+                    "n_b",
+                    "score",
+                    "score_low",
+                    "score_high",
+                    "score_p",
+                    "score_p_holm",
+                    "net",
+                    "net_low",
+                    "net_high",
+                    "net_p",
+                    "net_p_holm",
+                    "estimator",
+                ])?;
+                let num = |x: Option<f64>| x.map_or(String::new(), |v| format!("{v:.6}"));
+                for r in &rows {
+                    w.write_record([
+                        r.actor.clone(),
+                        r.a.clone(),
+                        r.b.clone(),
+                        r.n_a.to_string(),
+                        r.n_b.to_string(),
+                        num(Some(r.score.mean)),
+                        num(Some(r.score.low)),
+                        num(Some(r.score.high)),
+                        num(Some(r.score_p)),
+                        num(r.score_p_holm),
+                        num(r.net.as_ref().map(|e| e.mean)),
+                        num(r.net.as_ref().map(|e| e.low)),
+                        num(r.net.as_ref().map(|e| e.high)),
+                        num(r.net_p),
+                        num(r.net_p_holm),
+                        r.estimator.name().to_string(),
+                    ])?;
+                }
+                w.flush()?;
+                return Ok(0);
+            }
         }
         let mut t = vec![[
             "actor",
@@ -399,7 +386,7 @@ impl CompareCmd {
             "\np: two-sided permutation test ({} shuffles of group membership); net by {} ({}).",
             self.permutations,
             rows[0].estimator.name(),
-            describe(rows[0].estimator)
+            rows[0].estimator.describe()
         )?;
         if several {
             writeln!(
@@ -458,17 +445,5 @@ impl CompareCmd {
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         eprintln!("stance: chart written to {}", path.display());
         Ok(())
-    }
-}
-
-fn describe(e: Estimator) -> &'static str {
-    match e {
-        Estimator::Cc => "classify and count",
-        Estimator::Pcc => "mean predicted probability",
-        Estimator::Acc => "classify and count, corrected by out-of-fold error rates",
-        Estimator::Pacc => "mean probability, corrected by out-of-fold mean probabilities",
-        Estimator::Emq => {
-            "EM prior adjustment of probabilities recalibrated on the out-of-fold examples"
-        }
     }
 }

@@ -1,10 +1,10 @@
 //! `stance explain`: the terms that weigh most for each label.
 
-use super::{f3, table};
-use clap::{Args, ValueEnum};
-use stance::StanceModel;
+use super::args::{f3, table, ModelArg};
+use clap::Args;
+use stance::classifier::Classify;
+use stance::Task;
 use std::io::Write;
-use std::path::PathBuf;
 
 #[derive(Args)]
 #[command(
@@ -12,9 +12,8 @@ use std::path::PathBuf;
     after_help = "Examples:\n  stance explain\n  stance explain --model models/default.json --actor Iran --top 15\n  stance explain --task sentiment\n\nA term's weight for a label is its logistic weight for that label minus its mean weight over\nall labels. With --actor, terms are ranked by weight times their mean TF-IDF value in that\nactor's training contexts: what drove the model's decisions about that actor.\n__target__ stands for a mention of the actor being scored, __other__ for another actor."
 )]
 pub struct ExplainCmd {
-    /// The model file.
-    #[arg(long, default_value = "models/default.json")]
-    pub model: PathBuf,
+    #[command(flatten)]
+    pub model: ModelArg,
     /// Rank terms by their weight in this actor's training contexts.
     #[arg(long)]
     pub actor: Option<String>,
@@ -22,35 +21,24 @@ pub struct ExplainCmd {
     #[arg(long, default_value_t = 12)]
     pub top: usize,
     /// Which classifier.
-    #[arg(long, value_enum, default_value = "stance")]
+    #[arg(long, value_enum, default_value_t = Task::Stance)]
     pub task: Task,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Task {
-    Stance,
-    Sentiment,
 }
 
 impl ExplainCmd {
     pub fn run(self) -> anyhow::Result<i32> {
-        let model = StanceModel::load(&self.model)?;
-        let clf = match self.task {
-            Task::Stance => &model.stance,
-            Task::Sentiment => model
-                .sentiment
-                .as_ref()
-                .ok_or_else(|| anyhow::anyhow!("this model has no sentiment classifier"))?,
-        };
-        let k = clf.classes.len();
-        let centered = |j: usize, c: usize| {
-            clf.weight(j, c) - (0..k).map(|c| clf.weight(j, c)).sum::<f64>() / k as f64
-        };
+        let model = self.model.load()?;
+        let task = self.task;
+        let clf = &model
+            .task(task)
+            .ok_or_else(|| anyhow::anyhow!("this model has no sentiment classifier"))?
+            .classifier;
+        let centered = |j: usize, c: usize| clf.contribution(j, c);
         // Candidate features with a multiplier: 1 for all, or the actor's mean value.
         let candidates: Vec<(usize, f64)> = match &self.actor {
-            None => (0..clf.n_features).map(|j| (j, 1.0)).collect(),
+            None => (0..clf.n_features()).map(|j| (j, 1.0)).collect(),
             Some(a) => {
-                if self.task == Task::Sentiment {
+                if task == Task::Sentiment {
                     anyhow::bail!("--actor goes with --task stance");
                 }
                 let profile = model.info.actor_profiles.get(a).ok_or_else(|| {
@@ -68,7 +56,7 @@ impl ExplainCmd {
                 profile
                     .iter()
                     .map(|&(j, v)| (j as usize, v as f64))
-                    .filter(|(j, _)| *j < clf.n_features)
+                    .filter(|(j, _)| *j < clf.n_features())
                     .collect()
             }
         };
@@ -86,7 +74,7 @@ impl ExplainCmd {
                     .join(", ")
             )?;
         }
-        for (c, label) in clf.classes.iter().enumerate() {
+        for (c, label) in clf.classes().iter().enumerate() {
             let mut ranked: Vec<(usize, f64)> = candidates
                 .iter()
                 .map(|&(j, m)| (j, centered(j, c) * m))

@@ -1,11 +1,10 @@
 //! `stance report`: one self-contained HTML page comparing sources and months.
 
-use super::compare::read_scores;
+use super::args::{parse_positive, ModelArg};
 use clap::Args;
 use stance::compare::{compare, CompareOptions, GroupBy, ModelView};
 use stance::quantify::Estimator;
 use stance::report::{html, ReportInput};
-use stance::StanceModel;
 use std::path::PathBuf;
 
 #[derive(Args)]
@@ -20,17 +19,19 @@ pub struct ReportCmd {
     /// The HTML file to write.
     #[arg(long)]
     pub out: PathBuf,
-    /// The model that produced the scores (labels, error rates, training facts).
-    #[arg(long, default_value = "models/default.json")]
-    pub model: PathBuf,
+    #[command(flatten)]
+    pub model: ModelArg,
     /// Actors to chart one by one (default: the four named most often).
     #[arg(long = "actor")]
     pub actors: Vec<String>,
-    #[arg(long, value_enum, default_value = stance::quantify::DEFAULT.name())]
+    /// The estimator of the headline shares.
+    #[arg(long, value_enum, default_value_t = CompareOptions::default().estimator)]
     pub estimator: Estimator,
-    #[arg(long, default_value_t = 1000, value_parser = super::parse_positive)]
+    /// Bootstrap resamples for the intervals.
+    #[arg(long, default_value_t = 1000, value_parser = parse_positive)]
     pub bootstrap: usize,
-    #[arg(long, default_value_t = 42)]
+    /// Seed of the bootstrap resamples.
+    #[arg(long, default_value_t = CompareOptions::default().seed)]
     pub seed: u64,
     /// Groups with fewer articles are greyed out.
     #[arg(long, default_value_t = 10)]
@@ -42,9 +43,10 @@ pub struct ReportCmd {
 
 impl ReportCmd {
     pub fn run(self) -> anyhow::Result<i32> {
-        let model = StanceModel::load(&self.model)?;
+        let model = self.model.load()?;
         let view = ModelView::of_model(&model);
-        let (articles, skipped) = read_scores(&self.scores, Some(&view.labels))?;
+        let stance::scores::ReadScores { articles, skipped } =
+            stance::scores::read(&self.scores, Some(view.labels.names()))?;
         if articles.is_empty() {
             anyhow::bail!("no scored articles in {}", self.scores.join(", "));
         }
@@ -76,8 +78,9 @@ impl ReportCmd {
             .info
             .cv
             .as_ref()
-            .and_then(|cv| cv["stance"]["macro_f1"].as_f64())
-            .map_or("not measured".to_string(), |f| format!("{f:.3}"));
+            .map_or("not measured".to_string(), |cv| {
+                format!("{:.3}", cv.stance.macro_f1)
+            });
         let sources: std::collections::BTreeSet<&str> = articles
             .iter()
             .filter_map(|a| a.source.as_deref())
@@ -97,8 +100,8 @@ impl ReportCmd {
             ),
             format!(
                 "Model: {} (stance {}), TF-IDF + multinomial logistic regression trained on {} articles / {} stance labels; cross-validated stance macro-F1 {}.",
-                self.model.display(),
-                model.stance.classes.join("/"),
+                self.model.name(),
+                model.stance.classes().join("/"),
                 model.info.articles,
                 model.info.stance_examples,
                 cv_f1
@@ -106,13 +109,7 @@ impl ReportCmd {
             format!(
                 "Estimator: {} — label shares per group {}; net stance = share favor − share against.",
                 estimator.name(),
-                match estimator {
-                    Estimator::Cc => "by counting predicted labels (biased when the classifier errs)",
-                    Estimator::Pcc => "as the mean predicted probability",
-                    Estimator::Acc => "from predicted-label counts corrected with the out-of-fold error rates",
-                    Estimator::Pacc => "from mean probabilities corrected with the out-of-fold mean probabilities per true label",
-                    Estimator::Emq => "by the EM prior adjustment (Saerens et al.) of probabilities recalibrated on the out-of-fold examples",
-                }
+                estimator.method()
             ),
             format!(
                 "Intervals: 95% percentile bootstrap, {} resamples of the group's articles (and of the model's out-of-fold examples for corrected estimators), seed {}.",

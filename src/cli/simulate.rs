@@ -1,7 +1,7 @@
 //! `stance simulate`: how accurate each share estimator is, on labeled data where the truth is
 //! known.
 
-use super::table;
+use super::args::{parse_positive, table, OutputFormat};
 use clap::Args;
 use stance::quantify::{study, Calibration, Estimator, Protocol, Study};
 use stance::StanceModel;
@@ -14,9 +14,9 @@ use std::path::PathBuf;
     after_help = "Examples:\n  stance simulate --model models/default.json\n  stance eval --data labels.jsonl --oof oof.jsonl && stance simulate --oof oof.jsonl --shares 0.1,0.3,0.6\n\nProtocol (--protocol bootstrap, the default): the labeled out-of-fold predictions (stored in\nthe model by `stance train`, or written by `stance eval --oof`) stand for the population.\nEach repetition resamples all of them, with replacement, as the calibration set (error\nrates and recalibration, from as many examples as `stance compare` uses), and draws groups\nwith the given label shares (labels in alphabetical order) independently from the\npopulation, so the truth is known. --protocol crossfit instead rotates --folds folds: error\nrates from all folds but one, groups drawn with replacement from the held-out fold (which\nrepeats the held-out articles many times in large groups, so it overstates the error).\nReported per estimator: mean absolute error of the shares, how often the 95% bootstrap\ninterval held the true share, and the mean interval width."
 )]
 pub struct SimulateCmd {
-    /// Model whose stored out-of-fold predictions to use.
-    #[arg(long, default_value = "models/default.json", conflicts_with = "oof")]
-    pub model: PathBuf,
+    /// Model whose stored out-of-fold predictions to use (default: the built-in model).
+    #[arg(long, conflicts_with = "oof")]
+    pub model: Option<PathBuf>,
     /// Out-of-fold predictions from `stance eval --oof` instead of a model's.
     #[arg(long)]
     pub oof: Option<PathBuf>,
@@ -32,19 +32,20 @@ pub struct SimulateCmd {
     #[arg(long, default_value_t = 200)]
     pub reps: usize,
     /// Bootstrap resamples per interval.
-    #[arg(long, default_value_t = 300, value_parser = super::parse_positive)]
+    #[arg(long, default_value_t = 300, value_parser = parse_positive)]
     pub bootstrap: usize,
+    /// Seed of the draws.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// How calibration examples and groups are drawn.
     #[arg(long, value_enum, default_value = "bootstrap")]
     pub protocol: Protocol,
     /// Folds of --protocol crossfit.
-    #[arg(long, default_value_t = 5, value_parser = super::parse_positive)]
+    #[arg(long, default_value_t = 5, value_parser = parse_positive)]
     pub folds: usize,
-    /// Print JSON.
-    #[arg(long)]
-    pub json: bool,
+    /// Output: tables or one JSON document.
+    #[arg(long, default_value = "text", value_parser = OutputFormat::parser(&[OutputFormat::Text, OutputFormat::Json]))]
+    pub format: OutputFormat,
 }
 
 fn read_oof(path: &PathBuf) -> anyhow::Result<Calibration> {
@@ -64,7 +65,7 @@ fn read_oof(path: &PathBuf) -> anyhow::Result<Calibration> {
                 format!("not a prediction of `stance eval --oof`: {e}"),
             )
         })?;
-        if p.task != "stance" {
+        if p.task != stance::Task::Stance {
             continue;
         }
         for c in p.probabilities.keys() {
@@ -82,15 +83,20 @@ impl SimulateCmd {
     pub fn run(self) -> anyhow::Result<i32> {
         let cal = match &self.oof {
             Some(p) => read_oof(p)?,
-            None => StanceModel::load(&self.model)?
-                .info
-                .calibration
-                .ok_or_else(|| {
+            None => {
+                let (model, name) = match &self.model {
+                    Some(p) => (StanceModel::load(p)?, p.display().to_string()),
+                    None => (
+                        StanceModel::builtin(),
+                        stance::pipeline::BUILTIN_NAME.to_string(),
+                    ),
+                };
+                model.info.calibration.ok_or_else(|| {
                     anyhow::anyhow!(
-                        "{} holds no out-of-fold predictions (it was trained with --no-cv)",
-                        self.model.display()
+                        "{name} holds no out-of-fold predictions (it was trained with --no-cv)"
                     )
-                })?,
+                })?
+            }
         };
         let k = cal.classes.len();
         let shares: Vec<Vec<f64>> = if self.shares.is_empty() {
@@ -164,7 +170,7 @@ impl SimulateCmd {
             rows.extend(r.iter().map(|e| fmt(label.clone(), e)));
         }
         rows.extend(overall.iter().map(|e| fmt("all".into(), e)));
-        if self.json {
+        if self.format == OutputFormat::Json {
             serde_json::to_writer_pretty(
                 &mut out,
                 &serde_json::json!({"labels": cal.classes, "group_size": self.group_size, "reps": self.reps,

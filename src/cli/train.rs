@@ -1,10 +1,11 @@
 //! `stance train`: fit the featurizer and the stance and sentiment models on labeled data, and
 //! save them as one model file.
 
-use super::eval::{print_report, ReportFormat};
-use super::{load_actors, LabeledArgs, ModelArgs};
+use super::args::{
+    warn_rare_labels, warn_unconverged, CvArgs, LabeledArgs, ModelArgs, OutputFormat,
+};
+use super::print;
 use clap::Args;
-use stance::evaluate::cross_validate;
 use stance::StanceModel;
 use std::io::Write;
 use std::path::PathBuf;
@@ -12,30 +13,26 @@ use std::path::PathBuf;
 #[derive(Args)]
 #[command(
     about = "Train a model on labeled articles and save it (prints the cross-validation summary)",
-    after_help = "Examples:\n  stance train --data data/articles.jsonl --actors data/actors.toml --out models/default.json\n  stance train --data labels.csv --text-col body --out m.json --alpha 0.5 --ngrams 1-3 --no-cv\n  stance train --data long_form.jsonl --positive-label pro --negative-label anti --out m.json"
+    after_help = "Examples:\n  stance train --data data/articles.jsonl --actors data/actors.toml --out models/default.json\n  stance train --data labels.csv --text-col body --out m.json --alpha 0.5 --ngrams 1-3 --no-cv\n  stance train --data long_form.jsonl --positive-label pro --negative-label anti --out m.json\n\nCross-validation runs first (unless --no-cv): its report and its out-of-fold predictions are\nsaved in the model, and `stance compare` needs the latter for its corrected estimators."
 )]
 pub struct TrainCmd {
     /// Where to write the model (written to a temporary file, then renamed).
     #[arg(long)]
     pub out: PathBuf,
-    /// Folds of the cross-validation run before training (its summary is saved in the model).
-    #[arg(long, default_value_t = 5, value_parser = super::parse_folds)]
-    pub folds: usize,
-    /// Seed for the folds.
-    #[arg(long, default_value_t = 42)]
-    pub seed: u64,
-    /// Keep articles that share this field's value in one fold (default: the article id).
-    #[arg(long)]
-    pub group_by: Option<String>,
-    /// Skip cross-validation.
+    #[command(flatten)]
+    pub cv: CvArgs,
+    /// Skip cross-validation (the model then holds no error rates for `stance compare`).
     #[arg(long)]
     pub no_cv: bool,
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
-    /// Summary as a table or JSON.
-    #[arg(long, value_enum, default_value = "text")]
-    pub format: ReportFormat,
+    /// Summary as tables or as one JSON document.
+    #[arg(long, default_value = "text", value_parser = OutputFormat::parser(&[OutputFormat::Text, OutputFormat::Json]))]
+    pub format: OutputFormat,
+    /// Show every actor in the per-actor table (by default the 15 with the most examples).
+    #[arg(long)]
+    pub all_actors: bool,
     #[command(flatten)]
     pub labeled: LabeledArgs,
     #[command(flatten)]
@@ -44,85 +41,55 @@ pub struct TrainCmd {
 
 impl TrainCmd {
     pub fn run(self) -> anyhow::Result<i32> {
-        let actors = load_actors(self.labeled.actors.as_ref())?;
-        let set = self.labeled.read(&actors)?;
-        if !self.no_cv {
-            super::warn_rare_labels(&set, self.folds);
-        }
+        let set = self.labeled.read(&self.labeled.registry()?)?;
         let cfg = self.model_args.config();
-        let cv = if self.no_cv {
-            None
+        let (model, cv) = if self.no_cv {
+            (StanceModel::train(&set, &cfg, self.cv.seed)?, None)
         } else {
-            Some(cross_validate(
-                &set,
-                &cfg,
-                self.folds,
-                self.seed,
-                self.group_by.as_deref(),
-            )?)
+            warn_rare_labels(&set, self.cv.folds);
+            let (m, cv) = StanceModel::train_with_cv(&set, &cfg, &self.cv.options())?;
+            warn_unconverged(cv.unconverged, self.cv.folds, cfg.logistic.max_iterations);
+            (m, Some(cv))
         };
-        if let Some(cv) = &cv {
-            super::warn_unconverged(cv.unconverged, self.folds, self.model_args.max_iter);
-        }
-        let mut model = StanceModel::train(&set, &cfg, self.seed)?;
-        if let Some(cv) = &cv {
-            model.info.cv = Some(serde_json::to_value(&cv.report)?);
-            model.info.calibration = Some(stance::evaluate::calibration(
-                &cv.predictions,
-                &model.stance.classes,
-            ));
-        }
         model.save(&self.out)?;
         if self.quiet {
             return Ok(0);
         }
         let mut out = std::io::stdout().lock();
-        match self.format {
-            ReportFormat::Json => {
-                let summary = serde_json::json!({
-                    "model": self.out.display().to_string(),
-                    "articles": set.articles.len(),
-                    "stance_examples": set.examples.len(),
-                    "features": model.featurizer.len(),
-                    "stance_fit": model.stance.report,
-                    "sentiment_fit": model.sentiment.as_ref().map(|s| &s.report),
-                    "cv": cv.as_ref().map(|c| &c.report),
-                });
-                serde_json::to_writer_pretty(&mut out, &summary)?;
-                writeln!(out)?;
-            }
-            ReportFormat::Text => {
-                writeln!(
-                    out,
-                    "trained on {} articles, {} stance examples ({}), {} sentiment labels; {} features",
-                    set.articles.len(),
-                    set.examples.len(),
-                    set.stance_classes.join("/"),
-                    model.info.sentiment_examples,
-                    model.featurizer.len()
-                )?;
-                let fit = |r: &stance::model::FitReport| {
-                    format!(
-                        "{} iterations, {} ({})",
-                        r.iterations,
-                        if r.converged {
-                            "converged"
-                        } else {
-                            "NOT converged"
-                        },
-                        r.stopped
-                    )
-                };
-                writeln!(out, "stance fit: {}", fit(&model.stance.report))?;
-                if let Some(s) = &model.sentiment {
-                    writeln!(out, "sentiment fit: {}", fit(&s.report))?;
-                }
-                writeln!(out, "saved {}", self.out.display())?;
-                if let Some(cv) = &cv {
-                    writeln!(out)?;
-                    print_report(&mut out, &cv.report)?;
-                }
-            }
+        if self.format == OutputFormat::Json {
+            let summary = serde_json::json!({
+                "model": self.out.display().to_string(),
+                "articles": set.articles.len(),
+                "stance_examples": set.examples.len(),
+                "features": model.featurizer.len(),
+                "stance_fit": stance::classifier::Classify::report(&model.stance.classifier),
+                "sentiment_fit": model.sentiment.as_ref().map(|s| stance::classifier::Classify::report(&s.classifier)),
+                "cv": cv.as_ref().map(|c| &c.report),
+            });
+            serde_json::to_writer_pretty(&mut out, &summary)?;
+            writeln!(out)?;
+            return Ok(0);
+        }
+        writeln!(
+            out,
+            "trained on {} articles, {} stance examples ({}), {} sentiment labels; {} features",
+            set.articles.len(),
+            set.examples.len(),
+            set.stance_classes.join("/"),
+            model.info.sentiment_examples,
+            model.featurizer.len()
+        )?;
+        for t in [Some(&model.stance), model.sentiment.as_ref()]
+            .into_iter()
+            .flatten()
+        {
+            let r = stance::classifier::Classify::report(&t.classifier);
+            writeln!(out, "{} fit: {}", t.task, print::fit_line(r))?;
+        }
+        writeln!(out, "saved {}", self.out.display())?;
+        if let Some(cv) = &cv {
+            writeln!(out)?;
+            print::report(&mut out, &cv.report, self.all_actors)?;
         }
         Ok(0)
     }

@@ -1,8 +1,12 @@
 //! `stance tune`: choose settings by cross-validation on training data, and estimate the tuned
 //! procedure's accuracy by nested cross-validation.
 
-use super::{load_actors, parse_range, table, LabeledArgs, Markers, ModelArgs};
+use super::args::{
+    parse_folds, table, train_command, CvArgs, LabeledArgs, ModelArgs, OutputFormat, Range,
+};
+use super::Given;
 use clap::Args;
+use stance::context::{Markers, Window};
 use stance::tune::{nested, search, Grid};
 use stance::StanceModel;
 use std::io::Write;
@@ -11,62 +15,54 @@ use std::path::PathBuf;
 #[derive(Args)]
 #[command(
     about = "Choose alpha, n-grams, window, markers… by cross-validation; report nested cross-validation",
-    after_help = "Examples:\n  stance tune --data data/articles.jsonl --actors data/actors.toml\n  stance tune --data train.jsonl --alpha 0.1,0.3,1 --ngrams 1-1,1-2 --window 0,1 --out tuned.json\n\nEvery combination of the listed values is scored by --folds-fold cross-validation on the\ndata (stance macro-F1); the best is reported and, with --out, trained on all the data and\nsaved. Unless --no-nested, nested cross-validation repeats the whole search inside each outer\ntraining split (--inner-folds) and scores the winner on the held-out fold: that outer score,\nnot the best inner score, is what to expect on new data."
+    after_help = "Examples:\n  stance tune --data data/articles.jsonl --actors data/actors.toml\n  stance tune --data train.jsonl --alpha-grid 0.1,0.3,1 --ngrams-grid 1-1,1-2 --window-grid 0,1 --out tuned.json\n\nEvery combination of the listed values is scored by --folds-fold cross-validation on the\ndata (stance macro-F1); the best is reported with the `stance train` command that makes it\nand, with --out, trained on all the data and saved. A setting given as a single flag\n(--alpha 3) is held fixed instead of searched. Unless --no-nested, nested cross-validation\nrepeats the whole search inside each outer training split (--inner-folds) and scores the\nwinner on the held-out fold: that outer score, not the best inner score, is what to expect\non new data."
 )]
 pub struct TuneCmd {
     /// Train the best settings on all the data and save the model here.
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Candidate L2 penalties.
-    #[arg(
-        long = "alpha-grid",
-        value_delimiter = ',',
-        default_value = "0.1,0.3,1,3,10,30,100"
-    )]
-    pub alpha_grid: Vec<f64>,
-    /// Candidate word n-gram ranges.
-    #[arg(long = "ngrams-grid", value_delimiter = ',', value_parser = parse_range, default_value = "1-1,1-2")]
-    pub ngrams_grid: Vec<(usize, usize)>,
-    /// Candidate character n-gram ranges ("off" for none).
+    /// Candidate L2 penalties [default: 0.1,0.3,1,3,10,30,100].
+    #[arg(long = "alpha-grid", value_delimiter = ',', conflicts_with = "alpha")]
+    pub alpha_grid: Option<Vec<f64>>,
+    /// Candidate word n-gram ranges [default: 1-1,1-2].
+    #[arg(long = "ngrams-grid", value_delimiter = ',', conflicts_with = "ngrams")]
+    pub ngrams_grid: Option<Vec<Range>>,
+    /// Candidate character n-gram ranges, "off" for none [default: off].
     #[arg(
         long = "char-ngrams-grid",
         value_delimiter = ',',
-        default_value = "off"
+        conflicts_with = "char_ngrams"
     )]
-    pub char_grid: Vec<String>,
-    /// Candidate windows (sentences around each mention).
-    #[arg(long = "window-grid", value_delimiter = ',', value_parser = super::parse_window, default_value = "0,1")]
-    pub window_grid: Vec<usize>,
-    /// Candidate marker settings.
+    pub char_grid: Option<Vec<String>>,
+    /// Candidate windows: sentences around each mention, or "all" [default: 0,1].
+    #[arg(long = "window-grid", value_delimiter = ',', conflicts_with = "window")]
+    pub window_grid: Option<Vec<Window>>,
+    /// Candidate marker settings [default: both,none].
     #[arg(
         long = "markers-grid",
         value_delimiter = ',',
         value_enum,
-        default_value = "both,none"
+        conflicts_with = "markers"
     )]
-    pub markers_grid: Vec<Markers>,
-    /// Candidate actor-prior settings.
+    pub markers_grid: Option<Vec<Markers>>,
+    /// Candidate actor-prior settings [default: true].
     #[arg(
         long = "actor-prior-grid",
         value_delimiter = ',',
-        default_value = "true"
+        conflicts_with = "no_actor_prior"
     )]
-    pub prior_grid: Vec<bool>,
-    /// Folds of the search (and outer folds of the nested estimate).
-    #[arg(long, default_value_t = 5, value_parser = super::parse_folds)]
-    pub folds: usize,
-    #[arg(long, default_value_t = 3, value_parser = super::parse_folds)]
+    pub prior_grid: Option<Vec<bool>>,
+    #[command(flatten)]
+    pub cv: CvArgs,
+    /// Folds of the search inside each outer training split (nested cross-validation).
+    #[arg(long, default_value_t = 3, value_parser = parse_folds)]
     pub inner_folds: usize,
     /// Skip nested cross-validation (much faster; the best score is then optimistic).
     #[arg(long)]
     pub no_nested: bool,
-    #[arg(long, default_value_t = 42)]
-    pub seed: u64,
-    #[arg(long)]
-    pub group_by: Option<String>,
-    /// Print JSON.
-    #[arg(long)]
-    pub json: bool,
+    /// Output: tables or one JSON document.
+    #[arg(long, default_value = "text", value_parser = OutputFormat::parser(&[OutputFormat::Text, OutputFormat::Json]))]
+    pub format: OutputFormat,
     #[command(flatten)]
     pub labeled: LabeledArgs,
     #[command(flatten)]
@@ -74,51 +70,90 @@ pub struct TuneCmd {
 }
 
 impl TuneCmd {
-    pub fn run(self) -> anyhow::Result<i32> {
-        let actors = load_actors(self.labeled.actors.as_ref())?;
-        let set = self.labeled.read(&actors)?;
-        let chars = self
-            .char_grid
-            .iter()
-            .map(|c| {
-                if c == "off" {
-                    Ok(None)
-                } else {
-                    parse_range(c).map(Some)
-                }
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| anyhow::anyhow!("--char-ngrams-grid: {e}"))?;
-        let grid = Grid {
-            alpha: self.alpha_grid.clone(),
-            ngrams: self.ngrams_grid.clone(),
-            char_ngrams: chars,
-            window: self.window_grid.clone(),
-            markers: self
-                .markers_grid
+    /// The grid: each dimension from its grid flag; else, when the single flag was given, that
+    /// value alone; else the default candidates.
+    fn grid(&self, given: &Given) -> anyhow::Result<Grid> {
+        let m = &self.model_args;
+        fn pick<T: Clone>(grid: &Option<Vec<T>>, fixed: Option<T>, default: Vec<T>) -> Vec<T> {
+            match (grid, fixed) {
+                (Some(g), _) => g.clone(),
+                (None, Some(v)) => vec![v],
+                (None, None) => default,
+            }
+        }
+        let chars = match &self.char_grid {
+            Some(g) => g
                 .iter()
-                .map(|m| (*m != Markers::None, *m == Markers::Both))
-                .collect(),
-            actor_prior: self.prior_grid.clone(),
+                .map(|c| {
+                    if c == "off" {
+                        Ok(None)
+                    } else {
+                        c.parse::<Range>().map(|r| Some((r.0, r.1)))
+                    }
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| anyhow::anyhow!("--char-ngrams-grid: {e}"))?,
+            None if given.contains("char_ngrams") => vec![m.char_ngrams.map(|r| (r.0, r.1))],
+            None => vec![None],
         };
+        Ok(Grid {
+            alpha: pick(
+                &self.alpha_grid,
+                given.contains("alpha").then_some(m.alpha),
+                vec![0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0],
+            ),
+            ngrams: pick(
+                &self.ngrams_grid,
+                given.contains("ngrams").then_some(m.ngrams),
+                vec![Range(1, 1), Range(1, 2)],
+            )
+            .into_iter()
+            .map(|r| (r.0, r.1))
+            .collect(),
+            char_ngrams: chars,
+            window: pick(
+                &self.window_grid,
+                given.contains("window").then_some(m.window),
+                vec![Window::Sentences(0), Window::Sentences(1)],
+            ),
+            markers: pick(
+                &self.markers_grid,
+                given.contains("markers").then_some(m.markers),
+                vec![Markers::Both, Markers::None],
+            ),
+            actor_prior: pick(
+                &self.prior_grid,
+                given
+                    .contains("no_actor_prior")
+                    .then_some(!m.no_actor_prior),
+                vec![true],
+            ),
+        })
+    }
+
+    pub fn run(self, given: &Given) -> anyhow::Result<i32> {
+        let set = self.labeled.read(&self.labeled.registry()?)?;
+        let grid = self.grid(given)?;
         let candidates = grid.candidates(&self.model_args.config());
-        let group = self.group_by.as_deref();
-        let ranked = search(&set, &candidates, self.folds, self.seed, group)?;
+        let cv = self.cv.options();
+        let group = cv.group_by.as_deref();
+        let ranked = search(&set, &candidates, cv.folds, cv.seed, group)?;
         let nested = if self.no_nested {
             None
         } else {
             Some(nested(
                 &set,
                 &candidates,
-                self.folds,
+                cv.folds,
                 self.inner_folds,
-                self.seed,
+                cv.seed,
                 group,
             )?)
         };
         let best = &candidates[ranked[0].1];
+        let command = train_command(&self.labeled, &best.config, self.out.as_deref());
         if let Some(out) = &self.out {
-            let model = StanceModel::train(&set, &best.config, self.seed)?;
+            let model = StanceModel::train(&set, &best.config, cv.seed)?;
             model.save(out)?;
             eprintln!(
                 "stance: trained the best settings on all {} articles: {}",
@@ -127,12 +162,13 @@ impl TuneCmd {
             );
         }
         let mut o = std::io::stdout().lock();
-        if self.json {
+        if self.format == OutputFormat::Json {
             serde_json::to_writer_pretty(
                 &mut o,
                 &serde_json::json!({
                     "candidates": ranked.iter().map(|(s, _)| s).collect::<Vec<_>>(),
                     "best": ranked[0].0,
+                    "command": command,
                     "nested": nested,
                 }),
             )?;
@@ -143,13 +179,9 @@ impl TuneCmd {
             o,
             "{} candidates, {}-fold cross-validation (stance macro-F1), best first:",
             candidates.len(),
-            self.folds
+            cv.folds
         )?;
-        let mut rows = vec![vec![
-            "settings".to_string(),
-            "macro-F1".into(),
-            "± sd".into(),
-        ]];
+        let mut rows = vec![["settings", "macro-F1", "± sd"].map(String::from).to_vec()];
         for (s, _) in ranked.iter().take(12) {
             rows.push(vec![
                 s.name.clone(),
@@ -158,23 +190,26 @@ impl TuneCmd {
             ]);
         }
         table(&mut o, &rows)?;
+        writeln!(
+            o,
+            "
+the best settings, as a training command:
+  {command}"
+        )?;
         if let Some(n) = &nested {
             writeln!(
                 o,
-                "\nnested cross-validation ({} outer × {} inner folds): macro-F1 {:.3}, accuracy {:.3}{}",
+                "
+nested cross-validation ({} outer × {} inner folds): macro-F1 {:.3}, accuracy {:.3}{}",
                 n.outer_folds,
                 n.inner_folds,
                 n.macro_f1,
                 n.accuracy,
                 n.f_avg.map_or(String::new(), |f| format!(", F_avg {f:.3}"))
             )?;
-            let mut rows = vec![vec![
-                "fold".to_string(),
-                "chosen".into(),
-                "inner".into(),
-                "outer".into(),
-                "n".into(),
-            ]];
+            let mut rows = vec![["fold", "chosen", "inner", "outer", "n"]
+                .map(String::from)
+                .to_vec()];
             for f in &n.folds {
                 rows.push(vec![
                     f.fold.to_string(),

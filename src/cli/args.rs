@@ -1,0 +1,613 @@
+//! Flag groups shared by several verbs, each flag defined once with its help, and the small
+//! helpers every verb uses (output files, tables, the model to read).
+//!
+//! The training settings' defaults are [`TrainConfig::default`]'s: the flags below read them
+//! from there (a test checks that parsing no flag gives exactly `TrainConfig::default()`).
+
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::{Args, ValueEnum};
+use stance::context::{Markers, Window};
+use stance::corpus::{Columns, InputFormat, ReadOptions};
+use stance::features::{CharSource, FeatureConfig};
+use stance::model::{ClassWeight, LogisticConfig, Solver};
+use stance::pipeline::{CvOptions, Polarity, TrainConfig};
+use stance::{Registry, StanceModel};
+use std::io::Write;
+use std::path::PathBuf;
+
+fn defaults() -> TrainConfig {
+    TrainConfig::default()
+}
+
+/// An inclusive range of lengths, `N` or `N-M` on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Range(pub usize, pub usize);
+
+impl std::fmt::Display for Range {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0 == self.1 {
+            write!(f, "{}", self.0)
+        } else {
+            write!(f, "{}-{}", self.0, self.1)
+        }
+    }
+}
+
+impl std::str::FromStr for Range {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Range, String> {
+        let (a, b) = s.split_once('-').unwrap_or((s, s));
+        let n = |x: &str| {
+            x.trim()
+                .parse::<usize>()
+                .map_err(|_| format!("expected N or N-M, got \"{s}\""))
+        };
+        Ok(Range(n(a)?, n(b)?))
+    }
+}
+
+/// Folds: a whole number of at least 2.
+pub fn parse_folds(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(k) if k >= 2 => Ok(k),
+        _ => Err(format!(
+            "expected a whole number of folds, at least 2, got \"{s}\""
+        )),
+    }
+}
+
+/// A positive whole number (bootstrap resamples, permutations, repetitions).
+pub fn parse_positive(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(k) if k >= 1 => Ok(k),
+        _ => Err(format!(
+            "expected a whole number of at least 1, got \"{s}\""
+        )),
+    }
+}
+
+/// The output formats; each verb accepts the ones that make sense for it
+/// ([`OutputFormat::parser`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Aligned tables for people.
+    Text,
+    /// One JSON document.
+    Json,
+    /// JSON Lines: one object per line.
+    Jsonl,
+    /// Comma-separated values with a header.
+    Csv,
+}
+
+impl OutputFormat {
+    /// A parser that accepts only `allowed`.
+    pub fn parser(allowed: &'static [OutputFormat]) -> impl TypedValueParser<Value = OutputFormat> {
+        PossibleValuesParser::new(
+            allowed
+                .iter()
+                .map(|f| f.to_possible_value().expect("no hidden formats")),
+        )
+        .map(|s| OutputFormat::from_str(&s, false).expect("a possible value"))
+    }
+}
+
+/// How input records are read.
+#[derive(Args, Clone, Debug)]
+#[command(next_help_heading = "Input")]
+pub struct ReadArgs {
+    /// Input format; by default from the file name (.jsonl, .csv, .txt, a folder; .gz looked
+    /// through), and JSON Lines for standard input.
+    #[arg(long, value_enum)]
+    pub input_format: Option<InputFormat>,
+    /// Field (JSON key or CSV column) holding the article id.
+    #[arg(long, default_value = "id")]
+    pub id_col: String,
+    /// Field holding the article text.
+    #[arg(long, default_value = "text")]
+    pub text_col: String,
+    /// Field holding the source (outlet).
+    #[arg(long, default_value = "source")]
+    pub source_col: String,
+    /// Field holding the date (YYYY-MM-DD).
+    #[arg(long, default_value = "date")]
+    pub date_col: String,
+    /// Source given to articles that have none (text files: the folder name by default).
+    #[arg(long)]
+    pub source: Option<String>,
+    /// Longest accepted record in bytes; a longer one is reported as an error record.
+    #[arg(long, default_value_t = ReadOptions::default().max_bytes)]
+    pub max_bytes: usize,
+}
+
+/// Where the labels are in labeled records.
+#[derive(Args, Clone, Debug)]
+#[command(next_help_heading = "Labels")]
+pub struct LabelColumns {
+    /// Field holding the actor, in long-form labels (one row per article and actor).
+    #[arg(long, default_value = "actor")]
+    pub actor_col: String,
+    /// Field holding the stance labels ({actor: label}, or one label in long form).
+    #[arg(long, default_value = "stance")]
+    pub stance_col: String,
+    /// Field holding the sentiment label.
+    #[arg(long, default_value = "sentiment")]
+    pub sentiment_col: String,
+}
+
+impl ReadArgs {
+    /// The reader's options; `labels` names the label fields (None: the defaults, unused
+    /// when scoring).
+    pub fn options(&self, labels: Option<&LabelColumns>) -> ReadOptions {
+        let d = Columns::default();
+        ReadOptions {
+            format: self.input_format,
+            columns: Columns {
+                id: self.id_col.clone(),
+                text: self.text_col.clone(),
+                source: self.source_col.clone(),
+                date: self.date_col.clone(),
+                title: d.title,
+                actor: labels.map_or(d.actor, |l| l.actor_col.clone()),
+                stance: labels.map_or(d.stance, |l| l.stance_col.clone()),
+                sentiment: labels.map_or(d.sentiment, |l| l.sentiment_col.clone()),
+            },
+            source: self.source.clone(),
+            max_bytes: self.max_bytes,
+        }
+    }
+}
+
+/// Labeled data to learn from: the files, the actors, how to read them.
+#[derive(Args, Clone, Debug)]
+pub struct LabeledArgs {
+    /// Labeled articles (JSONL, CSV or text; nested or long-form labels). Repeatable.
+    #[arg(long, required = true, num_args = 1..)]
+    pub data: Vec<String>,
+    /// Actors file (TOML). Actors named in the labels but not here are matched by their name.
+    #[arg(long)]
+    pub actors: Option<PathBuf>,
+    /// Train on the good records even if some are bad (they are listed on stderr).
+    #[arg(long)]
+    pub skip_bad: bool,
+    #[command(flatten)]
+    pub read: ReadArgs,
+    #[command(flatten)]
+    pub labels: LabelColumns,
+}
+
+impl LabeledArgs {
+    /// Reads the labeled data with `actors`; every bad record is reported (up to 50), and any
+    /// makes it fail unless --skip-bad.
+    pub fn read(&self, actors: &Registry) -> anyhow::Result<stance::TrainingSet> {
+        let opts = self.read.options(Some(&self.labels));
+        let (set, errors) = stance::TrainingSet::read(&self.data, &opts, actors)?;
+        if !errors.is_empty() {
+            const CAP: usize = 50;
+            let mut msg = String::new();
+            for e in errors.iter().take(CAP) {
+                msg.push_str(&format!("  {e}\n"));
+            }
+            if errors.len() > CAP {
+                msg.push_str(&format!("  … and {} more\n", errors.len() - CAP));
+            }
+            let s = if errors.len() == 1 { "" } else { "s" };
+            if !self.skip_bad {
+                anyhow::bail!(
+                    "{} bad record{s} in the labeled data (nothing was trained; fix them or pass --skip-bad):\n{}",
+                    errors.len(),
+                    msg.trim_end()
+                );
+            }
+            eprintln!(
+                "stance: skipping {} bad record{s}:\n{}",
+                errors.len(),
+                msg.trim_end()
+            );
+        }
+        let Some(set) = set else {
+            anyhow::bail!(
+                "no labeled articles: no records in {} (the input is empty or holds only blank lines)",
+                self.data.join(", ")
+            );
+        };
+        for w in set.warnings.iter().take(20) {
+            eprintln!("stance: warning: {w}");
+        }
+        if set.warnings.len() > 20 {
+            eprintln!("stance: … and {} more warnings", set.warnings.len() - 20);
+        }
+        Ok(set)
+    }
+
+    /// The actors file, or no actors (the labels name them).
+    pub fn registry(&self) -> anyhow::Result<Registry> {
+        load_actors(self.actors.as_ref())
+    }
+}
+
+/// Model and featurizer settings for training. Every default is `TrainConfig::default()`'s.
+#[derive(Args, Clone, Debug)]
+#[group(id = "training", multiple = true)]
+#[command(next_help_heading = "Training settings")]
+pub struct ModelArgs {
+    /// Word n-gram lengths, N or N-M.
+    #[arg(long, default_value_t = { let (a, b) = defaults().features.word_ngrams; Range(a, b) })]
+    pub ngrams: Range,
+    /// Character n-gram lengths of each stem (or word, see --char-source), N-M (off by default).
+    #[arg(long)]
+    pub char_ngrams: Option<Range>,
+    /// Take character n-grams from the stem or from the word as written (lower-cased).
+    #[arg(long, value_enum, default_value_t = defaults().features.char_source)]
+    pub char_source: CharSource,
+    /// L2-normalise word features and character n-grams as two separate blocks.
+    #[arg(long)]
+    pub block_norm: bool,
+    /// Words at most N words before or after the target also give a side-conjoined feature
+    /// (0: off).
+    #[arg(long, default_value_t = defaults().features.near_target)]
+    pub near_target: usize,
+    /// Words in a negation's scope (not, never, …n't up to punctuation) also give a negated
+    /// feature.
+    #[arg(long)]
+    pub negation: bool,
+    /// Counts of words of the built-in sentiment lexicon (overall and near the target) as
+    /// features.
+    #[arg(long)]
+    pub lexicon: bool,
+    /// Feature augmentation: each word in an actor's context also gives a per-actor copy, so
+    /// the model learns shared weights and per-actor corrections (needs the actor prior).
+    #[arg(long)]
+    pub per_actor: bool,
+    /// Use raw term counts instead of 1 + ln(tf).
+    #[arg(long)]
+    pub no_sublinear: bool,
+    /// Drop features seen in fewer training documents than this.
+    #[arg(long, default_value_t = defaults().features.min_df)]
+    pub min_df: usize,
+    /// Keep at most this many features.
+    #[arg(long, default_value_t = defaults().features.max_features.unwrap_or(usize::MAX))]
+    pub max_features: usize,
+    /// Stemmer language ("none" to keep words as they are).
+    #[arg(long, default_value_t = defaults().features.language)]
+    pub language: String,
+    /// Sentences taken on each side of a sentence that mentions the actor ("all": the whole
+    /// text, with the actor marked).
+    #[arg(long, default_value_t = defaults().context.window)]
+    pub window: Window,
+    /// Which mentions are replaced by markers: the target's and other actors' (both), only the
+    /// target's, or none (names stay words).
+    #[arg(long, value_enum, default_value_t = defaults().context.markers)]
+    pub markers: Markers,
+    /// Do not give the model the actor's identity as a feature (no per-actor prior).
+    #[arg(long)]
+    pub no_actor_prior: bool,
+    /// L2 penalty (linfa's alpha).
+    #[arg(long, default_value_t = defaults().logistic.alpha)]
+    pub alpha: f64,
+    /// Most solver iterations.
+    #[arg(long, default_value_t = defaults().logistic.max_iterations)]
+    pub max_iter: u64,
+    /// Stop when the gradient norm is below this.
+    #[arg(long, default_value_t = defaults().logistic.gradient_tolerance)]
+    pub tol: f64,
+    /// Weight examples so each label counts equally in total.
+    #[arg(long, value_enum, default_value_t = defaults().logistic.class_weight)]
+    pub class_weight: ClassWeight,
+    /// sparse: our L-BFGS on sparse rows; linfa: linfa-logistic's dense solver (small sets).
+    #[arg(long, value_enum, default_value_t = defaults().logistic.solver)]
+    pub solver: Solver,
+    /// The stance label that counts as positive in the signed score (default: favor/pro/...).
+    #[arg(long)]
+    pub positive_label: Option<String>,
+    /// The stance label that counts as negative (default: against/anti/...).
+    #[arg(long)]
+    pub negative_label: Option<String>,
+}
+
+impl ModelArgs {
+    /// The settings these flags give.
+    pub fn config(&self) -> TrainConfig {
+        let d = defaults();
+        TrainConfig {
+            features: FeatureConfig {
+                word_ngrams: (self.ngrams.0, self.ngrams.1),
+                char_ngrams: self.char_ngrams.map(|r| (r.0, r.1)),
+                sublinear_tf: !self.no_sublinear,
+                min_df: self.min_df,
+                max_features: Some(self.max_features),
+                language: self.language.clone(),
+                char_source: self.char_source,
+                block_norm: self.block_norm,
+                near_target: self.near_target,
+                negation: self.negation,
+                lexicon: self.lexicon,
+                per_actor: self.per_actor,
+            },
+            context: stance::context::ContextConfig {
+                window: self.window,
+                markers: self.markers,
+                actor_prior: !self.no_actor_prior,
+            },
+            logistic: LogisticConfig {
+                alpha: self.alpha,
+                max_iterations: self.max_iter,
+                gradient_tolerance: self.tol,
+                class_weight: self.class_weight,
+                solver: self.solver,
+            },
+            polarity: Polarity {
+                stance_positive: self.positive_label.clone(),
+                stance_negative: self.negative_label.clone(),
+                ..d.polarity
+            },
+        }
+    }
+}
+
+/// How cross-validation is run.
+#[derive(Args, Clone, Debug)]
+#[command(next_help_heading = "Cross-validation")]
+pub struct CvArgs {
+    /// Number of folds.
+    #[arg(long, default_value_t = CvOptions::default().folds, value_parser = parse_folds)]
+    pub folds: usize,
+    /// Seed of the shuffled folds.
+    #[arg(long, default_value_t = CvOptions::default().seed)]
+    pub seed: u64,
+    /// Keep articles that share this field's value in one fold (default: the article id), e.g.
+    /// a story id, so that one story told by three outlets never sits on both sides.
+    #[arg(long)]
+    pub group_by: Option<String>,
+}
+
+impl CvArgs {
+    /// The options these flags give.
+    pub fn options(&self) -> CvOptions {
+        CvOptions {
+            folds: self.folds,
+            seed: self.seed,
+            group_by: self.group_by.clone(),
+        }
+    }
+}
+
+/// The model a verb reads: a file, or the one built into the binary.
+#[derive(Args, Clone, Debug)]
+pub struct ModelArg {
+    /// The model file (default: the model built into stance, trained on its own labeled
+    /// articles).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+}
+
+impl ModelArg {
+    /// Loads the model.
+    pub fn load(&self) -> anyhow::Result<StanceModel> {
+        Ok(match &self.model {
+            Some(p) => StanceModel::load(p)?,
+            None => StanceModel::builtin(),
+        })
+    }
+
+    /// The model's name for messages.
+    pub fn name(&self) -> String {
+        match &self.model {
+            Some(p) => p.display().to_string(),
+            None => stance::pipeline::BUILTIN_NAME.to_string(),
+        }
+    }
+}
+
+/// Warns when cross-validation fits stopped at the iteration limit before converging.
+pub fn warn_unconverged(unconverged: usize, folds: usize, max_iter: u64) {
+    if unconverged > 0 {
+        eprintln!(
+            "stance: warning: {unconverged} of the cross-validation fits ({folds} folds) stopped at --max-iter {max_iter} before converging; raise --max-iter"
+        );
+    }
+}
+
+/// Loads the actors file, or an empty registry.
+pub fn load_actors(path: Option<&PathBuf>) -> anyhow::Result<Registry> {
+    Ok(match path {
+        Some(p) => Registry::from_toml_file(p)?,
+        None => Registry::empty(),
+    })
+}
+
+/// Warns about labels with fewer examples than folds: some folds will hold none of them, and
+/// their per-fold scores mean little.
+pub fn warn_rare_labels(set: &stance::TrainingSet, folds: usize) {
+    let count = set.label_counts(stance::Task::Stance);
+    for (c, n) in set.stance_classes.iter().zip(count) {
+        if n < folds {
+            eprintln!(
+                "stance: warning: stance label \"{c}\" has {n} example{}, fewer than the {folds} folds: some folds hold none of it",
+                if n == 1 { "" } else { "s" }
+            );
+        }
+    }
+}
+
+/// Prints an aligned table: the first row is the header; columns after the first are
+/// right-aligned.
+pub fn table(out: &mut dyn Write, rows: &[Vec<String>]) -> std::io::Result<()> {
+    let Some(first) = rows.first() else {
+        return Ok(());
+    };
+    let widths: Vec<usize> = (0..first.len())
+        .map(|c| {
+            rows.iter()
+                .map(|r| r.get(c).map_or(0, |s| s.chars().count()))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for r in rows {
+        let mut line = String::new();
+        for (c, cell) in r.iter().enumerate() {
+            let pad = widths[c] - cell.chars().count();
+            if c == 0 {
+                line.push_str(cell);
+                line.push_str(&" ".repeat(pad));
+            } else {
+                line.push_str("  ");
+                line.push_str(&" ".repeat(pad));
+                line.push_str(cell);
+            }
+        }
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    Ok(())
+}
+
+/// Opens `--out FILE` or standard output.
+pub fn output(path: Option<&PathBuf>) -> anyhow::Result<Box<dyn Write + Send>> {
+    Ok(match path {
+        Some(p) if p.as_os_str() != "-" => Box::new(std::io::BufWriter::with_capacity(
+            1 << 16,
+            std::fs::File::create(p).map_err(|e| stance::Error::io(p, e))?,
+        )),
+        _ => Box::new(std::io::BufWriter::with_capacity(
+            1 << 16,
+            std::io::stdout(),
+        )),
+    })
+}
+
+/// A number with three decimals.
+pub fn f3(x: f64) -> String {
+    format!("{x:.3}")
+}
+
+/// Quotes a command-line word for a POSIX shell when it needs it.
+fn shell_word(w: &str) -> String {
+    let plain = !w.is_empty()
+        && w.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=,@+%".contains(c));
+    if plain {
+        w.to_string()
+    } else {
+        format!("'{}'", w.replace('\'', "'\\''"))
+    }
+}
+
+/// The `stance train` command line that trains `cfg` on the data of `labeled`: the data
+/// flags as given, and every setting that differs from the defaults.
+pub fn train_command(
+    labeled: &LabeledArgs,
+    cfg: &TrainConfig,
+    out: Option<&std::path::Path>,
+) -> String {
+    let d = defaults();
+    let mut w: Vec<String> = vec!["stance".into(), "train".into(), "--data".into()];
+    w.extend(labeled.data.iter().cloned());
+    if let Some(a) = &labeled.actors {
+        w.extend(["--actors".into(), a.display().to_string()]);
+    }
+    let r = &labeled.read;
+    let l = &labeled.labels;
+    let c = stance::corpus::Columns::default();
+    for (flag, v, def) in [
+        ("--id-col", &r.id_col, &c.id),
+        ("--text-col", &r.text_col, &c.text),
+        ("--source-col", &r.source_col, &c.source),
+        ("--date-col", &r.date_col, &c.date),
+        ("--actor-col", &l.actor_col, &c.actor),
+        ("--stance-col", &l.stance_col, &c.stance),
+        ("--sentiment-col", &l.sentiment_col, &c.sentiment),
+    ] {
+        if v != def {
+            w.extend([flag.to_string(), v.clone()]);
+        }
+    }
+    let mut set = |flag: &str, value: Option<String>| {
+        w.push(flag.to_string());
+        w.extend(value);
+    };
+    let (f, df) = (&cfg.features, &d.features);
+    if f.word_ngrams != df.word_ngrams {
+        set(
+            "--ngrams",
+            Some(Range(f.word_ngrams.0, f.word_ngrams.1).to_string()),
+        );
+    }
+    if let Some((a, b)) = f.char_ngrams {
+        set("--char-ngrams", Some(Range(a, b).to_string()));
+    }
+    if f.char_source != df.char_source {
+        set("--char-source", Some("word".into()));
+    }
+    if f.block_norm {
+        set("--block-norm", None);
+    }
+    if f.near_target != df.near_target {
+        set("--near-target", Some(f.near_target.to_string()));
+    }
+    if f.negation {
+        set("--negation", None);
+    }
+    if f.lexicon {
+        set("--lexicon", None);
+    }
+    if f.per_actor {
+        set("--per-actor", None);
+    }
+    if !f.sublinear_tf {
+        set("--no-sublinear", None);
+    }
+    if f.min_df != df.min_df {
+        set("--min-df", Some(f.min_df.to_string()));
+    }
+    if f.max_features != df.max_features {
+        set("--max-features", f.max_features.map(|m| m.to_string()));
+    }
+    if f.language != df.language {
+        set("--language", Some(f.language.clone()));
+    }
+    let (x, dx) = (&cfg.context, &d.context);
+    if x.window != dx.window {
+        set("--window", Some(x.window.to_string()));
+    }
+    if x.markers != dx.markers {
+        set("--markers", Some(x.markers.name().into()));
+    }
+    if !x.actor_prior {
+        set("--no-actor-prior", None);
+    }
+    let (g, dg) = (&cfg.logistic, &d.logistic);
+    if g.alpha != dg.alpha {
+        set("--alpha", Some(g.alpha.to_string()));
+    }
+    if g.max_iterations != dg.max_iterations {
+        set("--max-iter", Some(g.max_iterations.to_string()));
+    }
+    if g.gradient_tolerance != dg.gradient_tolerance {
+        set("--tol", Some(g.gradient_tolerance.to_string()));
+    }
+    if g.class_weight != dg.class_weight {
+        set(
+            "--class-weight",
+            Some(format!("{:?}", g.class_weight).to_lowercase()),
+        );
+    }
+    if g.solver != dg.solver {
+        set("--solver", Some(format!("{:?}", g.solver).to_lowercase()));
+    }
+    if let Some(p) = &cfg.polarity.stance_positive {
+        set("--positive-label", Some(p.clone()));
+    }
+    if let Some(n) = &cfg.polarity.stance_negative {
+        set("--negative-label", Some(n.clone()));
+    }
+    set(
+        "--out",
+        Some(out.map_or("model.json".to_string(), |p| p.display().to_string())),
+    );
+    w.iter()
+        .map(|x| shell_word(x))
+        .collect::<Vec<_>>()
+        .join(" ")
+}

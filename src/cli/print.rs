@@ -1,0 +1,188 @@
+//! How reports are shown to people: the evaluation report (train and eval print it), as
+//! aligned tables.
+
+use super::args::{f3, table};
+use stance::evaluate::{EvalMethod, EvalReport, TaskReport};
+use stance::model::FitReport;
+use std::io::Write;
+
+/// Actors shown in the per-actor table unless the full table is asked for.
+pub const TOP_ACTORS: usize = 15;
+
+fn opt(x: Option<f64>) -> String {
+    x.map_or("-".into(), f3)
+}
+
+/// A fit's iterations and whether it converged.
+pub fn fit_line(r: &FitReport) -> String {
+    format!(
+        "{} iterations, {} ({})",
+        r.iterations,
+        if r.converged {
+            "converged"
+        } else {
+            "NOT converged"
+        },
+        r.stopped
+    )
+}
+
+/// The report as text tables. The per-actor table shows the [`TOP_ACTORS`] actors with the
+/// most examples unless `all_actors`.
+pub fn report(out: &mut dyn Write, r: &EvalReport, all_actors: bool) -> std::io::Result<()> {
+    let s = &r.settings;
+    match s.method {
+        EvalMethod::CrossValidation => writeln!(
+            out,
+            "{}-fold cross-validation (seed {}, grouped by {}, stratified; featurizer fitted inside each fold)",
+            s.folds.unwrap_or(0),
+            s.seed.unwrap_or(0),
+            s.group_by.as_deref().unwrap_or("id")
+        )?,
+        EvalMethod::HeldOut => writeln!(out, "held-out evaluation of a trained model")?,
+    }
+    task(out, &r.stance, all_actors)?;
+    if let Some(t) = &r.sentiment {
+        task(out, t, all_actors)?;
+    }
+    Ok(())
+}
+
+/// A warning line when a task's model does no better than the majority baseline.
+pub fn baseline_warning(t: &TaskReport) -> Option<String> {
+    t.below_baseline().then(|| {
+        format!(
+            "warning: the {} model is below the majority baseline (accuracy {} vs {}, macro-F1 {} vs {}): it has not learned more than the label counts; more labels, or other settings (`stance tune`), are needed",
+            t.task,
+            f3(t.accuracy),
+            f3(t.baseline.accuracy),
+            f3(t.macro_f1),
+            f3(t.baseline.macro_f1)
+        )
+    })
+}
+
+fn task(out: &mut dyn Write, t: &TaskReport, all_actors: bool) -> std::io::Result<()> {
+    writeln!(out, "\n{} ({} examples)", t.task, t.n)?;
+    let spread = |s: Option<f64>| s.map(|sd| format!(" ± {sd:.3}")).unwrap_or_default();
+    let folds = t.folds.as_ref();
+    let rows = vec![
+        ["", "macro-F1", "F_avg", "accuracy"]
+            .map(String::from)
+            .to_vec(),
+        vec![
+            "model".into(),
+            format!("{}{}", f3(t.macro_f1), spread(folds.map(|f| f.macro_f1.sd))),
+            format!(
+                "{}{}",
+                opt(t.f_avg),
+                spread(folds.and_then(|f| f.f_avg.as_ref()).map(|s| s.sd))
+            ),
+            format!("{}{}", f3(t.accuracy), spread(folds.map(|f| f.accuracy.sd))),
+        ],
+        vec![
+            "majority baseline".into(),
+            f3(t.baseline.macro_f1),
+            opt(t.baseline.f_avg),
+            f3(t.baseline.accuracy),
+        ],
+    ];
+    table(out, &rows)?;
+    if folds.is_some() {
+        writeln!(out, "(± is the standard deviation over folds)")?;
+    }
+    if let Some(w) = baseline_warning(t) {
+        writeln!(out, "{w}")?;
+    }
+    writeln!(out)?;
+    let mut rows = vec![["label", "precision", "recall", "F1", "support"]
+        .map(String::from)
+        .to_vec()];
+    for c in &t.per_class {
+        rows.push(vec![
+            c.class.clone(),
+            f3(c.precision),
+            f3(c.recall),
+            f3(c.f1),
+            c.support.to_string(),
+        ]);
+    }
+    let (macro_avg, weighted) = t.averages();
+    let n: u64 = t.per_class.iter().map(|c| c.support).sum();
+    for (name, a) in [("macro avg", macro_avg), ("weighted avg", weighted)] {
+        rows.push(vec![
+            name.into(),
+            f3(a.precision),
+            f3(a.recall),
+            f3(a.f1),
+            n.to_string(),
+        ]);
+    }
+    table(out, &rows)?;
+    writeln!(out, "\nconfusion (rows: true label, columns: predicted)")?;
+    let mut rows = vec![std::iter::once(String::new())
+        .chain(t.classes.iter().cloned())
+        .collect::<Vec<_>>()];
+    for (i, c) in t.classes.iter().enumerate() {
+        rows.push(
+            std::iter::once(c.clone())
+                .chain(t.confusion.counts[i].iter().map(|n| n.to_string()))
+                .collect(),
+        );
+    }
+    table(out, &rows)?;
+    per_actor(out, t, all_actors)
+}
+
+fn per_actor(out: &mut dyn Write, t: &TaskReport, all_actors: bool) -> std::io::Result<()> {
+    if t.per_actor.is_empty() {
+        return Ok(());
+    }
+    let shown = if all_actors {
+        t.per_actor.len()
+    } else {
+        t.per_actor.len().min(TOP_ACTORS)
+    };
+    if shown < t.per_actor.len() {
+        writeln!(
+            out,
+            "\nper actor (the {shown} with the most examples, of {})",
+            t.per_actor.len()
+        )?;
+    } else {
+        writeln!(out, "\nper actor")?;
+    }
+    let mut rows = vec![std::iter::once("actor".to_string())
+        .chain(["n", "accuracy", "macro-F1", "F_avg"].map(String::from))
+        .chain(t.classes.iter().cloned())
+        .collect::<Vec<_>>()];
+    for a in &t.per_actor[..shown] {
+        rows.push(
+            [
+                a.actor.clone(),
+                a.n.to_string(),
+                f3(a.accuracy),
+                f3(a.macro_f1),
+                opt(a.f_avg),
+            ]
+            .into_iter()
+            .chain(
+                t.classes
+                    .iter()
+                    .map(|c| a.labels.get(c).copied().unwrap_or(0).to_string()),
+            )
+            .collect(),
+        );
+    }
+    table(out, &rows)?;
+    let rest = &t.per_actor[shown..];
+    if !rest.is_empty() {
+        let n: usize = rest.iter().map(|a| a.n).sum();
+        writeln!(
+            out,
+            "… and {} more actors with {n} examples in all (--all-actors shows every row)",
+            rest.len()
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,240 @@
+//! The model file: one versioned, self-describing JSON document holding the settings, the
+//! actors, the featurizer (vocabulary and IDF), both classifiers and the training facts, with
+//! a SHA-256 checksum of everything before it. Saving writes a temporary file and renames it
+//! over the target, so an interrupted save never leaves a half-written model.
+
+use super::{StanceModel, TaskModel, TrainConfig, TrainingInfo};
+use crate::actors::{Actor, Registry};
+use crate::classifier::{Classify, TaskClassifier};
+use crate::error::{Error, Result};
+use crate::features::{Featurizer, FeaturizerFile};
+use crate::labels::Task;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// The model file: versioned, self-describing JSON.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelFile {
+    pub format: String,
+    pub version: u32,
+    pub tool_version: String,
+    pub config: TrainConfig,
+    pub actors: Vec<Actor>,
+    pub featurizer: FeaturizerFile,
+    pub stance: TaskClassifier,
+    pub sentiment: Option<TaskClassifier>,
+    pub training: TrainingInfo,
+    /// SHA-256 of the file's bytes before this field, written last by [`StanceModel::save`].
+    #[serde(default, skip_serializing)]
+    pub checksum: Option<String>,
+}
+
+const CHECKSUM_KEY: &[u8] = b",\"checksum\":\"";
+
+/// Lower-case hexadecimal of bytes.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut s = String::with_capacity(2 * bytes.len());
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+/// The bytes of the shipped model.
+pub const BUILTIN_MODEL: &[u8] = include_bytes!("../../models/default.json");
+/// How the built-in model is named in messages and in score records.
+pub const BUILTIN_NAME: &str = "built-in model (models/default.json)";
+
+pub const MODEL_FORMAT: &str = "stance-model";
+pub const MODEL_VERSION: u32 = 1;
+
+impl StanceModel {
+    pub fn to_file(&self) -> ModelFile {
+        ModelFile {
+            format: MODEL_FORMAT.into(),
+            version: MODEL_VERSION,
+            tool_version: env!("CARGO_PKG_VERSION").into(),
+            config: self.config.clone(),
+            actors: self.registry.actors().to_vec(),
+            featurizer: self.featurizer.to_file(),
+            stance: self.stance.classifier.clone(),
+            sentiment: self.sentiment.as_ref().map(|s| s.classifier.clone()),
+            training: self.info.clone(),
+            checksum: None,
+        }
+    }
+
+    /// Writes the model as JSON to a temporary file beside `path`, then renames it over `path`,
+    /// so an interrupted save never leaves a half-written model.
+    pub fn save(&self, path: &std::path::Path) -> Result<()> {
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => std::path::PathBuf::from("."),
+        };
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".stance-model-")
+            .tempfile_in(&dir)
+            .map_err(|e| Error::io(&dir, e))?;
+        {
+            // The checksum covers every byte before it, so any later change is noticed.
+            let mut body =
+                serde_json::to_vec(&self.to_file()).map_err(|e| Error::io(path, e.into()))?;
+            body.pop(); // the closing brace
+            let sum = sha256_hex(&body);
+            body.extend_from_slice(CHECKSUM_KEY);
+            body.extend_from_slice(sum.as_bytes());
+            body.extend_from_slice(b"\"}\n");
+            use std::io::Write;
+            tmp.as_file_mut()
+                .write_all(&body)
+                .map_err(|e| Error::io(path, e))?;
+        }
+        tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let perms = std::fs::Permissions::from_mode(0o644);
+            std::fs::set_permissions(tmp.path(), perms).map_err(|e| Error::io(path, e))?;
+        }
+        tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+        Ok(())
+    }
+
+    /// The shipped model (`models/default.json`, trained on `data/` by the command in the
+    /// README), built into the library so that it is there wherever the binary runs.
+    pub fn builtin() -> StanceModel {
+        Self::from_bytes(BUILTIN_MODEL, BUILTIN_NAME)
+            .expect("the built-in model is checked by the tests")
+    }
+
+    /// Reads and checks a model file.
+    pub fn load(path: &std::path::Path) -> Result<StanceModel> {
+        let name = path.display().to_string();
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        Self::from_bytes(&bytes, &name)
+    }
+
+    pub fn from_bytes(bytes: &[u8], name: &str) -> Result<StanceModel> {
+        // Read the header first, so a wrong or newer format is named as such rather than as
+        // a missing field.
+        #[derive(Deserialize)]
+        struct Header {
+            format: Option<String>,
+            version: Option<u32>,
+            tool_version: Option<String>,
+        }
+        let header: Header = serde_json::from_slice(bytes).map_err(|e| {
+            Error::model(
+                name,
+                format!(
+                    "not a readable model file (JSON error at line {}, column {}: {e}); was it truncated or edited?",
+                    e.line(),
+                    e.column()
+                ),
+            )
+        })?;
+        if header.format.as_deref() != Some(MODEL_FORMAT) {
+            return Err(Error::model(
+                name,
+                format!(
+                    "not a stance model (format is {:?}, expected \"{MODEL_FORMAT}\")",
+                    header.format.unwrap_or_default()
+                ),
+            ));
+        }
+        match header.version {
+            Some(MODEL_VERSION) => {}
+            Some(v) if v > MODEL_VERSION => {
+                return Err(Error::model(
+                    name,
+                    format!(
+                        "format version {v} is newer than this tool reads ({MODEL_VERSION}); it was written by stance {}; upgrade stance",
+                        header.tool_version.unwrap_or_else(|| "?".into())
+                    ),
+                ))
+            }
+            v => {
+                return Err(Error::model(
+                    name,
+                    format!("unsupported format version {v:?} (this tool reads {MODEL_VERSION})"),
+                ))
+            }
+        }
+        let f: ModelFile = serde_json::from_slice(bytes)
+            .map_err(|e| Error::model(name, format!("bad model file: {e}")))?;
+        let stored = f.checksum.clone();
+        let model = Self::from_file(f).map_err(|e| match e {
+            Error::Model { .. } => e,
+            other => Error::model(name, other.to_string()),
+        })?;
+        // Last, the checksum: the shape checks above name a hand edit more precisely.
+        let end = bytes
+            .windows(CHECKSUM_KEY.len())
+            .rposition(|w| w == CHECKSUM_KEY);
+        match (stored, end) {
+            (Some(stored), Some(end)) => {
+                let actual = sha256_hex(&bytes[..end]);
+                if actual != stored {
+                    return Err(Error::model(
+                        name,
+                        format!(
+                            "checksum mismatch: the file was changed or damaged after it was written (stored {}…, computed {}…); retrain or restore it",
+                            &stored.get(..12).unwrap_or(&stored),
+                            &actual[..12]
+                        ),
+                    ));
+                }
+            }
+            _ => {
+                return Err(Error::model(
+                    name,
+                    "no checksum: the file was not written by `stance train` (or was cut short)",
+                ))
+            }
+        }
+        Ok(model)
+    }
+
+    /// Builds a model from a parsed model file, checking every part against the others.
+    pub fn from_file(f: ModelFile) -> Result<StanceModel> {
+        let featurizer = Featurizer::from_file(f.featurizer)?;
+        let check = |c: &TaskClassifier, what: Task| -> Result<()> {
+            c.check()
+                .map_err(|m| Error::Config(format!("{what} classifier: {m}")))?;
+            if c.n_features() != featurizer.len() {
+                return Err(Error::Config(format!(
+                    "{what} classifier has {} features but the featurizer has {}",
+                    c.n_features(),
+                    featurizer.len()
+                )));
+            }
+            Ok(())
+        };
+        check(&f.stance, Task::Stance)?;
+        if let Some(s) = &f.sentiment {
+            check(s, Task::Sentiment)?;
+        }
+        let registry = Registry::new(f.actors)?;
+        f.config.check()?;
+        let stance = TaskModel::new(Task::Stance, f.stance, &f.config.polarity)?;
+        let sentiment = f
+            .sentiment
+            .map(|s| TaskModel::new(Task::Sentiment, s, &f.config.polarity))
+            .transpose()?;
+        Ok(StanceModel {
+            config: f.config,
+            registry,
+            featurizer,
+            stance,
+            sentiment,
+            info: f.training,
+        })
+    }
+}

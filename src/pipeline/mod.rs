@@ -1,0 +1,135 @@
+//! The trained pipeline: from labeled articles to a [`StanceModel`] (featurizer + one
+//! [`TaskModel`] per task + the actors), and from a model and an article to an
+//! [`ArticleScore`].
+//!
+//! One featurizer serves both tasks: stance is learned from each actor's context, sentiment
+//! from the whole text.
+//!
+//! - [`config`]: the settings, checked once ([`TrainConfig::check`]);
+//! - [`dataset`]: the labeled data ([`TrainingSet`]);
+//! - [`train`]: fitting ([`StanceModel::train`], [`StanceModel::train_with_cv`]);
+//! - [`score`]: scoring ([`Scorer`]) and the score records;
+//! - [`file`]: the model file (save, load, the built-in model).
+
+pub mod config;
+pub mod dataset;
+pub mod file;
+pub mod score;
+pub mod train;
+
+pub use config::{CheckedConfig, Polarity, TrainConfig};
+pub use dataset::{Example, TaskExample, TrainingSet};
+pub use file::{ModelFile, BUILTIN_MODEL, BUILTIN_NAME, MODEL_FORMAT, MODEL_VERSION};
+pub use score::{ActorScore, ArticleScore, Evidence, LabelScore, ScoreOptions, Scorer};
+pub use train::CvOptions;
+
+use crate::actors::Registry;
+use crate::classifier::{Classify, TaskClassifier};
+use crate::evaluate::EvalReport;
+use crate::features::{Featurizer, SparseVec};
+use crate::labels::{LabelSet, Task};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A trained model: what `stance train` writes and `stance score` reads.
+#[derive(Debug)]
+pub struct StanceModel {
+    /// The settings it was trained with.
+    pub config: TrainConfig,
+    /// The actors it looks for.
+    pub registry: Registry,
+    /// The fitted featurizer (vocabulary and IDF).
+    pub featurizer: Featurizer,
+    /// The stance classifier.
+    pub stance: TaskModel,
+    /// The sentiment classifier, when the training data had sentiment labels.
+    pub sentiment: Option<TaskModel>,
+    /// Facts about the training.
+    pub info: TrainingInfo,
+}
+
+/// One task's classifier with its labels (polarity resolved).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskModel {
+    /// Which task.
+    pub task: Task,
+    /// The labels, in the classifier's order, with the positive and negative one.
+    pub labels: LabelSet,
+    /// The classifier.
+    pub classifier: TaskClassifier,
+}
+
+impl TaskModel {
+    /// The task model of `classifier`, its labels' polarity taken from `polarity`.
+    pub fn new(task: Task, classifier: TaskClassifier, polarity: &Polarity) -> crate::Result<Self> {
+        let labels = polarity.labels(task, classifier.classes().to_vec())?;
+        Ok(TaskModel {
+            task,
+            labels,
+            classifier,
+        })
+    }
+
+    /// The label names.
+    pub fn classes(&self) -> &[String] {
+        self.labels.names()
+    }
+
+    /// Label probabilities of a feature vector.
+    pub fn probabilities(&self, x: &SparseVec) -> Vec<f64> {
+        self.classifier.probabilities(x)
+    }
+}
+
+impl StanceModel {
+    /// The model of `task`, if the model has one.
+    pub fn task(&self, task: Task) -> Option<&TaskModel> {
+        match task {
+            Task::Stance => Some(&self.stance),
+            Task::Sentiment => self.sentiment.as_ref(),
+        }
+    }
+}
+
+/// Facts about how a model was trained, saved with it.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct TrainingInfo {
+    /// SHA-256 of the labeled content (ids, texts, labels).
+    pub data_hash: String,
+    /// Labeled articles.
+    pub articles: usize,
+    /// Stance examples (article × actor).
+    pub stance_examples: usize,
+    /// Articles with a sentiment label.
+    pub sentiment_examples: usize,
+    /// The seed of the folds.
+    pub seed: u64,
+    /// Per actor: label counts of its training examples.
+    pub actors: BTreeMap<String, BTreeMap<String, usize>>,
+    /// Per actor, the features with the largest mean value in its training contexts.
+    #[serde(default)]
+    pub actor_profiles: BTreeMap<String, Vec<(u32, f32)>>,
+    /// The out-of-fold stance predictions of cross-validation: the error rates that
+    /// `stance compare` corrects shares with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<crate::quantify::Calibration>,
+    /// The cross-validation report, when training ran it.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "sorted_keys"
+    )]
+    pub cv: Option<EvalReport>,
+}
+
+/// Writes a value with the keys of every object in alphabetical order, as the model files of
+/// format 1 hold the cross-validation report.
+fn sorted_keys<S: serde::Serializer, T: Serialize>(v: &Option<T>, s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::Error;
+    match v {
+        Some(x) => serde_json::to_value(x)
+            .map_err(S::Error::custom)?
+            .serialize(s),
+        None => s.serialize_none(),
+    }
+}

@@ -1,0 +1,272 @@
+//! Fitting: the featurizer on the training contexts of both tasks, then one classifier per
+//! task; and training with cross-validation, which stores the cross-validation report and the
+//! out-of-fold predictions (the calibration `stance compare` corrects shares with) in the
+//! model.
+
+use super::dataset::TaskExample;
+use super::{CheckedConfig, StanceModel, TaskModel, TrainConfig, TrainingInfo, TrainingSet};
+use crate::classifier::TaskClassifier;
+use crate::context::{context, Analysis, Context, ContextConfig};
+use crate::error::{Error, Result};
+use crate::evaluate::{cross_validate, CrossValidation};
+use crate::features::{Doc, Featurizer, Scratch, SparseVec};
+use crate::labels::Task;
+use crate::model::{Classifier, Csr};
+use std::collections::BTreeMap;
+
+/// The analysed articles of a training set with each example's context, built once and shared
+/// by every fit (the folds of cross-validation, the final model).
+pub struct Prepared<'a> {
+    /// Per article, its analysis.
+    pub analyses: Vec<Analysis<'a>>,
+    /// Per stance example, the actor's context.
+    pub contexts: Vec<Context>,
+    /// Per article, the whole text (the sentiment context).
+    pub whole: Vec<Context>,
+    context: ContextConfig,
+}
+
+impl<'a> Prepared<'a> {
+    /// Analyses every article and cuts every example's context.
+    pub fn new(set: &'a TrainingSet, cfg: &ContextConfig) -> Prepared<'a> {
+        let analyses: Vec<Analysis> = set
+            .articles
+            .iter()
+            .map(|a| Analysis::new(&a.article.text, &set.registry))
+            .collect();
+        let contexts = set
+            .examples
+            .iter()
+            .map(|e| {
+                let actor = set.registry.index(&e.actor);
+                context(&analyses[e.article], actor, cfg)
+            })
+            .collect();
+        let whole = analyses.iter().map(|a| context(a, None, cfg)).collect();
+        Prepared {
+            analyses,
+            contexts,
+            whole,
+            context: cfg.clone(),
+        }
+    }
+
+    /// The document the featurizer sees for an example of `task`.
+    pub fn doc<'p>(&'p self, task: Task, e: &TaskExample<'p>) -> Doc<'p> {
+        let pieces = match task {
+            Task::Stance => &self.contexts[e.slot].pieces,
+            Task::Sentiment => &self.whole[e.slot].pieces,
+        };
+        Doc {
+            analysis: &self.analyses[e.article],
+            pieces,
+            actor: e.actor.and_then(|a| self.context.prior(a)),
+        }
+    }
+}
+
+/// A featurizer and the task models fitted together.
+pub struct Fitted {
+    /// The featurizer, fitted on the training documents of both tasks.
+    pub featurizer: Featurizer,
+    /// The stance model.
+    pub stance: TaskModel,
+    /// The sentiment model, when there were sentiment labels of at least two kinds.
+    pub sentiment: Option<TaskModel>,
+}
+
+/// Fits featurizer and classifiers on the articles `in_train` says are training articles (with
+/// every example and sentiment label they hold).
+pub fn fit_on(
+    set: &TrainingSet,
+    prep: &Prepared<'_>,
+    in_train: &dyn Fn(usize) -> bool,
+    cfg: &CheckedConfig,
+) -> Result<Fitted> {
+    // Per task: the training examples, in order (stance first: the featurizer's vocabulary is
+    // fitted on stance documents, then sentiment documents).
+    let parts: Vec<(Task, Vec<TaskExample>)> = Task::ALL
+        .iter()
+        .map(|&t| {
+            let ex = set.task_examples(t);
+            (t, ex.into_iter().filter(|e| in_train(e.article)).collect())
+        })
+        .collect();
+    let all: Vec<Doc> = parts
+        .iter()
+        .flat_map(|(t, ex)| ex.iter().map(|e| prep.doc(*t, e)))
+        .collect();
+    let featurizer = Featurizer::fit(&cfg.features, &all)?;
+    let mut scratch = Scratch::default();
+    let mut models = Vec::new();
+    for (task, examples) in &parts {
+        let classes = set.classes(*task);
+        let y: Vec<usize> = examples.iter().map(|e| e.label).collect();
+        if *task == Task::Stance {
+            require_two_labels(&y, classes)?;
+        } else if examples.is_empty() || classes.len() < 2 {
+            models.push(None);
+            continue;
+        }
+        let rows: Vec<SparseVec> = examples
+            .iter()
+            .map(|e| featurizer.transform(prep.doc(*task, e), &mut scratch))
+            .collect();
+        let classifier = Classifier::fit(
+            &Csr::from_rows(&rows, featurizer.len()),
+            &y,
+            classes.to_vec(),
+            &cfg.logistic,
+        )?;
+        models.push(Some(TaskModel::new(
+            *task,
+            TaskClassifier::Logistic(classifier),
+            &cfg.polarity,
+        )?));
+    }
+    let mut models = models.into_iter();
+    let stance = models.next().flatten().expect("stance is always fitted");
+    let sentiment = models.next().flatten();
+    Ok(Fitted {
+        featurizer,
+        stance,
+        sentiment,
+    })
+}
+
+/// Stance needs at least two labels among the training examples.
+fn require_two_labels(y: &[usize], classes: &[String]) -> Result<()> {
+    let present: std::collections::BTreeSet<usize> = y.iter().copied().collect();
+    if present.len() >= 2 {
+        return Ok(());
+    }
+    Err(Error::Training(format!(
+        "the training examples hold only the stance label{} {}; at least two labels are needed",
+        if present.len() == 1 { "" } else { "s" },
+        present
+            .iter()
+            .map(|&c| format!("\"{}\"", classes[c]))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )))
+}
+
+/// How cross-validation is run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CvOptions {
+    /// Number of folds.
+    pub folds: usize,
+    /// Seed of the shuffled folds.
+    pub seed: u64,
+    /// Keep articles that share this field's value in one fold (default: the article id).
+    pub group_by: Option<String>,
+}
+
+impl Default for CvOptions {
+    fn default() -> Self {
+        CvOptions {
+            folds: 5,
+            seed: 42,
+            group_by: None,
+        }
+    }
+}
+
+impl StanceModel {
+    /// Trains on the whole training set (no cross-validation: the model holds no report and
+    /// no calibration; see [`StanceModel::train_with_cv`]).
+    pub fn train(set: &TrainingSet, cfg: &TrainConfig, seed: u64) -> Result<StanceModel> {
+        let cfg = cfg.check()?;
+        let prep = Prepared::new(set, &cfg.context);
+        Self::train_prepared(set, &prep, &cfg, seed)
+    }
+
+    /// Cross-validates the settings on the training set, then trains on all of it; the model
+    /// keeps the cross-validation report and the out-of-fold stance predictions, which
+    /// `stance compare` needs for its corrected estimators.
+    pub fn train_with_cv(
+        set: &TrainingSet,
+        cfg: &TrainConfig,
+        cv: &CvOptions,
+    ) -> Result<(StanceModel, CrossValidation)> {
+        let checked = cfg.check()?;
+        let result = cross_validate(set, cfg, cv.folds, cv.seed, cv.group_by.as_deref())?;
+        let prep = Prepared::new(set, &checked.context);
+        let mut model = Self::train_prepared(set, &prep, &checked, cv.seed)?;
+        model.info.cv = Some(result.report.clone());
+        model.info.calibration = Some(crate::evaluate::calibration(
+            &result.predictions,
+            model.stance.classes(),
+        ));
+        Ok((model, result))
+    }
+
+    fn train_prepared(
+        set: &TrainingSet,
+        prep: &Prepared<'_>,
+        cfg: &CheckedConfig,
+        seed: u64,
+    ) -> Result<StanceModel> {
+        let fitted = fit_on(set, prep, &|_| true, cfg)?;
+        let (actors, actor_profiles) = actor_profiles(set, prep, &fitted.featurizer);
+        let info = TrainingInfo {
+            data_hash: set.hash(),
+            articles: set.articles.len(),
+            stance_examples: set.examples.len(),
+            sentiment_examples: set.sentiment.iter().filter(|s| s.is_some()).count(),
+            seed,
+            actors,
+            actor_profiles,
+            calibration: None,
+            cv: None,
+        };
+        Ok(StanceModel {
+            config: cfg.config().clone(),
+            registry: set.registry.clone(),
+            featurizer: fitted.featurizer,
+            stance: fitted.stance,
+            sentiment: fitted.sentiment,
+            info,
+        })
+    }
+}
+
+/// Per actor: the label counts of its examples, and its profile (the 300 features with the
+/// largest mean value in its training contexts), which `stance explain --actor` ranks by.
+type Profiles = (
+    BTreeMap<String, BTreeMap<String, usize>>,
+    BTreeMap<String, Vec<(u32, f32)>>,
+);
+
+fn actor_profiles(set: &TrainingSet, prep: &Prepared<'_>, featurizer: &Featurizer) -> Profiles {
+    let mut actors: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
+    let mut sums: BTreeMap<String, (usize, BTreeMap<u32, f64>)> = BTreeMap::new();
+    let mut scratch = Scratch::default();
+    for e in set.task_examples(Task::Stance) {
+        let actor = e.actor.expect("stance examples name their actor");
+        *actors
+            .entry(actor.to_string())
+            .or_default()
+            .entry(set.stance_classes[e.label].clone())
+            .or_default() += 1;
+        let v = featurizer.transform(prep.doc(Task::Stance, &e), &mut scratch);
+        let s = sums.entry(actor.to_string()).or_default();
+        s.0 += 1;
+        for (&j, &x) in v.idx.iter().zip(&v.val) {
+            *s.1.entry(j).or_default() += x;
+        }
+    }
+    let profiles = sums
+        .into_iter()
+        .map(|(actor, (n, sum))| {
+            let mut v: Vec<(u32, f32)> = sum
+                .into_iter()
+                .map(|(j, s)| (j, (s / n as f64) as f32))
+                .collect();
+            v.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            v.truncate(300);
+            (actor, v)
+        })
+        .collect();
+    (actors, profiles)
+}
