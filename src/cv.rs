@@ -3,7 +3,7 @@
 //! every example in exactly one validation fold.
 //!
 //! Written here because linfa's `fold` and `cross_validate` neither shuffle nor stratify, and
-//! never validate the last n mod k rows (DESIGN.md §3).
+//! never validate the last n mod k rows.
 
 use crate::error::{Error, Result};
 use rand::seq::SliceRandom;

@@ -5,7 +5,7 @@
 //!
 //! Written here rather than taken from linfa-preprocessing because its `TfIdfVectorizer`
 //! recomputes IDF from every batch it transforms, does not normalise rows, orders columns by
-//! hash-map iteration and cannot stem (see DESIGN.md).
+//! hash-map iteration and cannot stem.
 
 use crate::context::{Analysis, Piece, OTHER_TERM, TARGET_TERM};
 use crate::error::{Error, Result};

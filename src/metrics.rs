@@ -1,6 +1,6 @@
 //! Classification metrics, written here because linfa's confusion matrix swaps precision and
 //! recall, its multiclass F1 is not the mean of per-class F1, and a fold with two labels
-//! silently switches to binary rules (DESIGN.md §3).
+//! silently switches to binary rules.
 //!
 //! Conventions: a class never predicted has precision 0, a class never true has recall 0, and
 //! F1 is 0 when precision + recall is 0 (scikit-learn's `zero_division=0`). Macro-F1 averages

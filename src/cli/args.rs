@@ -611,3 +611,53 @@ pub fn train_command(
         .collect::<Vec<_>>()
         .join(" ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_winners_training_command_by_hand() {
+        let labeled = LabeledArgs {
+            data: vec!["my data.jsonl".into()],
+            actors: Some("data/actors.toml".into()),
+            skip_bad: false,
+            read: ReadArgs {
+                input_format: None,
+                id_col: "id".into(),
+                text_col: "body".into(),
+                source_col: "source".into(),
+                date_col: "date".into(),
+                source: None,
+                max_bytes: 1,
+            },
+            labels: LabelColumns {
+                actor_col: "actor".into(),
+                stance_col: "stance".into(),
+                sentiment_col: "sentiment".into(),
+            },
+        };
+        let mut cfg = TrainConfig::default();
+        assert_eq!(
+            train_command(&labeled, &cfg, None),
+            "stance train --data 'my data.jsonl' --actors data/actors.toml --text-col body --out model.json"
+        );
+        cfg.logistic.alpha = 0.3;
+        cfg.features.word_ngrams = (1, 1);
+        cfg.context.window = Window::All;
+        cfg.context.markers = Markers::None;
+        cfg.features.per_actor = true;
+        assert_eq!(
+            train_command(&labeled, &cfg, Some(std::path::Path::new("t.json"))),
+            "stance train --data 'my data.jsonl' --actors data/actors.toml --text-col body --ngrams 1 --per-actor --window all --markers none --alpha 0.3 --out t.json"
+        );
+    }
+
+    #[test]
+    fn ranges_read_and_print_alike() {
+        assert_eq!("1-3".parse::<Range>(), Ok(Range(1, 3)));
+        assert_eq!("2".parse::<Range>(), Ok(Range(2, 2)));
+        assert_eq!(Range(2, 5).to_string(), "2-5");
+        assert!("a-b".parse::<Range>().is_err());
+    }
+}

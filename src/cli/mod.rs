@@ -139,4 +139,176 @@ mod tests {
         use clap::CommandFactory;
         Cli::command().debug_assert();
     }
+
+    /// Splits an example line into words (single and double quotes group).
+    fn words(line: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut cur = String::new();
+        let mut quote: Option<char> = None;
+        let mut any = false;
+        for c in line.chars() {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), c) => cur.push(c),
+                (None, '\'' | '"') => {
+                    quote = Some(c);
+                    any = true;
+                }
+                (None, ' ') => {
+                    if any || !cur.is_empty() {
+                        out.push(std::mem::take(&mut cur));
+                    }
+                    any = false;
+                }
+                (None, c) => cur.push(c),
+            }
+        }
+        if any || !cur.is_empty() {
+            out.push(cur);
+        }
+        out
+    }
+
+    #[test]
+    fn every_example_in_the_help_parses() {
+        use clap::CommandFactory;
+        let mut cmd = Cli::command();
+        let mut checked = 0;
+        for sub in cmd.get_subcommands_mut() {
+            let help = sub.render_long_help().to_string();
+            for line in help
+                .lines()
+                .map(str::trim)
+                .filter(|l| l.starts_with("stance "))
+            {
+                // Only the first command of a pipeline or sequence; no comments.
+                let first = line.split(['|', '>']).next().unwrap_or(line);
+                let first = first.split("&&").next().unwrap_or(first);
+                let first = first.split("  (").next().unwrap_or(first);
+                let w = words(first.trim());
+                if let Err(e) = Cli::try_parse_from(&w) {
+                    panic!(
+                        "the example `{line}` of `stance {}` does not parse:\n{e}",
+                        sub.get_name()
+                    );
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked >= 15, "only {checked} examples found");
+    }
+
+    #[test]
+    fn every_flag_has_help() {
+        use clap::CommandFactory;
+        let cmd = Cli::command();
+        let mut missing = Vec::new();
+        for sub in cmd.get_subcommands() {
+            for a in sub.get_arguments() {
+                let empty = a.get_help().is_none_or(|h| h.to_string().trim().is_empty());
+                if empty && a.get_id() != "help" && a.get_id() != "version" {
+                    missing.push(format!("{} --{}", sub.get_name(), a.get_id()));
+                }
+            }
+        }
+        assert!(missing.is_empty(), "flags without help: {missing:?}");
+    }
+
+    #[test]
+    fn score_does_not_offer_label_flags() {
+        use clap::CommandFactory;
+        let cmd = Cli::command();
+        let score = cmd.find_subcommand("score").unwrap();
+        let ids: Vec<&str> = score.get_arguments().map(|a| a.get_id().as_str()).collect();
+        for label_flag in ["actor_col", "stance_col", "sentiment_col"] {
+            assert!(!ids.contains(&label_flag), "score has --{label_flag}");
+        }
+        let train = cmd.find_subcommand("train").unwrap();
+        assert!(train.get_arguments().any(|a| a.get_id() == "stance_col"));
+    }
+
+    #[test]
+    fn eval_of_a_model_refuses_flags_that_cannot_apply() {
+        for extra in [
+            &["--alpha", "7"][..],
+            &["--folds", "9"],
+            &["--ngrams", "3-4"],
+            &["--seed", "1"],
+        ] {
+            let mut args = vec!["stance", "eval", "--model", "m.json", "--data", "d.jsonl"];
+            args.extend_from_slice(extra);
+            let e = Cli::try_parse_from(&args)
+                .err()
+                .unwrap_or_else(|| panic!("{args:?} parsed"));
+            assert_eq!(
+                e.kind(),
+                clap::error::ErrorKind::ArgumentConflict,
+                "{args:?}"
+            );
+        }
+        // Without --model they are cross-validation settings.
+        assert!(Cli::try_parse_from([
+            "stance", "eval", "--data", "d", "--alpha", "7", "--folds", "9"
+        ])
+        .is_ok());
+    }
+
+    #[test]
+    fn formats_are_one_set_each_verb_accepting_its_own() {
+        for (ok, args) in [
+            (true, &["score", "x", "--format", "csv"][..]),
+            (false, &["score", "x", "--format", "text"]),
+            (true, &["compare", "s", "--format", "jsonl"]),
+            (true, &["compare", "s", "--format", "json"]),
+            (false, &["eval", "--data", "d", "--format", "csv"]),
+            (true, &["simulate", "--format", "json"]),
+            (false, &["simulate", "--json"]),
+            (true, &["tune", "--data", "d", "--format", "json"]),
+        ] {
+            let r = Cli::try_parse_from(std::iter::once("stance").chain(args.iter().copied()));
+            assert_eq!(r.is_ok(), ok, "{args:?}");
+        }
+    }
+
+    fn tune_grid(args: &[&str]) -> stance::tune::Grid {
+        use clap::{CommandFactory, FromArgMatches};
+        let full: Vec<&str> = ["stance", "tune", "--data", "d.jsonl"]
+            .into_iter()
+            .chain(args.iter().copied())
+            .collect();
+        let m = Cli::command().try_get_matches_from(&full).unwrap();
+        let Command::Tune(t) = Cli::from_arg_matches(&m).unwrap().command else {
+            panic!("not tune");
+        };
+        t.grid(&Given::of(&m)).unwrap()
+    }
+
+    #[test]
+    fn tune_holds_a_single_flag_fixed_and_searches_the_rest() {
+        use stance::context::{Markers, Window};
+        let g = tune_grid(&["--ngrams", "1-3", "--alpha", "2"]);
+        assert_eq!(g.ngrams, vec![(1, 3)]);
+        assert_eq!(g.alpha, vec![2.0]);
+        assert_eq!(g.window, vec![Window::Sentences(0), Window::Sentences(1)]);
+        assert_eq!(g.markers, vec![Markers::Both, Markers::None]);
+        let g = tune_grid(&["--alpha-grid", "0.1,1", "--window-grid", "0,all"]);
+        assert_eq!(g.alpha, vec![0.1, 1.0]);
+        assert_eq!(g.window, vec![Window::Sentences(0), Window::All]);
+        assert_eq!(
+            g.alpha.len() * g.ngrams.len() * g.window.len() * g.markers.len(),
+            16
+        );
+        // A single flag and its grid together are a usage error.
+        assert!(Cli::try_parse_from([
+            "stance",
+            "tune",
+            "--data",
+            "d",
+            "--alpha",
+            "1",
+            "--alpha-grid",
+            "1,2"
+        ])
+        .is_err());
+    }
 }

@@ -186,3 +186,77 @@ fn per_actor(out: &mut dyn Write, t: &TaskReport, all_actors: bool) -> std::io::
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use stance::evaluate::{Baseline, EvalSettings};
+    use stance::metrics::Confusion;
+
+    fn report(counts: Vec<Vec<u64>>) -> EvalReport {
+        let classes: Vec<String> = ["against", "favor"].map(String::from).to_vec();
+        let confusion = Confusion {
+            classes: classes.clone(),
+            counts,
+        };
+        let base = Confusion {
+            classes: classes.clone(),
+            counts: vec![vec![0, 1], vec![0, 3]],
+        };
+        EvalReport {
+            settings: EvalSettings {
+                method: EvalMethod::HeldOut,
+                folds: None,
+                seed: None,
+                group_by: None,
+            },
+            stance: TaskReport {
+                task: stance::Task::Stance,
+                n: 4,
+                classes,
+                macro_f1: confusion.macro_f1(),
+                f_avg: None,
+                accuracy: confusion.accuracy(),
+                per_class: confusion.per_class(),
+                confusion,
+                baseline: Baseline {
+                    macro_f1: base.macro_f1(),
+                    accuracy: base.accuracy(),
+                    f_avg: None,
+                },
+                folds: None,
+                per_actor: Vec::new(),
+            },
+            sentiment: None,
+        }
+    }
+
+    #[test]
+    fn averages_rows_and_the_baseline_warning() {
+        // 1 against, 3 favor; predicted: against right, favor 2 of 3 (one called against).
+        // against: P 1/2, R 1, F1 2/3; favor: P 1, R 2/3, F1 4/5.
+        let mut out = Vec::new();
+        super::report(&mut out, &report(vec![vec![1, 0], vec![1, 2]]), false).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains("macro avg         0.750   0.833  0.733        4"),
+            "{text}"
+        );
+        assert!(
+            text.contains("weighted avg      0.875   0.750  0.767        4"),
+            "{text}"
+        );
+        // Accuracy 0.75, the same as always saying favor (3 of 4): not below.
+        assert!(!text.contains("below the majority baseline"), "{text}");
+        // Everything called against: accuracy 0.25.
+        let mut out = Vec::new();
+        super::report(&mut out, &report(vec![vec![1, 0], vec![3, 0]]), false).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains(
+                "warning: the stance model is below the majority baseline (accuracy 0.250 vs 0.750"
+            ),
+            "{text}"
+        );
+    }
+}

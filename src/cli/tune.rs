@@ -72,7 +72,7 @@ pub struct TuneCmd {
 impl TuneCmd {
     /// The grid: each dimension from its grid flag; else, when the single flag was given, that
     /// value alone; else the default candidates.
-    fn grid(&self, given: &Given) -> anyhow::Result<Grid> {
+    pub fn grid(&self, given: &Given) -> anyhow::Result<Grid> {
         let m = &self.model_args;
         fn pick<T: Clone>(grid: &Option<Vec<T>>, fixed: Option<T>, default: Vec<T>) -> Vec<T> {
             match (grid, fixed) {
