@@ -18,18 +18,41 @@ use std::path::Path;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Actor {
+    /// The name actors are known by (in labels and scores).
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// What kind of actor: country, group, person, institution.
     pub kind: Option<String>,
     #[serde(default)]
+    /// Other names it goes by: demonyms, capitals as metonyms, short forms.
     pub aliases: Vec<String>,
 }
 
+/// The actors file as written, with the place of every name, so that a problem found while
+/// building the registry is reported at its line.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ActorsFile {
     #[serde(default)]
-    actor: Vec<Actor>,
+    actor: Vec<ActorEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ActorEntry {
+    name: toml::Spanned<String>,
+    #[serde(default)]
+    kind: Option<String>,
+    #[serde(default)]
+    aliases: Vec<toml::Spanned<String>>,
+}
+
+/// A problem with one actor: which actor, which of its names (0 = the name, i = alias i − 1)
+/// if a name is at fault, and what.
+struct Problem {
+    actor: usize,
+    name: Option<usize>,
+    message: String,
 }
 
 /// A mention of an actor in a text.
@@ -37,6 +60,7 @@ struct ActorsFile {
 pub struct Mention {
     /// Index of the actor in the registry.
     pub actor: usize,
+    /// Where in the text (byte offsets).
     pub span: Span,
 }
 
@@ -53,28 +77,43 @@ pub struct Registry {
 impl Registry {
     /// Builds a registry; fails if two actors share a name, or one alias names two actors.
     pub fn new(actors: Vec<Actor>) -> Result<Registry> {
+        Self::build(actors).map_err(|p| Error::Actors(p.message))
+    }
+
+    fn build(actors: Vec<Actor>) -> std::result::Result<Registry, Problem> {
+        let problem = |actor: usize, name: Option<usize>, message: String| Problem {
+            actor,
+            name,
+            message,
+        };
         let mut by_name = HashMap::new();
         let mut alias_owner: HashMap<String, usize> = HashMap::new();
         let mut patterns = Vec::new();
         let mut pattern_actor = Vec::new();
         for (i, a) in actors.iter().enumerate() {
             if a.name.trim().is_empty() {
-                return Err(Error::Actors(format!("actor #{} has an empty name", i + 1)));
+                return Err(problem(
+                    i,
+                    Some(0),
+                    format!("actor #{} has an empty name", i + 1),
+                ));
             }
             if by_name.insert(a.name.clone(), i).is_some() {
-                return Err(Error::Actors(format!(
-                    "actor \"{}\" is defined twice",
-                    a.name
-                )));
+                return Err(problem(
+                    i,
+                    Some(0),
+                    format!("actor \"{}\" is defined twice", a.name),
+                ));
             }
             let names = std::iter::once(&a.name).chain(a.aliases.iter());
-            for alias in names {
+            for (n, alias) in names.enumerate() {
                 let alias = alias.trim();
                 if alias.is_empty() {
-                    return Err(Error::Actors(format!(
-                        "actor \"{}\" has an empty alias",
-                        a.name
-                    )));
+                    return Err(problem(
+                        i,
+                        Some(n),
+                        format!("actor \"{}\" has an empty alias", a.name),
+                    ));
                 }
                 let mut variants = vec![alias.to_string()];
                 if let Some(rest) = alias.strip_prefix("the ") {
@@ -83,10 +122,14 @@ impl Registry {
                 for v in variants {
                     match alias_owner.get(&v) {
                         Some(&j) if j != i => {
-                            return Err(Error::Actors(format!(
-                                "alias \"{}\" belongs to both \"{}\" and \"{}\"",
-                                v, actors[j].name, a.name
-                            )))
+                            return Err(problem(
+                                i,
+                                Some(n),
+                                format!(
+                                    "alias \"{}\" belongs to both \"{}\" and \"{}\"",
+                                    v, actors[j].name, a.name
+                                ),
+                            ))
                         }
                         Some(_) => continue, // the same alias twice for one actor: harmless
                         None => {
@@ -101,7 +144,11 @@ impl Registry {
         let matcher = AhoCorasick::builder()
             .match_kind(MatchKind::Standard)
             .build(&patterns)
-            .map_err(|e| Error::Actors(format!("cannot build the alias matcher: {e}")))?;
+            .map_err(|e| Problem {
+                actor: 0,
+                name: None,
+                message: format!("cannot build the alias matcher: {e}"),
+            })?;
         Ok(Registry {
             actors,
             by_name,
@@ -119,38 +166,47 @@ impl Registry {
         })
     }
 
+    /// Reads actors from TOML text; an error names the line it is about.
     pub fn from_toml_str(text: &str) -> Result<Registry> {
-        let file: ActorsFile = toml::from_str(text).map_err(|e| {
-            let line = e.span().map(|s| {
-                text.as_bytes()[..s.start.min(text.len())]
-                    .iter()
-                    .filter(|&&b| b == b'\n')
-                    .count()
-                    + 1
-            });
-            match line {
-                Some(l) => Error::Actors(format!("line {l}: {}", e.message())),
-                None => Error::Actors(e.message().to_string()),
-            }
+        let line_of = |byte: usize| {
+            text.as_bytes()[..byte.min(text.len())]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count()
+                + 1
+        };
+        let file: ActorsFile = toml::from_str(text).map_err(|e| match e.span() {
+            Some(s) => Error::Actors(format!("line {}: {}", line_of(s.start), e.message())),
+            None => Error::Actors(e.message().to_string()),
         })?;
-        Registry::new(file.actor).map_err(|e| match e {
-            Error::Actors(m) => {
-                // Point at the later of the lines that define the alias (or the actor) named in
-                // the message: that is where the clash appears.
-                let quoted = m.split('"').nth(1).map(|q| format!("\"{q}\""));
-                let line = quoted.and_then(|q| {
-                    text.lines()
-                        .enumerate()
-                        .filter(|(_, l)| l.contains(&q))
-                        .map(|(i, _)| i + 1)
-                        .nth(1)
-                });
-                match line {
-                    Some(l) => Error::Actors(format!("line {l}: {m}")),
-                    None => Error::Actors(m),
-                }
+        // Where each name stands: per actor, its name then its aliases.
+        let places: Vec<Vec<usize>> = file
+            .actor
+            .iter()
+            .map(|a| {
+                std::iter::once(a.name.span().start)
+                    .chain(a.aliases.iter().map(|x| x.span().start))
+                    .collect()
+            })
+            .collect();
+        let actors = file
+            .actor
+            .into_iter()
+            .map(|a| Actor {
+                name: a.name.into_inner(),
+                kind: a.kind,
+                aliases: a.aliases.into_iter().map(|x| x.into_inner()).collect(),
+            })
+            .collect();
+        Registry::build(actors).map_err(|p| {
+            let at = p
+                .name
+                .and_then(|n| places.get(p.actor).and_then(|v| v.get(n)))
+                .or_else(|| places.get(p.actor).and_then(|v| v.first()));
+            match at {
+                Some(&b) => Error::Actors(format!("line {}: {}", line_of(b), p.message)),
+                None => Error::Actors(p.message),
             }
-            other => other,
         })
     }
 
@@ -181,22 +237,27 @@ impl Registry {
         }
     }
 
+    /// The actors, in registry order.
     pub fn actors(&self) -> &[Actor] {
         &self.actors
     }
 
+    /// The number of actors.
     pub fn len(&self) -> usize {
         self.actors.len()
     }
 
+    /// Whether there are none.
     pub fn is_empty(&self) -> bool {
         self.actors.is_empty()
     }
 
+    /// An actor's index by name.
     pub fn index(&self, name: &str) -> Option<usize> {
         self.by_name.get(name).copied()
     }
 
+    /// An actor's name by index.
     pub fn name(&self, actor: usize) -> &str {
         &self.actors[actor].name
     }
@@ -322,6 +383,22 @@ aliases = ["Palestinian", "Palestinian Authority"]
         assert_eq!(
             e.to_string(),
             "actors file: line 6: alias \"X\" belongs to both \"A\" and \"B\""
+        );
+    }
+
+    #[test]
+    fn registry_errors_name_the_line_of_the_name_at_fault() {
+        let twice = "[[actor]]\nname = \"A\"\n\n[[actor]]\nname = \"A\"\n";
+        assert_eq!(
+            Registry::from_toml_str(twice).unwrap_err().to_string(),
+            "actors file: line 5: actor \"A\" is defined twice"
+        );
+        // The alias on line 4 is empty; a quoted "X" elsewhere in the file does not mislead.
+        let empty =
+            "[[actor]]\nname = \"X\"\n[[actor]]\nname = \"B\"\naliases = [\"Bee\",\n  \" \"]\n";
+        assert_eq!(
+            Registry::from_toml_str(empty).unwrap_err().to_string(),
+            "actors file: line 6: actor \"B\" has an empty alias"
         );
     }
 

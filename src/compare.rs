@@ -18,7 +18,9 @@ use std::collections::{BTreeMap, BTreeSet};
 /// field of the input records (carried into the scores by `stance score`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GroupBy {
+    /// The source (outlet).
     Source,
+    /// The month of the date (YYYY-MM).
     Month,
     /// Source and month together.
     SourceMonth,
@@ -58,6 +60,7 @@ impl std::fmt::Display for GroupBy {
 }
 
 impl GroupBy {
+    /// An article's group key.
     pub fn key(&self, a: &ArticleScore) -> String {
         let source = || a.source.clone().unwrap_or_else(|| "(no source)".into());
         let month = || {
@@ -114,15 +117,20 @@ pub fn signed(x: f64, decimals: usize) -> String {
 /// A mean with its interval.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Estimate {
+    /// The point estimate.
     pub mean: f64,
+    /// The lower end of the interval.
     pub low: f64,
+    /// The upper end of the interval.
     pub high: f64,
 }
 
 /// One row of a comparison: a group and an actor.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GroupRow {
+    /// The group (a source, a month, …).
     pub group: String,
+    /// The actor.
     pub actor: String,
     /// Articles in the group that were scored for the actor.
     pub n: usize,
@@ -151,11 +159,15 @@ impl GroupRow {
 /// Settings of a comparison.
 #[derive(Debug, Clone)]
 pub struct CompareOptions {
+    /// What to group articles by.
     pub by: GroupBy,
     /// Only these actors (all when empty).
     pub actors: Vec<String>,
+    /// Bootstrap resamples for the intervals.
     pub bootstrap: usize,
+    /// Seed of the resamples.
     pub seed: u64,
+    /// Confidence level of the intervals (0.95 for 95%).
     pub level: f64,
     /// The headline estimator (falls back to PCC when it needs error rates that are missing).
     pub estimator: Estimator,
@@ -203,6 +215,7 @@ pub fn bootstrap_mean(xs: &[f64], resamples: usize, level: f64, rng: &mut ChaCha
 pub struct ModelView {
     /// The stance labels, with the positive and negative one.
     pub labels: LabelSet,
+    /// The out-of-fold predictions stored in the model, when it has them.
     pub calibration: Option<Calibration>,
 }
 
@@ -332,10 +345,15 @@ fn effective(e: Estimator, view: &ModelView) -> Estimator {
 /// The difference between two groups for one actor.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Difference {
+    /// The actor.
     pub actor: String,
+    /// Group A.
     pub a: String,
+    /// Group B.
     pub b: String,
+    /// Group A's articles.
     pub n_a: usize,
+    /// Group B's articles.
     pub n_b: usize,
     /// Mean signed score of A minus that of B, with a bootstrap interval.
     pub score: Estimate,
@@ -344,10 +362,13 @@ pub struct Difference {
     /// Net stance (share of the positive label minus share of the negative one, by the
     /// estimator) of A minus that of B, with a bootstrap interval.
     pub net: Option<Estimate>,
+    /// Permutation-test p-value of the net-stance difference.
     pub net_p: Option<f64>,
+    /// The estimator of the net stance.
     pub estimator: Estimator,
     /// Holm-adjusted p-values when several actors are compared at once.
     pub score_p_holm: Option<f64>,
+    /// Holm-adjusted p-value of the net-stance difference.
     pub net_p_holm: Option<f64>,
 }
 

@@ -15,23 +15,31 @@ use serde::{Deserialize, Serialize};
 /// A sentence and the range of words it holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Sentence {
+    /// Where the sentence is in the text.
     pub span: Span,
+    /// Its first word (index into the words).
     pub first_word: usize,
+    /// One past its last word.
     pub end_word: usize,
 }
 
 /// An article's text, analysed once: words, sentences and actor mentions.
 #[derive(Debug, Clone)]
 pub struct Analysis<'a> {
+    /// The text.
     pub text: &'a str,
+    /// Its words, with offsets.
     pub words: Vec<Word>,
+    /// Its sentences.
     pub sentences: Vec<Sentence>,
+    /// Every actor mention, in text order.
     pub mentions: Vec<Mention>,
     /// For each word, the index of the mention that covers it, if any.
     word_mention: Vec<Option<u32>>,
 }
 
 impl<'a> Analysis<'a> {
+    /// Analyses `text`: words, sentences, and the mentions of `registry`'s actors.
     pub fn new(text: &'a str, registry: &Registry) -> Analysis<'a> {
         let words = text::words(text);
         let spans = text::sentences(text);
@@ -90,6 +98,7 @@ impl<'a> Analysis<'a> {
         seen
     }
 
+    /// Word `w` as written.
     pub fn word_str(&self, w: usize) -> &'a str {
         let s = self.words[w].span;
         &self.text[s.start..s.end]
@@ -298,6 +307,7 @@ pub enum Piece {
 
 /// The marker terms, as the featurizer sees them (no word can produce them: words hold no `_`).
 pub const TARGET_TERM: &str = "__target__";
+/// The marker term of another actor's mention.
 pub const OTHER_TERM: &str = "__other__";
 
 /// A context: the sentences it takes, and the pieces to featurize.
@@ -306,6 +316,7 @@ pub struct Context {
     /// Indices into [`Analysis::sentences`], in order; the i-th sentence is the i-th segment of
     /// `pieces` (segments end with [`Piece::Break`]).
     pub sentences: Vec<usize>,
+    /// The words and markers to featurize, sentences ended by breaks.
     pub pieces: Vec<Piece>,
 }
 

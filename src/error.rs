@@ -7,9 +7,11 @@ use std::path::Path;
 /// Where in the input a problem sits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Location {
+    /// The file (or "<stdin>").
     pub file: String,
     /// 1-based line (or record number for formats without lines).
     pub line: Option<u64>,
+    /// The field, when one is at fault.
     pub field: Option<String>,
 }
 
@@ -26,26 +28,45 @@ impl fmt::Display for Location {
     }
 }
 
+/// What can go wrong; every variant that comes from user input names where.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The io error is shown in the message and not chained as a source, so it is printed
-    /// once.
+    /// A file that could not be read or written. The io error is shown in the message and not
+    /// chained as a source, so it is printed once.
     #[error("{path}: {cause}")]
-    Io { path: String, cause: std::io::Error },
+    Io {
+        /// The file.
+        path: String,
+        /// What went wrong.
+        cause: std::io::Error,
+    },
     /// A bad input record.
     #[error("{at}: {message}")]
-    Input { at: Location, message: String },
+    Input {
+        /// Where.
+        at: Location,
+        /// What is wrong.
+        message: String,
+    },
     /// Several bad input records, reported together.
     #[error("{} problems in the input:\n{}", .0.len(), list(.0))]
     Inputs(Vec<Error>),
     #[error("actors file: {0}")]
+    /// A bad actors file.
     Actors(String),
+    /// A bad model file.
     #[error("model file {path}: {message}")]
-    Model { path: String, message: String },
+    Model {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
     /// Settings that do not make sense (bad flag values, too few examples for the folds).
     #[error("{0}")]
     Config(String),
     #[error("training failed: {0}")]
+    /// Training that could not run (e.g. one label only).
     Training(String),
 }
 
@@ -58,6 +79,7 @@ fn list(errors: &[Error]) -> String {
 }
 
 impl Error {
+    /// An I/O error on `path`.
     pub fn io(path: &Path, source: std::io::Error) -> Error {
         Error::Io {
             path: path.display().to_string(),
@@ -65,6 +87,7 @@ impl Error {
         }
     }
 
+    /// A bad input record at `file`, `line`, `field`.
     pub fn input(
         file: &str,
         line: Option<u64>,
@@ -81,6 +104,7 @@ impl Error {
         }
     }
 
+    /// A bad model file.
     pub fn model(path: &str, message: impl Into<String>) -> Error {
         Error::Model {
             path: path.to_string(),
@@ -89,4 +113,5 @@ impl Error {
     }
 }
 
+/// The library's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

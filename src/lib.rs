@@ -60,6 +60,8 @@
 //! assert_eq!(score.actors[0].label, "against");
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod actors;
 pub mod classifier;
 pub mod compare;

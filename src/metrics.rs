@@ -12,21 +12,29 @@ use serde::{Deserialize, Serialize};
 /// A confusion matrix: `counts[true][predicted]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Confusion {
+    /// The labels, in row and column order.
     pub classes: Vec<String>,
+    /// `counts[true][predicted]`.
     pub counts: Vec<Vec<u64>>,
 }
 
 /// Precision, recall, F1 and support of one class.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClassScores {
+    /// The label.
     pub class: String,
+    /// Share of predictions of the label that were right.
     pub precision: f64,
+    /// Share of examples of the label that were found.
     pub recall: f64,
+    /// Harmonic mean of precision and recall.
     pub f1: f64,
+    /// Examples of the label.
     pub support: u64,
 }
 
 impl Confusion {
+    /// An empty matrix over `classes`.
     pub fn new(classes: Vec<String>) -> Confusion {
         let k = classes.len();
         Confusion {
@@ -35,6 +43,7 @@ impl Confusion {
         }
     }
 
+    /// The matrix of (true, predicted) pairs.
     pub fn from_pairs(classes: Vec<String>, truth: &[usize], predicted: &[usize]) -> Confusion {
         let mut c = Confusion::new(classes);
         for (&t, &p) in truth.iter().zip(predicted) {
@@ -43,10 +52,12 @@ impl Confusion {
         c
     }
 
+    /// Counts one (true, predicted) pair.
     pub fn add(&mut self, truth: usize, predicted: usize) {
         self.counts[truth][predicted] += 1;
     }
 
+    /// Adds another matrix's counts.
     pub fn merge(&mut self, other: &Confusion) {
         for (a, b) in self.counts.iter_mut().zip(&other.counts) {
             for (x, y) in a.iter_mut().zip(b) {
@@ -55,15 +66,18 @@ impl Confusion {
         }
     }
 
+    /// All counted pairs.
     pub fn total(&self) -> u64 {
         self.counts.iter().flatten().sum()
     }
 
+    /// Share of pairs on the diagonal.
     pub fn accuracy(&self) -> f64 {
         let diag: u64 = (0..self.classes.len()).map(|i| self.counts[i][i]).sum();
         ratio(diag, self.total())
     }
 
+    /// Precision, recall, F1 and support of each label.
     pub fn per_class(&self) -> Vec<ClassScores> {
         let k = self.classes.len();
         (0..k)

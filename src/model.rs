@@ -47,9 +47,13 @@ pub enum ClassWeight {
 pub struct LogisticConfig {
     /// L2 penalty on the weights (linfa's `alpha`); must be positive.
     pub alpha: f64,
+    /// Most solver iterations.
     pub max_iterations: u64,
+    /// Stop when the gradient norm is below this.
     pub gradient_tolerance: f64,
+    /// How examples of each class are weighted.
     pub class_weight: ClassWeight,
+    /// Which solver fits.
     pub solver: Solver,
 }
 
@@ -66,6 +70,7 @@ impl Default for LogisticConfig {
 }
 
 impl LogisticConfig {
+    /// Checks the settings.
     pub fn validate(&self) -> Result<()> {
         if !(self.alpha.is_finite() && self.alpha > 0.0) {
             return Err(Error::Config(format!(
@@ -94,23 +99,30 @@ impl LogisticConfig {
 /// How the fit went.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FitReport {
+    /// Iterations the solver ran.
     pub iterations: u64,
+    /// Whether it stopped because the gradient tolerance was met.
     pub converged: bool,
     /// Why the solver stopped, in argmin's words.
     pub stopped: String,
+    /// The loss at the end.
     pub loss: f64,
 }
 
 /// A fitted multinomial logistic model over `n_features` features.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Classifier {
+    /// The labels, in the order of the weight columns.
     pub classes: Vec<String>,
+    /// The number of features.
     pub n_features: usize,
     /// Row-major `n_features × classes`.
     #[serde(with = "compact")]
     pub weights: Vec<f64>,
     #[serde(with = "compact")]
+    /// One intercept per label.
     pub intercept: Vec<f64>,
+    /// How the fit went.
     pub report: FitReport,
 }
 
@@ -123,6 +135,7 @@ pub struct Csr {
 }
 
 impl Csr {
+    /// Rows from sparse vectors.
     pub fn from_rows(rows: &[SparseVec], n_cols: usize) -> Csr {
         let mut indptr = Vec::with_capacity(rows.len() + 1);
         indptr.push(0);
@@ -142,6 +155,7 @@ impl Csr {
         }
     }
 
+    /// Rows from a dense matrix (zeros left out).
     pub fn from_dense<D: Data<Elem = f64>>(x: &ArrayBase<D, Ix2>) -> Csr {
         let rows: Vec<SparseVec> = x
             .rows()
@@ -160,6 +174,7 @@ impl Csr {
         Csr::from_rows(&rows, x.ncols())
     }
 
+    /// The number of rows.
     pub fn n_rows(&self) -> usize {
         self.indptr.len() - 1
     }
@@ -557,6 +572,7 @@ impl crate::classifier::Classify for Classifier {
 pub mod compact {
     use serde::{Deserialize, Deserializer, Serializer};
 
+    /// `x` rounded to 6 significant digits.
     pub fn round(x: f64) -> f64 {
         if x == 0.0 || !x.is_finite() {
             return x;
@@ -564,15 +580,18 @@ pub mod compact {
         format!("{x:.5e}").parse().unwrap_or(x)
     }
 
+    /// Writes the numbers rounded.
     pub fn serialize<S: Serializer>(v: &[f64], s: S) -> Result<S::Ok, S::Error> {
         s.collect_seq(v.iter().map(|&x| round(x)))
     }
 
+    /// Reads the numbers.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
         Vec::<f64>::deserialize(d)
     }
 }
 
+/// Softmax of scores (numerically stable).
 pub fn softmax(mut h: Vec<f64>) -> Vec<f64> {
     let max = h.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
     let mut sum = 0.0;

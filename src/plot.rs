@@ -296,8 +296,11 @@ pub fn months<DB: DrawingBackend>(
 /// Which chart a comparison gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Chart {
+    /// Groups × actors, coloured by mean score.
     Heatmap,
+    /// One actor: a dot and whisker per group.
     Dots,
+    /// Net stance by month with interval bands.
     Months,
 }
 

@@ -8,9 +8,11 @@ use std::fmt::Write;
 
 /// What goes into a report.
 pub struct ReportInput<'a> {
+    /// The page title.
     pub title: &'a str,
     /// Rows of the comparison by source, and by month.
     pub by_source: &'a [GroupRow],
+    /// Rows of the comparison by month.
     pub by_month: &'a [GroupRow],
     /// Lines of the methods box (model, estimator, n, intervals), already worded.
     pub methods: Vec<String>,

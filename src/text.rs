@@ -11,7 +11,9 @@ use serde::{Deserialize, Serialize};
 /// A byte range `[start, end)` in a text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Span {
+    /// First byte.
     pub start: usize,
+    /// One past the last byte.
     pub end: usize,
 }
 
@@ -19,6 +21,7 @@ pub struct Span {
 /// ("don't", "Russia’s").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Word {
+    /// Where the word is.
     pub span: Span,
 }
 

@@ -13,18 +13,26 @@ use serde::{Deserialize, Serialize};
 /// One point of the grid: a name for people and the settings.
 #[derive(Debug, Clone)]
 pub struct Candidate {
+    /// The settings, as people read them.
     pub name: String,
+    /// The settings.
     pub config: TrainConfig,
 }
 
 /// Candidate settings: every combination of the values given for each setting.
 #[derive(Debug, Clone)]
 pub struct Grid {
+    /// Candidate L2 penalties.
     pub alpha: Vec<f64>,
+    /// Candidate word n-gram ranges.
     pub ngrams: Vec<(usize, usize)>,
+    /// Candidate character n-gram ranges (None: off).
     pub char_ngrams: Vec<Option<(usize, usize)>>,
+    /// Candidate windows.
     pub window: Vec<Window>,
+    /// Candidate marker settings.
     pub markers: Vec<Markers>,
+    /// Candidate actor-prior settings.
     pub actor_prior: Vec<bool>,
 }
 
@@ -66,8 +74,11 @@ impl Grid {
 /// A candidate's cross-validated stance macro-F1.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Scored {
+    /// The candidate's settings.
     pub name: String,
+    /// Its cross-validated stance macro-F1.
     pub macro_f1: f64,
+    /// Standard deviation over folds.
     pub sd: f64,
 }
 
@@ -100,25 +111,34 @@ pub fn search(
 /// One outer fold of nested cross-validation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OuterFold {
+    /// The outer fold (1-based).
     pub fold: usize,
+    /// The settings the inner search chose.
     pub chosen: String,
     /// The chosen candidate's inner cross-validated macro-F1.
     pub inner_macro_f1: f64,
     /// Its macro-F1 on the outer held-out fold.
     pub outer_macro_f1: f64,
+    /// Examples in the outer fold.
     pub outer_n: usize,
 }
 
 /// The result of nested cross-validation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Nested {
+    /// Outer folds.
     pub outer_folds: usize,
+    /// Inner folds.
     pub inner_folds: usize,
+    /// Each outer fold.
     pub folds: Vec<OuterFold>,
     /// Pooled over the outer folds: the honest estimate of the tuned procedure.
     pub macro_f1: f64,
+    /// Pooled accuracy.
     pub accuracy: f64,
+    /// Pooled F_avg.
     pub f_avg: Option<f64>,
+    /// Pooled confusion matrix.
     pub confusion: Confusion,
 }
 

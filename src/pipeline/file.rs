@@ -16,14 +16,23 @@ use sha2::{Digest, Sha256};
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelFile {
+    /// Always `"stance-model"`.
     pub format: String,
+    /// The format version.
     pub version: u32,
+    /// The version of stance that wrote it.
     pub tool_version: String,
+    /// The training settings.
     pub config: TrainConfig,
+    /// The actors.
     pub actors: Vec<Actor>,
+    /// The featurizer: settings, feature names, IDF.
     pub featurizer: FeaturizerFile,
+    /// The stance classifier.
     pub stance: TaskClassifier,
+    /// The sentiment classifier.
     pub sentiment: Option<TaskClassifier>,
+    /// Facts about the training.
     pub training: TrainingInfo,
     /// SHA-256 of the file's bytes before this field, written last by [`StanceModel::save`].
     #[serde(default, skip_serializing)]
@@ -51,10 +60,13 @@ pub const BUILTIN_MODEL: &[u8] = include_bytes!("../../models/default.json");
 /// How the built-in model is named in messages and in score records.
 pub const BUILTIN_NAME: &str = "built-in model (models/default.json)";
 
+/// The format name at the head of every model file.
 pub const MODEL_FORMAT: &str = "stance-model";
+/// The format version this tool writes and reads.
 pub const MODEL_VERSION: u32 = 1;
 
 impl StanceModel {
+    /// The model as its file holds it.
     pub fn to_file(&self) -> ModelFile {
         ModelFile {
             format: MODEL_FORMAT.into(),
@@ -121,6 +133,7 @@ impl StanceModel {
         Self::from_bytes(&bytes, &name)
     }
 
+    /// Reads and checks a model from the bytes of a model file (`name` for messages).
     pub fn from_bytes(bytes: &[u8], name: &str) -> Result<StanceModel> {
         // Read the header first, so a wrong or newer format is named as such rather than as
         // a missing field.

@@ -148,9 +148,13 @@ fn estimate_all(
 /// Shares with their interval, per label.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Shares {
+    /// The estimator.
     pub estimator: Estimator,
+    /// Each label's share.
     pub share: Vec<f64>,
+    /// Lower ends of the intervals.
     pub low: Vec<f64>,
+    /// Upper ends of the intervals.
     pub high: Vec<f64>,
     /// Share of the positive label minus share of the negative label, with its interval.
     pub net: Option<[f64; 3]>,

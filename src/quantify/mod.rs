@@ -43,7 +43,9 @@ use serde::{Deserialize, Serialize};
 /// probabilities (in the order of `classes`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Calibration {
+    /// The labels.
     pub classes: Vec<String>,
+    /// Each example's true label (index into `classes`).
     pub truth: Vec<u32>,
     /// Row-major `truth.len() × classes.len()`.
     #[serde(with = "crate::model::compact")]
@@ -68,6 +70,7 @@ pub enum Estimator {
 }
 
 impl Estimator {
+    /// Every estimator.
     pub const ALL: [Estimator; 5] = [
         Estimator::Cc,
         Estimator::Pcc,
@@ -76,6 +79,7 @@ impl Estimator {
         Estimator::Emq,
     ];
 
+    /// The estimator's name on the command line.
     pub const fn name(&self) -> &'static str {
         match self {
             Estimator::Cc => "cc",
@@ -128,10 +132,12 @@ impl Estimator {
 pub const DEFAULT: Estimator = Estimator::Emq;
 
 impl Calibration {
+    /// The number of examples.
     pub fn len(&self) -> usize {
         self.truth.len()
     }
 
+    /// Whether there are none.
     pub fn is_empty(&self) -> bool {
         self.truth.is_empty()
     }
@@ -211,7 +217,9 @@ impl Calibration {
 /// once and shared by every group of a comparison.
 #[derive(Debug, Clone)]
 pub struct ErrorRates {
+    /// The rates from all calibration examples.
     pub point: Rates,
+    /// The rates from bootstrap resamples of them.
     pub replicates: Vec<Rates>,
 }
 
@@ -238,9 +246,13 @@ impl Calibration {
 /// and for EMQ the recalibration and the mean recalibrated probability (the training prior).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rates {
+    /// `hard[t][c]` = P(predicted c | true t).
     pub hard: Vec<Vec<f64>>,
+    /// `soft[t][c]` = mean P(c) over examples of true label t.
     pub soft: Vec<Vec<f64>>,
+    /// EMQ's recalibration.
     pub recal: Recalibration,
+    /// The mean recalibrated probability of each label (the training prior).
     pub prior: Vec<f64>,
 }
 

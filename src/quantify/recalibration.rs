@@ -12,11 +12,14 @@ use super::Calibration;
 /// with the training shares is then the training shares.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Recalibration {
+    /// Multiplies the log-probabilities.
     pub scale: f64,
+    /// Added to the scaled log-probabilities (`bias[0]` = 0).
     pub bias: Vec<f64>,
 }
 
 impl Recalibration {
+    /// The recalibration that changes nothing.
     pub fn identity(k: usize) -> Recalibration {
         Recalibration {
             scale: 1.0,

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 /// The result of the simulation for one estimator.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StudyRow {
+    /// The estimator.
     pub estimator: Estimator,
     /// Mean absolute error of the shares (over labels, groups and repetitions).
     pub mae: f64,
@@ -39,10 +40,15 @@ pub enum Protocol {
 pub struct Study {
     /// True label shares of the groups (one vector per kind of group).
     pub shares: Vec<Vec<f64>>,
+    /// Articles per simulated group.
     pub group_size: usize,
+    /// Repetitions.
     pub reps: usize,
+    /// Bootstrap resamples per interval.
     pub bootstrap: usize,
+    /// Seed of the draws.
     pub seed: u64,
+    /// How calibration examples and groups are drawn.
     pub protocol: Protocol,
     /// Folds of the cross-fitting protocol.
     pub folds: usize,
