@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Checks data/multilingual/ and prints the counts its README states.
+"""Checks data/multilingual/ and prints the figures its README states.
 
     python3 data/multilingual/check.py          # exit status 1 if anything is wrong
 
@@ -18,7 +18,8 @@ Standard library only (Python 3.11+, for tomllib). What it checks:
   corpus): every labeled actor is found in the text by its name or an alias, and every actor
   found is labeled. The aliases matched are the name, the English aliases and those of the
   article's language; then, again, with the aliases of every language at once (what a matcher
-  that does not know the article's language would see), which must agree too.
+  that does not know the article's language would see), which must agree too;
+- README.md states the figures printed here (each printed line must appear in it verbatim).
 
 The matcher is a small reimplementation of src/actors.rs: case-sensitive, whole word (no letter
 or digit on either side), an alias starting with "the " also matches with "The ", every
@@ -289,51 +290,62 @@ def main():
     return 0
 
 
-def report(recs):
+def stated(recs):
+    """The figures README.md states, each as the exact text it must contain."""
     n = len(recs)
-    print(f"{n} articles: " + ", ".join(
-        f"{LANGUAGES[l]} {sum(r['language'] == l for r in recs)}" for l in LANGUAGES))
+    out = []
+    out.append(f"{n} articles (" + ", ".join(
+        f"{LANGUAGES[l]} {sum(r['language'] == l for r in recs)}" for l in LANGUAGES) + ")")
     words = [len(r["text"].split()) for r in recs]
-    if not words:
-        return
-    print(f"words per article: {min(words)}-{max(words)} (mean {sum(words) / n:.0f})")
+    out.append(f"{min(words)}–{max(words)} words each (mean {sum(words) / n:.0f})")
     months = Counter(r["date"][:7] for r in recs)
-    print(f"months: {len(months)} ({min(months)} .. {max(months)}), "
-          f"{min(months.values())}-{max(months.values())} articles a month")
-
+    out.append(f"{len(months)} months ({min(months)} … {max(months)}, "
+               f"{min(months.values())}–{max(months.values())} articles a month)")
     labels = Counter(l for r in recs for l in r["stance"].values())
     total = sum(labels.values())
-    print(f"\n{total} stance labels, {total / n:.2f} per article: " + ", ".join(
+    out.append(f"{total} (article, actor) stance labels, {total / n:.2f} per article: " + ", ".join(
         f"{l} {labels[l]} ({100 * labels[l] / total:.1f}%)" for l in ["neutral", "favor", "against"]))
     for lang in LANGUAGES:
         c = Counter(l for r in recs if r["language"] == lang for l in r["stance"].values())
-        t = sum(c.values())
-        print(f"  {lang}: {t} labels: " + ", ".join(f"{l} {c[l]}" for l in ["neutral", "favor", "against"]))
+        out.append(f"{LANGUAGES[lang]} {sum(c.values())} (" + ", ".join(
+            f"{l} {c[l]}" for l in ["neutral", "favor", "against"]) + ")")
     sent = Counter(r["sentiment"] for r in recs)
-    print("sentiment: " + ", ".join(f"{s} {sent[s]}" for s in SENTIMENTS))
-
+    out.append("Sentiment: " + ", ".join(f"{s} {sent[s]}" for s in SENTIMENTS))
     by_actor = defaultdict(Counter)
     for r in recs:
         for a, l in r["stance"].items():
             by_actor[a][l] += 1
-    print("\nlabels per actor (total: favor / against / neutral):")
     for a, c in sorted(by_actor.items(), key=lambda x: (-sum(x[1].values()), x[0])):
-        print(f"  {a:<20} {sum(c.values()):>3}: {c['favor']:>2} / {c['against']:>2} / {c['neutral']:>2}")
-
+        out.append(f"| {a} | {sum(c.values())} | {c['favor']} | {c['against']} | {c['neutral']} |")
     hard = Counter(t for r in recs for t in r["hard"])
-    print("\nhard cases (share of articles):")
     for t in HARD:
-        print(f"  {t:<17} {hard[t]:>2} of {n} ({pct(hard[t], n)})")
-
-    print("\noutlets (language, articles, labels, favor, against, neutral):")
+        out.append(f"`{t}` {hard[t]} ({pct(hard[t], n)})")
     by_src = defaultdict(list)
     for r in recs:
         by_src[(r["language"], r["source"])].append(r)
     for (lang, s), rs in sorted(by_src.items(), key=lambda x: (list(LANGUAGES).index(x[0][0]), x[0][1])):
         c = Counter(l for r in rs for l in r["stance"].values())
         t = sum(c.values())
-        print(f"  {lang} | {s} | {len(rs)} | {t} | {pct(c['favor'], t)} | {pct(c['against'], t)} | "
-              f"{pct(c['neutral'], t)}")
+        out.append(f"| {lang} | {s} | {len(rs)} | {t} | {pct(c['favor'], t)} | "
+                   f"{pct(c['against'], t)} | {pct(c['neutral'], t)} |")
+    return out
+
+
+def report(recs):
+    """Prints the figures README.md states and checks that README.md states them."""
+    if not recs:
+        return
+    lines = stated(recs)
+    for line in lines:
+        print(line)
+    readme = HERE / "README.md"
+    if readme.exists():
+        text = readme.read_text(encoding="utf-8")
+        for line in lines:
+            if line not in text:
+                error(f"README.md does not state: {line}")
+    else:
+        error("README.md is missing")
 
 
 if __name__ == "__main__":
