@@ -5,7 +5,7 @@
 
 use crate::labels::LabelSet;
 use crate::model::argmax;
-use crate::pipeline::{ArticleScore, StanceModel};
+use crate::pipeline::{ArticleScore, ModelIdentity, StanceModel};
 use crate::quantify::{self, Calibration, Estimator, Shares};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -217,6 +217,8 @@ pub struct ModelView {
     pub labels: LabelSet,
     /// The out-of-fold predictions stored in the model, when it has them.
     pub calibration: Option<Calibration>,
+    /// Which model it is, when the view is of a model.
+    pub identity: Option<ModelIdentity>,
 }
 
 impl ModelView {
@@ -225,7 +227,41 @@ impl ModelView {
         ModelView {
             labels: model.stance.labels.clone(),
             calibration: model.info.calibration.clone(),
+            identity: Some(model.identity().clone()),
         }
+    }
+
+    /// Checks that the scores were made by this view's model, whose error rates are about to
+    /// correct them. Scores of another model are an error naming both; scores that carry no
+    /// model (written by an earlier version) give a warning.
+    pub fn check_scores(&self, articles: &[ArticleScore]) -> Result<Option<String>, String> {
+        let Some(id) = &self.identity else {
+            return Ok(None);
+        };
+        let mut unmarked = 0;
+        for a in articles {
+            match &a.model {
+                None => unmarked += 1,
+                Some(m) if id.checksum.starts_with(&m.checksum) && !m.checksum.is_empty() => {}
+                Some(m) => {
+                    return Err(format!(
+                        "article \"{}\" was scored by model {}(checksum {}), not by {} (checksum {}): its error rates would correct another model's errors; pass the model that made the scores with --model",
+                        a.id,
+                        m.name.as_ref().map_or(String::new(), |n| format!("{n} ")),
+                        m.checksum,
+                        id.name.as_deref().unwrap_or("the given model"),
+                        id.short()
+                    ))
+                }
+            }
+        }
+        Ok((unmarked > 0).then(|| {
+            format!(
+                "{unmarked} of {} score records do not say which model made them (scored by an earlier version of stance); cannot check they were made by {}",
+                articles.len(),
+                id.name.as_deref().unwrap_or("the given model")
+            )
+        }))
     }
 
     /// Without a model: the labels seen in the scores, favor/against recognised by name.
@@ -243,6 +279,7 @@ impl ModelView {
         ModelView {
             labels: LabelSet::recognised(labels),
             calibration: None,
+            identity: None,
         }
     }
 }
@@ -554,6 +591,7 @@ mod tests {
                 evidence: vec![],
             }],
             fields: BTreeMap::from([("desk".to_string(), format!("{source}-desk"))]),
+            model: None,
         }
     }
 

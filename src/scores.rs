@@ -13,35 +13,50 @@ use std::io::BufRead;
 pub enum ScoreFormat {
     /// One JSON object per article.
     Jsonl,
-    /// One row per article and actor; the probability columns are those of `labels`.
+    /// One row per article and actor; one probability column per label (`p_LABEL` for stance,
+    /// `p_sentiment_LABEL` for sentiment).
     Csv {
-        /// The model's stance labels (one `p_LABEL` column each).
+        /// The model's stance labels.
         labels: Vec<String>,
+        /// The model's sentiment labels (empty when it has no sentiment classifier).
+        sentiment_labels: Vec<String>,
     },
 }
 
+/// The CSV columns before the probabilities.
+const CSV_HEAD: [&str; 5] = ["id", "source", "date", "sentiment", "sentiment_score"];
+/// The CSV columns after the sentiment probabilities, before the stance probabilities.
+const CSV_ACTOR: [&str; 3] = ["actor", "mentions", "label"];
+/// The CSV columns after the stance probabilities. `fields` holds the record's other fields
+/// as a JSON object; `model` the model's checksum; `status` is `ok`, or `error: ` and the
+/// message (a column that is never empty, so data-frame readers type it as text).
+const CSV_TAIL: [&str; 4] = ["score", "fields", "model", "status"];
+
 impl ScoreFormat {
+    /// The CSV format for a model's labels.
+    pub fn csv_for(model: &crate::StanceModel) -> ScoreFormat {
+        ScoreFormat::Csv {
+            labels: model.stance.classes().to_vec(),
+            sentiment_labels: model
+                .sentiment
+                .as_ref()
+                .map_or(Vec::new(), |s| s.classes().to_vec()),
+        }
+    }
+
     /// The header line, for formats that have one.
     pub fn header(&self) -> Option<String> {
         match self {
             ScoreFormat::Jsonl => None,
-            ScoreFormat::Csv { labels } => {
-                let mut h: Vec<String> = [
-                    "id",
-                    "source",
-                    "date",
-                    "sentiment",
-                    "sentiment_score",
-                    "actor",
-                    "mentions",
-                    "label",
-                ]
-                .iter()
-                .map(|s| s.to_string())
-                .collect();
+            ScoreFormat::Csv {
+                labels,
+                sentiment_labels,
+            } => {
+                let mut h: Vec<String> = CSV_HEAD.iter().map(|s| s.to_string()).collect();
+                h.extend(sentiment_labels.iter().map(|c| format!("p_sentiment_{c}")));
+                h.extend(CSV_ACTOR.iter().map(|s| s.to_string()));
                 h.extend(labels.iter().map(|c| format!("p_{c}")));
-                h.push("score".into());
-                h.push("error".into());
+                h.extend(CSV_TAIL.iter().map(|s| s.to_string()));
                 Some(csv_line(&h))
             }
         }
@@ -51,7 +66,10 @@ impl ScoreFormat {
     pub fn record(&self, s: &ArticleScore) -> String {
         match self {
             ScoreFormat::Jsonl => serde_json::to_string(s).expect("scores serialise"),
-            ScoreFormat::Csv { labels } => csv_rows(s, labels),
+            ScoreFormat::Csv {
+                labels,
+                sentiment_labels,
+            } => csv_rows(s, labels, sentiment_labels),
         }
     }
 
@@ -59,7 +77,10 @@ impl ScoreFormat {
     pub fn error(&self, rec: &Record, e: &Error) -> String {
         match self {
             ScoreFormat::Jsonl => error_json(rec, e),
-            ScoreFormat::Csv { labels } => csv_error(rec, e, labels.len()),
+            ScoreFormat::Csv {
+                labels,
+                sentiment_labels,
+            } => csv_error(rec, e, labels.len() + sentiment_labels.len()),
         }
     }
 }
@@ -90,8 +111,8 @@ fn num(x: Option<f64>) -> String {
 }
 
 /// The CSV rows of one article: one per actor, or one with no actor when it names none.
-fn csv_rows(s: &ArticleScore, classes: &[String]) -> String {
-    let base = [
+fn csv_rows(s: &ArticleScore, classes: &[String], sentiment_classes: &[String]) -> String {
+    let mut base = vec![
         s.id.clone(),
         s.source.clone().unwrap_or_default(),
         s.date.clone().unwrap_or_default(),
@@ -101,36 +122,56 @@ fn csv_rows(s: &ArticleScore, classes: &[String]) -> String {
             .unwrap_or_default(),
         num(s.sentiment.as_ref().and_then(|x| x.score)),
     ];
+    base.extend(sentiment_classes.iter().map(|c| {
+        num(s
+            .sentiment
+            .as_ref()
+            .and_then(|x| x.probabilities.get(c).copied()))
+    }));
+    let fields = if s.fields.is_empty() {
+        String::new()
+    } else {
+        serde_json::to_string(&s.fields).expect("fields serialise")
+    };
+    let model = s
+        .model
+        .as_ref()
+        .map_or(String::new(), |m| m.checksum.clone());
+    let tail = |score: String| [score, fields.clone(), model.clone(), "ok".to_string()];
     if s.actors.is_empty() {
-        let mut r: Vec<String> = base.to_vec();
-        r.extend(std::iter::repeat_n(String::new(), 3 + classes.len() + 2));
+        let mut r = base;
+        r.extend(std::iter::repeat_n(
+            String::new(),
+            CSV_ACTOR.len() + classes.len(),
+        ));
+        r.extend(tail(String::new()));
         return csv_line(&r);
     }
     s.actors
         .iter()
         .map(|a| {
-            let mut r: Vec<String> = base.to_vec();
+            let mut r = base.clone();
             r.push(a.actor.clone());
             r.push(a.mentions.to_string());
             r.push(a.label.clone());
             r.extend(classes.iter().map(|c| num(a.probabilities.get(c).copied())));
-            r.push(num(a.score));
-            r.push(String::new());
+            r.extend(tail(num(a.score)));
             csv_line(&r)
         })
         .collect::<Vec<_>>()
         .join("\n")
 }
 
-fn csv_error(rec: &Record, e: &Error, k: usize) -> String {
-    let mut r = vec![String::new(); 8 + k + 1];
+fn csv_error(rec: &Record, e: &Error, probabilities: usize) -> String {
+    let width = CSV_HEAD.len() + CSV_ACTOR.len() + probabilities + CSV_TAIL.len();
+    let mut r = vec![String::new(); width - 1];
     r[0] = rec.id.clone().unwrap_or_default();
     // The message names the file and line, so the row locates itself even without an id.
     let msg = e.to_string();
     r.push(if msg.starts_with(&rec.file) {
-        msg
+        format!("error: {msg}")
     } else {
-        format!("{}:{}: {msg}", rec.file, rec.line)
+        format!("error: {}:{}: {msg}", rec.file, rec.line)
     });
     csv_line(&r)
 }
@@ -144,12 +185,17 @@ pub struct ReadScores {
     pub skipped: usize,
 }
 
-/// Reads score records (JSON Lines from `stance score`; `-` for standard input). With
-/// `labels`, every probability must be of one of them (the model's labels): scores of another
-/// model are refused, naming the file, line and label.
+/// Reads score records (JSON Lines or the long-form CSV of `stance score`, by the file's
+/// extension; `-` for standard input, JSON Lines). With `labels`, every probability must be of
+/// one of them (the model's labels): scores of another model are refused, naming the file,
+/// line and label.
 pub fn read(paths: &[String], labels: Option<&[String]>) -> Result<ReadScores> {
     let mut out = ReadScores::default();
     for p in paths {
+        if p.ends_with(".csv") {
+            read_csv(p, labels, &mut out)?;
+            continue;
+        }
         let reader: Box<dyn BufRead> = if p == "-" {
             Box::new(std::io::stdin().lock())
         } else {
@@ -214,4 +260,143 @@ fn parse_line(
         }
     }
     Ok(Some(a))
+}
+
+/// Reads the long-form CSV of `stance score` back into articles: consecutive rows of one id
+/// are one article.
+fn read_csv(path: &str, labels: Option<&[String]>, out: &mut ReadScores) -> Result<()> {
+    use crate::pipeline::{ActorScore, LabelScore, ModelRef};
+    use std::collections::BTreeMap;
+    let mut rdr =
+        csv::Reader::from_path(path).map_err(|e| Error::input(path, None, None, e.to_string()))?;
+    let header: Vec<String> = rdr
+        .headers()
+        .map_err(|e| Error::input(path, Some(1), None, format!("bad CSV header: {e}")))?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let col = |n: &str| header.iter().position(|h| h == n);
+    let need = |n: &str| {
+        col(n).ok_or_else(|| {
+            Error::input(
+                path,
+                Some(1),
+                Some(n),
+                format!(
+                    "missing: not the CSV of `stance score` (columns: {})",
+                    header.join(", ")
+                ),
+            )
+        })
+    };
+    let (id, actor, label, status) = (need("id")?, need("actor")?, need("label")?, need("status")?);
+    let stance_p: Vec<(usize, String)> = header
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| h.starts_with("p_") && !h.starts_with("p_sentiment_"))
+        .map(|(i, h)| (i, h["p_".len()..].to_string()))
+        .collect();
+    let sentiment_p: Vec<(usize, String)> = header
+        .iter()
+        .enumerate()
+        .filter_map(|(i, h)| h.strip_prefix("p_sentiment_").map(|l| (i, l.to_string())))
+        .collect();
+    let opt = |r: &csv::StringRecord, n: &str| {
+        col(n)
+            .and_then(|i| r.get(i))
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    };
+    let mut current: Option<ArticleScore> = None;
+    for (i, rec) in rdr.records().enumerate() {
+        let line = i as u64 + 2;
+        let r = rec.map_err(|e| Error::input(path, Some(line), None, format!("bad CSV: {e}")))?;
+        let at = |field: &str, msg: String| Error::input(path, Some(line), Some(field), msg);
+        if r.get(status).is_some_and(|s| s.starts_with("error")) {
+            out.skipped += 1;
+            continue;
+        }
+        let rid = r.get(id).unwrap_or_default().to_string();
+        if current.as_ref().is_none_or(|c| c.id != rid) {
+            if let Some(done) = current.take() {
+                out.articles.push(done);
+            }
+            let probs = |cols: &[(usize, String)]| -> Result<BTreeMap<String, f64>> {
+                cols.iter()
+                    .filter(|(i, _)| r.get(*i).is_some_and(|v| !v.is_empty()))
+                    .map(|(i, l)| {
+                        r[*i].parse::<f64>().map(|x| (l.clone(), x)).map_err(|_| {
+                            at(
+                                &header[*i],
+                                format!("expected a number, found \"{}\"", &r[*i]),
+                            )
+                        })
+                    })
+                    .collect()
+            };
+            let sp = probs(&sentiment_p)?;
+            let fields = match opt(&r, "fields") {
+                Some(f) => serde_json::from_str(&f)
+                    .map_err(|e| at("fields", format!("expected a JSON object: {e}")))?,
+                None => BTreeMap::new(),
+            };
+            current = Some(ArticleScore {
+                id: rid,
+                source: opt(&r, "source"),
+                date: opt(&r, "date"),
+                sentiment: opt(&r, "sentiment").map(|l| LabelScore {
+                    label: l,
+                    probabilities: sp,
+                    score: opt(&r, "sentiment_score").and_then(|x| x.parse().ok()),
+                }),
+                actors: Vec::new(),
+                fields,
+                model: opt(&r, "model").map(|checksum| ModelRef {
+                    name: None,
+                    checksum,
+                }),
+            });
+        }
+        let Some(a) = r.get(actor).filter(|a| !a.is_empty()) else {
+            continue;
+        };
+        let probabilities: BTreeMap<String, f64> = stance_p
+            .iter()
+            .filter(|(i, _)| r.get(*i).is_some_and(|v| !v.is_empty()))
+            .map(|(i, l)| {
+                r[*i].parse::<f64>().map(|x| (l.clone(), x)).map_err(|_| {
+                    at(
+                        &header[*i],
+                        format!("expected a number, found \"{}\"", &r[*i]),
+                    )
+                })
+            })
+            .collect::<Result<_>>()?;
+        if let Some(labels) = labels {
+            if let Some(l) = probabilities.keys().find(|l| !labels.contains(l)) {
+                return Err(at(
+                    &format!("p_{l}"),
+                    format!(
+                        "label \"{l}\" is not one of the model's labels ({}); were these scores made by another model?",
+                        labels.join(", ")
+                    ),
+                ));
+            }
+        }
+        let article = current.as_mut().expect("set above");
+        article.actors.push(ActorScore {
+            actor: a.to_string(),
+            mentions: opt(&r, "mentions")
+                .and_then(|m| m.parse().ok())
+                .unwrap_or(0),
+            label: r.get(label).unwrap_or_default().to_string(),
+            probabilities,
+            score: opt(&r, "score").and_then(|x| x.parse().ok()),
+            evidence: Vec::new(),
+        });
+    }
+    if let Some(done) = current.take() {
+        out.articles.push(done);
+    }
+    Ok(())
 }

@@ -210,8 +210,116 @@ fn csv_output_is_long_form_and_stdin_works() {
     assert_eq!(&h[0], "id");
     assert!(h.iter().any(|c| c == "p_favor"));
     let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
-    let actors: Vec<&str> = rows.iter().map(|r| &r[5]).collect();
+    let col = |name: &str| h.iter().position(|c| c == name).unwrap();
+    let actors: Vec<&str> = rows.iter().map(|r| &r[col("actor")]).collect();
     assert_eq!(actors, vec!["Israel", "Hamas", "Qatar"]);
+    // Sentiment probabilities, the model, and a status column that is never empty.
+    let sent: f64 = ["negative", "neutral", "positive"]
+        .iter()
+        .map(|l| {
+            rows[0][col(&format!("p_sentiment_{l}"))]
+                .parse::<f64>()
+                .unwrap()
+        })
+        .sum();
+    assert!((sent - 1.0).abs() < 1e-5, "{sent}");
+    assert_eq!(rows[0][col("model")].len(), 16);
+    assert!(rows.iter().all(|r| &r[col("status")] == "ok"));
+}
+
+#[test]
+fn csv_scores_round_trip_with_their_fields_and_compare_reads_them() {
+    let d = tmp();
+    let input = write(
+        d.path(),
+        "in.jsonl",
+        "{\"id\": \"a\", \"source\": \"S\", \"desk\": \"world, europe\", \"text\": \"Iran condemned Israel. Iran praised Qatar.\"}\n{\"id\": \"b\", \"text\": \"Markets were calm.\"}\n{\"id\": \"c\", \"text\": \"\"}\n",
+    );
+    let run = |fmt: &str, out: &Path| {
+        stance()
+            .args([
+                "score",
+                "--evidence",
+                "0",
+                "--ok-on-bad-records",
+                "--format",
+                fmt,
+                "--model",
+            ])
+            .arg(model())
+            .arg(&input)
+            .arg("--out")
+            .arg(out)
+            .assert()
+            .success();
+    };
+    let (jsonl, csv) = (d.path().join("s.jsonl"), d.path().join("s.csv"));
+    run("jsonl", &jsonl);
+    run("csv", &csv);
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert!(text.lines().last().unwrap().contains("error: "), "{text}");
+    // Read back, the CSV gives the same articles as the JSON Lines (evidence aside).
+    let from_csv = stance::scores::read(&[csv.display().to_string()], None).unwrap();
+    let from_jsonl = stance::scores::read(&[jsonl.display().to_string()], None).unwrap();
+    assert_eq!((from_csv.skipped, from_jsonl.skipped), (1, 1));
+    assert_eq!(from_csv.articles.len(), 2);
+    for (c, j) in from_csv.articles.iter().zip(&from_jsonl.articles) {
+        assert_eq!(c.id, j.id);
+        assert_eq!(c.fields, j.fields);
+        assert_eq!(c.actors.len(), j.actors.len());
+        for (x, y) in c.actors.iter().zip(&j.actors) {
+            assert_eq!(
+                (&x.actor, &x.label, x.mentions),
+                (&y.actor, &y.label, y.mentions)
+            );
+            for (l, p) in &y.probabilities {
+                assert!((x.probabilities[l] - p).abs() < 1e-6);
+            }
+        }
+        assert_eq!(
+            c.model.as_ref().unwrap().checksum,
+            j.model.as_ref().unwrap().checksum
+        );
+    }
+    assert_eq!(from_csv.articles[0].fields["desk"], "world, europe");
+    // compare groups the CSV by a carried field.
+    stance()
+        .args(["compare", "--by", "desk", "--model"])
+        .arg(model())
+        .arg(&csv)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("world, europe"));
+}
+
+#[test]
+fn compare_refuses_scores_of_another_model() {
+    let d = tmp();
+    let input = write(
+        d.path(),
+        "in.jsonl",
+        "{\"id\": \"a\", \"text\": \"Iran condemned Israel.\"}\n",
+    );
+    let scores = d.path().join("s.jsonl");
+    // Scored by the built-in model, compared with the test's model: refused, both named.
+    stance()
+        .args(["score", "--evidence", "0", "--out"])
+        .arg(&scores)
+        .arg(&input)
+        .assert()
+        .success();
+    stance()
+        .args(["compare", "--model"])
+        .arg(model())
+        .arg(&scores)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "was scored by model default (checksum",
+        ))
+        .stderr(predicate::str::contains("not by m.json"));
+    // With the model that made them (the built-in one, by default), it runs.
+    stance().arg("compare").arg(&scores).assert().success();
 }
 
 #[test]
@@ -362,13 +470,13 @@ fn eval_of_a_trained_model_on_held_out_data() {
 fn compare_by_source_and_month() {
     let d = tmp();
     let scores = d.path().join("s.jsonl");
+    // Scored by the built-in model, which carries out-of-fold predictions, so every estimator
+    // is available.
     let out = stance()
-        .args(["score", "data/articles.jsonl", "--evidence", "0", "--model"])
-        .arg(model())
+        .args(["score", "data/articles.jsonl", "--evidence", "0"])
         .assert()
         .success();
     std::fs::write(&scores, &out.get_output().stdout).unwrap();
-    // The shipped model carries out-of-fold predictions, so every estimator is available.
     let out = stance()
         .arg("compare")
         .arg(&scores)
@@ -429,9 +537,16 @@ fn compare_by_source_and_month() {
         }
     }
     // A model without cross-validation predictions falls back to PCC, and says so.
+    let own = d.path().join("own.jsonl");
+    let out = stance()
+        .args(["score", "data/articles.jsonl", "--evidence", "0", "--model"])
+        .arg(model())
+        .assert()
+        .success();
+    std::fs::write(&own, &out.get_output().stdout).unwrap();
     stance()
         .arg("compare")
-        .arg(&scores)
+        .arg(&own)
         .args(["--actor", "Iran", "--bootstrap", "100", "--model"])
         .arg(model())
         .assert()

@@ -76,10 +76,11 @@ impl CompareCmd {
                     self.estimator.name()
                 );
             }
-            (
-                stance::scores::read(&self.scores, Some(v.labels.names()))?,
-                v,
-            )
+            let r = stance::scores::read(&self.scores, Some(v.labels.names()))?;
+            if let Some(w) = v.check_scores(&r.articles).map_err(anyhow::Error::msg)? {
+                eprintln!("stance: warning: {w}");
+            }
+            (r, v)
         };
         if read.skipped > 0 {
             eprintln!(

@@ -47,6 +47,9 @@ impl ReportCmd {
         let view = ModelView::of_model(&model);
         let stance::scores::ReadScores { articles, skipped } =
             stance::scores::read(&self.scores, Some(view.labels.names()))?;
+        if let Some(w) = view.check_scores(&articles).map_err(anyhow::Error::msg)? {
+            eprintln!("stance: warning: {w}");
+        }
         if articles.is_empty() {
             anyhow::bail!("no scored articles in {}", self.scores.join(", "));
         }

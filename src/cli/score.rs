@@ -84,9 +84,7 @@ impl ScoreCmd {
                 .is_some_and(|p| p.extension().is_some_and(|e| e == "csv")),
         };
         let format = if csv {
-            ScoreFormat::Csv {
-                labels: model.stance.classes().to_vec(),
-            }
+            ScoreFormat::csv_for(&model)
         } else {
             ScoreFormat::Jsonl
         };

@@ -3,7 +3,7 @@
 //! a SHA-256 checksum of everything before it. Saving writes a temporary file and renames it
 //! over the target, so an interrupted save never leaves a half-written model.
 
-use super::{StanceModel, TaskModel, TrainConfig, TrainingInfo};
+use super::{ModelIdentity, StanceModel, TaskModel, TrainConfig, TrainingInfo};
 use crate::actors::{Actor, Registry};
 use crate::classifier::{Classify, TaskClassifier};
 use crate::error::{Error, Result};
@@ -95,14 +95,7 @@ impl StanceModel {
             .tempfile_in(&dir)
             .map_err(|e| Error::io(&dir, e))?;
         {
-            // The checksum covers every byte before it, so any later change is noticed.
-            let mut body =
-                serde_json::to_vec(&self.to_file()).map_err(|e| Error::io(path, e.into()))?;
-            body.pop(); // the closing brace
-            let sum = sha256_hex(&body);
-            body.extend_from_slice(CHECKSUM_KEY);
-            body.extend_from_slice(sum.as_bytes());
-            body.extend_from_slice(b"\"}\n");
+            let (body, _) = self.file_bytes().map_err(|e| Error::io(path, e))?;
             use std::io::Write;
             tmp.as_file_mut()
                 .write_all(&body)
@@ -119,18 +112,59 @@ impl StanceModel {
         Ok(())
     }
 
+    /// The bytes of the model file and their checksum: the JSON of [`StanceModel::to_file`]
+    /// with, last, the SHA-256 of every byte before it, so any later change is noticed.
+    pub fn file_bytes(&self) -> std::io::Result<(Vec<u8>, String)> {
+        let mut body = serde_json::to_vec(&self.to_file())?;
+        body.pop(); // the closing brace
+        let sum = sha256_hex(&body);
+        body.extend_from_slice(CHECKSUM_KEY);
+        body.extend_from_slice(sum.as_bytes());
+        body.extend_from_slice(b"\"}\n");
+        Ok((body, sum))
+    }
+
+    /// Which model this is: the checksum of its file (computed once, for a model that was
+    /// not read from a file) and the name of the file it was read from.
+    pub fn identity(&self) -> &ModelIdentity {
+        self.identity.get_or_init(|| ModelIdentity {
+            name: None,
+            checksum: self.file_bytes().map(|(_, sum)| sum).unwrap_or_default(),
+        })
+    }
+
     /// The shipped model (`models/default.json`, trained on `data/` by the command in the
     /// README), built into the library so that it is there wherever the binary runs.
     pub fn builtin() -> StanceModel {
-        Self::from_bytes(BUILTIN_MODEL, BUILTIN_NAME)
-            .expect("the built-in model is checked by the tests")
+        let m = Self::from_bytes(BUILTIN_MODEL, BUILTIN_NAME)
+            .expect("the built-in model is checked by the tests");
+        m.named("default")
     }
 
     /// Reads and checks a model file.
     pub fn load(path: &std::path::Path) -> Result<StanceModel> {
         let name = path.display().to_string();
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        Self::from_bytes(&bytes, &name)
+        let file_name = path
+            .file_name()
+            .map_or(name.clone(), |n| n.to_string_lossy().into_owned());
+        Ok(Self::from_bytes(&bytes, &name)?.named(&file_name))
+    }
+
+    fn named(self, name: &str) -> StanceModel {
+        if let Some(id) = self.identity.get() {
+            let named = ModelIdentity {
+                name: Some(name.to_string()),
+                checksum: id.checksum.clone(),
+            };
+            let cell = std::sync::OnceLock::new();
+            let _ = cell.set(named);
+            return StanceModel {
+                identity: cell,
+                ..self
+            };
+        }
+        self
     }
 
     /// Reads and checks a model from the bytes of a model file (`name` for messages).
@@ -194,6 +228,10 @@ impl StanceModel {
         match (stored, end) {
             (Some(stored), Some(end)) => {
                 let actual = sha256_hex(&bytes[..end]);
+                let _ = model.identity.set(ModelIdentity {
+                    name: None,
+                    checksum: actual.clone(),
+                });
                 if actual != stored {
                     return Err(Error::model(
                         name,
@@ -248,6 +286,7 @@ impl StanceModel {
             stance,
             sentiment,
             info: f.training,
+            identity: std::sync::OnceLock::new(),
         })
     }
 }

@@ -20,7 +20,7 @@ pub mod train;
 pub use config::{CheckedConfig, Polarity, TrainConfig};
 pub use dataset::{Example, TaskExample, TrainingSet};
 pub use file::{ModelFile, BUILTIN_MODEL, BUILTIN_NAME, MODEL_FORMAT, MODEL_VERSION};
-pub use score::{ActorScore, ArticleScore, Evidence, LabelScore, ScoreOptions, Scorer};
+pub use score::{ActorScore, ArticleScore, Evidence, LabelScore, ModelRef, ScoreOptions, Scorer};
 pub use train::CvOptions;
 
 use crate::actors::Registry;
@@ -46,6 +46,25 @@ pub struct StanceModel {
     pub sentiment: Option<TaskModel>,
     /// Facts about the training.
     pub info: TrainingInfo,
+    /// Which model this is (see [`StanceModel::identity`]).
+    identity: std::sync::OnceLock<ModelIdentity>,
+}
+
+/// Which model made a score: the SHA-256 checksum of the model file, and the file's name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelIdentity {
+    /// The model file's name ("default" for the built-in model), when it was read from one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The SHA-256 checksum of the model file (64 hexadecimal digits).
+    pub checksum: String,
+}
+
+impl ModelIdentity {
+    /// The first 16 digits of the checksum: what score records carry.
+    pub fn short(&self) -> &str {
+        self.checksum.get(..16).unwrap_or(&self.checksum)
+    }
 }
 
 /// One task's classifier with its labels (polarity resolved).

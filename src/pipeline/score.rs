@@ -54,6 +54,20 @@ pub struct ArticleScore {
     /// through so that `stance compare --by FIELD` can group by them.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub fields: BTreeMap<String, String>,
+    /// The model that made the scores, so that `stance compare` can check it uses that
+    /// model's error rates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<ModelRef>,
+}
+
+/// The model a score record was made by, as the record carries it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelRef {
+    /// The model file's name, when it was read from one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The first 16 hexadecimal digits of the model file's SHA-256 checksum.
+    pub checksum: String,
 }
 
 /// A label with its probabilities and signed score.
@@ -104,6 +118,7 @@ pub struct Evidence {
 /// scratch vectors), so keep one per thread and reuse it.
 pub struct Scorer<'m> {
     model: &'m StanceModel,
+    model_ref: ModelRef,
     opts: ScoreOptions,
     scratch: Scratch,
     trace: Vec<(u32, u32)>,
@@ -119,8 +134,13 @@ impl StanceModel {
     /// ([`Scorer::into_scratch`]), of this model or another: a cache that belongs to another
     /// featurizer is emptied on first use.
     pub fn scorer_with(&self, opts: ScoreOptions, scratch: Scratch) -> Scorer<'_> {
+        let id = self.identity();
         Scorer {
             model: self,
+            model_ref: ModelRef {
+                name: id.name.clone(),
+                checksum: id.short().to_string(),
+            },
             opts,
             scratch,
             trace: Vec::new(),
@@ -213,6 +233,7 @@ impl<'m> Scorer<'m> {
             sentiment,
             actors: actor_scores,
             fields: BTreeMap::new(),
+            model: Some(self.model_ref.clone()),
         }
     }
 
