@@ -54,7 +54,32 @@ pub struct LabeledArticle {
     /// Any other fields of the record (for `--group-by`).
     pub extra: BTreeMap<String, String>,
     /// Where the record was read from: file and line.
-    pub origin: (String, u64),
+    pub origin: Origin,
+}
+
+/// Where a record was read from: its file and 1-based line; shown as `file:line`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct Origin {
+    /// The file as it was named (`<stdin>` for standard input).
+    pub file: String,
+    /// The 1-based line where the record starts (1 for a text file).
+    pub line: u64,
+}
+
+impl Origin {
+    /// The origin `file:line`.
+    pub fn new(file: impl Into<String>, line: u64) -> Origin {
+        Origin {
+            file: file.into(),
+            line,
+        }
+    }
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)
+    }
 }
 
 /// The input formats.
@@ -321,7 +346,7 @@ fn read_text_record(
                             text: body.to_string(),
                             url: None,
                         },
-                        origin: (file.clone(), 1),
+                        origin: Origin::new(file.clone(), 1),
                         ..LabeledArticle::default()
                     })
                 }
@@ -721,7 +746,7 @@ fn labeled_from_json(
         stance,
         sentiment,
         extra,
-        origin: (file.to_string(), line),
+        origin: Origin::new(file, line),
     })
 }
 
@@ -1032,7 +1057,7 @@ fn labeled_from_csv(
         stance,
         sentiment: get(cols.sentiment),
         extra,
-        origin: (file.to_string(), line),
+        origin: Origin::new(file, line),
     })
 }
 
@@ -1064,7 +1089,7 @@ pub fn read_labeled(
                                 Some(&opts.columns.id),
                                 format!(
                                     "id \"{}\" was already used at {}:{} for a different text",
-                                    a.article.id, prev.origin.0, prev.origin.1
+                                    a.article.id, prev.origin.file, prev.origin.line
                                 ),
                             ));
                             continue;
