@@ -135,7 +135,7 @@ impl Read for CsvInput {
 }
 
 /// One row read by the csv crate: whether there was one, the row, the parser's line after it.
-type Read1 = (::csv::Result<bool>, StringRecord, u64);
+type RowRead = (::csv::Result<bool>, StringRecord, u64);
 
 /// The rows of a CSV input after its header, as records.
 struct CsvRecords {
@@ -148,7 +148,7 @@ struct CsvRecords {
     done: bool,
     /// One row of lookahead: only when the next read finds the end can a quote left open in
     /// the last row be told apart.
-    ahead: Option<Read1>,
+    ahead: Option<RowRead>,
 }
 
 impl Iterator for CsvRecords {
@@ -177,7 +177,7 @@ impl Iterator for CsvRecords {
 }
 
 impl CsvRecords {
-    fn read_row(&mut self) -> Read1 {
+    fn read_row(&mut self) -> RowRead {
         let mut r = StringRecord::new();
         let res = self.rdr.read_record(&mut r);
         (res, r, self.rdr.position().line())
@@ -261,9 +261,11 @@ impl CsvRecords {
 }
 
 /// A CSV row's cells as a record's fields, named by the header.
-struct Row<'a> {
-    names: &'a [String],
-    record: &'a StringRecord,
+pub(super) struct Row<'a> {
+    /// The header's column names.
+    pub(super) names: &'a [String],
+    /// The row's cells.
+    pub(super) record: &'a StringRecord,
 }
 
 fn cell(value: Option<&str>) -> Field<'_> {

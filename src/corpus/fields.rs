@@ -256,3 +256,217 @@ impl<F: Fields> Rules<'_, F> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The same logical record read from a JSON object and from a CSV row gives the same
+    //! article, or the same error: file, line, field and message.
+
+    use super::super::{csv, jsonl, Columns, Record};
+    use super::*;
+    use std::io::Cursor;
+
+    fn opts() -> ReadOptions {
+        ReadOptions {
+            source: Some("fallback".into()),
+            ..ReadOptions::default()
+        }
+    }
+
+    /// `json` as line 2 of a file `in`.
+    fn json(line: &str, opts: &ReadOptions) -> Record {
+        jsonl::parse("in".into(), 2, line.as_bytes(), opts)
+    }
+
+    /// The first row of a CSV file `in` (its line 2).
+    fn csv(header: &str, row: &str, opts: &ReadOptions) -> Record {
+        let data = format!("{header}\n{row}\n");
+        let mut records = csv::open("in".into(), Box::new(Cursor::new(data)), opts);
+        let first = records.next().expect("a record");
+        assert!(records.next().is_none(), "one row, one record");
+        first
+    }
+
+    fn article(r: Record) -> LabeledArticle {
+        let (file, line) = (r.file.clone(), r.line);
+        let a = r.item.expect("an article");
+        assert_eq!(a.origin, Origin::new(file, line));
+        a
+    }
+
+    /// File, line, field and message of an error record.
+    fn error(r: Record) -> (String, Option<u64>, Option<String>, String) {
+        match r.item {
+            Err(Error::Input { at, message }) => (at.file, at.line, at.field, message),
+            other => panic!("expected an input error, got {other:?}"),
+        }
+    }
+
+    fn same_article(j: &str, header: &str, row: &str) -> LabeledArticle {
+        let (j, c) = (json(j, &opts()), csv(header, row, &opts()));
+        assert_eq!((&j.file, j.line, &j.id), (&c.file, c.line, &c.id));
+        let (j, c) = (article(j), article(c));
+        assert_eq!(j, c);
+        j
+    }
+
+    fn same_error(
+        j: &str,
+        header: &str,
+        row: &str,
+    ) -> (String, Option<u64>, Option<String>, String) {
+        let (j, c) = (json(j, &opts()), csv(header, row, &opts()));
+        assert_eq!(j.id, c.id, "the id of the failed record");
+        let (j, c) = (error(j), error(c));
+        assert_eq!(j, c);
+        j
+    }
+
+    #[test]
+    fn every_field_maps_the_same() {
+        let a = same_article(
+            r#"{"id":"a1","text":"Iran spoke.","source":"X","date":"2023-10-29T10:00:00Z","title":"T","url":"http://u","sentiment":"negative","section":"world"}"#,
+            "id,text,source,date,title,url,sentiment,section",
+            "a1,Iran spoke.,X,2023-10-29T10:00:00Z,T,http://u,negative,world",
+        );
+        assert_eq!(a.article.id, "a1");
+        assert_eq!(a.article.source.as_deref(), Some("X"));
+        assert_eq!(a.article.date.as_deref(), Some("2023-10-29T10:00:00Z"));
+        assert_eq!(a.article.title.as_deref(), Some("T"));
+        assert_eq!(a.article.url.as_deref(), Some("http://u"));
+        assert_eq!(a.sentiment.as_deref(), Some("negative"));
+        assert_eq!(a.extra.get("section").map(String::as_str), Some("world"));
+        assert_eq!(a.extra.len(), 1);
+        assert_eq!(a.origin.to_string(), "in:2");
+    }
+
+    #[test]
+    fn long_form_stance_maps_the_same() {
+        let a = same_article(
+            r#"{"id":"a","text":"Iran spoke.","actor":"Iran","stance":"favor"}"#,
+            "id,text,actor,stance",
+            "a,Iran spoke.,Iran,favor",
+        );
+        assert_eq!(a.stance, [("Iran".to_string(), "favor".to_string())]);
+    }
+
+    #[test]
+    fn numeric_id_missing_id_and_source_fallback_map_the_same() {
+        let a = same_article(r#"{"id":17,"text":"x"}"#, "id,text", "17,x");
+        assert_eq!(a.article.id, "17");
+        assert_eq!(a.article.source.as_deref(), Some("fallback"));
+        // No id: FILE:LINE. (An empty CSV cell is no value; in JSON that is a missing key.)
+        let a = same_article(r#"{"text":"x","n":3,"b":true}"#, "id,text,n,b", ",x,3,true");
+        assert_eq!(a.article.id, "in:2");
+        assert_eq!(a.extra.get("n").map(String::as_str), Some("3"));
+        assert_eq!(a.extra.get("b").map(String::as_str), Some("true"));
+    }
+
+    #[test]
+    fn renamed_columns_map_the_same() {
+        let opts = ReadOptions {
+            columns: Columns {
+                id: "key".into(),
+                text: "body".into(),
+                ..Columns::default()
+            },
+            ..ReadOptions::default()
+        };
+        let j = article(json(r#"{"key":"k","body":"x","text":"other"}"#, &opts));
+        let c = article(csv("key,body,text", "k,x,other", &opts));
+        assert_eq!(j, c);
+        assert_eq!(j.article.text, "x");
+        assert_eq!(j.extra.get("text").map(String::as_str), Some("other"));
+    }
+
+    #[test]
+    fn empty_text_is_the_same_error() {
+        let e = same_error(r#"{"id":"a","text":""}"#, "id,text", "a,");
+        assert_eq!(
+            e,
+            (
+                "in".to_string(),
+                Some(2),
+                Some("text".to_string()),
+                "the text is empty".to_string()
+            )
+        );
+        same_error(r#"{"id":"a","text":"  "}"#, "id,text", "a,  ");
+    }
+
+    #[test]
+    fn bad_date_is_the_same_error() {
+        let e = same_error(
+            r#"{"text":"x","date":"2023-02-30"}"#,
+            "text,date",
+            "x,2023-02-30",
+        );
+        assert_eq!(e.2.as_deref(), Some("date"));
+        assert_eq!(
+            e.3,
+            "expected a date YYYY-MM-DD (optionally with a time), found \"2023-02-30\""
+        );
+    }
+
+    #[test]
+    fn long_form_stance_without_actor_is_the_same_error() {
+        let e = same_error(
+            r#"{"id":"a","text":"x","stance":"favor"}"#,
+            "id,text,actor,stance",
+            "a,x,,favor",
+        );
+        assert_eq!(e.2.as_deref(), Some("actor"));
+        assert_eq!(
+            e.3,
+            "missing: a \"stance\" given as a single label needs the actor it is about"
+        );
+        // The stance is read before the text and date are checked, in both formats.
+        let e = same_error(
+            r#"{"text":"","date":"bad","stance":"favor"}"#,
+            "text,date,stance",
+            ",bad,favor",
+        );
+        assert_eq!(e.2.as_deref(), Some("actor"));
+    }
+
+    #[test]
+    fn missing_text_is_the_same_error() {
+        // A CSV file without the text column is refused at its header; a row of such a file
+        // would map to the same error as a JSON object without the key.
+        let obj = serde_json::json!({"id": "a"});
+        let obj = obj.as_object().expect("an object");
+        let names = ["id".to_string()];
+        let record = ::csv::StringRecord::from(vec!["a"]);
+        let row = csv::Row {
+            names: &names,
+            record: &record,
+        };
+        let j = labeled(&jsonl::JsonObject(obj), Origin::new("in", 2), &opts());
+        let c = labeled(&row, Origin::new("in", 2), &opts());
+        let (j, c) = (j.unwrap_err().to_string(), c.unwrap_err().to_string());
+        assert_eq!(j, c);
+        assert_eq!(
+            j,
+            "in:2: field \"text\": missing (every record needs a text)"
+        );
+    }
+
+    #[test]
+    fn json_only_kinds_are_errors_named_by_field() {
+        let e = error(json(r#"{"text":5}"#, &opts()));
+        assert_eq!(e.3, "expected a string, found a number");
+        let e = error(json(r#"{"text":"x","stance":{"Iran":5}}"#, &opts()));
+        assert_eq!(e.2.as_deref(), Some("stance.Iran"));
+        assert_eq!(e.3, "expected a label string, found a number");
+        let e = error(json(r#"{"text":"x","stance":[]}"#, &opts()));
+        assert_eq!(
+            e.3,
+            "expected an object {actor: label} or a label string, found an array"
+        );
+        let a = article(json(
+            r#"{"text":"x","stance":{"Iran":"favor","Israel":null}}"#,
+            &opts(),
+        ));
+        assert_eq!(a.stance, [("Iran".to_string(), "favor".to_string())]);
+    }
+}

@@ -196,7 +196,7 @@ fn parse_object(bytes: &[u8], file: &str, line: u64) -> Result<Map<String, Value
 }
 
 /// A JSON object's keys as a record's fields.
-struct JsonObject<'a>(&'a Map<String, Value>);
+pub(super) struct JsonObject<'a>(pub(super) &'a Map<String, Value>);
 
 impl Fields for JsonObject<'_> {
     fn get(&self, name: &str) -> Field<'_> {
