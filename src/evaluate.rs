@@ -508,8 +508,8 @@ fn check_labels(model: &StanceModel, set: &TrainingSet) -> Result<()> {
         let Some(m) = model.task(task) else { return };
         if !m.classes().iter().any(|c| c == l) && seen.insert((task, l.to_string())) {
             errors.push(crate::Error::input(
-                &a.origin.0,
-                Some(a.origin.1),
+                &a.origin.file,
+                Some(a.origin.line),
                 Some(field),
                 format!(
                     "label \"{l}\" is not one of the model's {task} labels ({}){}",

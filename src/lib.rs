@@ -66,7 +66,6 @@ pub mod actors;
 pub mod classifier;
 pub mod compare;
 pub mod context;
-#[allow(missing_docs)] // documented in the corpus split
 pub mod corpus;
 pub mod cv;
 pub mod error;

@@ -254,7 +254,7 @@ fn training_set() -> TrainingSet {
                 .map(|(a, l)| (a.to_string(), l.to_string()))
                 .collect(),
             sentiment: Some(sentiment.to_string()),
-            origin: ("fixture.jsonl".into(), i as u64 + 1),
+            origin: stance::corpus::Origin::new("fixture.jsonl", i as u64 + 1),
             ..LabeledArticle::default()
         })
         .collect();

@@ -2,7 +2,7 @@
 //! labeled actor) and sentiment labels, the label sets learned from the data, and the actors.
 
 use crate::actors::Registry;
-use crate::corpus::{LabeledArticle, ReadOptions};
+use crate::corpus::{LabeledArticle, Origin, ReadOptions};
 use crate::error::{Error, Result};
 use crate::labels::Task;
 use sha2::{Digest, Sha256};
@@ -57,10 +57,10 @@ pub struct TrainingSet {
 
 /// Checks a label set: near-duplicates ("Favor" beside "favor") are an error.
 fn label_set<'a>(
-    labels: impl Iterator<Item = (&'a str, &'a (String, u64))>,
+    labels: impl Iterator<Item = (&'a str, &'a Origin)>,
     what: &str,
 ) -> Result<Vec<String>> {
-    let mut first_seen: BTreeMap<String, (String, u64)> = BTreeMap::new();
+    let mut first_seen: BTreeMap<String, Origin> = BTreeMap::new();
     let mut count: BTreeMap<String, usize> = BTreeMap::new();
     for (l, origin) in labels {
         first_seen
@@ -80,9 +80,9 @@ fn label_set<'a>(
         // Point at the first record with the rarer spelling: that is the one to fix.
         let odd = group
             .iter()
-            .min_by_key(|g| (count[g.as_str()], first_seen[g.as_str()].1))
+            .min_by_key(|g| (count[g.as_str()], first_seen[g.as_str()].line))
             .expect("a group of two or more");
-        let (file, line) = &first_seen[odd.as_str()];
+        let Origin { file, line } = &first_seen[odd.as_str()];
         errors.push(Error::input(
             file,
             Some(*line),
@@ -146,7 +146,7 @@ impl TrainingSet {
                 if !mentioned.contains(&idx) {
                     unnamed.push(format!(
                         "{}:{} (article \"{}\", actor \"{actor}\")",
-                        a.origin.0, a.origin.1, a.article.id
+                        a.origin.file, a.origin.line, a.article.id
                     ));
                 }
                 examples.push(Example {
@@ -347,7 +347,7 @@ mod tests {
 
     #[test]
     fn near_duplicate_labels_are_an_error() {
-        let o = ("f.jsonl".to_string(), 3u64);
+        let o = Origin::new("f.jsonl", 3);
         let labels = [("favor", &o), ("Favor", &o), ("against", &o)];
         let e = label_set(labels.into_iter(), "stance").unwrap_err();
         assert!(e.to_string().contains("\"Favor\" and \"favor\""), "{e}");
