@@ -45,6 +45,7 @@ pub mod cv;
 pub mod error;
 pub mod evaluate;
 pub mod features;
+pub mod label;
 pub mod metrics;
 pub mod model;
 pub mod pipeline;

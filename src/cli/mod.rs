@@ -3,6 +3,7 @@
 pub mod compare;
 pub mod eval;
 pub mod explain;
+pub mod label;
 pub mod report;
 pub mod score;
 pub mod simulate;
@@ -40,6 +41,7 @@ pub enum Command {
     Simulate(simulate::SimulateCmd),
     Report(report::ReportCmd),
     Tune(tune::TuneCmd),
+    Label(label::LabelCmd),
 }
 
 impl Command {
@@ -53,6 +55,7 @@ impl Command {
             Command::Simulate(c) => c.run(),
             Command::Report(c) => c.run(),
             Command::Tune(c) => c.run(),
+            Command::Label(c) => c.run(),
         }
     }
 }
