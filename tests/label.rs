@@ -19,7 +19,14 @@ fn pool(dir: &Path, n: usize) -> (PathBuf, PathBuf) {
     let data = dir.join("pool.jsonl");
     let mut s = String::new();
     let words = [
-        "praised", "condemned", "talks", "strikes", "aid", "sanctions", "peace", "drones",
+        "praised",
+        "condemned",
+        "talks",
+        "strikes",
+        "aid",
+        "sanctions",
+        "peace",
+        "drones",
     ];
     for i in 0..n {
         let w1 = words[i % words.len()];
@@ -53,6 +60,7 @@ fn options(data: &Path, actors: &Path, out: &Path) -> label::Options {
         annotator: "ana".into(),
         settings: session::Settings {
             retrain_every: 1000,
+            strategy: session::Strategy::Active,
             ..session::Settings::default()
         },
         ..label::Options::default()
@@ -94,7 +102,11 @@ fn decisions_are_appended_resumed_and_undone_after_a_restart() {
     .unwrap();
     let (a4, seq4) = answer(&mut s, "ana", "neutral");
     let lines = std::fs::read_to_string(&out).unwrap();
-    assert_eq!(lines.lines().count(), 4, "one line per decision, on disk at once");
+    assert_eq!(
+        lines.lines().count(),
+        4,
+        "one line per decision, on disk at once"
+    );
     drop(s);
 
     // Restart: nothing is asked again, and undo reaches back before the restart.
@@ -133,7 +145,10 @@ fn decisions_are_appended_resumed_and_undone_after_a_restart() {
     assert_eq!(r4.record.stance[0], ("Iran".into(), "against".into()));
     assert!(resolved.iter().all(|r| r.record.article.id != skipped));
     // The input's other fields are carried.
-    assert_eq!(r4.record.extra.get("section").map(String::as_str), Some("world"));
+    assert_eq!(
+        r4.record.extra.get("section").map(String::as_str),
+        Some("world")
+    );
     // Every line says what it was.
     let (decisions, torn) = log::read(&out).unwrap();
     assert_eq!(torn, None);
@@ -177,12 +192,21 @@ fn a_torn_last_line_is_dropped_and_a_bad_line_is_named() {
     lines[0] = lines[0].replace("\"action\":\"label\"", "\"action\":\"maybe\"");
     std::fs::write(&out, lines.join("\n") + "\n").unwrap();
     let err = label::open(&opts).err().expect("a bad line").to_string();
-    assert!(err.contains("labels.jsonl:1") && err.contains("field \"label\""), "{err}");
+    assert!(
+        err.contains("labels.jsonl:1") && err.contains("field \"label\""),
+        "{err}"
+    );
 
     // A labels file that stance label did not write says so.
     std::fs::write(&out, "{\"id\":\"x\",\"text\":\"t\",\"stance\":{}}\n").unwrap();
-    let err = label::open(&opts).err().expect("not a decision file").to_string();
-    assert!(err.contains(":1") && err.contains("not a line written by `stance label`"), "{err}");
+    let err = label::open(&opts)
+        .err()
+        .expect("not a decision file")
+        .to_string();
+    assert!(
+        err.contains(":1") && err.contains("not a line written by `stance label`"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -231,11 +255,17 @@ fn double_annotation_audit_marks_and_resolution() {
     let resolved = log::resolve(&out).unwrap();
     assert_eq!(resolved.len(), 11);
     assert_eq!(stats.labeled, 11);
-    let first = resolved.iter().find(|r| r.record.article.id == ana[0]).unwrap();
+    let first = resolved
+        .iter()
+        .find(|r| r.record.article.id == ana[0])
+        .unwrap();
     assert_eq!(first.annotators, vec!["ana".to_string(), "bo".to_string()]);
     assert!(first.record.stance.is_empty(), "a tie is left out");
     assert!(first.unresolved.contains(&"Iran".to_string()));
-    let third = resolved.iter().find(|r| r.record.article.id == ana[2]).unwrap();
+    let third = resolved
+        .iter()
+        .find(|r| r.record.article.id == ana[2])
+        .unwrap();
     assert_eq!(third.record.stance[0].1, "against");
     assert!(third.unresolved.is_empty());
     // The audit subset is exactly the articles picked from the audit stream.
@@ -263,7 +293,10 @@ fn double_annotation_audit_marks_and_resolution() {
         .unwrap();
     assert!(o.status.success());
     let text = String::from_utf8(o.stdout).unwrap();
-    assert!(text.contains("3 annotators") || text.contains("2 annotators"), "{text}");
+    assert!(
+        text.contains("3 annotators") || text.contains("2 annotators"),
+        "{text}"
+    );
     assert!(text.contains("Cohen's kappa"), "{text}");
     assert!(text.contains("0.800"), "{text}");
 
@@ -282,7 +315,10 @@ fn double_annotation_audit_marks_and_resolution() {
         a.stance.insert(row.clone(), "favor".into());
     }
     r.decide("judge", p.token, a).unwrap();
-    let p2 = r.current("judge").unwrap().expect("the second disagreement");
+    let p2 = r
+        .current("judge")
+        .unwrap()
+        .expect("the second disagreement");
     assert_ne!(r.item(p2.item).record.article.id, id);
     drop(r);
     let resolved = log::resolve(&out).unwrap();
@@ -304,7 +340,9 @@ fn agreement_matches_hand_computation() {
     opts.sentiment_labels = Some(Vec::new());
     let (mut s, _) = label::open(&opts).unwrap();
     let ana = ["against", "against", "favor", "favor", "neutral", "neutral"];
-    let bo = ["against", "against", "favor", "neutral", "neutral", "against"];
+    let bo = [
+        "against", "against", "favor", "neutral", "neutral", "against",
+    ];
     for (who, labels) in [("ana", ana), ("bo", bo)] {
         for l in labels {
             let p = s.current(who).unwrap().unwrap();
@@ -349,7 +387,13 @@ fn the_json_api_without_a_network() {
     assert_eq!(page.status, 200);
     assert!(page.body.contains("<script>") && !page.body.contains("/*SCRIPT*/"));
     // Nothing is loaded from elsewhere (the SVG namespace is a name, not a request).
-    for bad in ["src=\"http", "href=\"http", "url(http", "@import", "fetch(\"http"] {
+    for bad in [
+        "src=\"http",
+        "href=\"http",
+        "url(http",
+        "@import",
+        "fetch(\"http",
+    ] {
         assert!(!page.body.contains(bad), "{bad}");
     }
     let st = server::handle(&mut s, "ana", "GET", "/api/state", "");
@@ -415,21 +459,28 @@ fn the_json_api_without_a_network() {
         server::handle(&mut s, "ana", "GET", "/api/state?annotator=", "").status,
         400
     );
-    assert_eq!(server::handle(&mut s, "ana", "GET", "/nope", "").status, 404);
-    assert_eq!(server::handle(&mut s, "ana", "DELETE", "/api/undo", "").status, 405);
+    assert_eq!(
+        server::handle(&mut s, "ana", "GET", "/nope", "").status,
+        404
+    );
+    assert_eq!(
+        server::handle(&mut s, "ana", "DELETE", "/api/undo", "").status,
+        405
+    );
 }
 
 /// Labels `n` articles of data/ with their own labels (the gold standard) in a session.
 fn label_from_gold(out: &Path, n: usize, every: u64) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let gold: BTreeMap<String, serde_json::Value> = std::fs::read_to_string(root.join("data/articles.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).unwrap();
-            (v["id"].as_str().unwrap().to_string(), v)
-        })
-        .collect();
+    let gold: BTreeMap<String, serde_json::Value> =
+        std::fs::read_to_string(root.join("data/articles.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                (v["id"].as_str().unwrap().to_string(), v)
+            })
+            .collect();
     let opts = label::Options {
         data: vec![root.join("data/articles.jsonl").display().to_string()],
         out: out.to_path_buf(),
@@ -437,6 +488,7 @@ fn label_from_gold(out: &Path, n: usize, every: u64) {
         annotator: "ana".into(),
         settings: session::Settings {
             retrain_every: every as usize,
+            strategy: session::Strategy::Active,
             ..session::Settings::default()
         },
         ..label::Options::default()
@@ -466,12 +518,18 @@ fn label_from_gold(out: &Path, n: usize, every: u64) {
     let st = s.stats("ana");
     assert!(st.round.is_some(), "a model was trained on the way");
     assert!(st.audit_f1.is_some(), "the audit labels were scored");
-    assert!(st.changed.is_some(), "the change between models was measured");
+    assert!(
+        st.changed.is_some(),
+        "the change between models was measured"
+    );
     assert!(
         s.decisions.iter().any(|d| d.meta.pick.strategy == "margin"),
         "margin sampling took over after the cold start"
     );
-    assert!(s.decisions.iter().any(|d| d.meta.pick.strategy == "diverse"));
+    assert!(s
+        .decisions
+        .iter()
+        .any(|d| d.meta.pick.strategy == "diverse"));
     assert!(s.decisions.iter().any(|d| d.meta.model.is_some()));
 }
 
@@ -491,11 +549,7 @@ fn stance_train_reads_a_decision_file_as_it_is_and_export_gives_the_final_state(
         .arg(&model)
         .output()
         .unwrap();
-    assert!(
-        o.status.success(),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let text = String::from_utf8(o.stdout).unwrap();
     assert!(text.starts_with("trained on 60 articles"), "{text}");
     // Export: one record per article; --audit-only the random ones.
@@ -551,14 +605,24 @@ fn simulation_is_deterministic_and_scores_checkpoints() {
             .arg(&test)
             .arg("--actors")
             .arg(root.join("data/actors.toml"))
-            .args(["--budget", "40", "--checkpoints", "20,40", "--strategy", strategy])
+            .args([
+                "--budget",
+                "40",
+                "--checkpoints",
+                "20,40",
+                "--strategy",
+                strategy,
+            ])
             .output()
             .unwrap();
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         String::from_utf8(o.stdout).unwrap()
     };
     let a = run("active");
-    let cps: Vec<serde_json::Value> = a.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let cps: Vec<serde_json::Value> = a
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(cps.len(), 2);
     assert_eq!(cps[0]["labels"], 20);
     assert_eq!(cps[1]["labels"], 40);
@@ -576,7 +640,10 @@ fn simulation_is_deterministic_and_scores_checkpoints() {
     };
     assert_eq!(strip(&a), strip(&run("active")), "same seed, same run");
     let r = run("random");
-    let cps: Vec<serde_json::Value> = r.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let cps: Vec<serde_json::Value> = r
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(cps[1]["audit"], 40, "random picks are all representative");
 }
 
@@ -600,7 +667,11 @@ fn usage_errors_name_what_is_missing() {
         .unwrap();
     assert!(String::from_utf8_lossy(&o.stderr).contains("--actors FILE"));
     let bad = dir.path().join("bad.jsonl");
-    std::fs::write(&bad, "{\"id\":\"a\",\"text\":\"Tehran\"}\n{\"id\":\"b\",\"text\":3}\n").unwrap();
+    std::fs::write(
+        &bad,
+        "{\"id\":\"a\",\"text\":\"Tehran\"}\n{\"id\":\"b\",\"text\":3}\n",
+    )
+    .unwrap();
     let o = stance_bin()
         .args(["label", "--data"])
         .arg(&bad)
@@ -611,7 +682,10 @@ fn usage_errors_name_what_is_missing() {
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("bad.jsonl:2") && err.contains("field \"text\""), "{err}");
+    assert!(
+        err.contains("bad.jsonl:2") && err.contains("field \"text\""),
+        "{err}"
+    );
     let o = stance_bin()
         .args(["label", "--overlap", "2", "--out", "x"])
         .output()

@@ -229,7 +229,11 @@ pub fn one_vs_rest(units: &[&Unit], label: &str) -> Vec<Unit> {
                 .map(|(a, l)| {
                     (
                         a.clone(),
-                        if l == label { l.clone() } else { "\0rest".into() },
+                        if l == label {
+                            l.clone()
+                        } else {
+                            "\0rest".into()
+                        },
                     )
                 })
                 .collect(),
@@ -415,7 +419,10 @@ mod tests {
         let u = |id: &str, r: &[(&str, &str)]| Unit {
             id: id.into(),
             actor: Some("Iran".into()),
-            ratings: r.iter().map(|(a, l)| (a.to_string(), l.to_string())).collect(),
+            ratings: r
+                .iter()
+                .map(|(a, l)| (a.to_string(), l.to_string()))
+                .collect(),
         };
         let two = [
             u("1", &[("ana", "a"), ("bo", "a")]),

@@ -166,8 +166,12 @@ fn kind_of(v: &Value) -> &'static str {
 /// Parses one line of a decision file.
 pub fn parse_line(text: &str, file: &str, line: u64) -> Result<Decision> {
     let at = |field: Option<&str>, msg: String| Error::input(file, Some(line), field, msg);
-    let value: Value = serde_json::from_str(text)
-        .map_err(|e| at(None, format!("malformed JSON at column {}: {e}", e.column())))?;
+    let value: Value = serde_json::from_str(text).map_err(|e| {
+        at(
+            None,
+            format!("malformed JSON at column {}: {e}", e.column()),
+        )
+    })?;
     let Value::Object(mut obj) = value else {
         return Err(at(
             None,
@@ -221,7 +225,10 @@ pub fn parse_line(text: &str, file: &str, line: u64) -> Result<Decision> {
         Some(other) => {
             return Err(at(
                 Some("stance"),
-                format!("expected an object {{actor: label}}, found {}", kind_of(other)),
+                format!(
+                    "expected an object {{actor: label}}, found {}",
+                    kind_of(other)
+                ),
             ))
         }
     }

@@ -120,10 +120,12 @@ pub fn open(opts: &Options) -> Result<(Session, Vec<String>)> {
                 list.join("\n")
             ));
         }
-        if read.iter().any(|a| !a.stance.is_empty() || a.sentiment.is_some()) {
-            notes.push(
-                "the articles' own labels are ignored: every article is asked afresh".into(),
-            );
+        if read
+            .iter()
+            .any(|a| !a.stance.is_empty() || a.sentiment.is_some())
+        {
+            notes
+                .push("the articles' own labels are ignored: every article is asked afresh".into());
         }
         articles = read;
     }
@@ -221,14 +223,7 @@ pub fn open(opts: &Options) -> Result<(Session, Vec<String>)> {
             resolved.len()
         ));
     }
-    let session = Session::new(
-        settings,
-        pool,
-        registry,
-        Some(log_file),
-        decisions,
-        model,
-    );
+    let session = Session::new(settings, pool, registry, Some(log_file), decisions, model);
     Ok((session, notes))
 }
 
@@ -274,6 +269,8 @@ pub struct Checkpoint {
     pub audit_f1: Option<f64>,
     /// How the labeled articles were picked.
     pub picks: BTreeMap<String, usize>,
+    /// The stance labels collected, by label.
+    pub label_counts: BTreeMap<String, usize>,
     pub seconds: f64,
 }
 
@@ -327,7 +324,14 @@ pub fn simulate(
         session::Strategy::Active => "active",
         session::Strategy::Random => "random",
     };
-    let mut session = Session::new(settings.clone(), pool, registry.clone(), None, Vec::new(), None);
+    let mut session = Session::new(
+        settings.clone(),
+        pool,
+        registry.clone(),
+        None,
+        Vec::new(),
+        None,
+    );
     let mut classes: Vec<String> = settings.stance_labels.clone();
     for a in &test {
         for (_, l) in &a.stance {
@@ -446,8 +450,12 @@ fn checkpoint(
         None
     };
     let mut picks = BTreeMap::new();
+    let mut label_counts = BTreeMap::new();
     for r in &resolved {
         *picks.entry(r.strategy.clone()).or_default() += 1;
+        for (_, l) in &r.record.stance {
+            *label_counts.entry(l.clone()).or_default() += 1;
+        }
     }
     Ok(Checkpoint {
         labels: resolved.len(),
@@ -458,6 +466,7 @@ fn checkpoint(
         audit: resolved.iter().filter(|r| r.audit).count(),
         audit_f1,
         picks,
+        label_counts,
         seconds: start.elapsed().as_secs_f64(),
     })
 }

@@ -115,8 +115,8 @@
         g.appendChild(el("b", null, r.guess.label));
         g.appendChild(document.createTextNode(" (" + pct(r.guess.p) + ")"));
         card.appendChild(g);
-      } else {
-        card.appendChild(el("div", "q-guess", state.stats.model ? "no guess for this actor" : "no model yet"));
+      } else if (state.stats.model) {
+        card.appendChild(el("div", "q-guess", "no guess for this actor"));
       }
       if (r.prior) {
         const pr = el("div", "q-prior");
@@ -130,15 +130,17 @@
       r.labels.forEach((l, j) => {
         const b = el("button", "opt");
         b.type = "button";
-        const k = el("span", null);
+        b.appendChild(el("span", "name", l));
+        const low = el("span", "low");
+        const k = el("span", "keys");
         k.appendChild(el("kbd", null, String(j + 1)));
         if (r.keys[j]) k.appendChild(el("kbd", null, r.keys[j]));
-        b.appendChild(k);
-        b.appendChild(document.createTextNode(" " + l));
+        low.appendChild(k);
         const p = r.guess && r.guess.probabilities ? r.guess.probabilities[l] : undefined;
+        low.appendChild(el("span", "p", p === undefined ? "" : pct(p)));
+        b.appendChild(low);
         if (p !== undefined) {
-          b.appendChild(el("span", "p", pct(p)));
-          const bar = el("span", "bar");
+          const bar = el("span", "pbar");
           bar.style.width = (p * 100).toFixed(1) + "%";
           b.appendChild(bar);
           if (r.guess.label === l) b.classList.add("guess");
@@ -149,13 +151,20 @@
       });
       const u = el("button", "opt unsure" + (answers[r.question] === UNSURE ? " chosen" : ""));
       u.type = "button";
-      u.appendChild(el("kbd", null, "?"));
+      u.appendChild(el("span", "name", "unsure"));
+      const ul = el("span", "low");
+      const uk = el("span", "keys");
+      uk.appendChild(el("kbd", null, "?"));
+      ul.appendChild(uk);
+      u.appendChild(ul);
       u.title = "unsure: leave this question open";
       u.addEventListener("click", (e) => { e.stopPropagation(); focus = i; choose(UNSURE); });
       opts.appendChild(u);
       card.appendChild(opts);
       box.appendChild(card);
     });
+    const f = box.querySelector(".q.focused");
+    if (f && f.scrollIntoView) f.scrollIntoView({ block: "nearest" });
     const has = !!(state && state.item);
     $("save").disabled = !has || busy;
     $("skip").disabled = !has || busy;
@@ -209,6 +218,8 @@
     fig("by you", String(s.mine));
     fig("audit", String(s.audit));
     fig("left", String(s.remaining));
+    if (s.audit_f1) fig("audit macro-F1", s.audit_f1.f1.toFixed(2));
+    if (s.changed !== null && s.changed !== undefined) fig("changed", pct(s.changed));
     if (s.training) f.appendChild(el("span", "training", "retraining…"));
 
     const m = $("model");

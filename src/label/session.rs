@@ -49,7 +49,8 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             seed: 42,
-            strategy: Strategy::Active,
+            // Random wins the learning-curve benchmark (bench/label): see docs/label.md.
+            strategy: Strategy::Random,
             audit_every: 5,
             overlap: 0.1,
             min_per_label: 3,
@@ -59,7 +60,9 @@ impl Default for Settings {
             folds: 5,
             train: engine::TrainConfig::default(),
             stance_labels: ["against", "favor", "neutral"].map(String::from).to_vec(),
-            sentiment_labels: ["negative", "neutral", "positive"].map(String::from).to_vec(),
+            sentiment_labels: ["negative", "neutral", "positive"]
+                .map(String::from)
+                .to_vec(),
             review: false,
         }
     }
@@ -493,7 +496,12 @@ pub struct Session {
     next_round: usize,
     pub training: bool,
     last_error: Option<String>,
-    diverse: Option<(FarthestFirst, Vec<usize>, HashMap<usize, usize>, HashSet<usize>)>,
+    diverse: Option<(
+        FarthestFirst,
+        Vec<usize>,
+        HashMap<usize, usize>,
+        HashSet<usize>,
+    )>,
     screens: HashMap<String, Vec<Presented>>,
     next_token: u64,
     in_memory_seq: u64,
@@ -1115,7 +1123,9 @@ impl Session {
             }
             Err(e) => {
                 // Keep the last good model; try again after the next batch of labels.
-                self.last_error = Some(format!("retraining on {labels} labeled articles failed: {e}"));
+                self.last_error = Some(format!(
+                    "retraining on {labels} labeled articles failed: {e}"
+                ));
                 if let Some(r) = &mut self.round {
                     r.labels = labels;
                 }
@@ -1125,20 +1135,12 @@ impl Session {
 
     pub fn stats(&self, annotator: &str) -> Stats {
         let resolved = self.resolved();
-        let mine = self
-            .book
-            .stack
-            .get(annotator)
-            .map_or(0, |s| s.len());
-        let skipped = self
-            .book
-            .stack
-            .get(annotator)
-            .map_or(0, |s| {
-                s.iter()
-                    .filter(|&&j| self.decisions[j].meta.action == Action::Skip)
-                    .count()
-            });
+        let mine = self.book.stack.get(annotator).map_or(0, |s| s.len());
+        let skipped = self.book.stack.get(annotator).map_or(0, |s| {
+            s.iter()
+                .filter(|&&j| self.decisions[j].meta.action == Action::Skip)
+                .count()
+        });
         let cold = !self.cold_start_over(&resolved);
         let stage = if self.settings.review {
             "review: disagreements between annotators".to_string()

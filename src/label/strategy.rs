@@ -282,7 +282,10 @@ mod tests {
         assert!((margin(&[0.2, 0.4, 0.4]) - 0.0).abs() < 1e-12);
         assert_eq!(margin(&[1.0]), 1.0);
         // Two actors: 0.6−0.3 = 0.3 and 0.45−0.35 = 0.1: the article scores 0.1.
-        let m = article_margin(&[vec![0.6, 0.3, 0.1], vec![0.35, 0.45, 0.2]], Some(&[0.9, 0.1]));
+        let m = article_margin(
+            &[vec![0.6, 0.3, 0.1], vec![0.35, 0.45, 0.2]],
+            Some(&[0.9, 0.1]),
+        );
         assert!((m.unwrap() - 0.1).abs() < 1e-12);
         // No actor: the sentiment's margin.
         let m = article_margin(&[], Some(&[0.7, 0.2, 0.1]));
@@ -318,8 +321,12 @@ mod tests {
             }
         }
         // The positions move with the seed (they are not every fifth pick).
-        let a: Vec<u64> = (0..100).filter(|&p| is_audit_pick(1, "ana", p, 5)).collect();
-        let b: Vec<u64> = (0..100).filter(|&p| is_audit_pick(2, "ana", p, 5)).collect();
+        let a: Vec<u64> = (0..100)
+            .filter(|&p| is_audit_pick(1, "ana", p, 5))
+            .collect();
+        let b: Vec<u64> = (0..100)
+            .filter(|&p| is_audit_pick(2, "ana", p, 5))
+            .collect();
         assert_ne!(a, b);
         assert_ne!(a, (0..20).map(|b| b * 5).collect::<Vec<_>>());
         // Fixed seed, fixed positions: the first block of seed 42 for "ana".
@@ -330,7 +337,10 @@ mod tests {
             "the schedule is the documented formula"
         );
         assert_eq!((0..100).filter(|&p| is_audit_pick(3, "x", p, 0)).count(), 0);
-        assert_eq!((0..100).filter(|&p| is_audit_pick(3, "x", p, 1)).count(), 100);
+        assert_eq!(
+            (0..100).filter(|&p| is_audit_pick(3, "x", p, 1)).count(),
+            100
+        );
     }
 
     #[test]
