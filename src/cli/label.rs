@@ -59,7 +59,7 @@ pub struct LabelCmd {
     /// Cold start ends when every stance label has this many examples.
     #[arg(long, default_value_t = 3)]
     pub min_per_label: usize,
-    /// ... or after this many diverse picks (once two labels have been seen).
+    /// ... or after this many picks (once two labels have been seen).
     #[arg(long, default_value_t = 30)]
     pub cold_start_cap: usize,
     /// Articles scored for margin sampling after each retraining (a seeded sample of a larger pool).

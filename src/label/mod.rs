@@ -363,7 +363,7 @@ pub fn simulate(
             out.push(cp);
             next_cp += 1;
         }
-        if labeled >= opts.budget || next_cp >= checkpoints.len() && labeled >= opts.budget {
+        if labeled >= opts.budget {
             break;
         }
         let Some(p) = session.current(who)? else {

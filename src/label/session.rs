@@ -28,7 +28,7 @@ pub struct Settings {
     pub overlap: f64,
     /// Cold start lasts until every label has this many examples...
     pub min_per_label: usize,
-    /// ...or this many diverse picks were made (once two labels have been seen).
+    /// ...or this many picks were made (once two labels have been seen).
     pub cold_start_cap: usize,
     /// Retrain after this many new labeled articles.
     pub retrain_every: usize,
@@ -482,6 +482,15 @@ pub struct HistoryPoint {
     pub changed: Option<f64>,
 }
 
+/// The farthest-first traversal over a sample of the pool: the traversal, the sample (row ->
+/// item), item -> row, and the rows already marked as picked.
+type Diverse = (
+    FarthestFirst,
+    Vec<usize>,
+    HashMap<usize, usize>,
+    HashSet<usize>,
+);
+
 /// A labeling session.
 pub struct Session {
     pub settings: Settings,
@@ -496,12 +505,7 @@ pub struct Session {
     next_round: usize,
     pub training: bool,
     last_error: Option<String>,
-    diverse: Option<(
-        FarthestFirst,
-        Vec<usize>,
-        HashMap<usize, usize>,
-        HashSet<usize>,
-    )>,
+    diverse: Option<Diverse>,
     screens: HashMap<String, Vec<Presented>>,
     next_token: u64,
     in_memory_seq: u64,
@@ -559,16 +563,18 @@ impl Session {
         if self.given.is_some() {
             return true;
         }
-        let diverse = self
+        // Picks made so far, whatever the strategy (the cap must also end a random session's
+        // wait for a rare label).
+        let picks = self
             .decisions
             .iter()
-            .filter(|d| d.meta.pick.strategy == "diverse" && d.meta.action != Action::Undo)
+            .filter(|d| d.meta.action != Action::Undo)
             .count();
         strategy::cold_start_done(
             &self.label_counts(resolved),
             &self.settings.stance_labels,
             self.settings.min_per_label,
-            diverse,
+            picks,
             self.settings.cold_start_cap,
         )
     }

@@ -102,7 +102,7 @@ pub fn rank_by_margin(mut candidates: Vec<(usize, f64, u64)>) -> Vec<(usize, f64
 }
 
 /// Cold start is over when every label of `labels` has at least `min_per_label` examples in
-/// `counts`, or after `cap` picks once at least two labels have been seen (a label that stays
+/// `counts`, or after `cap` picks (of any strategy) once at least two labels have been seen (a label that stays
 /// rare should not hold the model back for ever).
 pub fn cold_start_done(
     counts: &std::collections::BTreeMap<String, usize>,
