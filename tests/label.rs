@@ -282,6 +282,9 @@ fn double_annotation_audit_marks_and_resolution() {
     assert!(resolved
         .iter()
         .all(|r| log::is_random_audit(r) == marked.contains(r.record.article.id.as_str())));
+    assert_eq!(log::audit_ids(&resolved).len(), marked.len());
+    assert!(log::is_decision_log(&out));
+    assert!(!log::is_decision_log(&data));
 
     // Agreement from the command line: 10 Iran questions, ana all against, bo 8 against and 2
     // favor: p_o = 0.8, p_e = 1·0.8 = 0.8: kappa undefined (ana used one label); sentiment all

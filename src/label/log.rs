@@ -585,6 +585,32 @@ pub fn audit_subset(resolved: &[Resolved]) -> Vec<LabeledArticle> {
         .collect()
 }
 
+/// The ids of the random-audit articles: to keep, of a cross-validation over every resolved
+/// record, only the out-of-fold predictions of these (the models of the folds still learn from
+/// the active picks; the score is read on the representative ones).
+pub fn audit_ids(resolved: &[Resolved]) -> std::collections::HashSet<String> {
+    resolved
+        .iter()
+        .filter(|r| is_random_audit(r))
+        .map(|r| r.record.article.id.clone())
+        .collect()
+}
+
+/// Is this file a decision file of `stance label` (its first record has a `label` object)?
+/// For `stance train` / `eval` to call [`resolve`] instead of reading the lines one by one.
+pub fn is_decision_log(path: &Path) -> bool {
+    let Ok(f) = File::open(path) else {
+        return false;
+    };
+    use std::io::BufRead;
+    std::io::BufReader::new(f)
+        .lines()
+        .map_while(|l| l.ok())
+        .find(|l| !l.trim().is_empty())
+        .and_then(|l| serde_json::from_str::<Value>(&l).ok())
+        .is_some_and(|v| v.get(META_KEY).is_some_and(Value::is_object))
+}
+
 /// Every resolved record as a labeled article (for training: active picks are fine to learn
 /// from).
 pub fn training_records(resolved: &[Resolved]) -> Vec<LabeledArticle> {
