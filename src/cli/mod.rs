@@ -6,6 +6,7 @@ pub mod args;
 pub mod compare;
 pub mod eval;
 pub mod explain;
+pub mod label;
 pub mod print;
 pub mod report;
 pub mod score;
@@ -39,6 +40,7 @@ pub enum Command {
     Simulate(simulate::SimulateCmd),
     Report(report::ReportCmd),
     Tune(tune::TuneCmd),
+    Label(label::LabelCmd),
 }
 
 /// The flags given on the command line (not defaulted), by their ids: for verbs whose
@@ -77,6 +79,8 @@ impl Command {
             Command::Simulate(c) => c.run(),
             Command::Report(c) => c.run(),
             Command::Tune(c) => c.run(given),
+
+            Command::Label(c) => c.run(),
         }
     }
 }
@@ -185,6 +189,7 @@ mod tests {
                 let first = line.split(['|', '>']).next().unwrap_or(line);
                 let first = first.split("&&").next().unwrap_or(first);
                 let first = first.split("  (").next().unwrap_or(first);
+                let first = first.split(" #").next().unwrap_or(first);
                 let w = words(first.trim());
                 if let Err(e) = Cli::try_parse_from(&w) {
                     panic!(
