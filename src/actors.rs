@@ -2,10 +2,17 @@
 //! every mention of every actor in a text, with offsets.
 //!
 //! Matching is case-aware: an alias matches as written ("US" never matches "us"), and an alias
-//! that starts with "the " also matches with "The ". A match must stand as a whole word or
-//! phrase (no letter or digit on either side), so possessives ("Russia's", "Russia’s") and
-//! hyphenated forms ("pro-Russian") count. Where aliases overlap, the leftmost and then the
-//! longest wins ("Palestinian Authority" over "Palestinian").
+//! that starts with a lower-case letter also matches with it capitalised, as at the start of a
+//! sentence ("the Kremlin" and "The Kremlin", "russische" and "Russische"). A match must stand
+//! as a whole word or phrase (no letter or digit on either side), so possessives ("Russia's",
+//! "Russia’s"), elisions ("l'Iran") and hyphenated forms ("pro-Russian", "EU-Kommission")
+//! count. Where aliases overlap, the leftmost and then the longest wins ("Palestinian
+//! Authority" over "Palestinian").
+//!
+//! An actors file may give aliases per language (`[actor.languages]`, keyed by ISO 639-1 code:
+//! `de = ["Russland", "Moskau"]`). A registry matches the names and aliases, plus the aliases
+//! of one language: that of the model's stemmer (`--language german` → `de`), so an English
+//! model never matches German words that happen to look like an alias.
 
 use crate::error::{Error, Result};
 use crate::text::Span;
@@ -26,7 +33,14 @@ pub struct Actor {
     #[serde(default)]
     /// Other names it goes by: demonyms, capitals as metonyms, short forms.
     pub aliases: Vec<String>,
+    /// Aliases in other languages, by ISO 639-1 code.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub languages: std::collections::BTreeMap<String, Vec<String>>,
 }
+
+/// The longest alias accepted, in bytes: longer names are almost certainly a mistake, and the
+/// matcher's cost grows with them.
+pub const MAX_ALIAS_BYTES: usize = 200;
 
 /// The actors file as written, with the place of every name, so that a problem found while
 /// building the registry is reported at its line.
@@ -45,6 +59,8 @@ struct ActorEntry {
     kind: Option<String>,
     #[serde(default)]
     aliases: Vec<toml::Spanned<String>>,
+    #[serde(default)]
+    languages: std::collections::BTreeMap<String, Vec<toml::Spanned<String>>>,
 }
 
 /// A problem with one actor: which actor, which of its names (0 = the name, i = alias i − 1)
@@ -72,15 +88,43 @@ pub struct Registry {
     matcher: AhoCorasick,
     /// The actor of each pattern of `matcher`.
     pattern_actor: Vec<usize>,
+    /// The language whose aliases are matched too (ISO 639-1 code).
+    language: Option<String>,
 }
 
 impl Registry {
     /// Builds a registry; fails if two actors share a name, or one alias names two actors.
     pub fn new(actors: Vec<Actor>) -> Result<Registry> {
-        Self::build(actors).map_err(|p| Error::Actors(p.message))
+        Self::for_language(actors, None)
     }
 
-    fn build(actors: Vec<Actor>) -> std::result::Result<Registry, Problem> {
+    /// A registry that also matches the aliases of `language` (ISO 639-1 code).
+    pub fn for_language(actors: Vec<Actor>, language: Option<&str>) -> Result<Registry> {
+        Self::build(actors, language).map_err(|p| Error::Actors(p.message))
+    }
+
+    /// The same actors, matching the aliases of `language` (None: names and aliases only).
+    pub fn with_language(&self, language: Option<&str>) -> Result<Registry> {
+        if self.language.as_deref() == language {
+            return Ok(self.clone());
+        }
+        Self::for_language(self.actors.clone(), language)
+    }
+
+    /// The language whose aliases are matched, if any.
+    pub fn language(&self) -> Option<&str> {
+        self.language.as_deref()
+    }
+
+    /// Every language the actors have aliases in.
+    pub fn languages(&self) -> std::collections::BTreeSet<&str> {
+        self.actors
+            .iter()
+            .flat_map(|a| a.languages.keys().map(String::as_str))
+            .collect()
+    }
+
+    fn build(actors: Vec<Actor>, language: Option<&str>) -> std::result::Result<Registry, Problem> {
         let problem = |actor: usize, name: Option<usize>, message: String| Problem {
             actor,
             name,
@@ -105,7 +149,10 @@ impl Registry {
                     format!("actor \"{}\" is defined twice", a.name),
                 ));
             }
-            let names = std::iter::once(&a.name).chain(a.aliases.iter());
+            let own = language.and_then(|l| a.languages.get(l));
+            let names = std::iter::once(&a.name)
+                .chain(a.aliases.iter())
+                .chain(own.into_iter().flatten());
             for (n, alias) in names.enumerate() {
                 let alias = alias.trim();
                 if alias.is_empty() {
@@ -115,9 +162,22 @@ impl Registry {
                         format!("actor \"{}\" has an empty alias", a.name),
                     ));
                 }
+                if alias.len() > MAX_ALIAS_BYTES {
+                    return Err(problem(
+                        i,
+                        Some(n),
+                        format!(
+                            "actor \"{}\" has an alias of {} bytes, longer than the {MAX_ALIAS_BYTES} an alias may have (\"{}…\")",
+                            a.name,
+                            alias.len(),
+                            alias.chars().take(40).collect::<String>()
+                        ),
+                    ));
+                }
                 let mut variants = vec![alias.to_string()];
-                if let Some(rest) = alias.strip_prefix("the ") {
-                    variants.push(format!("The {rest}"));
+                let mut chars = alias.chars();
+                if let Some(first) = chars.next().filter(|c| c.is_lowercase()) {
+                    variants.push(first.to_uppercase().chain(chars).collect());
                 }
                 for v in variants {
                     match alias_owner.get(&v) {
@@ -141,8 +201,18 @@ impl Registry {
                 }
             }
         }
+        // A DFA is fastest to search but costs time and memory to build that grow with the
+        // patterns; past a few thousand of them a contiguous NFA is built in linear time and
+        // searches almost as fast.
+        let bytes: usize = patterns.iter().map(String::len).sum();
+        let kind = if patterns.len() > 2_000 || bytes > 50_000 {
+            Some(aho_corasick::AhoCorasickKind::ContiguousNFA)
+        } else {
+            None
+        };
         let matcher = AhoCorasick::builder()
             .match_kind(MatchKind::Standard)
+            .kind(kind)
             .build(&patterns)
             .map_err(|e| Problem {
                 actor: 0,
@@ -154,6 +224,7 @@ impl Registry {
             by_name,
             matcher,
             pattern_actor,
+            language: language.map(str::to_string),
         })
     }
 
@@ -179,26 +250,35 @@ impl Registry {
             Some(s) => Error::Actors(format!("line {}: {}", line_of(s.start), e.message())),
             None => Error::Actors(e.message().to_string()),
         })?;
-        // Where each name stands: per actor, its name then its aliases.
-        let places: Vec<Vec<usize>> = file
+        // Where each name stands: per actor, its name, its aliases, then those of `language`.
+        let places = |language: Option<&str>| -> Vec<Vec<usize>> {
+            file.actor
+                .iter()
+                .map(|a| {
+                    let own = language.and_then(|l| a.languages.get(l));
+                    std::iter::once(a.name.span().start)
+                        .chain(a.aliases.iter().map(|x| x.span().start))
+                        .chain(own.into_iter().flatten().map(|x| x.span().start))
+                        .collect()
+                })
+                .collect()
+        };
+        let actors: Vec<Actor> = file
             .actor
             .iter()
-            .map(|a| {
-                std::iter::once(a.name.span().start)
-                    .chain(a.aliases.iter().map(|x| x.span().start))
-                    .collect()
-            })
-            .collect();
-        let actors = file
-            .actor
-            .into_iter()
             .map(|a| Actor {
-                name: a.name.into_inner(),
-                kind: a.kind,
-                aliases: a.aliases.into_iter().map(|x| x.into_inner()).collect(),
+                name: a.name.get_ref().clone(),
+                kind: a.kind.clone(),
+                aliases: a.aliases.iter().map(|x| x.get_ref().clone()).collect(),
+                languages: a
+                    .languages
+                    .iter()
+                    .map(|(l, v)| (l.clone(), v.iter().map(|x| x.get_ref().clone()).collect()))
+                    .collect(),
             })
             .collect();
-        Registry::build(actors).map_err(|p| {
+        let located = |p: Problem, language: Option<&str>| {
+            let places = places(language);
             let at = p
                 .name
                 .and_then(|n| places.get(p.actor).and_then(|v| v.get(n)))
@@ -207,7 +287,21 @@ impl Registry {
                 Some(&b) => Error::Actors(format!("line {}: {}", line_of(b), p.message)),
                 None => Error::Actors(p.message),
             }
-        })
+        };
+        // Every language's aliases are checked now, where their lines are known.
+        let languages: std::collections::BTreeSet<String> = actors
+            .iter()
+            .flat_map(|a| a.languages.keys().cloned())
+            .collect();
+        for l in &languages {
+            if l.len() != 2 || !l.chars().all(|c| c.is_ascii_lowercase()) {
+                return Err(Error::Actors(format!(
+                    "language \"{l}\": name languages by their two-letter ISO 639-1 code (de, fr, es, …)"
+                )));
+            }
+            Registry::build(actors.clone(), Some(l)).map_err(|p| located(p, Some(l)))?;
+        }
+        Registry::build(actors, None).map_err(|p| located(p, None))
     }
 
     /// An empty registry.
@@ -226,12 +320,13 @@ impl Registry {
                     name: n.to_string(),
                     kind: None,
                     aliases: Vec::new(),
+                    languages: Default::default(),
                 });
                 added = true;
             }
         }
         if added {
-            Registry::new(actors)
+            Registry::for_language(actors, self.language.as_deref())
         } else {
             Ok(self.clone())
         }
@@ -406,6 +501,63 @@ aliases = ["Palestinian", "Palestinian Authority"]
     fn toml_error_names_the_line() {
         let e = Registry::from_toml_str("[[actor]]\nname = \"A\"\naliases = 3\n").unwrap_err();
         assert!(e.to_string().contains("line 3"), "{e}");
+    }
+
+    #[test]
+    fn aliases_of_the_chosen_language_only_and_capitalised_variants() {
+        let text = r#"
+[[actor]]
+name = "Russia"
+aliases = ["the Kremlin"]
+[actor.languages]
+de = ["Russland", "russische", "Kreml"]
+fr = ["Russie"]
+"#;
+        let en = Registry::from_toml_str(text).unwrap();
+        let t = "Russische Truppen, der Kreml und die russische Armee; la Russie. The Kremlin.";
+        assert_eq!(found(&en, t), vec![("Russia".into(), "The Kremlin".into())]);
+        let de = en.with_language(Some("de")).unwrap();
+        assert_eq!(de.language(), Some("de"));
+        let got: Vec<String> = found(&de, t).into_iter().map(|(_, s)| s).collect();
+        assert_eq!(got, ["Russische", "Kreml", "russische", "The Kremlin"]);
+        assert_eq!(en.languages().into_iter().collect::<Vec<_>>(), ["de", "fr"]);
+        // Adding actors keeps the language.
+        assert_eq!(de.with_names(["Hamas"]).unwrap().language(), Some("de"));
+    }
+
+    #[test]
+    fn language_alias_problems_name_their_line() {
+        let clash = "[[actor]]\nname = \"A\"\n[actor.languages]\nde = [\"X\"]\n[[actor]]\nname = \"B\"\n[actor.languages]\nde = [\"X\"]\n";
+        assert_eq!(
+            Registry::from_toml_str(clash).unwrap_err().to_string(),
+            "actors file: line 8: alias \"X\" belongs to both \"A\" and \"B\""
+        );
+        let bad = "[[actor]]\nname = \"A\"\n[actor.languages]\ngerman = [\"X\"]\n";
+        assert!(Registry::from_toml_str(bad)
+            .unwrap_err()
+            .to_string()
+            .contains("ISO 639-1"));
+    }
+
+    #[test]
+    fn aliases_are_bounded_and_many_aliases_still_build() {
+        let long = format!(
+            "[[actor]]\nname = \"A\"\naliases = [\"{}\"]\n",
+            "x".repeat(5000)
+        );
+        let e = Registry::from_toml_str(&long).unwrap_err().to_string();
+        assert!(e.contains("line 3") && e.contains("5000 bytes"), "{e}");
+        // 100,000 aliases: the matcher is an NFA, built in linear time.
+        let actors: Vec<Actor> = (0..1000)
+            .map(|i| Actor {
+                name: format!("Actor{i}"),
+                kind: None,
+                aliases: (0..100).map(|j| format!("Alias{i}x{j}")).collect(),
+                languages: Default::default(),
+            })
+            .collect();
+        let r = Registry::new(actors).unwrap();
+        assert_eq!(found(&r, "Alias7x99 met Actor3.").len(), 2);
     }
 
     #[test]

@@ -75,6 +75,7 @@ pub mod features;
 #[allow(missing_docs)] // to be documented with its integration into train and eval
 pub mod label;
 pub mod labels;
+pub mod language;
 pub mod metrics;
 pub mod model;
 pub mod pipeline;

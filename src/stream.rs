@@ -43,6 +43,30 @@ pub struct StreamCounts {
     pub input_bytes: u64,
     /// Stopped at `max_errors`.
     pub aborted: bool,
+    /// Articles by the language they look written in ([`crate::language::detect`]), where it
+    /// could tell.
+    pub languages: std::collections::BTreeMap<&'static str, usize>,
+}
+
+impl StreamCounts {
+    /// A warning when many articles look written in another language than `model_language`
+    /// (a stemmer language such as "english"): actors go unmatched and words unknown.
+    pub fn language_warning(&self, model_language: &str) -> Option<String> {
+        let own = crate::language::code_of(model_language)?;
+        let (code, n) = self
+            .languages
+            .iter()
+            .filter(|(c, _)| **c != own)
+            .max_by_key(|(_, n)| **n)?;
+        if *n * 20 < self.ok.max(1) {
+            return None; // fewer than one article in twenty
+        }
+        let name = crate::language::language_of(code).unwrap_or(code);
+        Some(format!(
+            "{n} of {} articles look written in {name} ({code}), but the model is {model_language}: their words are mostly unknown to it, and actors are found only by aliases the actors file gives for {code} and only with a model trained with --language {name}",
+            self.ok
+        ))
+    }
 }
 
 /// Where a stream's records go: the output, and optionally a separate file for error records.
@@ -56,6 +80,8 @@ pub struct Sinks<'a> {
 /// One scored (or failed) record, ready to write.
 struct Outcome {
     line: String,
+    /// The language the article looks written in.
+    language: Option<&'static str>,
     /// The error record as JSON, for a record that failed.
     error_json: Option<String>,
     actors: usize,
@@ -141,6 +167,9 @@ fn write_in_order(
             let text: usize = outcomes.iter().map(|o| o.text_bytes).sum();
             c.input_bytes += if raw > 0 { raw } else { text } as u64;
             for o in outcomes {
+                if let Some(l) = o.language {
+                    *c.languages.entry(l).or_default() += 1;
+                }
                 if o.error_json.is_none() {
                     c.ok += 1;
                     c.actors += o.actors;
@@ -180,6 +209,7 @@ fn outcome(rec: Record, scorer: &mut crate::pipeline::Scorer<'_>, format: &Score
             s.fields = a.extra.clone();
             Outcome {
                 line: format.record(&s),
+                language: crate::language::detect(&a.article.text),
                 error_json: None,
                 actors: s.actors.len(),
                 text_bytes: a.article.text.len(),
@@ -187,6 +217,7 @@ fn outcome(rec: Record, scorer: &mut crate::pipeline::Scorer<'_>, format: &Score
         }
         Err(e) => Outcome {
             line: format.error(&rec, e),
+            language: None,
             error_json: Some(error_json(&rec, e)),
             actors: 0,
             text_bytes: 0,

@@ -975,3 +975,67 @@ fn eval_warns_when_cross_validation_fits_stop_unconverged() {
         .success()
         .stderr(predicate::str::contains("before converging").not());
 }
+
+#[test]
+fn german_articles_match_german_aliases_and_the_english_model_warns() {
+    let d = tmp();
+    let all = std::fs::read_to_string("data/multilingual/articles.jsonl").unwrap();
+    let german: String = all
+        .lines()
+        .filter(|l| l.contains("\"language\": \"de\""))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(german.lines().count(), 20);
+    let data = write(d.path(), "de.jsonl", &german);
+    let m = d.path().join("de.json");
+    stance()
+        .args([
+            "train",
+            "--actors",
+            "data/multilingual/actors.toml",
+            "--language",
+            "german",
+            "--no-cv",
+            "-q",
+            "--data",
+        ])
+        .arg(&data)
+        .arg("--out")
+        .arg(&m)
+        .assert()
+        .success()
+        // Every labeled actor is named through the German aliases.
+        .stderr(predicate::str::contains("never names").not());
+    let text = "{\"id\": \"x\", \"text\": \"Der Kreml wies die Vorwürfe zurück. Moskau erklärte, die russische Armee habe keine zivilen Ziele angegriffen, während Kiew und die Vereinten Nationen eine unabhängige Untersuchung forderten und die Bundesregierung zur Zurückhaltung mahnte.\"}\n";
+    let out = stance()
+        .args(["score", "--evidence", "0", "-q", "--model"])
+        .arg(&m)
+        .write_stdin(text)
+        .assert()
+        .success();
+    let r = &lines(&out.get_output().stdout)[0];
+    let got: Vec<(&str, u64)> = r["actors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["actor"].as_str().unwrap(),
+                a["mentions"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![("Russia", 3), ("Ukraine", 1), ("United Nations", 1)]
+    );
+    // The English model finds nothing in German text, and says why.
+    stance()
+        .args(["score", "--evidence", "0", "-"])
+        .write_stdin(text.repeat(3))
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "3 of 3 articles look written in german (de), but the model is english",
+        ));
+}

@@ -212,6 +212,26 @@ impl LabeledArgs {
                 self.data.join(", ")
             );
         };
+        let mut languages: std::collections::BTreeMap<&str, usize> = Default::default();
+        for a in &set.articles {
+            if let Some(l) = stance::language::detect(&a.article.text) {
+                *languages.entry(l).or_default() += 1;
+            }
+        }
+        let own = actors.language().unwrap_or("en");
+        if let Some((code, n)) = languages
+            .iter()
+            .filter(|(c, _)| **c != own)
+            .max_by_key(|(_, n)| **n)
+        {
+            if n * 5 >= set.articles.len() {
+                let name = stance::language::language_of(code).unwrap_or(code);
+                eprintln!(
+                    "stance: warning: {n} of {} labeled articles look written in {name} ({code}); train with --language {name} (and aliases for {code} in the actors file) for them",
+                    set.articles.len()
+                );
+            }
+        }
         for w in set.warnings.iter().take(20) {
             eprintln!("stance: warning: {w}");
         }
@@ -221,9 +241,11 @@ impl LabeledArgs {
         Ok(set)
     }
 
-    /// The actors file, or no actors (the labels name them).
-    pub fn registry(&self) -> anyhow::Result<Registry> {
-        load_actors(self.actors.as_ref())
+    /// The actors file (or no actors: the labels name them), matching the aliases of the
+    /// language of `cfg`'s stemmer.
+    pub fn registry(&self, cfg: &TrainConfig) -> anyhow::Result<Registry> {
+        let r = load_actors(self.actors.as_ref())?;
+        Ok(r.with_language(stance::language::code_of(&cfg.features.language))?)
     }
 }
 

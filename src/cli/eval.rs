@@ -42,14 +42,18 @@ impl EvalCmd {
             Some(path) => {
                 let model = StanceModel::load(path)?;
                 let actors = match &self.labeled.actors {
-                    Some(_) => load_actors(self.labeled.actors.as_ref())?,
+                    Some(_) => load_actors(self.labeled.actors.as_ref())?.with_language(
+                        stance::language::code_of(&model.config.features.language),
+                    )?,
                     None => model.registry.clone(),
                 };
                 let set = self.labeled.read(&actors)?;
                 evaluate_model(&model, &set)?
             }
             None => {
-                let set = self.labeled.read(&self.labeled.registry()?)?;
+                let set = self
+                    .labeled
+                    .read(&self.labeled.registry(&self.model_args.config())?)?;
                 warn_rare_labels(&set, self.cv.folds);
                 let cfg = self.model_args.config();
                 let o = self.cv.options();

@@ -146,6 +146,9 @@ impl ScoreCmd {
             );
             return Ok(1);
         }
+        if let Some(w) = c.language_warning(&model.config.features.language) {
+            eprintln!("stance: warning: {w}");
+        }
         if !self.quiet {
             eprintln!(
                 "stance: {} articles scored, {} actor scores, {} errors; {:.1} MB of text in {:.2} s ({:.1} MB/s)",

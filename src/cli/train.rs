@@ -41,7 +41,9 @@ pub struct TrainCmd {
 
 impl TrainCmd {
     pub fn run(self) -> anyhow::Result<i32> {
-        let set = self.labeled.read(&self.labeled.registry()?)?;
+        let set = self
+            .labeled
+            .read(&self.labeled.registry(&self.model_args.config())?)?;
         let cfg = self.model_args.config();
         let (model, cv) = if self.no_cv {
             (StanceModel::train(&set, &cfg, self.cv.seed)?, None)

@@ -132,7 +132,9 @@ impl TuneCmd {
     }
 
     pub fn run(self, given: &Given) -> anyhow::Result<i32> {
-        let set = self.labeled.read(&self.labeled.registry()?)?;
+        let set = self
+            .labeled
+            .read(&self.labeled.registry(&self.model_args.config())?)?;
         let grid = self.grid(given)?;
         let candidates = grid.candidates(&self.model_args.config());
         let cv = self.cv.options();

@@ -272,7 +272,10 @@ impl StanceModel {
         if let Some(s) = &f.sentiment {
             check(s, Task::Sentiment)?;
         }
-        let registry = Registry::new(f.actors)?;
+        let registry = Registry::for_language(
+            f.actors,
+            crate::language::code_of(&f.config.features.language),
+        )?;
         f.config.check()?;
         let stance = TaskModel::new(Task::Stance, f.stance, &f.config.polarity)?;
         let sentiment = f

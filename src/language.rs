@@ -1,0 +1,164 @@
+//! Languages: the ISO 639-1 code of each stemmer language (how actors files name their
+//! per-language aliases), and a small detector that tells which of a handful of European
+//! languages a text is most likely in, so that an article in another language than the
+//! model's is noticed instead of silently matching no actor.
+//!
+//! The detector counts the most common function words of each language among the first
+//! [`SAMPLE`] words (written here because the well-kept detection crates carry large n-gram
+//! tables for a hundred languages; telling apart the languages our stemmers cover needs none).
+
+/// The stemmer language (as in [`crate::text::LANGUAGES`]) of an ISO 639-1 code, and back.
+const CODES: &[(&str, &str)] = &[
+    ("english", "en"),
+    ("arabic", "ar"),
+    ("danish", "da"),
+    ("dutch", "nl"),
+    ("finnish", "fi"),
+    ("french", "fr"),
+    ("german", "de"),
+    ("greek", "el"),
+    ("hungarian", "hu"),
+    ("italian", "it"),
+    ("norwegian", "no"),
+    ("portuguese", "pt"),
+    ("romanian", "ro"),
+    ("russian", "ru"),
+    ("spanish", "es"),
+    ("swedish", "sv"),
+    ("tamil", "ta"),
+    ("turkish", "tr"),
+];
+
+/// The ISO 639-1 code of a stemmer language ("german" → "de"); None for "none".
+pub fn code_of(language: &str) -> Option<&'static str> {
+    CODES.iter().find(|(l, _)| *l == language).map(|(_, c)| *c)
+}
+
+/// The stemmer language of an ISO 639-1 code ("de" → "german").
+pub fn language_of(code: &str) -> Option<&'static str> {
+    CODES.iter().find(|(_, c)| *c == code).map(|(l, _)| *l)
+}
+
+/// Words looked at per text.
+pub const SAMPLE: usize = 200;
+
+/// The commonest function words of the languages the detector tells apart. A word that is
+/// common in two of them (e.g. "de" in French and Spanish) counts for both.
+const FUNCTION_WORDS: &[(&str, &[&str])] = &[
+    (
+        "en",
+        &[
+            "the", "of", "and", "to", "in", "is", "that", "for", "it", "with", "as", "was", "on",
+            "are", "by", "this", "be", "from", "at", "which", "have", "has", "not", "but", "its",
+            "were", "said",
+        ],
+    ),
+    (
+        "de",
+        &[
+            "der", "die", "und", "das", "ist", "nicht", "mit", "den", "sich", "des", "auf", "für",
+            "dem", "ein", "eine", "auch", "es", "an", "als", "wird", "bei", "nach", "sie", "hat",
+            "wie", "einer", "aus",
+        ],
+    ),
+    (
+        "fr",
+        &[
+            "le", "la", "les", "et", "des", "du", "est", "une", "que", "qui", "dans", "pour",
+            "pas", "sur", "au", "aux", "avec", "ce", "il", "elle", "sont", "ont", "mais", "par",
+            "été", "cette", "plus",
+        ],
+    ),
+    (
+        "es",
+        &[
+            "el", "la", "los", "las", "y", "del", "que", "en", "por", "con", "una", "para", "es",
+            "se", "lo", "como", "más", "pero", "sus", "su", "fue", "ha", "han", "este", "esta",
+            "al", "sobre",
+        ],
+    ),
+    (
+        "it",
+        &[
+            "il", "di", "che", "e", "della", "per", "un", "una", "non", "con", "del", "gli",
+            "alla", "nel", "sono", "le", "da", "ha", "anche", "più", "dei", "questo", "delle",
+            "nella", "si", "come", "stato",
+        ],
+    ),
+    (
+        "nl",
+        &[
+            "de", "het", "een", "en", "van", "is", "dat", "niet", "op", "met", "voor", "zijn",
+            "ook", "er", "aan", "maar", "om", "bij", "werd", "door", "naar", "heeft", "deze",
+            "wordt", "nog", "dan", "hun",
+        ],
+    ),
+    (
+        "pt",
+        &[
+            "o", "os", "as", "e", "do", "da", "dos", "das", "que", "em", "um", "uma", "para",
+            "com", "não", "no", "na", "por", "mais", "foi", "ao", "se", "como", "mas", "são",
+            "pelo", "pela",
+        ],
+    ),
+];
+
+/// The language of `text` (ISO 639-1 code) when its function words make it clear: at least
+/// eight of them among the first [`SAMPLE`] words, and one language ahead of the next by a
+/// third. None for short or mixed texts and for languages the detector does not know.
+pub fn detect(text: &str) -> Option<&'static str> {
+    let mut counts = [0usize; FUNCTION_WORDS.len()];
+    let mut word = String::new();
+    let mut seen = 0;
+    for w in text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(SAMPLE)
+    {
+        seen += 1;
+        word.clear();
+        word.extend(w.chars().flat_map(char::to_lowercase));
+        for (i, (_, list)) in FUNCTION_WORDS.iter().enumerate() {
+            if list.contains(&word.as_str()) {
+                counts[i] += 1;
+            }
+        }
+    }
+    if seen < 20 {
+        return None;
+    }
+    let mut order: Vec<usize> = (0..counts.len()).collect();
+    order.sort_by(|&a, &b| counts[b].cmp(&counts[a]));
+    let (best, second) = (counts[order[0]], counts[order[1]]);
+    (best >= 8 && best * 3 >= second * 4).then_some(FUNCTION_WORDS[order[0]].0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_both_ways() {
+        assert_eq!(code_of("german"), Some("de"));
+        assert_eq!(language_of("es"), Some("spanish"));
+        assert_eq!(code_of("none"), None);
+        for (l, c) in CODES {
+            assert!(crate::text::LANGUAGES.contains(l), "{l}");
+            assert_eq!(language_of(c), Some(*l));
+        }
+    }
+
+    #[test]
+    fn detects_the_languages_of_hand_written_sentences() {
+        let en = "The government said on Tuesday that the talks with the rebels were not over, and that a new round would be held in the capital at the end of the month, as both sides had agreed.";
+        let de = "Die Regierung teilte am Dienstag mit, dass die Gespräche mit den Rebellen nicht beendet seien und dass eine neue Runde am Ende des Monats in der Hauptstadt stattfinden werde, wie es beide Seiten vereinbart hätten.";
+        let fr = "Le gouvernement a déclaré mardi que les discussions avec les rebelles ne sont pas terminées et qu'une nouvelle série aura lieu dans la capitale à la fin du mois, comme les deux camps en ont convenu.";
+        let es = "El gobierno dijo el martes que las conversaciones con los rebeldes no han terminado y que una nueva ronda se celebrará en la capital a finales del mes, como acordaron las dos partes por escrito.";
+        assert_eq!(detect(en), Some("en"));
+        assert_eq!(detect(de), Some("de"));
+        assert_eq!(detect(fr), Some("fr"));
+        assert_eq!(detect(es), Some("es"));
+        // Too short to tell.
+        assert_eq!(detect("Russland und die Ukraine."), None);
+    }
+}
