@@ -313,12 +313,16 @@ fn ymd(days: i64) -> String {
 }
 
 /// A timestamp as YYYY-MM-DDTHH:MM:SS[.fraction][Z] (Z for a zoned one, which Arrow stores
-/// as UTC).
+/// as UTC); a naive timestamp at midnight as its date alone (how pandas reads a column of
+/// dates: `pd.read_json` and `pd.to_datetime` give datetime64 at midnight).
 fn timestamp(v: i64, per_second: i64, zone: bool) -> String {
     let secs = v.div_euclid(per_second);
     let frac = v.rem_euclid(per_second);
     let days = secs.div_euclid(86_400);
     let sod = secs.rem_euclid(86_400);
+    if !zone && sod == 0 && frac == 0 {
+        return ymd(days);
+    }
     let mut s = format!(
         "{}T{:02}:{:02}:{:02}",
         ymd(days),

@@ -8,7 +8,6 @@
 
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyMapping, PyString, PyTuple};
-use serde_json::{Map, Number, Value};
 
 /// Why a Python value cannot be a JSON record: the field (dotted path) and what it is.
 pub struct Unreadable {
@@ -16,18 +15,22 @@ pub struct Unreadable {
     pub message: String,
 }
 
-/// One record as JSON bytes: a str is `{text_field: the text}`, a mapping its fields.
+/// One record as JSON bytes: a str is `{text_field: the text}`, a mapping its fields, in
+/// their order (the order of a record's stance labels is the order training sees them in).
 pub fn record_json(obj: &Bound<'_, PyAny>, text_field: &str) -> Result<Vec<u8>, Unreadable> {
-    let value = if let Ok(s) = obj.cast::<PyString>() {
+    let mut out = Vec::with_capacity(256);
+    if let Ok(s) = obj.cast::<PyString>() {
         let text = s.to_cow().map_err(|e| Unreadable {
             field: Some(text_field.to_string()),
             message: format!("not valid text: {e}"),
         })?;
-        let mut m = Map::new();
-        m.insert(text_field.to_string(), Value::String(text.to_string()));
-        Value::Object(m)
+        out.push(b'{');
+        put(&mut out, text_field);
+        out.push(b':');
+        put(&mut out, text.as_ref());
+        out.push(b'}');
     } else if obj.cast::<PyDict>().is_ok() || obj.cast::<PyMapping>().is_ok() {
-        to_value(obj, None, 0)?
+        write(obj, None, 0, &mut out)?;
     } else {
         return Err(Unreadable {
             field: None,
@@ -36,11 +39,21 @@ pub fn record_json(obj: &Bound<'_, PyAny>, text_field: &str) -> Result<Vec<u8>, 
                 type_name(obj)
             ),
         });
-    };
-    serde_json::to_vec(&value).map_err(|e| Unreadable {
-        field: None,
-        message: format!("cannot be written as JSON: {e}"),
-    })
+    }
+    Ok(out)
+}
+
+/// Writes a string, number or bool as JSON (to memory, which cannot fail).
+fn put<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, v: &T) {
+    let _ = serde_json::to_writer(&mut *out, v);
+}
+
+fn put_f64(out: &mut Vec<u8>, f: f64) {
+    if f.is_finite() {
+        put(out, &f);
+    } else {
+        out.extend_from_slice(b"null");
+    }
 }
 
 fn type_name(obj: &Bound<'_, PyAny>) -> String {
@@ -59,7 +72,12 @@ fn join(path: Option<&str>, key: &str) -> String {
 
 const MAX_DEPTH: usize = 64;
 
-fn to_value(obj: &Bound<'_, PyAny>, path: Option<&str>, depth: usize) -> Result<Value, Unreadable> {
+fn write(
+    obj: &Bound<'_, PyAny>,
+    path: Option<&str>,
+    depth: usize,
+    out: &mut Vec<u8>,
+) -> Result<(), Unreadable> {
     let bad = |message: String| Unreadable {
         field: path.map(str::to_string),
         message,
@@ -68,69 +86,84 @@ fn to_value(obj: &Bound<'_, PyAny>, path: Option<&str>, depth: usize) -> Result<
         return Err(bad(format!("nested more than {MAX_DEPTH} deep")));
     }
     if obj.is_none() {
-        return Ok(Value::Null);
+        out.extend_from_slice(b"null");
+        return Ok(());
     }
     if let Ok(s) = obj.cast::<PyString>() {
-        return s
-            .to_cow()
-            .map(|s| Value::String(s.to_string()))
-            .map_err(|e| bad(format!("not valid text: {e}")));
+        let s = s.to_cow().map_err(|e| bad(format!("not valid text: {e}")))?;
+        put(out, s.as_ref());
+        return Ok(());
     }
     if let Ok(b) = obj.cast::<PyBool>() {
-        return Ok(Value::Bool(b.is_true()));
+        put(out, &b.is_true());
+        return Ok(());
     }
     if obj.cast::<PyInt>().is_ok() {
-        return int_value(obj).ok_or_else(|| bad("an integer too large for JSON".into()));
+        return put_int(obj, out).ok_or_else(|| bad("an integer too large for JSON".into()));
     }
     if let Ok(f) = obj.cast::<PyFloat>() {
-        return Ok(Number::from_f64(f.value()).map_or(Value::Null, Value::Number));
+        put_f64(out, f.value());
+        return Ok(());
     }
-    if let Ok(d) = obj.cast::<PyDict>() {
-        let mut m = Map::new();
-        for (k, v) in d.iter() {
-            let key = key_of(&k).map_err(bad)?;
-            let sub = to_value(&v, Some(&join(path, &key)), depth + 1)?;
-            m.insert(key, sub);
+    let entries = |items: Vec<(Bound<'_, PyAny>, Bound<'_, PyAny>)>,
+                       out: &mut Vec<u8>|
+     -> Result<(), Unreadable> {
+        out.push(b'{');
+        for (n, (k, v)) in items.iter().enumerate() {
+            let key = key_of(k).map_err(bad)?;
+            if n > 0 {
+                out.push(b',');
+            }
+            put(out, key.as_str());
+            out.push(b':');
+            write(v, Some(&join(path, &key)), depth + 1, out)?;
         }
-        return Ok(Value::Object(m));
+        out.push(b'}');
+        Ok(())
+    };
+    if let Ok(d) = obj.cast::<PyDict>() {
+        return entries(d.iter().collect(), out);
     }
     if obj.cast::<PyList>().is_ok() || obj.cast::<PyTuple>().is_ok() {
-        let mut out = Vec::new();
+        out.push(b'[');
         let iter = obj.try_iter().map_err(|e| bad(e.to_string()))?;
         for (i, item) in iter.enumerate() {
             let item = item.map_err(|e| bad(e.to_string()))?;
-            out.push(to_value(&item, Some(&join(path, &i.to_string())), depth + 1)?);
+            if i > 0 {
+                out.push(b',');
+            }
+            write(&item, Some(&join(path, &i.to_string())), depth + 1, out)?;
         }
-        return Ok(Value::Array(out));
+        out.push(b']');
+        return Ok(());
     }
     if let Ok(m) = obj.cast::<PyMapping>() {
-        let mut out = Map::new();
         let items = m.items().map_err(|e| bad(e.to_string()))?;
+        let mut kvs = Vec::new();
         for kv in items.iter() {
-            let (k, v): (Bound<'_, PyAny>, Bound<'_, PyAny>) =
+            let pair: (Bound<'_, PyAny>, Bound<'_, PyAny>) =
                 kv.extract().map_err(|e: PyErr| bad(e.to_string()))?;
-            let key = key_of(&k).map_err(bad)?;
-            let sub = to_value(&v, Some(&join(path, &key)), depth + 1)?;
-            out.insert(key, sub);
+            kvs.push(pair);
         }
-        return Ok(Value::Object(out));
+        return entries(kvs, out);
     }
     // Dates and times, pandas timestamps.
     if let Ok(iso) = obj.call_method0("isoformat") {
         if let Ok(s) = iso.extract::<String>() {
-            return Ok(Value::String(s));
+            put(out, s.as_str());
+            return Ok(());
         }
     }
-    // numpy scalars: integers have __index__, floats __float__ (numpy bools neither matter
-    // much nor convert cleanly; they are named below).
+    // numpy scalars: integers have __index__, floats __float__.
     if obj.hasattr("__index__").unwrap_or(false) {
         if let Ok(i) = obj.call_method0("__index__") {
-            return int_value(&i).ok_or_else(|| bad("an integer too large for JSON".into()));
+            return put_int(&i, out).ok_or_else(|| bad("an integer too large for JSON".into()));
         }
     }
     if obj.hasattr("__float__").unwrap_or(false) && !obj.hasattr("__len__").unwrap_or(false) {
         if let Ok(f) = obj.call_method0("__float__").and_then(|f| f.extract::<f64>()) {
-            return Ok(Number::from_f64(f).map_or(Value::Null, Value::Number));
+            put_f64(out, f);
+            return Ok(());
         }
     }
     Err(bad(format!(
@@ -139,11 +172,12 @@ fn to_value(obj: &Bound<'_, PyAny>, path: Option<&str>, depth: usize) -> Result<
     )))
 }
 
-fn int_value(obj: &Bound<'_, PyAny>) -> Option<Value> {
+fn put_int(obj: &Bound<'_, PyAny>, out: &mut Vec<u8>) -> Option<()> {
     if let Ok(i) = obj.extract::<i64>() {
-        return Some(Value::Number(i.into()));
+        put(out, &i);
+        return Some(());
     }
-    obj.extract::<u64>().ok().map(|u| Value::Number(u.into()))
+    obj.extract::<u64>().ok().map(|u| put(out, &u))
 }
 
 fn key_of(k: &Bound<'_, PyAny>) -> Result<String, String> {

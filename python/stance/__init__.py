@@ -326,7 +326,8 @@ class Model:
 
         The input is read in place over the Arrow C data interface (no copy). The text column
         may be string, large_string or string_view (or dictionary-encoded); id, source and date
-        also integer, date32/date64 and timestamp (written as ISO text, in UTC). A column of a
+        also integer, date32/date64 and timestamp (written as ISO text: a zoned timestamp in
+        UTC with ``Z``, a naive one at midnight as its date alone). A column of a
         type that cannot hold its field raises TypeError; a bad record raises
         :class:`RecordError` (``errors="raise"``) or becomes a row whose ``error`` names it.
         """
