@@ -73,7 +73,14 @@ fn build_env(cmd: &mut Command) -> &mut Command {
 fn build_musl(target_dir: &Path) -> PathBuf {
     let o = quiet(
         build_env(&mut Command::new(env!("CARGO")))
-            .args(["build", "--release", "--quiet", "--no-default-features", "--bin", "stance"])
+            .args([
+                "build",
+                "--release",
+                "--quiet",
+                "--no-default-features",
+                "--bin",
+                "stance",
+            ])
             .args(["--target", MUSL, "--target-dir"])
             .arg(target_dir),
     )
@@ -97,13 +104,22 @@ fn build_zig(target_dir: &Path) -> Option<PathBuf> {
         let t = Instant::now();
         let _ = std::fs::remove_dir_all(&venv);
         let python = std::env::var("STANCE_PYTHON").unwrap_or_else(|_| "python3".into());
-        if !quiet(Command::new(&python).args(["-m", "venv"]).arg(&venv)).is_ok_and(|o| o.status.success()) {
+        if !quiet(Command::new(&python).args(["-m", "venv"]).arg(&venv))
+            .is_ok_and(|o| o.status.success())
+        {
             skip("no musl target, and no `python3 -m venv` for the zig route");
             return None;
         }
         let o = quiet(
             Command::new(&py)
-                .args(["-m", "pip", "--disable-pip-version-check", "--no-input", "install", "--quiet"])
+                .args([
+                    "-m",
+                    "pip",
+                    "--disable-pip-version-check",
+                    "--no-input",
+                    "install",
+                    "--quiet",
+                ])
                 .args(ZIG_REQUIREMENTS),
         );
         match o {
@@ -121,7 +137,10 @@ fn build_zig(target_dir: &Path) -> Option<PathBuf> {
             }
         }
         std::fs::write(&stamp, &want).expect("write the stamp");
-        say(&format!("installed {want} in {:.1} s", t.elapsed().as_secs_f64()));
+        say(&format!(
+            "installed {want} in {:.1} s",
+            t.elapsed().as_secs_f64()
+        ));
     }
     let bin = venv.join("bin");
     let mut path = std::ffi::OsString::from(&bin);
@@ -129,7 +148,14 @@ fn build_zig(target_dir: &Path) -> Option<PathBuf> {
     path.push(std::env::var_os("PATH").unwrap_or_default());
     let o = quiet(
         build_env(&mut Command::new(bin.join("cargo-zigbuild")))
-            .args(["zigbuild", "--release", "--quiet", "--no-default-features", "--bin", "stance"])
+            .args([
+                "zigbuild",
+                "--release",
+                "--quiet",
+                "--no-default-features",
+                "--bin",
+                "stance",
+            ])
             .args(["--target", OLD_GLIBC, "--target-dir"])
             .arg(target_dir)
             .env("PATH", path),
@@ -151,7 +177,10 @@ fn build_zig(target_dir: &Path) -> Option<PathBuf> {
 /// Program header types of an ELF64 little-endian file.
 fn program_headers(elf: &[u8]) -> Vec<u32> {
     let u16_at = |o: usize| u16::from_le_bytes([elf[o], elf[o + 1]]) as usize;
-    assert!(elf.len() > 64 && &elf[..4] == b"\x7fELF" && elf[4] == 2, "not an ELF64 file");
+    assert!(
+        elf.len() > 64 && &elf[..4] == b"\x7fELF" && elf[4] == 2,
+        "not an ELF64 file"
+    );
     let phoff = u64::from_le_bytes(elf[0x20..0x28].try_into().unwrap()) as usize;
     let (size, n) = (u16_at(0x36), u16_at(0x38));
     (0..n)
@@ -177,7 +206,11 @@ fn newest_glibc(elf: &[u8]) -> Option<(u32, u32)> {
             .copied()
             .collect();
         let s = String::from_utf8_lossy(&digits);
-        let minor: u32 = s.split('.').next().and_then(|m| m.parse().ok()).unwrap_or(0);
+        let minor: u32 = s
+            .split('.')
+            .next()
+            .and_then(|m| m.parse().ok())
+            .unwrap_or(0);
         best = best.max(Some((2, minor)));
         i = start;
     }
@@ -185,7 +218,8 @@ fn newest_glibc(elf: &[u8]) -> Option<(u32, u32)> {
 }
 
 fn is_root() -> bool {
-    quiet(Command::new("id").arg("-u")).is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+    quiet(Command::new("id").arg("-u"))
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
 
 /// Copies the shared libraries `ldd` names (and the loader) into `dir` at their own paths.
@@ -216,24 +250,48 @@ struct Run {
 fn runs() -> Vec<Run> {
     vec![
         Run {
-            args: vec!["score", "IN", "--model", "MODEL", "--quiet", "--threads", "2"],
+            args: vec![
+                "score",
+                "IN",
+                "--model",
+                "MODEL",
+                "--quiet",
+                "--threads",
+                "2",
+            ],
             stdin: false,
         },
         Run {
-            args: vec!["score", "-", "--model", "MODEL", "--quiet", "--format", "csv"],
+            args: vec![
+                "score", "-", "--model", "MODEL", "--quiet", "--format", "csv",
+            ],
             stdin: true,
         },
         Run {
-            args: vec!["score", "-", "--model", "MODEL", "--quiet", "--evidence", "0", "--threads", "1"],
+            args: vec![
+                "score",
+                "-",
+                "--model",
+                "MODEL",
+                "--quiet",
+                "--evidence",
+                "0",
+                "--threads",
+                "1",
+            ],
             stdin: true,
         },
     ]
 }
 
 fn output(mut cmd: Command, stdin: Option<&[u8]>) -> Vec<u8> {
-    cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    cmd.stdin(if stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    })
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("start stance");
     if let Some(bytes) = stdin {
         let mut s = child.stdin.take().unwrap();
@@ -283,7 +341,10 @@ fn a_portable_binary_scores_like_the_normal_build() {
         }
         _ => {
             let (maj, min) = glibc.expect("a glibc binary names GLIBC_ versions");
-            assert!(min <= 17, "the binary needs GLIBC_{maj}.{min}, newer than 2.17");
+            assert!(
+                min <= 17,
+                "the binary needs GLIBC_{maj}.{min}, newer than 2.17"
+            );
             format!("dynamic, needs glibc >= {maj}.{min}")
         }
     };
@@ -300,7 +361,8 @@ fn a_portable_binary_scores_like_the_normal_build() {
     std::fs::copy(&bin, dir.join("stance")).unwrap();
     std::fs::copy(root().join("models/default.json"), dir.join("model.json")).unwrap();
     std::fs::write(dir.join("in.jsonl"), &data).unwrap();
-    let chroot = is_root() && quiet(Command::new("chroot").arg("--version")).is_ok_and(|o| o.status.success());
+    let chroot = is_root()
+        && quiet(Command::new("chroot").arg("--version")).is_ok_and(|o| o.status.success());
     let libs = if chroot && route != "musl" {
         copy_libraries(&bin, dir)
     } else {
@@ -310,17 +372,27 @@ fn a_portable_binary_scores_like_the_normal_build() {
     let t = Instant::now();
     for r in runs() {
         let mut normal = Command::new(env!("CARGO_BIN_EXE_stance"));
-        normal.current_dir(root()).args(r.args.iter().map(|a| match *a {
-            "IN" => "data/articles.jsonl",
-            "MODEL" => "models/default.json",
-            a => a,
-        }));
+        normal
+            .current_dir(root())
+            .args(r.args.iter().map(|a| match *a {
+                "IN" => "data/articles.jsonl",
+                "MODEL" => "models/default.json",
+                a => a,
+            }));
         let want = output(normal, r.stdin.then_some(&data[..]));
         let (exe, model, input) = if chroot {
-            ("/stance".to_string(), "/model.json".to_string(), "/in.jsonl".to_string())
+            (
+                "/stance".to_string(),
+                "/model.json".to_string(),
+                "/in.jsonl".to_string(),
+            )
         } else {
             let d = dir.display();
-            (format!("{d}/stance"), format!("{d}/model.json"), format!("{d}/in.jsonl"))
+            (
+                format!("{d}/stance"),
+                format!("{d}/model.json"),
+                format!("{d}/in.jsonl"),
+            )
         };
         let args: Vec<String> = r
             .args
@@ -350,8 +422,20 @@ fn a_portable_binary_scores_like_the_normal_build() {
     say(&format!(
         "{} runs in {} ({}) equal the normal build's, in {:.1} s",
         runs().len(),
-        if chroot { "a chroot holding only" } else { "an empty environment (env -i; not root, so no chroot) beside" },
-        if libs.is_empty() { entries.join(", ") } else { format!("{} and the libraries {}", entries.join(", "), libs.join(", ")) },
+        if chroot {
+            "a chroot holding only"
+        } else {
+            "an empty environment (env -i; not root, so no chroot) beside"
+        },
+        if libs.is_empty() {
+            entries.join(", ")
+        } else {
+            format!(
+                "{} and the libraries {}",
+                entries.join(", "),
+                libs.join(", ")
+            )
+        },
         t.elapsed().as_secs_f64()
     ));
 }

@@ -72,7 +72,10 @@ fn venv(dir: &Path) -> Option<PathBuf> {
     let stamp_path = dir.join(".stance-requirements");
     let want = stamp_of(&reqs);
     if py.exists() && std::fs::read_to_string(&stamp_path).is_ok_and(|s| s.trim() == want) {
-        say(&format!("reusing {} (requirements unchanged)", dir.display()));
+        say(&format!(
+            "reusing {} (requirements unchanged)",
+            dir.display()
+        ));
         return Some(py);
     }
     let t = Instant::now();
@@ -170,7 +173,14 @@ fn python_package_and_spark() {
     let wheels = target.join("wheels");
     let _ = std::fs::remove_dir_all(&wheels);
     let out = run(Command::new(bin_dir.join("maturin"))
-        .args(["build", "--release", "--quiet", "-m", "python/Cargo.toml", "--out"])
+        .args([
+            "build",
+            "--release",
+            "--quiet",
+            "-m",
+            "python/Cargo.toml",
+            "--out",
+        ])
         .arg(&wheels)
         .arg("-i")
         .arg(&py)
@@ -222,20 +232,28 @@ fn python_package_and_spark() {
     // The tests.
     let t = Instant::now();
     let mut cmd = Command::new(&py);
-    cmd.args(["-m", "pytest", "python/tests", "-q", "-rs", "-p", "no:cacheprovider"])
-        .current_dir(root())
-        .env("STANCE_BIN", env!("CARGO_BIN_EXE_stance"))
-        .env("STANCE_REPO", root())
-        .env("PATH", {
-            let mut p = std::ffi::OsString::from(&bin_dir);
-            p.push(":");
-            p.push(std::env::var_os("PATH").unwrap_or_default());
-            p
-        })
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::inherit())
-        .stderr(Stdio::inherit());
+    cmd.args([
+        "-m",
+        "pytest",
+        "python/tests",
+        "-q",
+        "-rs",
+        "-p",
+        "no:cacheprovider",
+    ])
+    .current_dir(root())
+    .env("STANCE_BIN", env!("CARGO_BIN_EXE_stance"))
+    .env("STANCE_REPO", root())
+    .env("PATH", {
+        let mut p = std::ffi::OsString::from(&bin_dir);
+        p.push(":");
+        p.push(std::env::var_os("PATH").unwrap_or_default());
+        p
+    })
+    .env("PYTHONDONTWRITEBYTECODE", "1")
+    .stdin(Stdio::null())
+    .stdout(Stdio::inherit())
+    .stderr(Stdio::inherit());
     if require() && has_java {
         cmd.env("STANCE_REQUIRE_SPARK", "1");
     }

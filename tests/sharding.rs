@@ -47,7 +47,9 @@ fn shards(lines: &[String], k: usize, rng: &mut Lcg) -> Vec<Vec<String>> {
 
 fn run(args: &[&str], stdin: Option<String>) -> (i32, String) {
     let mut cmd = Command::cargo_bin("stance").unwrap();
-    cmd.arg("score").args(args).args(["--model", MODEL, "--quiet"]);
+    cmd.arg("score")
+        .args(args)
+        .args(["--model", MODEL, "--quiet"]);
     if let Some(s) = stdin {
         cmd.write_stdin(s);
     }
@@ -80,7 +82,9 @@ fn sharded(parts: &[Vec<String>], args: &[&str], header: bool) -> (String, bool)
         let (code, out) = run(&a, Some(input));
         any_failed |= code == 1;
         let body = if header && i > 0 {
-            out.split_once('\n').map_or("", |(_, rest)| rest).to_string()
+            out.split_once('\n')
+                .map_or("", |(_, rest)| rest)
+                .to_string()
         } else {
             out
         };
@@ -188,7 +192,10 @@ fn bad_records_stay_in_place_across_shards() {
     let (code, direct) = run(&[&path, "--evidence", "0"], None);
     assert_eq!(code, 1, "bad records make the exit status 1");
     let want: Vec<Value> = direct.lines().map(normalise).collect();
-    assert_eq!(want.len(), lines.iter().filter(|l| !l.trim().is_empty()).count());
+    assert_eq!(
+        want.len(),
+        lines.iter().filter(|l| !l.trim().is_empty()).count()
+    );
     let mut rng = Lcg(3);
     for k in [2, 5, 9] {
         let parts = shards(&lines, k, &mut rng);
@@ -227,11 +234,22 @@ fn idless_records_get_the_same_ids_in_shards() {
             }
         })
         .collect();
-    lines.insert(17, r#"{"text": "Tehran condemned the strikes on Gaza."}"#.into());
-    lines.insert(150, r#"{"text": "Tehran condemned the strikes on Gaza."}"#.into());
+    lines.insert(
+        17,
+        r#"{"text": "Tehran condemned the strikes on Gaza."}"#.into(),
+    );
+    lines.insert(
+        150,
+        r#"{"text": "Tehran condemned the strikes on Gaza."}"#.into(),
+    );
     let idless: Vec<bool> = lines
         .iter()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap().get("id").is_none())
+        .map(|l| {
+            serde_json::from_str::<Value>(l)
+                .unwrap()
+                .get("id")
+                .is_none()
+        })
         .collect();
     let path = write_tmp(dir.path(), "idless.jsonl", &lines);
     let (_, direct) = run(&[&path, "--evidence", "0"], None);
@@ -260,10 +278,8 @@ fn idless_records_get_the_same_ids_in_shards() {
             }
         }
         if !still_positional {
-            // Ids derived from the text: unique across shards, except for the same text,
-            // which must give the same id wherever it sits... or a distinct one: either way the
-            // sharded ids equal the direct run's (checked above). Different texts never share
-            // an id.
+            // Ids derived from the text: the sharded ids equal the direct run's (checked
+            // above), and different texts never share one.
             let mut by_id: std::collections::BTreeMap<String, String> = Default::default();
             for (g, l) in got.iter().zip(&lines) {
                 let text = serde_json::from_str::<Value>(l).unwrap()["text"].to_string();

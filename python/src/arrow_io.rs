@@ -112,7 +112,9 @@ pub fn output_schema(
     let own = fields.len();
     for (name, i) in &shape.carried {
         let f = input.field(*i);
-        fields.push(Field::new(name, f.data_type().clone(), true).with_metadata(f.metadata().clone()));
+        fields.push(
+            Field::new(name, f.data_type().clone(), true).with_metadata(f.metadata().clone()),
+        );
     }
     let mut seen = std::collections::BTreeSet::new();
     for (k, f) in fields.iter().enumerate() {
@@ -145,10 +147,12 @@ pub fn carried(
         Some(names) => names
             .iter()
             .map(|n| {
-                input
-                    .index_of(n)
-                    .map(|i| (n.clone(), i))
-                    .map_err(|_| BatchError::Value(format!("carry: the input has no column \"{n}\" (columns: {})", column_list(input))))
+                input.index_of(n).map(|i| (n.clone(), i)).map_err(|_| {
+                    BatchError::Value(format!(
+                        "carry: the input has no column \"{n}\" (columns: {})",
+                        column_list(input)
+                    ))
+                })
             })
             .collect(),
         None => Ok(input
@@ -499,7 +503,13 @@ impl LongForm {
         }
     }
 
-    fn push_scored(&mut self, row: u32, s: &backend::ArticleScore, classes: &[String], sclasses: &[String]) {
+    fn push_scored(
+        &mut self,
+        row: u32,
+        s: &backend::ArticleScore,
+        classes: &[String],
+        sclasses: &[String],
+    ) {
         let n = s.actors.len().max(1);
         for k in 0..n {
             self.rows.push(row);
@@ -587,7 +597,11 @@ impl LongForm {
         cols.extend(self.p.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
         cols.push(Arc::new(self.score.finish()));
         cols.push(Arc::new(self.error.finish()));
-        cols.extend(self.sentiment_p.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
+        cols.extend(
+            self.sentiment_p
+                .iter_mut()
+                .map(|b| Arc::new(b.finish()) as ArrayRef),
+        );
         if let Some(e) = self.evidence {
             cols.push(e.finish());
         }
@@ -639,7 +653,11 @@ pub fn score_batch(
                 Outcome::Failed { id, failure } => {
                     bad += 1;
                     if !raise {
-                        lf.push_failed(i as u32, id.as_deref(), &error_message(at, id.as_deref(), &failure));
+                        lf.push_failed(
+                            i as u32,
+                            id.as_deref(),
+                            &error_message(at, id.as_deref(), &failure),
+                        );
                     } else if first_bad.is_none() {
                         first_bad = Some((at, id, failure));
                     }

@@ -4,7 +4,7 @@
 //! is what makes scoring fast, so it is kept from call to call), and the chunks' results come
 //! back in input order.
 
-use crate::backend::{self, Failure, Model, Reader, Scratch, ScoreOptions};
+use crate::backend::{self, Failure, Model, Reader, ScoreOptions, Scratch};
 use rayon::prelude::*;
 use std::ops::Range;
 use std::sync::Mutex;
@@ -77,10 +77,8 @@ impl Engine {
         // Small enough for the threads to share the work evenly, large enough that taking a
         // scratch and building a chunk's arrays cost nothing next to scoring it.
         let size = (n / (threads * 8)).clamp(1, 256);
-        let ranges: Vec<Range<usize>> = (0..n)
-            .step_by(size)
-            .map(|s| s..(s + size).min(n))
-            .collect();
+        let ranges: Vec<Range<usize>> =
+            (0..n).step_by(size).map(|s| s..(s + size).min(n)).collect();
         let run = || {
             ranges
                 .into_par_iter()

@@ -98,7 +98,8 @@ impl PyModel {
         row_col: Option<String>,
         offset: usize,
     ) -> PyResult<arrow_io::Shape> {
-        let carried = arrow_io::carried(input, reader, carry.as_deref()).map_err(batch_err_plain)?;
+        let carried =
+            arrow_io::carried(input, reader, carry.as_deref()).map_err(batch_err_plain)?;
         Ok(arrow_io::Shape {
             evidence: evidence > 0,
             carried,
@@ -116,7 +117,12 @@ fn batch_err_plain(e: arrow_io::BatchError) -> PyErr {
     }
 }
 
-fn new_model(py: Python<'_>, model: backend::Model, name: String, threads: Option<usize>) -> PyResult<PyModel> {
+fn new_model(
+    py: Python<'_>,
+    model: backend::Model,
+    name: String,
+    threads: Option<usize>,
+) -> PyResult<PyModel> {
     let engine = py
         .detach(|| Engine::new(model, name, threads))
         .map_err(PyValueError::new_err)?;
@@ -146,8 +152,15 @@ impl PyModel {
     /// Reads and checks a model from the bytes of a model file.
     #[staticmethod]
     #[pyo3(signature = (data, *, name="<bytes>", threads=None))]
-    fn from_bytes(py: Python<'_>, data: Vec<u8>, name: &str, threads: Option<usize>) -> PyResult<PyModel> {
-        let model = py.detach(|| backend::load_bytes(&data, name)).map_err(to_py)?;
+    fn from_bytes(
+        py: Python<'_>,
+        data: Vec<u8>,
+        name: &str,
+        threads: Option<usize>,
+    ) -> PyResult<PyModel> {
+        let model = py
+            .detach(|| backend::load_bytes(&data, name))
+            .map_err(to_py)?;
         new_model(py, model, name.to_string(), threads)
     }
 
@@ -217,7 +230,11 @@ impl PyModel {
         let iter = records.try_iter().map_err(|_| {
             PyTypeError::new_err(format!(
                 "score() takes a list (or any iterable) of texts or records, not a {}",
-                records.get_type().name().map(|n| n.to_string()).unwrap_or_default()
+                records
+                    .get_type()
+                    .name()
+                    .map(|n| n.to_string())
+                    .unwrap_or_default()
             ))
         })?;
         // Read the Python objects while holding the GIL...
@@ -330,7 +347,14 @@ impl PyModel {
         })?;
         let f = fields(text_col, id_col, source_col, date_col);
         let reader = Reader::new(&f);
-        let shape = self.shape(batch.schema_ref(), &reader, evidence, carry, row_col, offset)?;
+        let shape = self.shape(
+            batch.schema_ref(),
+            &reader,
+            evidence,
+            carry,
+            row_col,
+            offset,
+        )?;
         let engine = &self.engine;
         let out = py.detach(|| arrow_io::score_batch(engine, &batch, &f, &opts, &shape, raise));
         match out {
@@ -345,7 +369,14 @@ impl PyModel {
                     Failure::Record { field, message } => (field.clone(), message.clone()),
                     other => (None, other.message()),
                 };
-                Err(record_error(py, index, id.as_deref(), field.as_deref(), &reason, more))
+                Err(record_error(
+                    py,
+                    index,
+                    id.as_deref(),
+                    field.as_deref(),
+                    &reason,
+                    more,
+                ))
             }
             Err(e) => Err(batch_err_plain(e)),
         }
@@ -379,7 +410,8 @@ impl PyModel {
         }
         let reader = Reader::new(&f);
         let shape = self.shape(&schema, &reader, evidence, carry, row_col, 0)?;
-        let out = arrow_io::output_schema(&self.engine.model, &schema, &shape).map_err(batch_err_plain)?;
+        let out = arrow_io::output_schema(&self.engine.model, &schema, &shape)
+            .map_err(batch_err_plain)?;
         out.as_ref().to_pyarrow(py)
     }
 }
@@ -457,7 +489,14 @@ fn train(
                 Failure::Record { field, message } => (field.clone(), message.clone()),
                 other => (None, other.message()),
             };
-            Err(record_error(py, index, None, field.as_deref(), &reason, more))
+            Err(record_error(
+                py,
+                index,
+                None,
+                field.as_deref(),
+                &reason,
+                more,
+            ))
         }
     }
 }

@@ -90,7 +90,9 @@ fn write(
         return Ok(());
     }
     if let Ok(s) = obj.cast::<PyString>() {
-        let s = s.to_cow().map_err(|e| bad(format!("not valid text: {e}")))?;
+        let s = s
+            .to_cow()
+            .map_err(|e| bad(format!("not valid text: {e}")))?;
         put(out, s.as_ref());
         return Ok(());
     }
@@ -106,7 +108,7 @@ fn write(
         return Ok(());
     }
     let entries = |items: Vec<(Bound<'_, PyAny>, Bound<'_, PyAny>)>,
-                       out: &mut Vec<u8>|
+                   out: &mut Vec<u8>|
      -> Result<(), Unreadable> {
         out.push(b'{');
         for (n, (k, v)) in items.iter().enumerate() {
@@ -161,7 +163,10 @@ fn write(
         }
     }
     if obj.hasattr("__float__").unwrap_or(false) && !obj.hasattr("__len__").unwrap_or(false) {
-        if let Ok(f) = obj.call_method0("__float__").and_then(|f| f.extract::<f64>()) {
+        if let Ok(f) = obj
+            .call_method0("__float__")
+            .and_then(|f| f.extract::<f64>())
+        {
             put_f64(out, f);
             return Ok(());
         }
