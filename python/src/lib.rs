@@ -21,6 +21,11 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+/// A record Python could not give as JSON: its id (when readable) and why.
+type Unread = (Option<String>, Failure);
+/// A bad record: its position, its id (when readable) and what is wrong.
+type Bad = (usize, Option<String>, Failure);
+
 /// A loaded model. Thread-safe; scoring releases the GIL.
 #[pyclass(module = "stance._stance", name = "Model", frozen)]
 struct PyModel {
@@ -238,7 +243,7 @@ impl PyModel {
             ))
         })?;
         // Read the Python objects while holding the GIL...
-        let mut inputs: Vec<Result<Vec<u8>, (Option<String>, Failure)>> = Vec::new();
+        let mut inputs: Vec<Result<Vec<u8>, Unread>> = Vec::new();
         for item in iter {
             let item = item?;
             inputs.push(records::record_json(&item, text_col).map_err(|u| {
@@ -259,7 +264,7 @@ impl PyModel {
         // ...and score without it.
         let reader = Reader::new(&fields(text_col, id_col, source_col, date_col));
         let engine = &self.engine;
-        let results: Vec<Vec<Result<String, (usize, Option<String>, Failure)>>> = py.detach(|| {
+        let results: Vec<Vec<Result<String, Bad>>> = py.detach(|| {
             engine.chunks(inputs.len(), |range, scratch| {
                 range
                     .map(|i| {
@@ -451,7 +456,7 @@ fn train(
             .map_err(|u| record_error(py, i, None, u.field.as_deref(), &u.message, 0))?;
         file.write_all(&json)
             .and_then(|()| file.write_all(b"\n"))
-            .map_err(|e| PyErr::from(e))?;
+            .map_err(PyErr::from)?;
         n += 1;
     }
     if n == 0 {
@@ -474,7 +479,6 @@ fn train(
         group_by: group_by.as_deref(),
     };
     let trained = py.detach(|| backend::train(&t));
-    drop(t);
     match trained {
         Ok(tr) => Ok((
             new_model(py, tr.model, "<trained>".to_string(), threads)?,
