@@ -7,8 +7,9 @@ docs) and the model shipped with the job.
 >>> scores = score_dataframe(spark.read.parquet("articles/"))          # doctest: +SKIP
 >>> scores.write.parquet("scores/")                                      # doctest: +SKIP
 
-Works unchanged under Spark Connect (no SparkContext is used): the model travels inside the
-function Spark ships to the executors, as bytes.
+No SparkContext is used (the model travels inside the function Spark ships to the executors,
+as bytes), so the route does not depend on what Spark Connect leaves out; the tests run it in
+classic local mode.
 """
 
 from __future__ import annotations
@@ -152,8 +153,9 @@ def score_dataframe(
         local = _driver_path(model_file)
         # A file only the executors have: its labels are checked against the schema there.
         m = stance.load(local, threads=1) if local is not None else stance.load(threads=1)
+    arrow_in = _arrow_schema(df.schema)
     out_arrow = m.output_schema(
-        _arrow_schema(df.schema),
+        arrow_in,
         evidence=evidence,
         text_col=text_col,
         id_col=id_col,
@@ -173,6 +175,9 @@ def score_dataframe(
         date_col=date_col,
         carry=None if carry is None else list(carry),
     )
+    import pyarrow as pa
+
+    m.score_arrow(pa.RecordBatch.from_pylist([], schema=arrow_in), **options)  # the options, checked
     labels = (m.stance_labels, m.sentiment_labels)
 
     def score(batches: Iterator[Any]) -> Iterator[Any]:

@@ -148,3 +148,17 @@ def test_rdd_pipe_fails_the_job_when_stance_cannot_run(spark, tmp_path):
     cmd = spark_pipe.pipe_command(BIN, str(tmp_path / "no-such-model.json"))
     with pytest.raises(Exception, match="exit status 1|returned non-zero|stance"):
         rdd.pipe(cmd, checkCode=True).count()
+
+
+def test_bad_options_fail_on_the_driver(spark):
+    from stance.spark import score_dataframe
+
+    df = spark.read.json(str(DATA))
+    with pytest.raises(stance.ConfigError, match="Atlantis"):
+        score_dataframe(df, actors=["Atlantis"])
+    with pytest.raises(ValueError, match='no text column "body"'):
+        score_dataframe(df, text_col="body")
+    with pytest.raises(ValueError, match="errors must be"):
+        score_dataframe(df, errors="skip")
+    with pytest.raises(stance.ModelError):
+        score_dataframe(df, model=b'{"format": "other"}')
