@@ -1,27 +1,34 @@
 #!/usr/bin/env python3
 """`stance score` as the map step of Spark: RDD.pipe in local mode, checked against a direct run.
 
+The no-Python route: the executors need only the `stance` binary and a model file, no Python
+package (`spark-submit --files stance,default.json`, or both in the executors' image).
+
 Reads a JSONL file with `sc.textFile` (N partitions), pipes every partition through
-`stance score - --model <repo>/models/default.json --quiet`, collects the output lines (in
-partition order, each partition's lines in order) and checks them against
-`stance score FILE` run directly: the same number of records, and record for record the same
-JSON. Error records (`{"id", "file", "line", "error"}`) are compared without "file" and
-"line" (and without the "FILE:LINE: " that opens the message): under the pipe those name
-standard input and the line within the partition.
+`stance score - --model MODEL --quiet --ok-on-bad-records`, writes the piped records with
+`saveAsTextFile` and compares them, streaming, file by file in partition order, with
+`stance score FILE` run directly (written to a file too): the same number of records, and
+record for record the same JSON. Nothing is collected into the driver, so the check runs on
+inputs of any size. Error records (`{"id", "file", "line", "error"}`) are compared without
+"file" and "line" (and without the "FILE:LINE: " that opens the message): under the pipe those
+name standard input and the line within the partition.
 
-With --bad N, N malformed lines are spliced into a copy of the input first (written to a temp
-dir), to check that a bad record becomes an error record in its place under the pipe too. The
-pipe runs with checkCode=False: `stance score` exits 1 when a record failed, which with
-checkCode=True would fail the Spark task.
+The pipe runs with checkCode=True and `--ok-on-bad-records`: a bad record becomes an error
+record in its place and the task goes on (exit 0), while a task whose `stance` fails outright
+(a missing binary or model) fails the job. (With checkCode=False, as before, a missing model
+gave 0 records and a successful job.)
 
-Prints PASS or FAIL (exit status 0 or 1). Needs pyspark (pip install pyspark) and Java 17+.
-Not part of CI.
+With --bad N, N malformed lines are spliced into a copy of the input first.
+
+Prints PASS or FAIL (exit status 0 or 1). Needs pyspark and Java 17+. The same check runs in
+CI as python/tests/test_spark.py (through tests/python.rs).
 
     python3 bench/spark_pipe.py                       # data/articles.jsonl, 4 partitions
     python3 bench/spark_pipe.py /tmp/big.jsonl --partitions 8 --bad 3
 """
 
 import argparse
+import itertools
 import json
 import os
 import random
@@ -41,6 +48,93 @@ def normalise(line):
         if isinstance(r["error"], str) and r["error"].startswith(prefix):
             r["error"] = r["error"][len(prefix):]  # the message names the file and line too
     return r
+
+
+def splice_bad(path, n, out_path, seed=7):
+    """A copy of `path` with `n` malformed lines at random places."""
+    with open(path, encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    rng = random.Random(seed)
+    for k in range(n):
+        bad = ['{"id": "bad%d", "text": ' % k, '{"id": "bad%d"}' % k, "not json at all"][k % 3]
+        lines.insert(rng.randrange(len(lines) + 1), bad)
+    with open(out_path, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+    return out_path
+
+
+def pipe_command(binary, model, threads=1):
+    return " ".join(shlex.quote(x) for x in [binary, "score", "-", "--model", model, "--quiet",
+                                            "--ok-on-bad-records", "--threads", str(threads)])
+
+
+def check(spark, path, binary, model, workdir, partitions=4, threads=1):
+    """Pipes `path` through `stance score` under Spark and compares with a direct run.
+
+    Returns a dict: n_in (input records), n_direct, n_piped, n_errors (error records),
+    partitions, problems (a list of strings; empty when the runs agree).
+    """
+    direct_path = os.path.join(workdir, "direct.jsonl")
+    with open(direct_path, "w", encoding="utf-8") as out:
+        direct = subprocess.run([binary, "score", "--model", model, "--quiet", "--threads", str(threads), path],
+                                stdout=out, stderr=subprocess.PIPE, text=True)
+    problems = []
+    if direct.returncode not in (0, 1) or direct.stderr.strip():
+        problems.append(f"direct run: exit {direct.returncode}: {direct.stderr.strip()[:500]}")
+
+    rdd = spark.sparkContext.textFile("file://" + os.path.abspath(path), minPartitions=partitions)
+    n_parts = rdd.getNumPartitions()
+    piped_dir = os.path.join(workdir, "piped")
+    rdd.pipe(pipe_command(binary, model, threads), checkCode=True).saveAsTextFile("file://" + piped_dir)
+    parts = sorted(p for p in os.listdir(piped_dir) if p.startswith("part-"))
+
+    def piped_lines():
+        for p in parts:
+            with open(os.path.join(piped_dir, p), encoding="utf-8") as f:
+                for line in f:
+                    yield line.rstrip("\n")
+
+    n_in = 0
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            n_in += bool(line.strip())
+    n_direct = n_piped = n_err = mismatched = 0
+    first = None
+    with open(direct_path, encoding="utf-8") as f:
+        for i, (g, w) in enumerate(itertools.zip_longest(piped_lines(), (x.rstrip("\n") for x in f))):
+            n_piped += g is not None
+            n_direct += w is not None
+            if w is not None and '"error"' in w and json.loads(w).get("error") is not None:
+                n_err += 1
+            if g is None or w is None or normalise(g) != normalise(w):
+                mismatched += 1
+                if first is None:
+                    first = (i, g, w)
+    if n_piped != n_direct:
+        problems.append(f"{n_piped} records under the pipe, {n_direct} directly")
+    if n_direct != n_in:
+        problems.append(f"{n_direct} records out of the direct run for {n_in} input records")
+    if mismatched:
+        i, g, w = first
+        problems.append(f"{mismatched} records differ; first at record {i + 1}:\n  pipe:   {(g or '')[:300]}\n"
+                        f"  direct: {(w or '')[:300]}")
+    return {"n_in": n_in, "n_direct": n_direct, "n_piped": n_piped, "n_errors": n_err,
+            "partitions": n_parts, "problems": problems}
+
+
+def local_spark(master="local[2]", app="stance-pipe-check"):
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # local mode: stay on loopback
+    from pyspark.sql import SparkSession
+    spark = (SparkSession.builder.master(master).appName(app)
+             .config("spark.ui.enabled", "false")
+             .config("spark.ui.showConsoleProgress", "false")
+             .config("spark.driver.host", "127.0.0.1")
+             .config("spark.driver.bindAddress", "127.0.0.1")
+             .config("spark.driver.memory", "2g")
+             .getOrCreate())
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
 
 
 def main():
@@ -63,63 +157,16 @@ def main():
     try:
         path = os.path.abspath(args.input)
         if args.bad:
-            with open(path, encoding="utf-8") as f:
-                lines = f.read().splitlines()
-            rng = random.Random(7)
-            for k in range(args.bad):
-                bad = ['{"id": "bad%d", "text": ' % k, '{"id": "bad%d"}' % k, "not json at all"][k % 3]
-                lines.insert(rng.randrange(len(lines) + 1), bad)
-            path = os.path.join(tmp, "input.jsonl")
-            with open(path, "w", encoding="utf-8") as f:
-                f.write("\n".join(lines) + "\n")
-
-        # The direct run.
-        direct = subprocess.run([binary, "score", "--model", model, "--quiet", "--threads", str(args.threads), path],
-                                capture_output=True, text=True, encoding="utf-8")
-        if direct.returncode not in (0, 1) or direct.stderr.strip():
-            print(direct.stderr, file=sys.stderr)
-        want = direct.stdout.splitlines()
-
-        # The same under Spark.
-        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # local mode: stay on loopback
-        from pyspark.sql import SparkSession
-        spark = (SparkSession.builder.master(args.master).appName("stance-pipe-check")
-                 .config("spark.ui.enabled", "false")
-                 .config("spark.ui.showConsoleProgress", "false")
-                 .config("spark.driver.host", "127.0.0.1")
-                 .config("spark.driver.bindAddress", "127.0.0.1")
-                 .config("spark.driver.memory", "2g")
-                 .getOrCreate())
-        spark.sparkContext.setLogLevel("ERROR")
+            path = splice_bad(path, args.bad, os.path.join(tmp, "input.jsonl"))
+        spark = local_spark(args.master)
         try:
-            rdd = spark.sparkContext.textFile("file://" + path, minPartitions=args.partitions)
-            n_parts = rdd.getNumPartitions()
-            cmd = " ".join(shlex.quote(x) for x in
-                           [binary, "score", "-", "--model", model, "--quiet", "--threads", str(args.threads)])
-            got = rdd.pipe(cmd, checkCode=False).collect()
+            r = check(spark, path, binary, model, tmp, args.partitions, args.threads)
         finally:
             spark.stop()
-
-        n_in = sum(1 for line in open(path, encoding="utf-8") if line.strip())
-        problems = []
-        if len(got) != len(want):
-            problems.append(f"{len(got)} records under the pipe, {len(want)} directly")
-        if len(want) != n_in:
-            problems.append(f"{len(want)} records out of the direct run for {n_in} input records")
-        mismatched = [i for i, (g, w) in enumerate(zip(got, want)) if normalise(g) != normalise(w)]
-        if mismatched:
-            i = mismatched[0]
-            problems.append(f"{len(mismatched)} records differ; first at record {i + 1}:\n  pipe:   {got[i][:300]}\n  direct: {want[i][:300]}")
-        # Also as multisets, which holds even if an engine reorders partitions.
-        if sorted(json.dumps(normalise(x), sort_keys=True) for x in got) != \
-                sorted(json.dumps(normalise(x), sort_keys=True) for x in want):
-            problems.append("the two runs differ as multisets of records")
-        n_err = sum(1 for x in want if json.loads(x).get("error") is not None)
-        print(f"spark_pipe: {n_in} input records, {n_parts} partitions ({args.master}), {len(got)} piped records, "
-              f"{len(want)} direct records ({n_err} error records; direct exit {direct.returncode})")
-        if problems:
-            for p in problems:
+        print(f"spark_pipe: {r['n_in']} input records, {r['partitions']} partitions ({args.master}), "
+              f"{r['n_piped']} piped records, {r['n_direct']} direct records ({r['n_errors']} error records)")
+        if r["problems"]:
+            for p in r["problems"]:
                 print("  " + p)
             print("FAIL")
             return 1

@@ -140,7 +140,7 @@ pub struct Columns {
 
 impl Columns {
     /// A column this reader interprets itself (not one of the record's other fields).
-    pub(crate) fn is_known(&self, name: &str) -> bool {
+    pub fn is_known(&self, name: &str) -> bool {
         name == "url"
             || [
                 &self.id,
@@ -234,7 +234,10 @@ impl Pending {
         Pending(Unparsed::Ready(Box::new(record)))
     }
 
-    pub(crate) fn json(file: String, line: u64, bytes: Vec<u8>, opts: Arc<ReadOptions>) -> Pending {
+    /// A record given as the bytes of one JSON object (as a line of JSON Lines would hold it),
+    /// to be read with `opts` when [`Pending::parse`] is called; `file` and `line` name it in
+    /// errors. How the Python package hands records to the reader.
+    pub fn json(file: String, line: u64, bytes: Vec<u8>, opts: Arc<ReadOptions>) -> Pending {
         Pending(Unparsed::Json {
             file,
             line,
