@@ -70,7 +70,6 @@ pub mod corpus;
 pub mod cv;
 pub mod error;
 pub mod evaluate;
-#[allow(missing_docs)] // documented in the features split
 pub mod features;
 #[allow(missing_docs)] // to be documented with its integration into train and eval
 pub mod label;

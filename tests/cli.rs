@@ -317,7 +317,7 @@ fn compare_refuses_scores_of_another_model() {
         .stderr(predicate::str::contains(
             "was scored by model default (checksum",
         ))
-        .stderr(predicate::str::contains("not by m.json"));
+        .stderr(predicate::str::contains("not by m (checksum"));
     // With the model that made them (the built-in one, by default), it runs.
     stance().arg("compare").arg(&scores).assert().success();
 }

@@ -24,6 +24,10 @@ pub struct TrainCmd {
     /// Skip cross-validation (the model then holds no error rates for `stance compare`).
     #[arg(long)]
     pub no_cv: bool,
+    /// The model's name, saved in it and carried by every score record it makes (default: the
+    /// --out file's name without its extension).
+    #[arg(long)]
+    pub name: Option<String>,
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
@@ -45,7 +49,7 @@ impl TrainCmd {
             .labeled
             .read(&self.labeled.registry(&self.model_args.config())?)?;
         let cfg = self.model_args.config();
-        let (model, cv) = if self.no_cv {
+        let (mut model, cv) = if self.no_cv {
             (StanceModel::train(&set, &cfg, self.cv.seed)?, None)
         } else {
             warn_rare_labels(&set, self.cv.folds);
@@ -53,6 +57,13 @@ impl TrainCmd {
             warn_unconverged(cv.unconverged, self.cv.folds, cfg.logistic.max_iterations);
             (m, Some(cv))
         };
+        model.name = Some(match &self.name {
+            Some(n) => n.clone(),
+            None => self
+                .out
+                .file_stem()
+                .map_or("model".into(), |s| s.to_string_lossy().into_owned()),
+        });
         model.save(&self.out)?;
         if self.quiet {
             return Ok(0);

@@ -22,6 +22,10 @@ pub struct ModelFile {
     pub version: u32,
     /// The version of stance that wrote it.
     pub tool_version: String,
+    /// The model's name, given at training (by default the name of the file it was saved
+    /// to): score records carry it, so it names the model wherever the file is copied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// The training settings.
     pub config: TrainConfig,
     /// The actors.
@@ -72,6 +76,7 @@ impl StanceModel {
             format: MODEL_FORMAT.into(),
             version: MODEL_VERSION,
             tool_version: env!("CARGO_PKG_VERSION").into(),
+            name: self.name.clone(),
             config: self.config.clone(),
             actors: self.registry.actors().to_vec(),
             featurizer: self.featurizer.to_file(),
@@ -125,10 +130,10 @@ impl StanceModel {
     }
 
     /// Which model this is: the checksum of its file (computed once, for a model that was
-    /// not read from a file) and the name of the file it was read from.
+    /// not read from a file) and the name written in it.
     pub fn identity(&self) -> &ModelIdentity {
         self.identity.get_or_init(|| ModelIdentity {
-            name: None,
+            name: self.name.clone(),
             checksum: self.file_bytes().map(|(_, sum)| sum).unwrap_or_default(),
         })
     }
@@ -136,35 +141,15 @@ impl StanceModel {
     /// The shipped model (`models/default.json`, trained on `data/` by the command in the
     /// README), built into the library so that it is there wherever the binary runs.
     pub fn builtin() -> StanceModel {
-        let m = Self::from_bytes(BUILTIN_MODEL, BUILTIN_NAME)
-            .expect("the built-in model is checked by the tests");
-        m.named("default")
+        Self::from_bytes(BUILTIN_MODEL, BUILTIN_NAME)
+            .expect("the built-in model is checked by the tests")
     }
 
     /// Reads and checks a model file.
     pub fn load(path: &std::path::Path) -> Result<StanceModel> {
         let name = path.display().to_string();
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        let file_name = path
-            .file_name()
-            .map_or(name.clone(), |n| n.to_string_lossy().into_owned());
-        Ok(Self::from_bytes(&bytes, &name)?.named(&file_name))
-    }
-
-    fn named(self, name: &str) -> StanceModel {
-        if let Some(id) = self.identity.get() {
-            let named = ModelIdentity {
-                name: Some(name.to_string()),
-                checksum: id.checksum.clone(),
-            };
-            let cell = std::sync::OnceLock::new();
-            let _ = cell.set(named);
-            return StanceModel {
-                identity: cell,
-                ..self
-            };
-        }
-        self
+        Self::from_bytes(&bytes, &name)
     }
 
     /// Reads and checks a model from the bytes of a model file (`name` for messages).
@@ -229,7 +214,7 @@ impl StanceModel {
             (Some(stored), Some(end)) => {
                 let actual = sha256_hex(&bytes[..end]);
                 let _ = model.identity.set(ModelIdentity {
-                    name: None,
+                    name: model.name.clone(),
                     checksum: actual.clone(),
                 });
                 if actual != stored {
@@ -289,6 +274,7 @@ impl StanceModel {
             stance,
             sentiment,
             info: f.training,
+            name: f.name,
             identity: std::sync::OnceLock::new(),
         })
     }

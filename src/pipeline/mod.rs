@@ -46,14 +46,17 @@ pub struct StanceModel {
     pub sentiment: Option<TaskModel>,
     /// Facts about the training.
     pub info: TrainingInfo,
-    /// Which model this is (see [`StanceModel::identity`]).
+    /// The model's name, saved in its file (by `stance train`: the name of the file it was
+    /// first saved to, or `--name`).
+    pub name: Option<String>,
+    /// Which model this is (see [`StanceModel::identity`]); computed once.
     identity: std::sync::OnceLock<ModelIdentity>,
 }
 
 /// Which model made a score: the SHA-256 checksum of the model file, and the file's name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModelIdentity {
-    /// The model file's name ("default" for the built-in model), when it was read from one.
+    /// The model's name ("default" for the built-in model), when it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// The SHA-256 checksum of the model file (64 hexadecimal digits).

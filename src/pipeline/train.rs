@@ -227,6 +227,7 @@ impl StanceModel {
             stance: fitted.stance,
             sentiment: fitted.sentiment,
             info,
+            name: None,
             identity: std::sync::OnceLock::new(),
         })
     }
