@@ -1,7 +1,8 @@
 //! Arrow in, Arrow out: a record batch of articles becomes a record batch in the long form of
-//! `stance score --format csv` (one row per article and actor), plus the sentiment's
-//! probabilities, the evidence when asked for, and the input's other columns carried with
-//! their own types.
+//! `stance score --format csv` (one row per article and actor, the CSV's columns in its order
+//! and by its names), then the evidence when asked for, and the input's other columns carried
+//! with their own types (where the CSV has them as JSON text in its `fields` column, which the
+//! Arrow output therefore leaves out).
 //!
 //! The input is read in place (the batch comes over the Arrow C data interface without a
 //! copy); each row's id, text, source and date are handed to the library as one small JSON
@@ -34,19 +35,17 @@ pub enum BatchError {
     },
 }
 
-/// The fixed output columns, in the CSV's order (the stance probabilities `p_<label>` go
-/// before `score`), then the extras.
-const ID: &str = "id";
-const CSV_BEFORE_P: [&str; 8] = [
-    ID,
-    "source",
-    "date",
-    "sentiment",
-    "sentiment_score",
-    "actor",
-    "mentions",
-    "label",
-];
+/// The output columns of `stance score --format csv`, in its order: these, the sentiment
+/// probabilities `p_sentiment_<label>`, [`CSV_ACTOR`], the stance probabilities `p_<label>`,
+/// [`CSV_TAIL`]; then the extras (evidence, the row column, carried columns).
+const CSV_HEAD: [&str; 5] = ["id", "source", "date", "sentiment", "sentiment_score"];
+const CSV_ACTOR: [&str; 3] = ["actor", "mentions", "label"];
+/// The CSV's tail without `fields` (the record's other fields as a JSON object): here they are
+/// the carried columns, each with its own type. `model` is the model's checksum (16 hex
+/// digits); `status` is `ok`, or `error: ` and the message, never null.
+const CSV_TAIL: [&str; 3] = ["score", "model", "status"];
+/// The `status` of a row that was scored.
+const OK: &str = "ok";
 
 /// Everything that shapes the output besides the model.
 pub struct Shape {
@@ -82,27 +81,25 @@ pub fn output_schema(
     input: &Schema,
     shape: &Shape,
 ) -> Result<SchemaRef, BatchError> {
-    let mut fields: Vec<Field> = Vec::new();
-    for name in CSV_BEFORE_P {
-        let t = match name {
-            "sentiment_score" => DataType::Float64,
-            "mentions" => DataType::Int64,
-            _ => DataType::Utf8,
+    let column = |name: &str| {
+        let (t, nullable) = match name {
+            "sentiment_score" | "score" => (DataType::Float64, true),
+            "mentions" => (DataType::Int64, true),
+            "status" => (DataType::Utf8, false),
+            _ => (DataType::Utf8, true),
         };
-        fields.push(Field::new(name, t, true));
-    }
-    for c in backend::stance_classes(model) {
-        fields.push(Field::new(format!("p_{c}"), DataType::Float64, true));
-    }
-    fields.push(Field::new("score", DataType::Float64, true));
-    fields.push(Field::new("error", DataType::Utf8, true));
+        Field::new(name, t, nullable)
+    };
+    let probability = |name: String| Field::new(name, DataType::Float64, true);
+    let mut fields: Vec<Field> = CSV_HEAD.iter().map(|n| column(n)).collect();
     for c in backend::sentiment_classes(model) {
-        fields.push(Field::new(
-            format!("sentiment_p_{c}"),
-            DataType::Float64,
-            true,
-        ));
+        fields.push(probability(format!("p_sentiment_{c}")));
     }
+    fields.extend(CSV_ACTOR.iter().map(|n| column(n)));
+    for c in backend::stance_classes(model) {
+        fields.push(probability(format!("p_{c}")));
+    }
+    fields.extend(CSV_TAIL.iter().map(|n| column(n)));
     if shape.evidence {
         fields.push(Field::new("evidence", evidence_type(), true));
     }
@@ -416,13 +413,14 @@ struct LongForm {
     date: StringBuilder,
     sentiment: StringBuilder,
     sentiment_score: Float64Builder,
+    sentiment_p: Vec<Float64Builder>,
     actor: StringBuilder,
     mentions: Int64Builder,
     label: StringBuilder,
     p: Vec<Float64Builder>,
     score: Float64Builder,
-    error: StringBuilder,
-    sentiment_p: Vec<Float64Builder>,
+    model: StringBuilder,
+    status: StringBuilder,
     evidence: Option<Evidence>,
     rows: Vec<u32>,
 }
@@ -484,13 +482,14 @@ impl LongForm {
             date: StringBuilder::new(),
             sentiment: StringBuilder::new(),
             sentiment_score: Float64Builder::new(),
+            sentiment_p: (0..ks).map(|_| Float64Builder::new()).collect(),
             actor: StringBuilder::new(),
             mentions: Int64Builder::new(),
             label: StringBuilder::new(),
             p: (0..k).map(|_| Float64Builder::new()).collect(),
             score: Float64Builder::new(),
-            error: StringBuilder::new(),
-            sentiment_p: (0..ks).map(|_| Float64Builder::new()).collect(),
+            model: StringBuilder::new(),
+            status: StringBuilder::new(),
             evidence: evidence.then(|| Evidence {
                 text: StringBuilder::new(),
                 start: Int64Builder::new(),
@@ -511,6 +510,7 @@ impl LongForm {
         sclasses: &[String],
     ) {
         let n = s.actors.len().max(1);
+        let model = s.model.as_ref().map(|m| m.checksum.as_str());
         for k in 0..n {
             self.rows.push(row);
             self.id.append_value(&s.id);
@@ -554,10 +554,13 @@ impl LongForm {
                     }
                 }
             }
-            self.error.append_null();
+            self.model.append_option(model);
+            self.status.append_value(OK);
         }
     }
 
+    /// A row of a record that failed: its id (when readable) and `status`, the rest null, as
+    /// in the CLI's CSV (where the model column is empty on an error row too).
     fn push_failed(&mut self, row: u32, id: Option<&str>, message: &str) {
         self.rows.push(row);
         self.id.append_option(id);
@@ -567,6 +570,7 @@ impl LongForm {
             &mut self.sentiment,
             &mut self.actor,
             &mut self.label,
+            &mut self.model,
         ] {
             b.append_null();
         }
@@ -578,7 +582,7 @@ impl LongForm {
         if let Some(e) = &mut self.evidence {
             e.push(None);
         }
-        self.error.append_value(message);
+        self.status.append_value(format!("error: {message}"));
     }
 
     /// The columns in output order (without the row and carried columns), and the input row
@@ -590,18 +594,19 @@ impl LongForm {
             Arc::new(self.date.finish()),
             Arc::new(self.sentiment.finish()),
             Arc::new(self.sentiment_score.finish()),
-            Arc::new(self.actor.finish()),
-            Arc::new(self.mentions.finish()),
-            Arc::new(self.label.finish()),
         ];
-        cols.extend(self.p.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
-        cols.push(Arc::new(self.score.finish()));
-        cols.push(Arc::new(self.error.finish()));
         cols.extend(
             self.sentiment_p
                 .iter_mut()
                 .map(|b| Arc::new(b.finish()) as ArrayRef),
         );
+        cols.push(Arc::new(self.actor.finish()));
+        cols.push(Arc::new(self.mentions.finish()));
+        cols.push(Arc::new(self.label.finish()));
+        cols.extend(self.p.iter_mut().map(|b| Arc::new(b.finish()) as ArrayRef));
+        cols.push(Arc::new(self.score.finish()));
+        cols.push(Arc::new(self.model.finish()));
+        cols.push(Arc::new(self.status.finish()));
         if let Some(e) = self.evidence {
             cols.push(e.finish());
         }
@@ -609,7 +614,8 @@ impl LongForm {
     }
 }
 
-/// The message of an error row: the record named by its position and id, then the field.
+/// The message of an error row (after `error: ` in its `status`) and of an error record: the
+/// record named by its position and id, then the field.
 pub fn error_message(index: usize, id: Option<&str>, f: &Failure) -> String {
     format!("{}: {}", record_name(index, id), f.message())
 }
@@ -720,9 +726,10 @@ pub fn score_batch(
 
 /// The number of output columns the long form itself has (without row and carried columns).
 fn own_columns(engine: &Engine, shape: &Shape) -> usize {
-    CSV_BEFORE_P.len()
-        + backend::stance_classes(&engine.model).len()
-        + 2
+    CSV_HEAD.len()
         + backend::sentiment_classes(&engine.model).len()
+        + CSV_ACTOR.len()
+        + backend::stance_classes(&engine.model).len()
+        + CSV_TAIL.len()
         + usize::from(shape.evidence)
 }

@@ -11,7 +11,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 pub use stance::features::Scratch;
-pub use stance::pipeline::{ArticleScore, Evidence, ScoreOptions};
+pub use stance::pipeline::{ArticleScore, Evidence, ModelRef, ScoreOptions};
 pub use stance::StanceModel as Model;
 
 /// The name a record from Python is read under: the "file" of the library's records, the
@@ -131,13 +131,24 @@ pub struct Parsed {
 }
 
 /// Scores one article; the record's other fields are carried into the score, as by
-/// `stance score`.
+/// `stance score` (and the model named in it as the library names it there).
 pub fn score(model: &Model, p: Parsed, opts: &ScoreOptions, scratch: &mut Scratch) -> ArticleScore {
     let mut scorer = model.scorer_with(opts.clone(), std::mem::take(scratch));
     let mut s = scorer.score(&p.article);
     *scratch = scorer.into_scratch();
     s.fields = p.fields;
     s
+}
+
+/// The model as its score records name it (`"model": {"name", "checksum"}`): the library's
+/// identity of the model, which its scorer puts into every record (the first 16 digits of the
+/// checksum, the long form's `model` column).
+pub fn model_ref(model: &Model) -> ModelRef {
+    let id = model.identity();
+    ModelRef {
+        name: id.name.clone(),
+        checksum: id.short().to_string(),
+    }
 }
 
 /// A score as `stance score` writes it: one JSON object.

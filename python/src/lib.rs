@@ -174,6 +174,13 @@ impl PyModel {
         self.engine.name.clone()
     }
 
+    /// The model as its score records name it, as JSON: `{"name", "checksum"}` (the library's
+    /// own naming, so the CLI's for the same model).
+    fn identity_json(&self) -> String {
+        serde_json::to_string(&backend::model_ref(&self.engine.model))
+            .unwrap_or_else(|_| "{}".into())
+    }
+
     #[getter]
     fn threads(&self) -> usize {
         self.engine.threads()

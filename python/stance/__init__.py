@@ -11,8 +11,8 @@ as the ``stance`` command line, with pandas, Arrow and Spark on top.
 
 - ``m.score(texts_or_records)``: a list of dicts, each the JSON record ``stance score`` writes.
 - ``m.score_frame(df)``: a pandas DataFrame in the long form of ``stance score --format csv``
-  (one row per article and actor), with the sentiment's probabilities and the input's other
-  columns.
+  (one row per article and actor, the CSV's columns by its names and in its order), then the
+  input's other columns with their own types.
 - ``m.score_arrow(batch)``: the same long form as an Arrow record batch (or table).
 - ``stance.spark.score_dataframe(df)``: a Spark DataFrame scored with ``mapInArrow``.
 - ``stance.train(records, ...)``: what ``stance train`` does, from Python records.
@@ -66,7 +66,11 @@ def load(path: Optional[PathLike] = None, *, threads: Optional[int] = None) -> "
 
 
 def loads(data: bytes, *, name: str = "<bytes>", threads: Optional[int] = None) -> "Model":
-    """Load a model from the bytes of a model file (for instance shipped to Spark executors)."""
+    """Load a model from the bytes of a model file (for instance shipped to Spark executors).
+
+    ``name`` names it in messages. Score records name the model as the library does for a
+    model read from bytes (see :attr:`Model.identity`).
+    """
     return Model(_stance.Model.from_bytes(bytes(data), name=name, threads=threads))
 
 
@@ -166,8 +170,25 @@ class Model:
 
     @property
     def name(self) -> str:
-        """The model's file, or how the built-in model is named."""
+        """The model's file, or how the built-in model is named, as messages name it."""
         return self._m.name
+
+    @property
+    def identity(self) -> Dict[str, str]:
+        """The model as its score records name it, their ``"model"``: ``{"name", "checksum"}``.
+
+        The library's naming, so the CLI's for the same model: ``name`` is ``"default"`` for
+        the built-in model and the file name for a model loaded from a file (as
+        ``stance score --model FILE`` names it); a model trained in memory has none.
+        ``checksum``: the first 16 hex digits of the model file's SHA-256, the long form's
+        ``model`` column.
+        """
+        return json.loads(self._m.identity_json())
+
+    @property
+    def checksum(self) -> str:
+        """The first 16 hex digits of the model file's SHA-256 (the long form's ``model``)."""
+        return self.identity["checksum"]
 
     @property
     def threads(self) -> int:
@@ -248,8 +269,9 @@ class Model:
         required; ``id``, ``source``, ``date`` (YYYY-MM-DD) and any other fields optional).
         Each result is the record ``stance score`` writes: ``id``, ``source``, ``date``,
         ``sentiment`` {label, probabilities, score}, ``actors`` [{actor, mentions, label,
-        probabilities, score, evidence}], and ``fields`` (the record's other fields, as
-        strings). A record without an id gets ``<python>:INDEX``.
+        probabilities, score, evidence}], ``fields`` (the record's other fields, as strings;
+        left out when none) and ``model`` (:attr:`identity`). A record without an id gets
+        ``<python>:INDEX``.
 
         ``actors``: also score these actors where an article does not name them;
         ``only_actors``: score only those. ``evidence``: sentences per actor (0: none, faster).
@@ -316,20 +338,25 @@ class Model:
         """Score an Arrow record batch (or table) into the long form, as a record batch (table).
 
         One output row per article and actor (one row with no actor for an article that names
-        none), with the columns of ``stance score --format csv`` in its order: ``id, source,
-        date, sentiment, sentiment_score, actor, mentions, label, p_<label>..., score, error``;
-        then ``sentiment_p_<label>...``; ``evidence`` (a list of {text, start, end, weight})
-        when ``evidence > 0``; ``row_col`` (the input row of each output row) when named; then
-        the input's other columns (``carry``: which; default every column but the id, text,
-        source, date, title, url and label fields), with their own Arrow types. Missing values
-        are nulls.
+        none), with the columns of ``stance score --format csv``, by its names and in its
+        order: ``id, source, date, sentiment, sentiment_score, p_sentiment_<label>...`` (one
+        per sentiment label), ``actor, mentions, label, p_<label>...`` (one per stance label),
+        ``score, model, status``. ``model`` is the model's checksum (:attr:`checksum`);
+        ``status`` is ``"ok"``, or ``"error: "`` and the message on an error row, never null.
+        Then ``evidence`` (a list of {text, start, end, weight}) when ``evidence > 0``;
+        ``row_col`` (the input row of each output row) when named; then the input's other
+        columns (``carry``: which; default every column but the id, text, source, date, title,
+        url and label fields), with their own Arrow types: they are what the CSV's ``fields``
+        column holds as JSON text, so there is no ``fields`` column. Missing values are nulls.
 
         The input is read in place over the Arrow C data interface (no copy). The text column
         may be string, large_string or string_view (or dictionary-encoded); id, source and date
         also integer, date32/date64 and timestamp (written as ISO text: a zoned timestamp in
         UTC with ``Z``, a naive one at midnight as its date alone). A column of a
         type that cannot hold its field raises TypeError; a bad record raises
-        :class:`RecordError` (``errors="raise"``) or becomes a row whose ``error`` names it.
+        :class:`RecordError` (``errors="raise"``) or becomes a row whose ``status`` names it
+        (``error: record 3 (id "a17"): field "text": the text is empty``; its id when readable,
+        every other column null).
         """
         opts = dict(
             actors=actors,

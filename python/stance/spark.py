@@ -136,9 +136,10 @@ def score_dataframe(
     absolute path in the executors' image or a name added with ``spark-submit --files`` /
     ``SparkContext.addFile`` (resolved with ``SparkFiles.get``).
 
-    ``errors``: ``"record"`` (default here: a bad record becomes a row whose ``error`` names
-    it, and the job goes on; count them with ``scores.where("error IS NOT NULL")``) or
-    ``"raise"`` (the task fails with the RecordError, and so the job).
+    ``errors``: ``"record"`` (default here: a bad record becomes a row whose ``status`` is
+    ``"error: "`` and what is wrong, and the job goes on; count them with
+    ``scores.where("status != 'ok'")``) or ``"raise"`` (the task fails with the RecordError,
+    and so the job).
 
     ``threads``: threads per Spark task (default 1: Spark already runs one task per core).
     """

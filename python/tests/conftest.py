@@ -28,7 +28,7 @@ def stance_bin():
 
 
 def run_cli(args, stdin=None, ok=(0, 1)):
-    """`stance ARGS` with the shipped model; stdout (text) and the exit status."""
+    """`stance ARGS` (the built-in model unless ARGS name another); stdout (text) and the exit status."""
     p = subprocess.run([BIN, *args], input=stdin, capture_output=True, text=True, encoding="utf-8", cwd=REPO)
     assert p.returncode in ok, f"stance {args} exited {p.returncode}: {p.stderr}"
     return p.stdout, p.returncode

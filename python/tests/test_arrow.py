@@ -12,8 +12,14 @@ import stance
 pa = pytest.importorskip("pyarrow")
 pd = pytest.importorskip("pandas")
 
-CSV_COLUMNS = ["id", "source", "date", "sentiment", "sentiment_score", "actor", "mentions", "label",
-               "p_against", "p_favor", "p_neutral", "score", "error"]
+# The header of `stance score --format csv` with the shipped model (written out, not derived).
+CSV_COLUMNS = ["id", "source", "date", "sentiment", "sentiment_score",
+               "p_sentiment_negative", "p_sentiment_neutral", "p_sentiment_positive",
+               "actor", "mentions", "label", "p_against", "p_favor", "p_neutral",
+               "score", "fields", "model", "status"]
+# The long form of score_arrow / score_frame: the CSV's columns but `fields`, whose record fields
+# are the carried input columns (after these, with their own types).
+LONG_COLUMNS = [c for c in CSV_COLUMNS if c != "fields"]
 
 
 def long_form(json_records, stance_labels, sentiment_labels):
@@ -24,7 +30,7 @@ def long_form(json_records, stance_labels, sentiment_labels):
         base = {"id": r["id"], "source": r.get("source"), "date": r.get("date"),
                 "sentiment": s.get("label"), "sentiment_score": s.get("score")}
         for lab in sentiment_labels:
-            base[f"sentiment_p_{lab}"] = (s.get("probabilities") or {}).get(lab)
+            base[f"p_sentiment_{lab}"] = (s.get("probabilities") or {}).get(lab)
         actors = r.get("actors") or [None]
         for a in actors:
             row = dict(base)
@@ -34,7 +40,8 @@ def long_form(json_records, stance_labels, sentiment_labels):
             for lab in stance_labels:
                 row[f"p_{lab}"] = a and a["probabilities"].get(lab)
             row["score"] = a and a["score"]
-            row["error"] = None
+            row["model"] = r["model"]["checksum"]
+            row["status"] = "ok"
             if a is not None and "evidence" in a:
                 row["evidence"] = a["evidence"]
             rows.append(row)
@@ -60,12 +67,23 @@ def test_arrow_equals_the_cli_json_exactly(model, table, cli):
     batch = table.combine_chunks().to_batches()[0]
     out = model.score_arrow(batch, evidence=1)
     assert isinstance(out, pa.RecordBatch)
+    assert out.schema.names == LONG_COLUMNS + ["evidence", "hard"]
     got = out.to_pylist()
     assert len(got) == len(expected)
     for g, w in zip(got, expected):
         assert isinstance(g["hard"], list)  # carried, with its own type (a list of strings)
+        assert set(g) - {"hard", "evidence"} == set(w) - {"evidence"}
         for k, v in w.items():
             assert g[k] == v, (g["id"], k)
+    assert {r["model"] for r in got} == {model.checksum}
+
+
+def csv_cells(frame, columns):
+    """A frame's columns as the CLI's CSV writes them (6 decimals, empty for missing)."""
+    cols = frame[columns].astype(object).where(frame[columns].notna(), None)
+    ints = [c == "mentions" for c in columns]  # a float column in pandas when it has nulls
+    return [[fmt(int(v) if i and v is not None else v) for v, i in zip(row, ints)]
+            for row in cols.itertuples(index=False)]
 
 
 def test_frame_equals_the_cli_csv(model, cli, repo):
@@ -76,14 +94,37 @@ def test_frame_equals_the_cli_csv(model, cli, repo):
     df = pd.read_json(repo / "data" / "articles.jsonl", lines=True)
     assert str(df["date"].dtype).startswith("datetime64")
     out = model.score_frame(df)
-    assert list(out.columns[: len(CSV_COLUMNS)]) == CSV_COLUMNS
-    got_rows = [[fmt(v) for v in row] for row in out[CSV_COLUMNS].astype(object).where(out[CSV_COLUMNS].notna(), None).itertuples(index=False)]
-    assert got_rows == [[c for c in r] for r in want_rows[1:]]
+    # The CLI's columns by the same names, in the same order, with the same cells; `fields` is
+    # empty in the CSV here (the only other field, "hard", is a list, which the CLI does not
+    # carry) and is the carried columns in the frame.
+    assert list(out.columns) == LONG_COLUMNS + ["hard"]
+    keep = [i for i, c in enumerate(CSV_COLUMNS) if c != "fields"]
+    assert {r[CSV_COLUMNS.index("fields")] for r in want_rows[1:]} == {""}
+    assert csv_cells(out, LONG_COLUMNS) == [[r[i] for i in keep] for r in want_rows[1:]]
+    # pandas reads the CLI's CSV into the same columns with the same kinds of dtype.
+    from_csv = pd.read_csv(io.StringIO(want)).drop(columns=["fields"])
+    assert list(from_csv.columns) == LONG_COLUMNS
+    assert {c: from_csv[c].dtype.kind for c in LONG_COLUMNS} == {c: out[c].dtype.kind for c in LONG_COLUMNS}
+    assert (from_csv["status"] == "ok").all() and (out["status"] == "ok").all()
+    assert (out["model"] == model.checksum).all()
     # The index repeats the input's, so input columns join back.
     joined = out.join(df[["title"]])
     assert (joined["title"] == df.loc[out.index, "title"].to_numpy()).all()
-    assert list(out.columns[len(CSV_COLUMNS):]) == [
-        "sentiment_p_negative", "sentiment_p_neutral", "sentiment_p_positive", "hard"]
+
+
+def test_other_fields_are_the_csv_fields_as_typed_columns(model, cli):
+    """What the CSV's `fields` holds as JSON text, the long form has as columns of their own."""
+    recs = [{"id": "f1", "text": "Moscow warned Kyiv.", "section": "World", "n": 3},
+            {"id": "f2", "text": "Nothing here.", "section": "Local", "n": 4}]
+    want, _ = cli(["score", "-", "--quiet", "--format", "csv"],
+                  stdin="".join(json.dumps(r) + "\n" for r in recs))
+    rows = list(csv.DictReader(io.StringIO(want)))
+    out = model.score_frame(pd.DataFrame(recs))
+    assert list(out.columns) == LONG_COLUMNS + ["section", "n"]
+    assert str(out["n"].dtype) == "int64"
+    assert [json.loads(r["fields"]) for r in rows] == [
+        {"section": s, "n": str(n)} for s, n in zip(out["section"], out["n"])]
+    assert csv_cells(out, LONG_COLUMNS) == [[r[c] for c in LONG_COLUMNS] for r in rows]
 
 
 def test_column_names_and_types_of_the_input(model):
@@ -128,16 +169,42 @@ def test_bad_records_in_arrow(model):
     assert (e.value.index, e.value.id, e.value.field) == (1, "b", "text")
     assert "2 more bad records" in str(e.value)
     out = model.score_arrow(b, errors="record").to_pylist()
-    errs = [(r["id"], r["error"]) for r in out if r["error"]]
+    errs = [(r["id"], r["status"]) for r in out if r["status"] != "ok"]
     assert errs == [
-        ("b", 'record 1 (id "b"): field "text": missing (every record needs a text)'),
-        ("c", 'record 2 (id "c"): field "text": the text is empty'),
-        ("d", 'record 3 (id "d"): field "date": expected a date YYYY-MM-DD (optionally with a time), found "2023-02-30"'),
+        ("b", 'error: record 1 (id "b"): field "text": missing (every record needs a text)'),
+        ("c", 'error: record 2 (id "c"): field "text": the text is empty'),
+        ("d", 'error: record 3 (id "d"): field "date": expected a date YYYY-MM-DD (optionally with a time), found "2023-02-30"'),
     ]
-    assert [r["actor"] for r in out if r["id"] == "a"] == ["Iran"]
+    # An error row is its id and status, the rest null (as the CLI's CSV leaves them empty).
+    for r in out:
+        if r["status"] != "ok":
+            assert {k for k, v in r.items() if v is not None} == {"id", "status"}
+    assert [(r["actor"], r["status"]) for r in out if r["id"] == "a"] == [("Iran", "ok")]
     # A number in the text column is a bad record, as in JSON Lines.
-    n = model.score_arrow(pa.record_batch({"text": [1, 2]}), errors="record").column("error").to_pylist()
-    assert all("expected a string, found a number" in x for x in n)
+    n = model.score_arrow(pa.record_batch({"text": [1, 2]}), errors="record").column("status").to_pylist()
+    assert all(x.startswith("error: ") and "expected a string, found a number" in x for x in n)
+
+
+def test_error_rows_say_what_the_cli_csv_says(model, cli):
+    """The same bad records give the same `status` as in the CLI's CSV, but for how the record
+    is named (its position and id here, the file and line there)."""
+    rows = [{"id": "a", "text": "Tehran spoke."}, {"id": "b"}, {"id": "c", "text": "  "},
+            {"id": "d", "text": "Kyiv.", "date": "2023-02-30"}]
+    want, code = cli(["score", "-", "--quiet", "--format", "csv"],
+                     stdin="".join(json.dumps(r) + "\n" for r in rows))
+    assert code == 1
+    cli_rows = list(csv.DictReader(io.StringIO(want)))
+    out = model.score_frame(pd.DataFrame(rows), errors="record")
+    assert list(out["id"]) == [r["id"] for r in cli_rows]
+    for i, (got, w) in enumerate(zip(out["status"], (r["status"] for r in cli_rows))):
+        if w == "ok":
+            assert got == "ok"
+            continue
+        cli_prefix = f"error: <stdin>:{i + 1}: "
+        ours = f'error: record {i} (id "{rows[i]["id"]}"): '
+        assert w.startswith(cli_prefix) and got.startswith(ours), (w, got)
+        assert got[len(ours):] == w[len(cli_prefix):]
+    assert out["model"].isna().tolist() == [r["model"] == "" for r in cli_rows]
 
 
 def test_schema_problems_raise_before_scoring(model):
@@ -162,9 +229,20 @@ def test_carry_row_col_and_empty_input(model):
     assert out.column("tag").to_pylist() == ["x", "x", "y"]
     full = model.score_arrow(b)
     assert full.schema.field("n").type == pa.int16()
-    assert model.score_arrow(b, carry=[]).schema.names[-1] == "sentiment_p_positive"
+    assert model.score_arrow(b, carry=[]).schema.names == LONG_COLUMNS
     empty = model.score_arrow(b.slice(0, 0))
     assert empty.num_rows == 0 and empty.schema == model.output_schema(b.schema)
+    schema = model.output_schema(b.schema)
+    assert schema.names == LONG_COLUMNS + ["n", "tag"]
+    assert schema.field("status").type == pa.string() and not schema.field("status").nullable
+    assert schema.field("model").type == pa.string() and schema.field("mentions").type == pa.int64()
+    assert schema.field("p_sentiment_negative").type == pa.float64()
+    # An input column by the name of an output column is refused, unless left out.
+    for name in ["model", "status", "p_sentiment_neutral"]:
+        with pytest.raises(ValueError, match=f'input column "{name}" has the name of an output column'):
+            model.output_schema(pa.schema([("text", pa.string()), (name, pa.string())]))
+    assert model.output_schema(pa.schema([("text", pa.string()), ("status", pa.string())]), carry=[]).names == (
+        LONG_COLUMNS)
     assert model.output_schema(b.schema, evidence=2).field("evidence").type.value_type.names == [
         "text", "start", "end", "weight"]
 
@@ -190,13 +268,15 @@ def test_frame_options(model):
     out = model.score_frame(df, text_col="body", id_col="k", errors="record")
     assert list(out.index) == ["r0", "r1", "r2"]
     assert list(out["id"]) == ["10", "11", "12"]
-    assert out["error"].iloc[2].startswith('record 2 (id "12"): field "body": the text is empty')
+    assert out["status"].iloc[2].startswith('error: record 2 (id "12"): field "body": the text is empty')
+    assert list(out["status"].iloc[:2]) == ["ok", "ok"]
     with pytest.raises(stance.RecordError):
         model.score_frame(df, text_col="body")
     iran = model.score_frame(df.iloc[:2], text_col="body", actors=["Iran"], only_actors=True)
     assert list(iran["actor"]) == ["Iran", "Iran"]
     ev = model.score_frame(df.iloc[:1], text_col="body", evidence=1)
     assert ev["evidence"].iloc[0][0]["text"] == "Tehran spoke."
+    assert list(ev.columns) == LONG_COLUMNS + ["evidence", "k"]  # k is not the id here: carried
 
 
 def test_arrow_throughput_matches_score_json(model, records):

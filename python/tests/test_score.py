@@ -23,6 +23,9 @@ def test_builtin_and_file_model_are_the_same(model):
     with open(MODEL, "rb") as f:
         assert stance.loads(f.read()).info == model.info
     assert "stance.Model" in repr(model)
+    # One model file, one checksum (16 hex digits), however it was loaded.
+    assert len(model.checksum) == 16 and int(model.checksum, 16) >= 0
+    assert from_file.checksum == model.checksum == stance.loads(MODEL.read_bytes()).checksum
 
 
 def test_score_equals_the_cli_byte_for_byte(model, records, cli, repo):
@@ -32,6 +35,30 @@ def test_score_equals_the_cli_byte_for_byte(model, records, cli, repo):
     assert got == want.splitlines()
     # score() is the same records, as dicts.
     assert model.score(records[:5]) == [json.loads(x) for x in want.splitlines()[:5]]
+    # The built-in model is named as the CLI's built-in model ("model": {"name", "checksum"}).
+    assert all(r["model"] == model.identity for r in model.score(records[:5]))
+    assert json.loads(want.splitlines()[0])["model"] == model.identity
+    assert model.identity["checksum"] == model.checksum
+
+
+def test_a_model_file_is_named_as_the_cli_names_it(records, cli, tmp_path):
+    """`stance.load(path)` and `stance score --model path` give the same records, the model
+    named the same, also for a copy of the file under another name."""
+    data = MODEL.read_bytes()
+    copy = tmp_path / "other-name.json"
+    copy.write_bytes(data)
+    for path in [MODEL, copy]:
+        want, code = cli(["score", "data/articles.jsonl", "--quiet", "--evidence", "0", "--model", str(path)])
+        assert code == 0
+        want = want.splitlines()
+        m = stance.load(path)
+        assert m.score_json(records, evidence=0) == want
+        assert json.loads(want[0])["model"] == m.identity
+        assert m.checksum == stance.load().checksum
+    # From bytes: the same checksum, named as the library names a model read from bytes.
+    from_bytes = stance.loads(data)
+    assert from_bytes.score_one("Tehran spoke.")["model"] == from_bytes.identity
+    assert from_bytes.checksum == stance.load().checksum
 
 
 @pytest.mark.parametrize(
@@ -201,12 +228,22 @@ def test_model_files_that_are_not_models(tmp_path):
         stance.loads(edited)
 
 
-def test_save_round_trips(model, records, tmp_path):
+def test_save_round_trips(model, records, cli, tmp_path):
     p = tmp_path / "m.json"
     model.save(p)
     again = stance.load(p)
     assert again.config == model.config and again.stance_labels == model.stance_labels
-    assert again.score_json(records[:20]) == model.score_json(records[:20])
+
+    def without_model(rs):
+        return [{k: v for k, v in r.items() if k != "model"} for r in rs]
+
+    # The same scores; the records name the saved copy (as the CLI does), not the original.
+    got = again.score(records[:20])
+    assert without_model(got) == without_model(model.score(records[:20]))
+    assert all(r["model"] == again.identity for r in got)
+    want, _ = cli(["score", "-", "--quiet", "--model", str(p)],
+                  stdin="".join(json.dumps(r) + "\n" for r in records[:20]))
+    assert again.score_json(records[:20]) == want.splitlines()
     # (Not byte for byte: the library reads the cross-validation summary stored in a model
     # without serde_json's float_roundtrip, so a saved copy can differ in a last digit there.)
 

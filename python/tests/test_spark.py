@@ -16,7 +16,7 @@ import pytest
 
 import stance
 from conftest import BIN, DATA, MODEL, REPO
-from test_arrow import long_form
+from test_arrow import LONG_COLUMNS, long_form
 
 sys.path.insert(0, str(REPO / "bench"))
 
@@ -43,18 +43,18 @@ def spark():
     s.stop()
 
 
-COMPARED = ["id", "source", "date", "sentiment", "sentiment_score", "actor", "mentions", "label",
-            "p_against", "p_favor", "p_neutral", "score", "error",
-            "sentiment_p_negative", "sentiment_p_neutral", "sentiment_p_positive"]
+# Every column of the long form (the CLI's CSV columns but `fields`), compared row by row.
+COMPARED = LONG_COLUMNS
 
 
 @pytest.fixture(scope="module")
 def expected(spark, cli, tmp_path_factory):
-    """The long form of a direct `stance score --evidence 0`, as a Spark DataFrame."""
+    """The long form of a direct `stance score --evidence 0` (the built-in model), as a Spark
+    DataFrame."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    out, code = cli(["score", str(DATA), "--model", str(MODEL), "--quiet", "--evidence", "0"])
+    out, code = cli(["score", str(DATA), "--quiet", "--evidence", "0"])
     assert code == 0
     m = stance.load()
     rows = long_form([json.loads(x) for x in out.splitlines()], m.stance_labels, m.sentiment_labels)
@@ -74,8 +74,8 @@ def test_jsonl_to_parquet_through_map_in_arrow(spark, expected, tmp_path):
 
     df = spark.read.json(str(DATA)).repartition(3)
     scores = score_dataframe(df)
-    assert scores.columns[: len(COMPARED)] == COMPARED
-    assert "hard" in scores.columns  # the input's other column, carried
+    assert scores.columns == COMPARED + ["hard"]  # the input's other column, carried
+    assert dict(scores.dtypes)["status"] == "string" and dict(scores.dtypes)["model"] == "string"
     out = tmp_path / "scores.parquet"
     scores.write.parquet(str(out))
     back = spark.read.parquet(str(out))
@@ -123,11 +123,14 @@ def test_bad_records_become_error_rows(spark, tmp_path):
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     df = spark.read.json(str(path))
     scores = score_dataframe(df)
-    errs = {r["id"]: r["error"] for r in scores.where("error IS NOT NULL").select("id", "error").collect()}
+    errs = {r["id"]: r["status"] for r in scores.where("status != 'ok'").select("id", "status").collect()}
     assert set(errs) == {"empty", "nodate", "null"}
+    assert all(e.startswith("error: record ") for e in errs.values())
     assert 'field "text": the text is empty' in errs["empty"]
     assert 'field "date"' in errs["nodate"]
-    assert scores.where("error IS NULL").count() == 1
+    ok = scores.where("status = 'ok'").select("model").collect()
+    assert [r["model"] for r in ok] == [stance.load().checksum]
+    assert scores.where("status != 'ok' AND model IS NULL").count() == 3
     with pytest.raises(Exception, match="RecordError"):
         score_dataframe(df, errors="raise").count()
 

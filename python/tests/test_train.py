@@ -15,6 +15,9 @@ def test_train_with_the_defaults_gives_the_shipped_model(records, repo, tmp_path
     m.save(p)
     assert p.read_bytes() == MODEL.read_bytes(), "train() + save() differ from models/default.json"
     assert m.info["cv"]["stance"]["n"] == 844
+    # Trained in memory: the checksum its file has, and named as records of it name it.
+    assert m.checksum == stance.load(MODEL).checksum
+    assert m.score_one("Tehran spoke.")["model"] == m.identity
 
 
 def test_settings_by_name_and_section(records):
