@@ -227,7 +227,8 @@ pub fn default_config_json() -> String {
 /// What `stance train` does: reads the labeled records (`data`: JSON Lines, one record a line,
 /// read by the library's reader of labeled data, long-form rows merged), runs `folds`-fold
 /// cross-validation (unless `folds` is None) whose out-of-fold predictions become the model's
-/// calibration, and fits on everything.
+/// calibration, fits on everything, and names the model `name` (written into its file, as
+/// `stance train --name`; None: no name).
 pub struct Training<'a> {
     pub data: &'a Path,
     pub fields: &'a Fields,
@@ -236,6 +237,7 @@ pub struct Training<'a> {
     pub folds: Option<usize>,
     pub seed: u64,
     pub group_by: Option<&'a str>,
+    pub name: Option<&'a str>,
 }
 
 pub enum Actors<'a> {
@@ -308,6 +310,7 @@ pub fn train(t: &Training<'_>) -> Result<Trained, TrainError> {
         None => None,
     };
     let mut model = Model::train(&set, &cfg, t.seed)?;
+    model.name = t.name.map(str::to_string);
     if let Some(cv) = &cv {
         model.info.cv = Some(cv.report.clone());
         model.info.calibration = Some(stance::evaluate::calibration(

@@ -432,8 +432,8 @@ impl PyModel {
 /// Lines to a temporary file and read by the library's reader of labeled data.
 #[pyfunction]
 #[pyo3(signature = (records, *, config_json, actors_path=None, actors_toml=None, folds=Some(5),
-                    seed=42, group_by=None, text_col="text", id_col="id", source_col="source",
-                    date_col="date", threads=None))]
+                    seed=42, group_by=None, name=None, text_col="text", id_col="id",
+                    source_col="source", date_col="date", threads=None))]
 #[allow(clippy::too_many_arguments)]
 fn train(
     py: Python<'_>,
@@ -444,6 +444,7 @@ fn train(
     folds: Option<usize>,
     seed: u64,
     group_by: Option<String>,
+    name: Option<String>,
     text_col: &str,
     id_col: &str,
     source_col: &str,
@@ -484,11 +485,17 @@ fn train(
         folds,
         seed,
         group_by: group_by.as_deref(),
+        name: name.as_deref(),
     };
     let trained = py.detach(|| backend::train(&t));
     match trained {
         Ok(tr) => Ok((
-            new_model(py, tr.model, "<trained>".to_string(), threads)?,
+            new_model(
+                py,
+                tr.model,
+                name.unwrap_or_else(|| "<trained>".to_string()),
+                threads,
+            )?,
             tr.warnings,
         )),
         Err(backend::TrainError::Other(f)) => Err(to_py(f)),

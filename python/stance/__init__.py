@@ -68,8 +68,9 @@ def load(path: Optional[PathLike] = None, *, threads: Optional[int] = None) -> "
 def loads(data: bytes, *, name: str = "<bytes>", threads: Optional[int] = None) -> "Model":
     """Load a model from the bytes of a model file (for instance shipped to Spark executors).
 
-    ``name`` names it in messages. Score records name the model as the library does for a
-    model read from bytes (see :attr:`Model.identity`).
+    ``name`` names it in messages only: score records name the model by the name written in
+    its file and the checksum of its bytes (see :attr:`Model.identity`), so the same bytes give
+    the same records however they were loaded.
     """
     return Model(_stance.Model.from_bytes(bytes(data), name=name, threads=threads))
 
@@ -102,6 +103,7 @@ def train(
     folds: Optional[int] = 5,
     seed: int = 42,
     group_by: Optional[str] = None,
+    name: Optional[str] = None,
     text_col: str = "text",
     id_col: str = "id",
     source_col: str = "source",
@@ -121,13 +123,20 @@ def train(
     calibration ``stance compare`` corrects shares with, and its summary goes into
     ``model.info["cv"]``); ``None`` skips it. ``seed``, ``group_by``: as ``stance train``.
 
+    ``name``: the model's name, written into its file and carried by every score record it
+    makes (``"model": {"name", "checksum"}``), as ``stance train --name``. ``stance train``
+    names a model after its ``--out`` file when not told otherwise; there is no file here, so
+    without ``name`` the model has none (its records carry the checksum alone). Saving does not
+    name it: the name is part of the file's bytes, and so of its checksum.
+
     ``**settings``: any training setting by its name in the model file's ``config`` (see
     :func:`default_settings`): ``min_df=1``, ``word_ngrams=(1, 3)``, ``alpha=0.5``,
     ``window=1``, ``class_weight="none"``, ..., or a whole section (``features={...}``).
     Unknown names raise TypeError; bad values :class:`ConfigError`.
 
-    With the defaults, ``train(records of data/articles.jsonl, actors="data/actors.toml")``
-    gives the shipped model, byte for byte, once saved.
+    With the defaults, ``train(records of data/articles.jsonl, actors="data/actors.toml",
+    name="default")`` gives the shipped model, byte for byte, once saved (what ``stance train
+    --data data/articles.jsonl --actors data/actors.toml --out models/default.json`` writes).
 
     ``warnings``: a list to which training's warnings are appended (e.g. a label for an actor
     the text never names).
@@ -140,6 +149,7 @@ def train(
         folds=folds,
         seed=seed,
         group_by=group_by,
+        name=name,
         text_col=text_col,
         id_col=id_col,
         source_col=source_col,
@@ -170,18 +180,21 @@ class Model:
 
     @property
     def name(self) -> str:
-        """The model's file, or how the built-in model is named, as messages name it."""
+        """How messages name the model: its file's path, the built-in model, or ``name=`` of
+        :func:`loads` / :func:`train`. Score records name it by :attr:`identity` instead."""
         return self._m.name
 
     @property
     def identity(self) -> Dict[str, str]:
         """The model as its score records name it, their ``"model"``: ``{"name", "checksum"}``.
 
-        The library's naming, so the CLI's for the same model: ``name`` is ``"default"`` for
-        the built-in model and the file name for a model loaded from a file (as
-        ``stance score --model FILE`` names it); a model trained in memory has none.
-        ``checksum``: the first 16 hex digits of the model file's SHA-256, the long form's
-        ``model`` column.
+        The library's naming, so the CLI's for the same model: ``name`` is the name written in
+        the model file (``"default"`` for the built-in model; ``stance train --name``, by
+        default the ``--out`` file's stem), not the path it was loaded from, so a copy of a
+        model file under another path, or its bytes, is the same model; left out when the
+        model has none (one trained by :func:`train` without ``name``). ``checksum``: the
+        first 16 hex digits of the SHA-256 of the model file's bytes, the long form's ``model``
+        column.
         """
         return json.loads(self._m.identity_json())
 

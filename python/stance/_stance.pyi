@@ -100,6 +100,7 @@ def train(
     folds: Optional[int] = 5,
     seed: int = 42,
     group_by: Optional[str] = None,
+    name: Optional[str] = None,
     text_col: str = "text",
     id_col: str = "id",
     source_col: str = "source",

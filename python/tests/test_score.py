@@ -23,9 +23,11 @@ def test_builtin_and_file_model_are_the_same(model):
     with open(MODEL, "rb") as f:
         assert stance.loads(f.read()).info == model.info
     assert "stance.Model" in repr(model)
-    # One model file, one checksum (16 hex digits), however it was loaded.
+    # One model file, one identity (its name, written in it; 16 hex digits of its checksum),
+    # however it was loaded; `name` is only how messages name it.
     assert len(model.checksum) == 16 and int(model.checksum, 16) >= 0
-    assert from_file.checksum == model.checksum == stance.loads(MODEL.read_bytes()).checksum
+    assert model.identity == {"name": "default", "checksum": model.checksum}
+    assert from_file.identity == model.identity == stance.loads(MODEL.read_bytes()).identity
 
 
 def test_score_equals_the_cli_byte_for_byte(model, records, cli, repo):
@@ -41,24 +43,27 @@ def test_score_equals_the_cli_byte_for_byte(model, records, cli, repo):
     assert model.identity["checksum"] == model.checksum
 
 
-def test_a_model_file_is_named_as_the_cli_names_it(records, cli, tmp_path):
+def test_a_model_file_is_named_as_the_cli_names_it(model, records, cli, tmp_path):
     """`stance.load(path)` and `stance score --model path` give the same records, the model
-    named the same, also for a copy of the file under another name."""
+    named by the name in its file: a copy of the file under another name (or its bytes) is the
+    same model, named as the built-in one, not after its path."""
     data = MODEL.read_bytes()
     copy = tmp_path / "other-name.json"
     copy.write_bytes(data)
+    builtin, _ = cli(["score", "data/articles.jsonl", "--quiet", "--evidence", "0"])
     for path in [MODEL, copy]:
         want, code = cli(["score", "data/articles.jsonl", "--quiet", "--evidence", "0", "--model", str(path)])
         assert code == 0
+        assert want == builtin
         want = want.splitlines()
         m = stance.load(path)
+        assert str(path) in m.name  # messages name the file
         assert m.score_json(records, evidence=0) == want
-        assert json.loads(want[0])["model"] == m.identity
-        assert m.checksum == stance.load().checksum
-    # From bytes: the same checksum, named as the library names a model read from bytes.
-    from_bytes = stance.loads(data)
-    assert from_bytes.score_one("Tehran spoke.")["model"] == from_bytes.identity
-    assert from_bytes.checksum == stance.load().checksum
+        assert json.loads(want[0])["model"] == m.identity == model.identity
+    # From bytes: the same model, named the same.
+    from_bytes = stance.loads(data, name="shipped")
+    assert from_bytes.name == "shipped" and from_bytes.identity == model.identity
+    assert from_bytes.score_json(records[:10], evidence=0) == builtin.splitlines()[:10]
 
 
 @pytest.mark.parametrize(
@@ -237,9 +242,11 @@ def test_save_round_trips(model, records, cli, tmp_path):
     def without_model(rs):
         return [{k: v for k, v in r.items() if k != "model"} for r in rs]
 
-    # The same scores; the records name the saved copy (as the CLI does), not the original.
+    # The same scores; the records name the saved copy (as the CLI does): the name written in
+    # it, "default" as in the original, and the checksum of its own bytes (see below).
     got = again.score(records[:20])
     assert without_model(got) == without_model(model.score(records[:20]))
+    assert again.identity["name"] == model.identity["name"] == "default"
     assert all(r["model"] == again.identity for r in got)
     want, _ = cli(["score", "-", "--quiet", "--model", str(p)],
                   stdin="".join(json.dumps(r) + "\n" for r in records[:20]))

@@ -9,15 +9,39 @@ from conftest import MODEL
 
 
 def test_train_with_the_defaults_gives_the_shipped_model(records, repo, tmp_path):
+    """What the README's `stance train --data data/articles.jsonl --actors data/actors.toml
+    --out models/default.json` writes; that names the model after the file's stem, "default",
+    which train() is told (it has no file to name it after)."""
     warns = []
-    m = stance.train(records, actors=repo / "data" / "actors.toml", warnings=warns)
+    m = stance.train(records, actors=repo / "data" / "actors.toml", name="default", warnings=warns)
     p = tmp_path / "m.json"
     m.save(p)
     assert p.read_bytes() == MODEL.read_bytes(), "train() + save() differ from models/default.json"
     assert m.info["cv"]["stance"]["n"] == 844
-    # Trained in memory: the checksum its file has, and named as records of it name it.
-    assert m.checksum == stance.load(MODEL).checksum
+    # Trained in memory: the identity its file has, and named as records of it name it.
+    assert m.identity == stance.load(MODEL).identity == {"name": "default", "checksum": m.checksum}
     assert m.score_one("Tehran spoke.")["model"] == m.identity
+
+
+def test_the_name_is_written_into_the_model(records, cli, tmp_path):
+    """A name given to train() is in the model file and in every record of it, the CLI's too;
+    without one the model has none, and saving it under a file name does not give it one."""
+    small = records[:60]
+    named = stance.train(small, folds=None, min_df=1, name="small-one")
+    unnamed = stance.train(small, folds=None, min_df=1)
+    assert named.identity["name"] == "small-one" and "name" not in unnamed.identity
+    assert named.checksum != unnamed.checksum  # the name is part of the file's bytes
+    assert named.score_one("Tehran spoke.")["model"] == {"name": "small-one", "checksum": named.checksum}
+    assert unnamed.score_one("Tehran spoke.")["model"] == {"checksum": unnamed.checksum}
+    for m, file in [(named, "n.json"), (unnamed, "u.json")]:
+        p = tmp_path / file
+        m.save(p)
+        again = stance.load(p)
+        assert again.identity == m.identity
+        want, _ = cli(["score", "-", "--quiet", "--model", str(p)],
+                      stdin="".join(json.dumps(r) + "\n" for r in small[:10]))
+        assert again.score_json(small[:10]) == want.splitlines()
+        assert all(json.loads(x)["model"] == m.identity for x in want.splitlines())
 
 
 def test_settings_by_name_and_section(records):
