@@ -342,6 +342,10 @@ pub struct CrossValidation {
     /// Fits (stance and sentiment, over the folds) that stopped at the iteration limit
     /// before the gradient tolerance was met.
     pub unconverged: usize,
+    /// The fold models (featurizer and classifiers fitted without the fold), in fold order.
+    pub fold_models: Vec<crate::pipeline::train::Fitted>,
+    /// The fold (0-based) of every article; `usize::MAX` for an article without labels.
+    pub article_fold: Vec<usize>,
 }
 
 /// The fold of every article: folds shuffled with `seed`, stratified on the stance labels and,
@@ -388,7 +392,11 @@ pub fn cross_validate(
     let article_fold = article_folds(set, k, seed, group_by)?;
     let prep = Prepared::new(set, &checked.context);
     // Per fold: each prediction with the fold's majority class, and the unconverged fits.
-    type Fold = (Vec<(Prediction, usize)>, usize);
+    type Fold = (
+        Vec<(Prediction, usize)>,
+        usize,
+        crate::pipeline::train::Fitted,
+    );
     let results: Vec<Result<Fold>> = (0..k)
         .into_par_iter()
         .map(|f| {
@@ -430,15 +438,17 @@ pub fn cross_validate(
                     ));
                 }
             }
-            Ok((out, unconverged))
+            Ok((out, unconverged, fitted))
         })
         .collect();
     let mut all = Vec::new();
     let mut unconverged = 0;
+    let mut fold_models = Vec::new();
     for r in results {
-        let (out, u) = r?;
+        let (out, u, fitted) = r?;
         all.extend(out);
         unconverged += u;
+        fold_models.push(fitted);
     }
     let mut reports = Vec::new();
     let mut predictions = Vec::new();
@@ -470,6 +480,8 @@ pub fn cross_validate(
         },
         predictions,
         unconverged,
+        fold_models,
+        article_fold,
     })
 }
 

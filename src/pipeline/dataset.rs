@@ -286,14 +286,19 @@ impl TrainingSet {
         crate::pipeline::file::hex(&h.finalize())
     }
 
-    /// The group key of article `article`: its id, or the value of `field` (falling back to
-    /// the id where the field is absent).
+    /// The group key of article `article`: its id, or the value of `field` (`month`: the
+    /// date's `YYYY-MM`; falling back to the id where the field is absent).
     pub fn group_of(&self, article: usize, field: Option<&str>) -> String {
         let a = &self.articles[article];
         match field {
             None | Some("id") => a.article.id.clone(),
             Some("source") => a.article.source.clone().unwrap_or_default(),
             Some("date") => a.article.date.clone().unwrap_or_default(),
+            Some("month") => a
+                .article
+                .date
+                .as_deref()
+                .map_or(String::new(), |d| d.chars().take(7).collect()),
             Some(f) => a
                 .extra
                 .get(f)

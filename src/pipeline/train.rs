@@ -272,3 +272,20 @@ fn actor_profiles(set: &TrainingSet, prep: &Prepared<'_>, featurizer: &Featurize
         .collect();
     (actors, profiles)
 }
+
+impl StanceModel {
+    /// A model of one cross-validation fold (its featurizer and classifiers, this model's
+    /// settings and actors), for scoring as that fold model would.
+    pub fn of_fold(&self, fitted: Fitted) -> StanceModel {
+        StanceModel {
+            config: self.config.clone(),
+            registry: self.registry.clone(),
+            featurizer: fitted.featurizer,
+            stance: fitted.stance,
+            sentiment: fitted.sentiment,
+            info: TrainingInfo::default(),
+            name: self.name.clone(),
+            identity: std::sync::OnceLock::new(),
+        }
+    }
+}

@@ -1,5 +1,6 @@
 //! Every estimator's label shares for one group, with percentile bootstrap intervals.
 
+use super::bayes::{posterior, Sampler};
 use super::solve::adjust;
 use super::{ErrorRates, Estimator, Rates};
 use crate::labels::LabelSet;
@@ -96,6 +97,11 @@ pub fn shares_of(
     pick: &[usize],
     rates: Option<&Rates>,
 ) -> Vec<f64> {
+    if let (Estimator::Bcc, Some(r)) = (estimator, rates) {
+        let sub: Vec<&[f64]> = pick.iter().map(|&i| rows[i]).collect();
+        let mut rng = <ChaCha8Rng as rand::SeedableRng>::seed_from_u64(0);
+        return bcc(&sub, r, &mut rng).0;
+    }
     estimate_all(rows, pick, rates, Some(estimator))
         .pop()
         .map(|(_, s)| s)
@@ -145,6 +151,20 @@ fn estimate_all(
     out
 }
 
+/// BayesianCC's posterior mean and draws for `rows`.
+fn bcc(rows: &[&[f64]], rates: &Rates, rng: &mut ChaCha8Rng) -> (Vec<f64>, Vec<Vec<f64>>) {
+    let k = rates.hard_counts.len();
+    let mut observed = vec![0.0; k];
+    for r in rows {
+        observed[crate::model::argmax(r)] += 1.0;
+    }
+    let draws = posterior(&rates.hard_counts, &observed, &Sampler::default(), rng);
+    let mean = (0..k)
+        .map(|c| draws.iter().map(|d| d[c]).sum::<f64>() / draws.len() as f64)
+        .collect();
+    (mean, draws)
+}
+
 /// Shares with their interval, per label.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Shares {
@@ -158,6 +178,85 @@ pub struct Shares {
     pub high: Vec<f64>,
     /// Share of the positive label minus share of the negative label, with its interval.
     pub net: Option<[f64; 3]>,
+    /// Whether the estimate lies on the simplex's edge (a share of 0 or 1) for a group of
+    /// fewer than [`EDGE_GROUP`] articles: an extreme answer from few articles, to be read
+    /// with care.
+    #[serde(default)]
+    pub at_edge: bool,
+}
+
+/// Below this many articles, an estimate on the simplex's edge is flagged ([`Shares::at_edge`]).
+pub const EDGE_GROUP: usize = 50;
+
+/// The standard normal quantile (Acklam's rational approximation, relative error below
+/// 1.2e-9; hand-written because it is the only special function needed).
+pub fn normal_quantile(p: f64) -> f64 {
+    const A: [f64; 6] = [
+        -3.969683028665376e1,
+        2.209460984245205e2,
+        -2.759285104469687e2,
+        1.383_577_518_672_69e2,
+        -3.066479806614716e1,
+        2.506628277459239,
+    ];
+    const B: [f64; 5] = [
+        -5.447609879822406e1,
+        1.615858368580409e2,
+        -1.556989798598866e2,
+        6.680131188771972e1,
+        -1.328068155288572e1,
+    ];
+    const C: [f64; 6] = [
+        -7.784894002430293e-3,
+        -3.223964580411365e-1,
+        -2.400758277161838,
+        -2.549732539343734,
+        4.374664141464968,
+        2.938163982698783,
+    ];
+    const D: [f64; 4] = [
+        7.784695709041462e-3,
+        3.224671290700398e-1,
+        2.445134137142996,
+        3.754408661907416,
+    ];
+    let tail = |q: f64| {
+        (((((C[0] * q + C[1]) * q + C[2]) * q + C[3]) * q + C[4]) * q + C[5])
+            / ((((D[0] * q + D[1]) * q + D[2]) * q + D[3]) * q + 1.0)
+    };
+    if p < 0.02425 {
+        tail((-2.0 * p.ln()).sqrt())
+    } else if p > 1.0 - 0.02425 {
+        -tail((-2.0 * (1.0 - p).ln()).sqrt())
+    } else {
+        let q = p - 0.5;
+        let r = q * q;
+        (((((A[0] * r + A[1]) * r + A[2]) * r + A[3]) * r + A[4]) * r + A[5]) * q
+            / (((((B[0] * r + B[1]) * r + B[2]) * r + B[3]) * r + B[4]) * r + 1.0)
+    }
+}
+
+/// The narrowest interval a group of `n` articles allows for a share estimated at `p`: the
+/// Wilson score interval, what even a perfect classifier would leave from sampling `n`
+/// articles. Every interval is widened to hold it.
+pub fn size_floor(p: f64, n: usize, z: f64) -> (f64, f64) {
+    let n = n.max(1) as f64;
+    let p = p.clamp(0.0, 1.0);
+    let z2 = z * z;
+    let centre = (p + z2 / (2.0 * n)) / (1.0 + z2 / n);
+    let half = z / (1.0 + z2 / n) * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt();
+    ((centre - half).max(0.0), (centre + half).min(1.0))
+}
+
+/// The same floor for the net score `p⁺ − p⁻` of `k` labels: a normal interval on the shares
+/// shrunk toward even by `z²` pseudo-articles (as Wilson's interval is).
+pub fn net_floor(pos: f64, neg: f64, k: usize, n: usize, z: f64) -> (f64, f64) {
+    let (n, z2) = (n.max(1) as f64, z * z);
+    let shrink = |x: f64| (n * x + z2 / k as f64) / (n + z2);
+    let (a, b) = (shrink(pos), shrink(neg));
+    let half = z * ((a + b - (a - b).powi(2)).max(0.0) / (n + z2)).sqrt();
+    let net = pos - neg;
+    ((net - half).max(-1.0), (net + half).min(1.0))
 }
 
 /// Estimates the label shares of one group with every available estimator, with percentile
@@ -191,32 +290,77 @@ pub fn estimate(
         }
     }
     let alpha = (1.0 - level) / 2.0;
+    let mut point = point;
+    if let Some(r) = rates {
+        let (mean, d) = bcc(rows, &r.point, rng);
+        point.push((Estimator::Bcc, mean));
+        draws.push(d);
+    }
+    let z = normal_quantile(1.0 - alpha);
     point
         .into_iter()
         .zip(draws)
         .map(|((estimator, share), d)| {
-            let col = |f: &dyn Fn(&Vec<f64>) -> f64| -> (f64, f64) {
+            // Bootstrap draws give percentile intervals; BayesianCC's posterior draws the
+            // shortest interval holding `level` of them, which reaches the edge of the range
+            // when the density is highest there (a label no article was predicted as).
+            let col = |f: &dyn Fn(&Vec<f64>) -> f64, range: (f64, f64)| -> (f64, f64) {
                 let mut v: Vec<f64> = d.iter().map(f).collect();
                 v.sort_by(f64::total_cmp);
                 if v.is_empty() {
                     return (f64::NAN, f64::NAN);
                 }
-                (quantile(&v, alpha), quantile(&v, 1.0 - alpha))
+                if estimator == Estimator::Bcc {
+                    shortest(&v, level, range)
+                } else {
+                    (quantile(&v, alpha), quantile(&v, 1.0 - alpha))
+                }
             };
-            let (low, high): (Vec<f64>, Vec<f64>) = (0..k).map(|c| col(&|s| s[c])).unzip();
+            let (low, high): (Vec<f64>, Vec<f64>) = (0..k)
+                .map(|c| {
+                    let (lo, hi) = col(&|s| s[c], (0.0, 1.0));
+                    let (flo, fhi) = size_floor(share[c], n, z);
+                    (lo.min(flo), hi.max(fhi))
+                })
+                .unzip();
             let net = labels.signed(&share).map(|m| {
-                let (lo, hi) = col(&|s| labels.signed(s).unwrap_or(f64::NAN));
-                [m, lo, hi]
+                let (lo, hi) = col(&|s| labels.signed(s).unwrap_or(f64::NAN), (-1.0, 1.0));
+                let (pos, neg) = (labels.positive(), labels.negative());
+                let (flo, fhi) = match (pos, neg) {
+                    (Some(p), Some(q)) => net_floor(share[p], share[q], k, n, z),
+                    _ => (m, m),
+                };
+                [m, lo.min(flo), hi.max(fhi)]
             });
+            let at_edge =
+                n < EDGE_GROUP && share.iter().any(|&x| !(1e-6..=1.0 - 1e-6).contains(&x));
             Shares {
                 estimator,
                 share,
                 low,
                 high,
                 net,
+                at_edge,
             }
         })
         .collect()
+}
+
+/// The shortest interval holding `level` of the sorted draws `v`; an end at the first or last
+/// draw is taken to the end of `range` (the highest density is at the edge).
+pub fn shortest(v: &[f64], level: f64, range: (f64, f64)) -> (f64, f64) {
+    let n = v.len();
+    let m = ((level * n as f64).ceil() as usize).clamp(1, n) - 1;
+    let best = (0..n - m)
+        .min_by(|&a, &b| (v[a + m] - v[a]).total_cmp(&(v[b + m] - v[b])))
+        .unwrap_or(0);
+    let lo = if best == 0 { range.0 } else { v[best] };
+    let hi = if best + m == n - 1 {
+        range.1
+    } else {
+        v[best + m]
+    };
+    (lo, hi)
 }
 
 /// The q-quantile of sorted values (linear interpolation).

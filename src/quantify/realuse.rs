@@ -1,0 +1,606 @@
+//! The real-use evaluation of the share estimators: the test a user's own comparison meets.
+//!
+//! The labeled data is split into a labeled part and a part that plays the new articles
+//! (random articles, or whole groups of a field such as the outlet or the month, so that the
+//! new articles come from outlets or months the model never saw). The full training procedure
+//! of `stance train` runs on the labeled part alone (its cross-validation, hence its error
+//! rates and recalibration); the new part is scored by the trained model as `stance score`
+//! scores; and groups of the new part, whose true shares are known, are estimated by every
+//! estimator:
+//!
+//! - **real** groups: each (group field, actor) and each actor of the new part, by size;
+//! - **APP** samples (artificial prevalence protocol, as in QuaPy): for each sample size, one
+//!   sample at every point of a grid over the simplex of label shares, drawn with replacement
+//!   from the new part's examples of each label;
+//! - **UPP** samples (uniform prevalence protocol): shares drawn uniformly from the simplex.
+//!
+//! Reported per protocol, size and estimator: mean absolute error of the shares (MAE), relative
+//! absolute error smoothed as QuaPy smooths it (each share `p` replaced by
+//! `(p + ε) / (1 + kε)` with `ε = 1 / (2n)`), the bias of the net score, and the coverage and
+//! mean width of the intervals. MLPE (the training shares, whatever the group) and CC are the
+//! baselines.
+
+use super::estimate::estimate;
+use super::{Estimator, Shares};
+use crate::error::{Error, Result};
+use crate::evaluate::evaluate_model;
+use crate::labels::{LabelSet, Task};
+use crate::pipeline::{CvOptions, StanceModel, TrainConfig, TrainingSet};
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Settings of a real-use evaluation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RealUse {
+    /// How many times the data is split (each split trains a model).
+    pub splits: usize,
+    /// The share of articles that play the new articles.
+    pub new_share: f64,
+    /// Hold out whole groups of this field (`source`, `month`, `date` or any field) rather than
+    /// random articles.
+    pub split_by: Option<String>,
+    /// The field whose values, crossed with the actor, make the real groups.
+    pub group_by: String,
+    /// Smallest real group evaluated.
+    pub min_group: usize,
+    /// Sample sizes of the APP and UPP protocols.
+    pub sizes: Vec<usize>,
+    /// Steps of the APP grid per unit share (10: shares 0, 0.1, …, 1).
+    pub grid: usize,
+    /// UPP samples per size and split.
+    pub upp: usize,
+    /// Bootstrap resamples per interval.
+    pub bootstrap: usize,
+    /// Interval level.
+    pub level: f64,
+    /// Seed of the splits and draws.
+    pub seed: u64,
+    /// Score the new articles for estimation with the cross-validation fold models (each
+    /// article by one fold model, chosen by its id) rather than the final model, so that the
+    /// probabilities are those of the models the error rates describe.
+    pub crossfit: bool,
+}
+
+impl Default for RealUse {
+    fn default() -> Self {
+        RealUse {
+            splits: 3,
+            new_share: 0.4,
+            split_by: None,
+            group_by: "source".into(),
+            min_group: 3,
+            sizes: vec![10, 50, 100, 200, 400, 1000],
+            grid: 10,
+            upp: 50,
+            bootstrap: 200,
+            level: 0.95,
+            seed: 42,
+            crossfit: false,
+        }
+    }
+}
+
+/// The protocol a group comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// Groups of the new part as they come (group field × actor, and actor).
+    Real,
+    /// Samples at every point of a grid of shares.
+    App,
+    /// Samples at shares drawn uniformly.
+    Upp,
+}
+
+impl Kind {
+    /// Its name in tables.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Kind::Real => "real",
+            Kind::App => "app",
+            Kind::Upp => "upp",
+        }
+    }
+}
+
+/// Real groups are reported by size class: their lower bounds.
+pub const REAL_SIZES: [usize; 4] = [1, 10, 50, 200];
+
+/// What one split held and how the model trained on its labeled part did on the new part.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SplitInfo {
+    /// Labeled articles (trained on).
+    pub labeled: usize,
+    /// New articles (scored).
+    pub new: usize,
+    /// Stance examples of the new part.
+    pub new_examples: usize,
+    /// Accuracy of the model's stance labels on the new part.
+    pub accuracy: f64,
+    /// The training shares of the labels (MLPE's answer).
+    pub training_shares: Vec<f64>,
+}
+
+/// One row of the table: a protocol, a size, an estimator (None: MLPE).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Row {
+    /// The protocol.
+    pub kind: Kind,
+    /// The sample size (real groups: the lower bound of their size class).
+    pub size: usize,
+    /// The estimator; None for MLPE, the training shares.
+    pub estimator: Option<Estimator>,
+    /// Groups or samples evaluated.
+    pub groups: usize,
+    /// Mean group size.
+    pub mean_size: f64,
+    /// Mean absolute error of the shares.
+    pub mae: f64,
+    /// Mean relative absolute error of the smoothed shares.
+    pub rae: f64,
+    /// Mean signed error of the net score (positive − negative), when the labels have one.
+    pub bias: Option<f64>,
+    /// Share of label intervals that held the true share (None for MLPE).
+    pub coverage: Option<f64>,
+    /// Mean width of the label intervals.
+    pub width: Option<f64>,
+    /// Share of estimates flagged as on the simplex's edge for a small group.
+    pub flagged: Option<f64>,
+}
+
+/// The result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// The labels, in share order.
+    pub labels: Vec<String>,
+    /// Each split.
+    pub splits: Vec<SplitInfo>,
+    /// The table.
+    pub rows: Vec<Row>,
+}
+
+impl Report {
+    /// The rows of one protocol and estimator.
+    pub fn rows_of(&self, kind: Kind, estimator: Option<Estimator>) -> Vec<&Row> {
+        self.rows
+            .iter()
+            .filter(|r| r.kind == kind && r.estimator == estimator)
+            .collect()
+    }
+
+    /// The mean of the rows' MAE over sizes in `lo..=hi` (unweighted by size, as every size
+    /// counts once).
+    pub fn mean_mae(&self, kind: Kind, estimator: Option<Estimator>, lo: usize, hi: usize) -> f64 {
+        let v: Vec<f64> = self
+            .rows_of(kind, estimator)
+            .iter()
+            .filter(|r| r.size >= lo && r.size <= hi)
+            .map(|r| r.mae)
+            .collect();
+        v.iter().sum::<f64>() / v.len().max(1) as f64
+    }
+
+    /// The MAE of real groups, weighted by the number of groups in each size class.
+    pub fn real_mae(&self, estimator: Option<Estimator>) -> f64 {
+        let rows = self.rows_of(Kind::Real, estimator);
+        let n: usize = rows.iter().map(|r| r.groups).sum();
+        rows.iter().map(|r| r.mae * r.groups as f64).sum::<f64>() / n.max(1) as f64
+    }
+}
+
+/// One group to estimate: its rows (indices into the scored new part), its true shares, its
+/// protocol and size class.
+struct Group {
+    kind: Kind,
+    size: usize,
+    rows: Vec<usize>,
+    truth: Vec<f64>,
+}
+
+/// The new part, scored: per stance example, the model's probabilities and the true label.
+struct Scored {
+    probs: Vec<Vec<f64>>,
+    truth: Vec<usize>,
+    /// Per example: (group field value, actor).
+    keys: Vec<(String, String)>,
+}
+
+/// Runs the evaluation: `set` is all the labeled data, `cfg` and `cv` the training settings
+/// as `stance train` takes them.
+pub fn evaluate(
+    set: &TrainingSet,
+    cfg: &TrainConfig,
+    cv: &CvOptions,
+    opts: &RealUse,
+) -> Result<Report> {
+    if !(0.05..=0.95).contains(&opts.new_share) {
+        return Err(Error::Config(format!(
+            "the share of new articles must be between 0.05 and 0.95, not {}",
+            opts.new_share
+        )));
+    }
+    let k = set.stance_classes.len();
+    let mut splits = Vec::new();
+    // Per (kind, size, estimator slot): sums, where slot 0 is MLPE and 1.. the estimators.
+    let mut sums: BTreeMap<(Kind, usize, usize), Sums> = BTreeMap::new();
+    for s in 0..opts.splits {
+        let mut rng = ChaCha8Rng::seed_from_u64(opts.seed.wrapping_add(s as u64));
+        let (labeled, new) = split(set, opts, &mut rng);
+        let train = set.subset(&labeled);
+        let test = set.subset(&new);
+        let (model, folds) = StanceModel::train_with_cv(&train, cfg, cv)?;
+        let mut scored = score(&model, &test, &opts.group_by)?;
+        if opts.crossfit {
+            let k = folds.fold_models.len();
+            let by_fold: Vec<Scored> = folds
+                .fold_models
+                .into_iter()
+                .map(|f| score(&model.of_fold(f), &test, &opts.group_by))
+                .collect::<Result<_>>()?;
+            for (i, e) in test.examples.iter().enumerate() {
+                let j = fold_of_id(&test.articles[e.article].article.id, k);
+                scored.probs[i] = by_fold[j].probs[i].clone();
+            }
+        }
+        let cal = model.info.calibration.as_ref().ok_or_else(|| {
+            Error::Training("cross-validation left no out-of-fold predictions".into())
+        })?;
+        let rates = cal.error_rates(opts.bootstrap, &mut rng);
+        let counts = train.label_counts(Task::Stance);
+        let total: usize = counts.iter().sum();
+        let mlpe: Vec<f64> = counts
+            .iter()
+            .map(|&c| c as f64 / total.max(1) as f64)
+            .collect();
+        let correct = (0..scored.truth.len())
+            .filter(|&i| crate::model::argmax(&scored.probs[i]) == scored.truth[i])
+            .count();
+        splits.push(SplitInfo {
+            labeled: labeled.len(),
+            new: new.len(),
+            new_examples: scored.truth.len(),
+            accuracy: correct as f64 / scored.truth.len().max(1) as f64,
+            training_shares: mlpe.clone(),
+        });
+        let groups = groups(&scored, k, opts, &mut rng);
+        let labels = &model.stance.labels;
+        let seed = rng.gen::<u64>();
+        let results: Vec<(Kind, usize, Vec<Outcome>)> = groups
+            .par_iter()
+            .enumerate()
+            .map(|(gi, g)| {
+                let mut rng = ChaCha8Rng::seed_from_u64(seed ^ (gi as u64).wrapping_mul(0x9e37));
+                let rows: Vec<&[f64]> =
+                    g.rows.iter().map(|&i| scored.probs[i].as_slice()).collect();
+                let est = estimate(
+                    &rows,
+                    Some(&rates),
+                    labels,
+                    opts.bootstrap,
+                    opts.level,
+                    &mut rng,
+                );
+                let n = g.rows.len();
+                let mut out = vec![Outcome::of_point(&mlpe, &g.truth, labels, n)];
+                out.extend(est.iter().map(|e| Outcome::of(e, &g.truth, labels, n)));
+                (g.kind, g.size, out)
+            })
+            .collect();
+        for (gi, (kind, size, outcomes)) in results.into_iter().enumerate() {
+            for (slot, o) in outcomes.into_iter().enumerate() {
+                sums.entry((kind, size, slot))
+                    .or_default()
+                    .add(&o, groups[gi].rows.len());
+            }
+        }
+    }
+    let rows = sums
+        .into_iter()
+        .map(|((kind, size, slot), s)| s.row(kind, size, slot))
+        .collect();
+    Ok(Report {
+        labels: set.stance_classes.clone(),
+        splits,
+        rows,
+    })
+}
+
+/// The fold model that scores an article: a hash of its id (FNV-1a), modulo the folds.
+pub fn fold_of_id(id: &str, folds: usize) -> usize {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in id.bytes() {
+        h = (h ^ b as u64).wrapping_mul(0x100000001b3);
+    }
+    (h % folds.max(1) as u64) as usize
+}
+
+/// Article indices of the labeled part and of the new part.
+fn split(set: &TrainingSet, opts: &RealUse, rng: &mut ChaCha8Rng) -> (Vec<usize>, Vec<usize>) {
+    let n = set.articles.len();
+    let want = (opts.new_share * n as f64).round() as usize;
+    let mut new = vec![false; n];
+    match &opts.split_by {
+        None => {
+            let mut order: Vec<usize> = (0..n).collect();
+            order.shuffle(rng);
+            for &i in &order[..want] {
+                new[i] = true;
+            }
+        }
+        Some(field) => {
+            let mut by: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+            for i in 0..n {
+                by.entry(set.group_of(i, Some(field))).or_default().push(i);
+            }
+            let mut groups: Vec<Vec<usize>> = by.into_values().collect();
+            groups.shuffle(rng);
+            let mut taken = 0;
+            // Whole groups until the share is reached, always leaving one group to train on.
+            for g in &groups[..groups.len().saturating_sub(1)] {
+                if taken >= want {
+                    break;
+                }
+                for &i in g {
+                    new[i] = true;
+                }
+                taken += g.len();
+            }
+        }
+    }
+    (
+        (0..n).filter(|&i| !new[i]).collect(),
+        (0..n).filter(|&i| new[i]).collect(),
+    )
+}
+
+/// Scores the new part with the model, as `stance score` does.
+fn score(model: &StanceModel, test: &TrainingSet, group_by: &str) -> Result<Scored> {
+    let (_, preds) = evaluate_model(model, test)?;
+    let classes = model.stance.classes();
+    let mut out = Scored {
+        probs: Vec::new(),
+        truth: Vec::new(),
+        keys: Vec::new(),
+    };
+    let stance = preds.iter().filter(|p| p.task == Task::Stance);
+    for (e, p) in test.examples.iter().zip(stance) {
+        out.probs
+            .push(classes.iter().map(|c| p.probabilities[c]).collect());
+        out.truth.push(
+            classes
+                .iter()
+                .position(|c| *c == p.truth)
+                .expect("the new part's labels are the model's"),
+        );
+        out.keys
+            .push((test.group_of(e.article, Some(group_by)), e.actor.clone()));
+    }
+    Ok(out)
+}
+
+/// The groups of one split: the real ones, then APP and UPP samples.
+fn groups(s: &Scored, k: usize, opts: &RealUse, rng: &mut ChaCha8Rng) -> Vec<Group> {
+    let shares_of = |rows: &[usize]| -> Vec<f64> {
+        let mut v = vec![0.0; k];
+        for &i in rows {
+            v[s.truth[i]] += 1.0 / rows.len() as f64;
+        }
+        v
+    };
+    let mut out = Vec::new();
+    let mut real: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
+    for (i, (g, actor)) in s.keys.iter().enumerate() {
+        real.entry((g.clone(), actor.clone())).or_default().push(i);
+        real.entry(("\u{0}all".into(), actor.clone()))
+            .or_default()
+            .push(i);
+    }
+    for rows in real.into_values().filter(|r| r.len() >= opts.min_group) {
+        let size = *REAL_SIZES
+            .iter()
+            .rev()
+            .find(|&&b| rows.len() >= b)
+            .unwrap_or(&1);
+        out.push(Group {
+            kind: Kind::Real,
+            size,
+            truth: shares_of(&rows),
+            rows,
+        });
+    }
+    let mut by_label: Vec<Vec<usize>> = vec![Vec::new(); k];
+    for (i, &t) in s.truth.iter().enumerate() {
+        by_label[t].push(i);
+    }
+    let grid = simplex_grid(k, opts.grid);
+    for &n in &opts.sizes {
+        let mut draw = |shares: &[f64], kind: Kind, rng: &mut ChaCha8Rng| {
+            let counts = super::apportion(shares, n);
+            if counts
+                .iter()
+                .zip(&by_label)
+                .any(|(&c, pool)| c > 0 && pool.is_empty())
+            {
+                return;
+            }
+            let mut rows = Vec::with_capacity(n);
+            for (c, &m) in counts.iter().enumerate() {
+                for _ in 0..m {
+                    rows.push(by_label[c][rng.gen_range(0..by_label[c].len())]);
+                }
+            }
+            out.push(Group {
+                kind,
+                size: n,
+                truth: counts.iter().map(|&c| c as f64 / n as f64).collect(),
+                rows,
+            });
+        };
+        for p in &grid {
+            draw(p, Kind::App, rng);
+        }
+        for _ in 0..opts.upp {
+            let p = super::bayes::dirichlet(&vec![1.0; k], rng);
+            draw(&p, Kind::Upp, rng);
+        }
+    }
+    out
+}
+
+/// Every point of the simplex of `k` shares in steps of `1 / steps`.
+pub fn simplex_grid(k: usize, steps: usize) -> Vec<Vec<f64>> {
+    fn rec(k: usize, left: usize, steps: usize, cur: &mut Vec<usize>, out: &mut Vec<Vec<f64>>) {
+        if cur.len() + 1 == k {
+            cur.push(left);
+            out.push(cur.iter().map(|&c| c as f64 / steps as f64).collect());
+            cur.pop();
+            return;
+        }
+        for c in 0..=left {
+            cur.push(c);
+            rec(k, left - c, steps, cur, out);
+            cur.pop();
+        }
+    }
+    let mut out = Vec::new();
+    if k > 0 {
+        rec(k, steps, steps, &mut Vec::new(), &mut out);
+    }
+    out
+}
+
+/// One estimate against the truth.
+struct Outcome {
+    abs: f64,
+    rel: f64,
+    net: Option<f64>,
+    interval: Option<(f64, f64)>,
+    flagged: bool,
+}
+
+impl Outcome {
+    fn of_point(share: &[f64], truth: &[f64], labels: &LabelSet, n: usize) -> Outcome {
+        Outcome {
+            abs: mean_abs(share, truth),
+            rel: rae_eps(share, truth, 0.5 / n.max(1) as f64),
+            net: labels
+                .signed(share)
+                .zip(labels.signed(truth))
+                .map(|(a, b)| a - b),
+            interval: None,
+            flagged: false,
+        }
+    }
+
+    fn of(e: &Shares, truth: &[f64], labels: &LabelSet, n: usize) -> Outcome {
+        let k = truth.len() as f64;
+        let covered = truth
+            .iter()
+            .enumerate()
+            .filter(|&(c, &t)| e.low[c] <= t + 1e-9 && t <= e.high[c] + 1e-9)
+            .count() as f64
+            / k;
+        let width = (0..truth.len()).map(|c| e.high[c] - e.low[c]).sum::<f64>() / k;
+        Outcome {
+            interval: Some((covered, width)),
+            flagged: e.at_edge,
+            ..Outcome::of_point(&e.share, truth, labels, n)
+        }
+    }
+}
+
+fn mean_abs(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).sum::<f64>() / a.len().max(1) as f64
+}
+
+/// Relative absolute error of shares smoothed by `eps` (QuaPy's `rae`; it takes
+/// `ε = 1 / (2n)` for a group of `n`).
+pub fn rae_eps(est: &[f64], truth: &[f64], eps: f64) -> f64 {
+    let k = truth.len() as f64;
+    let smooth = |x: f64| (x + eps) / (1.0 + k * eps);
+    est.iter()
+        .zip(truth)
+        .map(|(&e, &t)| (smooth(e) - smooth(t)).abs() / smooth(t))
+        .sum::<f64>()
+        / k
+}
+
+#[derive(Default)]
+struct Sums {
+    n: usize,
+    size: f64,
+    abs: f64,
+    rel: f64,
+    net: f64,
+    nets: usize,
+    covered: f64,
+    width: f64,
+    intervals: usize,
+    flagged: usize,
+}
+
+impl Sums {
+    fn add(&mut self, o: &Outcome, size: usize) {
+        self.n += 1;
+        self.size += size as f64;
+        self.abs += o.abs;
+        self.rel += o.rel;
+        if let Some(x) = o.net {
+            self.net += x;
+            self.nets += 1;
+        }
+        if let Some((c, w)) = o.interval {
+            self.covered += c;
+            self.width += w;
+            self.intervals += 1;
+        }
+        self.flagged += o.flagged as usize;
+    }
+
+    fn row(&self, kind: Kind, size: usize, slot: usize) -> Row {
+        let n = self.n.max(1) as f64;
+        let iv = self.intervals.max(1) as f64;
+        Row {
+            kind,
+            size,
+            estimator: slot.checked_sub(1).map(|i| Estimator::ALL[i]),
+            groups: self.n,
+            mean_size: self.size / n,
+            mae: self.abs / n,
+            rae: self.rel / n,
+            bias: (self.nets > 0).then(|| self.net / self.nets as f64),
+            coverage: (self.intervals > 0).then(|| self.covered / iv),
+            width: (self.intervals > 0).then(|| self.width / iv),
+            flagged: (self.intervals > 0).then(|| self.flagged as f64 / iv),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_grid_covers_the_simplex() {
+        // Three labels in steps of 1/10: C(12, 2) = 66 points, each summing to 1.
+        let g = simplex_grid(3, 10);
+        assert_eq!(g.len(), 66);
+        assert!(g
+            .iter()
+            .all(|p| (p.iter().sum::<f64>() - 1.0).abs() < 1e-12));
+        assert!(g.contains(&vec![1.0, 0.0, 0.0]) && g.contains(&vec![0.0, 0.3, 0.7]));
+        assert_eq!(simplex_grid(2, 4).len(), 5);
+    }
+
+    #[test]
+    fn relative_error_by_hand() {
+        // ε = 0.5 on two labels: smooth(x) = (x + 0.5) / 2. Truth (1, 0) → (0.75, 0.25);
+        // estimate (0.5, 0.5) → (0.5, 0.5): |0.25| / 0.75 and |0.25| / 0.25 → mean (1/3 + 1) / 2.
+        let r = rae_eps(&[0.5, 0.5], &[1.0, 0.0], 0.5);
+        assert!((r - 2.0 / 3.0).abs() < 1e-12, "{r}");
+    }
+}
