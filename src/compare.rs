@@ -242,6 +242,12 @@ impl ModelView {
         for a in articles {
             match &a.model {
                 None => unmarked += 1,
+                Some(m) if m.raw_probabilities => {
+                    return Err(format!(
+                        "article \"{}\" was scored with --raw-probabilities: the error rates describe the calibrated probabilities, so score again without it",
+                        a.id
+                    ))
+                }
                 Some(m) if id.checksum.starts_with(&m.checksum) && !m.checksum.is_empty() => {}
                 Some(m) => {
                     return Err(format!(

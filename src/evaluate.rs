@@ -8,7 +8,7 @@ use crate::context::Analysis;
 use crate::cv::assign_folds;
 use crate::error::Result;
 use crate::labels::{LabelSet, Task};
-use crate::metrics::{mean_sd, ClassScores, Confusion};
+use crate::metrics::{mean_sd, reliability, ClassScores, Confusion, Reliability};
 use crate::model::argmax;
 use crate::pipeline::train::{fit_on, Prepared};
 use crate::pipeline::{ScoreOptions, StanceModel, TrainConfig, TrainingSet};
@@ -153,6 +153,56 @@ pub struct TaskReport {
     /// Per actor (stance only).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub per_actor: Vec<ActorRow>,
+    /// How well the probabilities evaluated match how often they are right (the
+    /// out-of-fold probabilities in cross-validation; the model's own in a held-out
+    /// evaluation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reliability: Option<Reliability>,
+    /// Cross-validation only: the same after temperature scaling fitted on the other folds'
+    /// predictions (cross-fitted, so it is honest), which is how a trained model calibrates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibrated: Option<Reliability>,
+}
+
+/// Bins of the reliability tables.
+pub const RELIABILITY_BINS: usize = 10;
+
+/// Each prediction's probabilities (in the order of its labels) and the index of its true
+/// label among them (`usize::MAX` when the model does not know it).
+fn prob_rows(preds: &[Prediction]) -> (Vec<Vec<f64>>, Vec<usize>) {
+    preds
+        .iter()
+        .map(|p| {
+            let t = p
+                .probabilities
+                .keys()
+                .position(|k| *k == p.truth)
+                .unwrap_or(usize::MAX);
+            (p.probabilities.values().copied().collect(), t)
+        })
+        .unzip()
+}
+
+/// The reliability of out-of-fold predictions after temperature scaling, each fold scaled by
+/// the temperature fitted on the other folds.
+fn cross_fitted_reliability(preds: &[Prediction], k: usize) -> Reliability {
+    let (rows, truth) = prob_rows(preds);
+    let mut scaled = rows.clone();
+    for fold in 1..=k {
+        let (fit_rows, fit_truth): (Vec<Vec<f64>>, Vec<usize>) = preds
+            .iter()
+            .zip(rows.iter().zip(&truth))
+            .filter(|(p, (_, &t))| p.fold != Some(fold) && t != usize::MAX)
+            .map(|(_, (r, &t))| (r.clone(), t))
+            .unzip();
+        let s = crate::quantify::recalibration::fit_scale(&fit_rows, &fit_truth);
+        for (i, p) in preds.iter().enumerate() {
+            if p.fold == Some(fold) {
+                scaled[i] = crate::pipeline::scaled(rows[i].clone(), s);
+            }
+        }
+    }
+    reliability(&scaled, &truth, RELIABILITY_BINS)
 }
 
 impl TaskReport {
@@ -279,6 +329,11 @@ fn task_report(
         confusion,
         folds: fold_spread,
         per_actor,
+        reliability: {
+            let (rows, truth) = prob_rows(preds);
+            Some(reliability(&rows, &truth, RELIABILITY_BINS))
+        },
+        calibrated: folds.map(|k| cross_fitted_reliability(preds, k)),
     }
 }
 

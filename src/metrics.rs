@@ -275,3 +275,92 @@ mod tests {
         assert!((s - (5.0f64 / 3.0).sqrt()).abs() < 1e-12);
     }
 }
+
+/// A reliability table: examples binned by the probability of their most probable label,
+/// each bin's mean probability beside its accuracy, and the expected calibration error.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reliability {
+    /// Expected calibration error: Σ over bins of (share of examples) × |accuracy − mean
+    /// probability|.
+    pub ece: f64,
+    /// Mean probability of the most probable label.
+    pub mean_confidence: f64,
+    /// The non-empty bins, in order.
+    pub bins: Vec<ReliabilityBin>,
+}
+
+/// One bin of a reliability table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReliabilityBin {
+    /// Lower end of the bin (probability of the most probable label).
+    pub low: f64,
+    /// Upper end.
+    pub high: f64,
+    /// Examples in it.
+    pub n: usize,
+    /// Their mean probability of the most probable label.
+    pub confidence: f64,
+    /// The share of them whose most probable label is right.
+    pub accuracy: f64,
+}
+
+/// The reliability table of probability rows `probs` with true labels `truth`, in `bins`
+/// equal-width bins over [0, 1].
+pub fn reliability(probs: &[Vec<f64>], truth: &[usize], bins: usize) -> Reliability {
+    let bins = bins.max(1);
+    let mut n = vec![0usize; bins];
+    let mut conf = vec![0.0; bins];
+    let mut right = vec![0.0; bins];
+    for (p, &t) in probs.iter().zip(truth) {
+        let top = crate::model::argmax(p);
+        let c = p[top];
+        let b = ((c * bins as f64) as usize).min(bins - 1);
+        n[b] += 1;
+        conf[b] += c;
+        right[b] += f64::from(u8::from(top == t));
+    }
+    let total = probs.len().max(1) as f64;
+    let mut out = Vec::new();
+    let mut ece = 0.0;
+    for b in 0..bins {
+        if n[b] == 0 {
+            continue;
+        }
+        let (c, a) = (conf[b] / n[b] as f64, right[b] / n[b] as f64);
+        ece += n[b] as f64 / total * (a - c).abs();
+        out.push(ReliabilityBin {
+            low: b as f64 / bins as f64,
+            high: (b + 1) as f64 / bins as f64,
+            n: n[b],
+            confidence: c,
+            accuracy: a,
+        });
+    }
+    Reliability {
+        ece,
+        mean_confidence: conf.iter().sum::<f64>() / total,
+        bins: out,
+    }
+}
+
+#[cfg(test)]
+mod reliability_tests {
+    #[test]
+    fn ece_by_hand() {
+        // Four rows at 0.9 (three right) and two at 0.6 (both wrong), in 10 bins:
+        // bin 9: |0.75 − 0.9| = 0.15 × 4/6; bin 6: |0 − 0.6| = 0.6 × 2/6 → 0.1 + 0.2 = 0.3.
+        let probs = vec![
+            vec![0.9, 0.1],
+            vec![0.9, 0.1],
+            vec![0.9, 0.1],
+            vec![0.9, 0.1],
+            vec![0.6, 0.4],
+            vec![0.6, 0.4],
+        ];
+        let r = super::reliability(&probs, &[0, 0, 0, 1, 1, 1], 10);
+        assert!((r.ece - 0.3).abs() < 1e-12, "{r:?}");
+        assert_eq!(r.bins.len(), 2);
+        assert_eq!((r.bins[0].n, r.bins[1].n), (2, 4));
+        assert!((r.mean_confidence - 0.8).abs() < 1e-12);
+    }
+}

@@ -354,6 +354,7 @@ fn read_csv(path: &str, labels: Option<&[String]>, out: &mut ReadScores) -> Resu
                 model: opt(&r, "model").map(|checksum| ModelRef {
                     name: None,
                     checksum,
+                    raw_probabilities: false,
                 }),
             });
         }

@@ -286,6 +286,7 @@ fn all_actors() -> ScoreOptions {
         actors: registry().actors().iter().map(|a| a.name.clone()).collect(),
         only_listed: false,
         evidence: 3,
+        ..ScoreOptions::default()
     }
 }
 

@@ -148,6 +148,7 @@ pub fn model_ref(model: &Model) -> ModelRef {
     ModelRef {
         name: id.name.clone(),
         checksum: id.short().to_string(),
+        raw_probabilities: false,
     }
 }
 

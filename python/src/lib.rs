@@ -91,6 +91,7 @@ impl PyModel {
             actors,
             only_listed: only_actors,
             evidence,
+            ..ScoreOptions::default()
         })
     }
 

@@ -131,7 +131,57 @@ fn task(out: &mut dyn Write, t: &TaskReport, all_actors: bool) -> std::io::Resul
         );
     }
     table(out, &rows)?;
+    reliability(out, t)?;
     per_actor(out, t, all_actors)
+}
+
+/// The reliability table: for bins of the top label's probability, how often that label is
+/// right; with cross-validation, beside the same after cross-fitted temperature scaling.
+fn reliability(out: &mut dyn Write, t: &TaskReport) -> std::io::Result<()> {
+    let Some(r) = &t.reliability else {
+        return Ok(());
+    };
+    let what = if t.calibrated.is_some() {
+        "out-of-fold probabilities"
+    } else {
+        "the model's probabilities"
+    };
+    write!(
+        out,
+        "\ncalibration of {what}: expected calibration error {:.3} (mean top probability {:.3}, accuracy {})",
+        r.ece,
+        r.mean_confidence,
+        f3(t.accuracy)
+    )?;
+    match &t.calibrated {
+        Some(c) => writeln!(
+            out,
+            "; after temperature scaling fitted on the other folds {:.3} (mean top probability {:.3}), as the trained model scales its probabilities",
+            c.ece, c.mean_confidence
+        )?,
+        None => writeln!(out)?,
+    }
+    let shown = t.calibrated.as_ref().unwrap_or(r);
+    let mut rows = vec![[
+        "top probability",
+        "examples",
+        "mean probability",
+        "accuracy",
+    ]
+    .map(String::from)
+    .to_vec()];
+    for b in &shown.bins {
+        rows.push(vec![
+            format!("{:.1}–{:.1}", b.low, b.high),
+            b.n.to_string(),
+            f3(b.confidence),
+            f3(b.accuracy),
+        ]);
+    }
+    if t.calibrated.is_some() {
+        writeln!(out, "reliability after scaling:")?;
+    }
+    table(out, &rows)
 }
 
 fn per_actor(out: &mut dyn Write, t: &TaskReport, all_actors: bool) -> std::io::Result<()> {
@@ -226,6 +276,8 @@ mod tests {
                 },
                 folds: None,
                 per_actor: Vec::new(),
+                reliability: None,
+                calibrated: None,
             },
             sentiment: None,
         }

@@ -36,6 +36,11 @@ pub struct ScoreCmd {
     /// Evidence sentences per actor (0 for none, which is faster).
     #[arg(long, default_value_t = ScoreOptions::default().evidence)]
     pub evidence: usize,
+    /// Print the classifier's own probabilities, not the calibrated ones (temperature scaling
+    /// fitted on the out-of-fold predictions at training; the labels are the same either
+    /// way). `stance compare` refuses such records.
+    #[arg(long)]
+    pub raw_probabilities: bool,
     /// Worker threads (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
@@ -114,6 +119,7 @@ impl ScoreCmd {
                 actors: self.actors.clone(),
                 only_listed: self.only_actors,
                 evidence: self.evidence,
+                raw_probabilities: self.raw_probabilities,
             },
             format,
             threads,

@@ -3,7 +3,7 @@
 
 use super::args::{parse_positive, table, CvArgs, LabeledArgs, ModelArgs, OutputFormat};
 use clap::Args;
-use stance::quantify::realuse::{self, Kind, RealUse, Report};
+use stance::quantify::realuse::{self, Data, Kind, RealUse, Report};
 use stance::quantify::{Estimator, DEFAULT};
 use std::io::Write;
 
@@ -19,6 +19,10 @@ pub struct SimulateCmd {
     pub model_args: ModelArgs,
     #[command(flatten)]
     pub cv: CvArgs,
+    /// Labeled articles that play the new articles (read as --data is), instead of splitting
+    /// --data: train on all of --data, score these (e.g. a dataset's train and test splits).
+    #[arg(long, num_args = 1..)]
+    pub new: Vec<String>,
     /// How many times to split the data (each split trains a model).
     #[arg(long, default_value_t = RealUse::default().splits, value_parser = parse_positive)]
     pub splits: usize,
@@ -59,7 +63,17 @@ pub struct SimulateCmd {
 impl SimulateCmd {
     pub fn run(self) -> anyhow::Result<i32> {
         let cfg = self.model_args.config();
-        let set = self.labeled.read(&self.labeled.registry(&cfg)?)?;
+        let registry = self.labeled.registry(&cfg)?;
+        let set = self.labeled.read(&registry)?;
+        let new = if self.new.is_empty() {
+            None
+        } else {
+            let args = LabeledArgs {
+                data: self.new.clone(),
+                ..self.labeled.clone()
+            };
+            Some(args.read(&registry)?)
+        };
         let opts = RealUse {
             splits: self.splits,
             new_share: self.new_share,
@@ -74,7 +88,11 @@ impl SimulateCmd {
             crossfit: self.crossfit,
             ..RealUse::default()
         };
-        let report = realuse::evaluate(&set, &cfg, &self.cv.options(), &opts)?;
+        let data = match &new {
+            Some(new) => Data::Given { labeled: &set, new },
+            None => Data::Split(&set),
+        };
+        let report = realuse::evaluate(data, &cfg, &self.cv.options(), &opts)?;
         let mut out = std::io::stdout().lock();
         if self.format == OutputFormat::Json {
             serde_json::to_writer_pretty(&mut out, &report)?;
@@ -90,12 +108,14 @@ fn print_text(out: &mut dyn Write, r: &Report, opts: &RealUse) -> std::io::Resul
     for (i, s) in r.splits.iter().enumerate() {
         writeln!(
             out,
-            "split {}: trained on {} articles, scored {} new articles ({} stance examples), accuracy {:.3}",
+            "split {}: trained on {} articles, scored {} new articles ({} stance examples), accuracy {:.3}, calibration error {:.3} (mean top probability {:.3})",
             i + 1,
             s.labeled,
             s.new,
             s.new_examples,
-            s.accuracy
+            s.accuracy,
+            s.reliability.ece,
+            s.reliability.mean_confidence
         )?;
     }
     let opt = |x: Option<f64>, d: usize| x.map_or("-".to_string(), |v| format!("{v:.d$}"));
@@ -106,7 +126,8 @@ fn print_text(out: &mut dyn Write, r: &Report, opts: &RealUse) -> std::io::Resul
         "groups",
         "MAE",
         "RAE",
-        "bias",
+        "net MAE",
+        "net bias",
         "coverage",
         "width",
         "flagged",
@@ -124,6 +145,7 @@ fn print_text(out: &mut dyn Write, r: &Report, opts: &RealUse) -> std::io::Resul
             row.groups.to_string(),
             format!("{:.4}", row.mae),
             format!("{:.3}", row.rae),
+            opt(row.net_mae, 3),
             opt(row.bias, 3),
             opt(row.coverage, 3),
             opt(row.width, 3),
@@ -131,6 +153,7 @@ fn print_text(out: &mut dyn Write, r: &Report, opts: &RealUse) -> std::io::Resul
         ]);
     }
     table(out, &rows)?;
+    print_largest(out, r)?;
     let (lo, hi) = (50, 400);
     let cc_app = r.mean_mae(Kind::App, Some(Estimator::Cc), lo, hi);
     let cc_real = r.real_mae(Some(Estimator::Cc));
@@ -152,6 +175,45 @@ fn print_text(out: &mut dyn Write, r: &Report, opts: &RealUse) -> std::io::Resul
                 ""
             }
         )?;
+    }
+    Ok(())
+}
+
+/// The largest real groups of each split: the truth and each estimator's net score.
+fn print_largest(out: &mut dyn Write, r: &Report) -> std::io::Result<()> {
+    for (i, s) in r.splits.iter().enumerate() {
+        if s.largest.is_empty() || s.largest[0].truth_net.is_none() {
+            continue;
+        }
+        writeln!(
+            out,
+            "\nsplit {}: the largest real groups, net score (true, then each estimator's estimate [95% interval]; * the interval misses the truth, ! on the simplex's edge):",
+            i + 1
+        )?;
+        let mut rows = vec![std::iter::once("group".to_string())
+            .chain(["n", "true"].map(String::from))
+            .chain(Estimator::ALL.iter().map(|e| e.name().to_string()))
+            .collect::<Vec<_>>()];
+        for g in &s.largest {
+            let t = g.truth_net.unwrap_or(f64::NAN);
+            let mut row = vec![g.name.clone(), g.articles.to_string(), format!("{t:+.2}")];
+            for e in &g.estimates {
+                row.push(match e.net {
+                    Some([m, lo, hi]) => format!(
+                        "{m:+.2} [{lo:+.2}, {hi:+.2}]{}{}",
+                        if t < lo - 1e-9 || t > hi + 1e-9 {
+                            "*"
+                        } else {
+                            ""
+                        },
+                        if e.at_edge { "!" } else { "" }
+                    ),
+                    None => "-".into(),
+                });
+            }
+            rows.push(row);
+        }
+        table(out, &rows)?;
     }
     Ok(())
 }

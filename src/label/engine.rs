@@ -206,6 +206,7 @@ pub fn guess(
         actors: actors.to_vec(),
         only_listed: true,
         evidence: 0,
+        raw_probabilities: false,
     };
     let score = model.score(article, &opts);
     let to_guess = |probs: &BTreeMap<String, f64>, classes: &[String]| Guess {

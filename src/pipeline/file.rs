@@ -61,7 +61,8 @@ fn sha256_hex(bytes: &[u8]) -> String {
 
 /// The bytes of the shipped model.
 pub const BUILTIN_MODEL: &[u8] = include_bytes!("../../models/default.json");
-/// How the built-in model is named in messages and in score records.
+/// How the built-in model is named in messages (score records carry the name written in the
+/// model file, "default").
 pub const BUILTIN_NAME: &str = "built-in model (models/default.json)";
 
 /// The format name at the head of every model file.
@@ -267,7 +268,8 @@ impl StanceModel {
             .sentiment
             .map(|s| TaskModel::new(Task::Sentiment, s, &f.config.polarity))
             .transpose()?;
-        Ok(StanceModel {
+        let scales = f.training.scales;
+        let mut model = StanceModel {
             config: f.config,
             registry,
             featurizer,
@@ -276,6 +278,8 @@ impl StanceModel {
             info: f.training,
             name: f.name,
             identity: std::sync::OnceLock::new(),
-        })
+        };
+        model.set_scales(scales);
+        Ok(model)
     }
 }

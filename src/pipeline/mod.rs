@@ -79,6 +79,10 @@ pub struct TaskModel {
     pub labels: LabelSet,
     /// The classifier.
     pub classifier: TaskClassifier,
+    /// Temperature scaling of the probabilities: calibrated = softmax(scale · ln p), fitted on
+    /// the out-of-fold predictions of cross-validation (1 = the classifier's own
+    /// probabilities). It never changes which label is most probable.
+    pub scale: f64,
 }
 
 impl TaskModel {
@@ -89,6 +93,7 @@ impl TaskModel {
             task,
             labels,
             classifier,
+            scale: 1.0,
         })
     }
 
@@ -97,9 +102,43 @@ impl TaskModel {
         self.labels.names()
     }
 
-    /// Label probabilities of a feature vector.
+    /// Calibrated label probabilities of a feature vector.
     pub fn probabilities(&self, x: &SparseVec) -> Vec<f64> {
+        scaled(self.classifier.probabilities(x), self.scale)
+    }
+
+    /// The classifier's own (uncalibrated) label probabilities of a feature vector.
+    pub fn raw_probabilities(&self, x: &SparseVec) -> Vec<f64> {
         self.classifier.probabilities(x)
+    }
+}
+
+/// Probabilities `p` recalibrated by temperature: softmax(scale · ln p).
+pub fn scaled(p: Vec<f64>, scale: f64) -> Vec<f64> {
+    if scale == 1.0 {
+        return p;
+    }
+    crate::model::softmax(p.iter().map(|x| scale * x.max(1e-300).ln()).collect())
+}
+
+/// The temperature scales of the two tasks' probabilities, fitted at training.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Scales {
+    /// The stance probabilities' scale.
+    pub stance: f64,
+    /// The sentiment probabilities' scale.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sentiment: Option<f64>,
+}
+
+impl StanceModel {
+    /// Sets the temperature scales of both tasks (and records them in the training facts).
+    pub fn set_scales(&mut self, scales: Option<Scales>) {
+        self.stance.scale = scales.map_or(1.0, |s| s.stance);
+        if let Some(m) = self.sentiment.as_mut() {
+            m.scale = scales.and_then(|s| s.sentiment).unwrap_or(1.0);
+        }
+        self.info.scales = scales;
     }
 }
 
@@ -135,6 +174,10 @@ pub struct TrainingInfo {
     /// `stance compare` corrects shares with.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub calibration: Option<crate::quantify::Calibration>,
+    /// The temperature scales that calibrate the probabilities (fitted on the out-of-fold
+    /// predictions; absent in a model trained without cross-validation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scales: Option<Scales>,
     /// The cross-validation report, when training ran it.
     #[serde(
         default,

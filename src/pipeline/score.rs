@@ -21,6 +21,8 @@ pub struct ScoreOptions {
     pub only_listed: bool,
     /// Evidence sentences per actor (0 for none).
     pub evidence: usize,
+    /// Print the classifier's own probabilities instead of the calibrated ones.
+    pub raw_probabilities: bool,
 }
 
 impl Default for ScoreOptions {
@@ -29,6 +31,7 @@ impl Default for ScoreOptions {
             actors: Vec::new(),
             only_listed: false,
             evidence: 2,
+            raw_probabilities: false,
         }
     }
 }
@@ -63,11 +66,15 @@ pub struct ArticleScore {
 /// The model a score record was made by, as the record carries it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModelRef {
-    /// The model file's name, when it was read from one.
+    /// The model's name, as its file holds it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// The first 16 hexadecimal digits of the model file's SHA-256 checksum.
     pub checksum: String,
+    /// Whether the probabilities are the classifier's own rather than the calibrated ones
+    /// (`stance score --raw-probabilities`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub raw_probabilities: bool,
 }
 
 /// A label with its probabilities and signed score.
@@ -140,6 +147,7 @@ impl StanceModel {
             model_ref: ModelRef {
                 name: id.name.clone(),
                 checksum: id.short().to_string(),
+                raw_probabilities: opts.raw_probabilities,
             },
             opts,
             scratch,
@@ -191,7 +199,7 @@ impl<'m> Scorer<'m> {
                 &mut self.scratch,
                 want.then_some(&mut self.trace),
             );
-            let p = model.stance.probabilities(&v);
+            let p = self.probabilities(&model.stance, &v);
             let evidence = if want {
                 evidence(
                     &model.featurizer,
@@ -224,7 +232,7 @@ impl<'m> Scorer<'m> {
             let v = model
                 .featurizer
                 .transform_with(doc, &mut words, &mut self.scratch, None);
-            label_score(s, &s.probabilities(&v))
+            label_score(s, &self.probabilities(s, &v))
         });
         ArticleScore {
             id: article.id.clone(),
@@ -273,7 +281,16 @@ impl<'m> Scorer<'m> {
             },
             &mut self.scratch,
         );
-        model.stance.probabilities(&v)
+        self.probabilities(&model.stance, &v)
+    }
+
+    /// A task's probabilities, calibrated unless the options ask for the raw ones.
+    fn probabilities(&self, t: &TaskModel, v: &SparseVec) -> Vec<f64> {
+        if self.opts.raw_probabilities {
+            t.raw_probabilities(v)
+        } else {
+            t.probabilities(v)
+        }
     }
 }
 

@@ -194,10 +194,38 @@ impl StanceModel {
         let prep = Prepared::new(set, &checked.context);
         let mut model = Self::train_prepared(set, &prep, &checked, cv.seed)?;
         model.info.cv = Some(result.report.clone());
-        model.info.calibration = Some(crate::evaluate::calibration(
-            &result.predictions,
-            model.stance.classes(),
-        ));
+        // Temperature scaling of each task, fitted on its out-of-fold predictions; the stored
+        // out-of-fold predictions are scaled the same way, so that the corrected estimators
+        // of `stance compare` see the probabilities `stance score` prints.
+        let scale_of = |task: Task, classes: &[String]| -> Option<f64> {
+            let (rows, truth): (Vec<Vec<f64>>, Vec<usize>) = result
+                .predictions
+                .iter()
+                .filter(|p| p.task == task)
+                .filter_map(|p| {
+                    let t = classes.iter().position(|c| *c == p.truth)?;
+                    Some((classes.iter().map(|c| p.probabilities[c]).collect(), t))
+                })
+                .unzip();
+            (!rows.is_empty()).then(|| crate::quantify::recalibration::fit_scale(&rows, &truth))
+        };
+        let stance_scale = scale_of(Task::Stance, model.stance.classes()).unwrap_or(1.0);
+        let sentiment_scale = model
+            .sentiment
+            .as_ref()
+            .and_then(|m| scale_of(Task::Sentiment, m.classes()));
+        model.set_scales(Some(super::Scales {
+            stance: stance_scale,
+            sentiment: sentiment_scale,
+        }));
+        let mut calibration =
+            crate::evaluate::calibration(&result.predictions, model.stance.classes());
+        let k = calibration.classes.len();
+        for row in calibration.probabilities.chunks_mut(k.max(1)) {
+            let p = super::scaled(row.to_vec(), stance_scale);
+            row.copy_from_slice(&p);
+        }
+        model.info.calibration = Some(calibration);
         Ok((model, result))
     }
 
@@ -218,6 +246,7 @@ impl StanceModel {
             actors,
             actor_profiles,
             calibration: None,
+            scales: None,
             cv: None,
         };
         Ok(StanceModel {

@@ -121,8 +121,46 @@ pub struct SplitInfo {
     pub new_examples: usize,
     /// Accuracy of the model's stance labels on the new part.
     pub accuracy: f64,
+    /// How well the (calibrated) probabilities of the new part match how often they are right.
+    pub reliability: crate::metrics::Reliability,
     /// The training shares of the labels (MLPE's answer).
     pub training_shares: Vec<f64>,
+    /// The error rates the estimators correct with (out of fold, from the labeled part):
+    /// `hard[t][c]` = P(predicted c | true t), `soft[t][c]` = mean P(c) given true t.
+    pub rates: RatePair,
+    /// The largest real groups, each with its truth and every estimate.
+    pub largest: Vec<GroupDetail>,
+    /// The same rates measured on the new articles with the model that scored them: what the
+    /// correction should have used. The gap between the two is the error no estimator that
+    /// trusts the out-of-fold rates can remove.
+    pub new_rates: RatePair,
+}
+
+/// How many of the largest real groups a split reports in detail.
+pub const LARGEST: usize = 8;
+
+/// One real group in detail.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupDetail {
+    /// "value / actor", or the actor alone (all the new articles).
+    pub name: String,
+    /// Its (article, actor) examples.
+    pub articles: usize,
+    /// The true shares.
+    pub truth: Vec<f64>,
+    /// The true net score.
+    pub truth_net: Option<f64>,
+    /// Every estimator's estimate.
+    pub estimates: Vec<Shares>,
+}
+
+/// Hard and soft error rates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RatePair {
+    /// `hard[t][c]` = P(predicted c | true t).
+    pub hard: Vec<Vec<f64>>,
+    /// `soft[t][c]` = mean P(c) given true t.
+    pub soft: Vec<Vec<f64>>,
 }
 
 /// One row of the table: a protocol, a size, an estimator (None: MLPE).
@@ -144,6 +182,8 @@ pub struct Row {
     pub rae: f64,
     /// Mean signed error of the net score (positive − negative), when the labels have one.
     pub bias: Option<f64>,
+    /// Mean absolute error of the net score.
+    pub net_mae: Option<f64>,
     /// Share of label intervals that held the true share (None for MLPE).
     pub coverage: Option<f64>,
     /// Mean width of the label intervals.
@@ -195,6 +235,8 @@ impl Report {
 /// One group to estimate: its rows (indices into the scored new part), its true shares, its
 /// protocol and size class.
 struct Group {
+    /// A real group's name: "value / actor", or the actor alone.
+    name: Option<String>,
     kind: Kind,
     size: usize,
     rows: Vec<usize>,
@@ -209,10 +251,27 @@ struct Scored {
     keys: Vec<(String, String)>,
 }
 
-/// Runs the evaluation: `set` is all the labeled data, `cfg` and `cv` the training settings
-/// as `stance train` takes them.
+/// Where the new articles come from.
+#[derive(Debug, Clone, Copy)]
+pub enum Data<'a> {
+    /// One labeled set, split [`RealUse::splits`] times into a labeled part and new articles.
+    Split(&'a TrainingSet),
+    /// A labeled set to train on and another that plays the new articles (one split).
+    Given {
+        /// Trained on.
+        labeled: &'a TrainingSet,
+        /// Scored and estimated.
+        new: &'a TrainingSet,
+    },
+}
+
+/// Per (protocol, size, estimator slot): sums, where slot 0 is MLPE and 1.. the estimators.
+type Table = BTreeMap<(Kind, usize, usize), Sums>;
+
+/// Runs the evaluation on `data` with the training settings `cfg` and `cv`, as `stance
+/// train` takes them.
 pub fn evaluate(
-    set: &TrainingSet,
+    data: Data<'_>,
     cfg: &TrainConfig,
     cv: &CvOptions,
     opts: &RealUse,
@@ -223,89 +282,151 @@ pub fn evaluate(
             opts.new_share
         )));
     }
-    let k = set.stance_classes.len();
     let mut splits = Vec::new();
-    // Per (kind, size, estimator slot): sums, where slot 0 is MLPE and 1.. the estimators.
-    let mut sums: BTreeMap<(Kind, usize, usize), Sums> = BTreeMap::new();
-    for s in 0..opts.splits {
-        let mut rng = ChaCha8Rng::seed_from_u64(opts.seed.wrapping_add(s as u64));
-        let (labeled, new) = split(set, opts, &mut rng);
-        let train = set.subset(&labeled);
-        let test = set.subset(&new);
-        let (model, folds) = StanceModel::train_with_cv(&train, cfg, cv)?;
-        let mut scored = score(&model, &test, &opts.group_by)?;
-        if opts.crossfit {
-            let k = folds.fold_models.len();
-            let by_fold: Vec<Scored> = folds
-                .fold_models
-                .into_iter()
-                .map(|f| score(&model.of_fold(f), &test, &opts.group_by))
-                .collect::<Result<_>>()?;
-            for (i, e) in test.examples.iter().enumerate() {
-                let j = fold_of_id(&test.articles[e.article].article.id, k);
-                scored.probs[i] = by_fold[j].probs[i].clone();
+    let mut table = Table::new();
+    let labels = match data {
+        Data::Split(set) => {
+            for s in 0..opts.splits {
+                let mut rng = ChaCha8Rng::seed_from_u64(opts.seed.wrapping_add(s as u64));
+                let (labeled, new) = split(set, opts, &mut rng);
+                let (train, test) = (set.subset(&labeled), set.subset(&new));
+                splits.push(one_split(
+                    &train, &test, cfg, cv, opts, &mut rng, &mut table,
+                )?);
             }
+            set.stance_classes.clone()
         }
-        let cal = model.info.calibration.as_ref().ok_or_else(|| {
-            Error::Training("cross-validation left no out-of-fold predictions".into())
-        })?;
-        let rates = cal.error_rates(opts.bootstrap, &mut rng);
-        let counts = train.label_counts(Task::Stance);
-        let total: usize = counts.iter().sum();
-        let mlpe: Vec<f64> = counts
-            .iter()
-            .map(|&c| c as f64 / total.max(1) as f64)
-            .collect();
-        let correct = (0..scored.truth.len())
-            .filter(|&i| crate::model::argmax(&scored.probs[i]) == scored.truth[i])
-            .count();
-        splits.push(SplitInfo {
-            labeled: labeled.len(),
-            new: new.len(),
-            new_examples: scored.truth.len(),
-            accuracy: correct as f64 / scored.truth.len().max(1) as f64,
-            training_shares: mlpe.clone(),
-        });
-        let groups = groups(&scored, k, opts, &mut rng);
-        let labels = &model.stance.labels;
-        let seed = rng.gen::<u64>();
-        let results: Vec<(Kind, usize, Vec<Outcome>)> = groups
-            .par_iter()
-            .enumerate()
-            .map(|(gi, g)| {
-                let mut rng = ChaCha8Rng::seed_from_u64(seed ^ (gi as u64).wrapping_mul(0x9e37));
-                let rows: Vec<&[f64]> =
-                    g.rows.iter().map(|&i| scored.probs[i].as_slice()).collect();
-                let est = estimate(
-                    &rows,
-                    Some(&rates),
-                    labels,
-                    opts.bootstrap,
-                    opts.level,
-                    &mut rng,
-                );
-                let n = g.rows.len();
-                let mut out = vec![Outcome::of_point(&mlpe, &g.truth, labels, n)];
-                out.extend(est.iter().map(|e| Outcome::of(e, &g.truth, labels, n)));
-                (g.kind, g.size, out)
-            })
-            .collect();
-        for (gi, (kind, size, outcomes)) in results.into_iter().enumerate() {
-            for (slot, o) in outcomes.into_iter().enumerate() {
-                sums.entry((kind, size, slot))
-                    .or_default()
-                    .add(&o, groups[gi].rows.len());
-            }
+        Data::Given { labeled, new } => {
+            let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
+            splits.push(one_split(
+                labeled, new, cfg, cv, opts, &mut rng, &mut table,
+            )?);
+            labeled.stance_classes.clone()
         }
-    }
-    let rows = sums
+    };
+    let rows = table
         .into_iter()
         .map(|((kind, size, slot), s)| s.row(kind, size, slot))
         .collect();
     Ok(Report {
-        labels: set.stance_classes.clone(),
+        labels,
         splits,
         rows,
+    })
+}
+
+/// Trains on `train`, scores `test`, estimates its groups and adds the outcomes to `table`.
+fn one_split(
+    train: &TrainingSet,
+    test: &TrainingSet,
+    cfg: &TrainConfig,
+    cv: &CvOptions,
+    opts: &RealUse,
+    rng: &mut ChaCha8Rng,
+    table: &mut Table,
+) -> Result<SplitInfo> {
+    let (model, folds) = StanceModel::train_with_cv(train, cfg, cv)?;
+    let mut scored = score(&model, test, &opts.group_by)?;
+    if opts.crossfit {
+        let k = folds.fold_models.len();
+        let by_fold: Vec<Scored> = folds
+            .fold_models
+            .into_iter()
+            .map(|f| score(&model.of_fold(f), test, &opts.group_by))
+            .collect::<Result<_>>()?;
+        for (i, e) in test.examples.iter().enumerate() {
+            let j = fold_of_id(&test.articles[e.article].article.id, k);
+            scored.probs[i] = by_fold[j].probs[i].clone();
+        }
+    }
+    let cal = model.info.calibration.as_ref().ok_or_else(|| {
+        Error::Training("cross-validation left no out-of-fold predictions".into())
+    })?;
+    let rates = cal.error_rates(opts.bootstrap, rng);
+    let counts = train.label_counts(Task::Stance);
+    let total: usize = counts.iter().sum();
+    let mlpe: Vec<f64> = counts
+        .iter()
+        .map(|&c| c as f64 / total.max(1) as f64)
+        .collect();
+    let correct = (0..scored.truth.len())
+        .filter(|&i| crate::model::argmax(&scored.probs[i]) == scored.truth[i])
+        .count();
+    let k = model.stance.classes().len();
+    let groups = groups(&scored, k, opts, rng);
+    let labels = &model.stance.labels;
+    let seed = rng.gen::<u64>();
+    let results: Vec<(Vec<Outcome>, Vec<Shares>)> = groups
+        .par_iter()
+        .enumerate()
+        .map(|(gi, g)| {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed ^ (gi as u64).wrapping_mul(0x9e37));
+            let rows: Vec<&[f64]> = g.rows.iter().map(|&i| scored.probs[i].as_slice()).collect();
+            let est = estimate(
+                &rows,
+                Some(&rates),
+                labels,
+                opts.bootstrap,
+                opts.level,
+                &mut rng,
+            );
+            let n = g.rows.len();
+            let mut out = vec![Outcome::of_point(&mlpe, &g.truth, labels, n)];
+            out.extend(est.iter().map(|e| Outcome::of(e, &g.truth, labels, n)));
+            (out, est)
+        })
+        .collect();
+    let mut largest: Vec<GroupDetail> = groups
+        .iter()
+        .zip(&results)
+        .filter_map(|(g, (_, est))| {
+            Some(GroupDetail {
+                name: g.name.clone()?,
+                articles: g.rows.len(),
+                truth: g.truth.clone(),
+                truth_net: labels.signed(&g.truth),
+                estimates: est.clone(),
+            })
+        })
+        .collect();
+    largest.sort_by(|a, b| b.articles.cmp(&a.articles).then(a.name.cmp(&b.name)));
+    largest.truncate(LARGEST);
+    for (g, (outcomes, _)) in groups.iter().zip(results) {
+        for (slot, o) in outcomes.into_iter().enumerate() {
+            table
+                .entry((g.kind, g.size, slot))
+                .or_default()
+                .add(&o, g.rows.len());
+        }
+    }
+    Ok(SplitInfo {
+        labeled: train.articles.len(),
+        new: test.articles.len(),
+        new_examples: scored.truth.len(),
+        accuracy: correct as f64 / scored.truth.len().max(1) as f64,
+        reliability: crate::metrics::reliability(
+            &scored.probs,
+            &scored.truth,
+            crate::evaluate::RELIABILITY_BINS,
+        ),
+        training_shares: mlpe,
+        largest,
+        rates: RatePair {
+            hard: rates.point.hard.clone(),
+            soft: rates.point.soft.clone(),
+        },
+        new_rates: {
+            let r = super::Calibration {
+                classes: model.stance.classes().to_vec(),
+                truth: scored.truth.iter().map(|&t| t as u32).collect(),
+                probabilities: scored.probs.concat(),
+            }
+            .rates(&(0..scored.truth.len()).collect::<Vec<_>>());
+            RatePair {
+                hard: r.hard,
+                soft: r.soft,
+            }
+        },
     })
 }
 
@@ -370,12 +491,14 @@ fn score(model: &StanceModel, test: &TrainingSet, group_by: &str) -> Result<Scor
     for (e, p) in test.examples.iter().zip(stance) {
         out.probs
             .push(classes.iter().map(|c| p.probabilities[c]).collect());
-        out.truth.push(
-            classes
-                .iter()
-                .position(|c| *c == p.truth)
-                .expect("the new part's labels are the model's"),
-        );
+        let Some(t) = classes.iter().position(|c| *c == p.truth) else {
+            return Err(Error::Config(format!(
+                "the new articles have the stance label \"{}\", which the labeled articles never have (the model knows {})",
+                p.truth,
+                classes.join(", ")
+            )));
+        };
+        out.truth.push(t);
         out.keys
             .push((test.group_of(e.article, Some(group_by)), e.actor.clone()));
     }
@@ -393,19 +516,29 @@ fn groups(s: &Scored, k: usize, opts: &RealUse, rng: &mut ChaCha8Rng) -> Vec<Gro
     };
     let mut out = Vec::new();
     let mut real: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
+    // "\u{0}" sorts the all-articles groups first and cannot be a field's value.
     for (i, (g, actor)) in s.keys.iter().enumerate() {
-        real.entry((g.clone(), actor.clone())).or_default().push(i);
+        // Records without the field would make each actor's group twice.
+        if !g.is_empty() {
+            real.entry((g.clone(), actor.clone())).or_default().push(i);
+        }
         real.entry(("\u{0}all".into(), actor.clone()))
             .or_default()
             .push(i);
     }
-    for rows in real.into_values().filter(|r| r.len() >= opts.min_group) {
+    // "\u{0}" sorts the all-articles groups first and cannot be a field's value.
+    for ((g, actor), rows) in real.into_iter().filter(|(_, r)| r.len() >= opts.min_group) {
         let size = *REAL_SIZES
             .iter()
             .rev()
             .find(|&&b| rows.len() >= b)
             .unwrap_or(&1);
         out.push(Group {
+            name: Some(if g.starts_with('\u{0}') {
+                actor
+            } else {
+                format!("{g} / {actor}")
+            }),
             kind: Kind::Real,
             size,
             truth: shares_of(&rows),
@@ -434,6 +567,7 @@ fn groups(s: &Scored, k: usize, opts: &RealUse, rng: &mut ChaCha8Rng) -> Vec<Gro
                 }
             }
             out.push(Group {
+                name: None,
                 kind,
                 size: n,
                 truth: counts.iter().map(|&c| c as f64 / n as f64).collect(),
@@ -476,6 +610,8 @@ pub fn simplex_grid(k: usize, steps: usize) -> Vec<Vec<f64>> {
 /// One estimate against the truth.
 struct Outcome {
     abs: f64,
+    /// |estimated net − true net|, when the labels have a net score.
+    net_abs: Option<f64>,
     rel: f64,
     net: Option<f64>,
     interval: Option<(f64, f64)>,
@@ -484,13 +620,15 @@ struct Outcome {
 
 impl Outcome {
     fn of_point(share: &[f64], truth: &[f64], labels: &LabelSet, n: usize) -> Outcome {
+        let net = labels
+            .signed(share)
+            .zip(labels.signed(truth))
+            .map(|(a, b)| a - b);
         Outcome {
             abs: mean_abs(share, truth),
+            net_abs: net.map(f64::abs),
             rel: rae_eps(share, truth, 0.5 / n.max(1) as f64),
-            net: labels
-                .signed(share)
-                .zip(labels.signed(truth))
-                .map(|(a, b)| a - b),
+            net,
             interval: None,
             flagged: false,
         }
@@ -536,6 +674,7 @@ struct Sums {
     abs: f64,
     rel: f64,
     net: f64,
+    net_abs: f64,
     nets: usize,
     covered: f64,
     width: f64,
@@ -549,8 +688,9 @@ impl Sums {
         self.size += size as f64;
         self.abs += o.abs;
         self.rel += o.rel;
-        if let Some(x) = o.net {
+        if let (Some(x), Some(a)) = (o.net, o.net_abs) {
             self.net += x;
+            self.net_abs += a;
             self.nets += 1;
         }
         if let Some((c, w)) = o.interval {
@@ -573,6 +713,7 @@ impl Sums {
             mae: self.abs / n,
             rae: self.rel / n,
             bias: (self.nets > 0).then(|| self.net / self.nets as f64),
+            net_mae: (self.nets > 0).then(|| self.net_abs / self.nets as f64),
             coverage: (self.intervals > 0).then(|| self.covered / iv),
             width: (self.intervals > 0).then(|| self.width / iv),
             flagged: (self.intervals > 0).then(|| self.flagged as f64 / iv),

@@ -158,3 +158,70 @@ impl Recalibration {
         r
     }
 }
+
+/// Temperature scaling (Guo et al. 2017): the scale `s` maximising the likelihood of the true
+/// labels under softmax(s · ln p), by Newton's method on the one parameter (the negative
+/// log-likelihood is convex in `s`). `rows` are probability vectors, `truth` their labels.
+/// Returns 1 when there is nothing to fit.
+pub fn fit_scale(rows: &[Vec<f64>], truth: &[usize]) -> f64 {
+    let lnp: Vec<Vec<f64>> = rows
+        .iter()
+        .map(|r| r.iter().map(|p| p.max(1e-12).ln()).collect())
+        .collect();
+    let nll_grad = |s: f64| -> (f64, f64, f64) {
+        let (mut f, mut g, mut h) = (0.0, 0.0, 0.0);
+        for (l, &y) in lnp.iter().zip(truth) {
+            let z: Vec<f64> = l.iter().map(|x| s * x).collect();
+            let max = z.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+            let sum: f64 = z.iter().map(|v| (v - max).exp()).sum();
+            let q: Vec<f64> = z.iter().map(|v| (v - max).exp() / sum).collect();
+            let mean: f64 = q.iter().zip(l).map(|(a, b)| a * b).sum();
+            let second: f64 = q.iter().zip(l).map(|(a, b)| a * b * b).sum();
+            f += max + sum.ln() - z[y];
+            g += mean - l[y];
+            h += second - mean * mean;
+        }
+        (f, g, h)
+    };
+    if rows.is_empty() || rows[0].len() < 2 {
+        return 1.0;
+    }
+    let mut s = 1.0;
+    for _ in 0..100 {
+        let (f, g, h) = nll_grad(s);
+        if g.abs() < 1e-9 * rows.len() as f64 || h <= 0.0 {
+            break;
+        }
+        let step = -g / h;
+        let mut t = 1.0;
+        // Backtracking keeps the scale positive and the objective falling.
+        while t > 1e-6 && (s + t * step <= 1e-3 || nll_grad(s + t * step).0 > f) {
+            t *= 0.5;
+        }
+        if t <= 1e-6 {
+            break;
+        }
+        s += t * step;
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn temperature_scaling_by_hand() {
+        // Two labels; every row says (0.75, 0.25) and label 0 is right 9 times in 10. The
+        // scaled probability of label 0 is 3^s / (3^s + 1); the likelihood is maximal when it
+        // equals 0.9, 3^s = 9, s = 2.
+        let rows = vec![vec![0.75, 0.25]; 10];
+        let truth: Vec<usize> = (0..10).map(|i| usize::from(i == 9)).collect();
+        let s = fit_scale(&rows, &truth);
+        assert!((s - 2.0).abs() < 1e-6, "{s}");
+        // Already calibrated (right 3 times in 4): the scale stays 1.
+        let truth: Vec<usize> = (0..12).map(|i| usize::from(i % 4 == 3)).collect();
+        let s = fit_scale(&vec![vec![0.75, 0.25]; 12], &truth);
+        assert!((s - 1.0).abs() < 1e-6, "{s}");
+    }
+}
