@@ -144,7 +144,25 @@ pub struct GroupRow {
     pub estimator: Estimator,
     /// Label shares by every available estimator, with intervals.
     pub estimates: Vec<Shares>,
+    /// The expected absolute error of the headline net score at this group's size, from the
+    /// real-use evaluation of the model's training procedure (`stance simulate`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_error: Option<f64>,
+    /// Whether this row's net score is closer to the actor's average over the groups than
+    /// the expected error: a difference that the estimator's error could make on its own.
+    #[serde(default)]
+    pub within_error: bool,
+    /// Whether the headline estimate is unreliable: its expected error at this size is at
+    /// least [`UNRELIABLE_ERROR`], or the group's predicted labels are more than the error
+    /// rates can explain ([`Shares::unexplained`]).
+    #[serde(default)]
+    pub unreliable: bool,
 }
+
+/// An expected error of the net score at least this large (an eighth of the net score's
+/// range, −1 to +1) makes a row unreliable: the estimator could not tell an even-handed group
+/// from a clearly one-sided one.
+pub const UNRELIABLE_ERROR: f64 = 0.25;
 
 impl GroupRow {
     /// The shares of the headline estimator.
@@ -171,6 +189,8 @@ pub struct CompareOptions {
     pub level: f64,
     /// The headline estimator (falls back to PCC when it needs error rates that are missing).
     pub estimator: Estimator,
+    /// The real-use evaluation that gives each row its expected error, when known.
+    pub expected: Option<std::sync::Arc<quantify::realuse::Report>>,
 }
 
 impl Default for CompareOptions {
@@ -182,6 +202,7 @@ impl Default for CompareOptions {
             seed: 42,
             level: 0.95,
             estimator: quantify::DEFAULT,
+            expected: None,
         }
     }
 }
@@ -219,6 +240,8 @@ pub struct ModelView {
     pub calibration: Option<Calibration>,
     /// Which model it is, when the view is of a model.
     pub identity: Option<ModelIdentity>,
+    /// The hash of the data the model was trained on.
+    pub data_hash: Option<String>,
 }
 
 impl ModelView {
@@ -228,6 +251,29 @@ impl ModelView {
             labels: model.stance.labels.clone(),
             calibration: model.info.calibration.clone(),
             identity: Some(model.identity().clone()),
+            data_hash: Some(model.info.data_hash.clone()),
+        }
+    }
+
+    /// The real-use evaluation that gives the rows their expected error: `given` (read from
+    /// a file), else the built-in one when the model was trained on the built-in model's data.
+    /// A message says when `given` evaluated another training set.
+    pub fn expected_errors(
+        &self,
+        given: Option<quantify::realuse::Report>,
+    ) -> (Option<quantify::realuse::Report>, Option<String>) {
+        match given {
+            Some(r) => {
+                let warn = (r.data_hash.is_some() && r.data_hash != self.data_hash).then(|| {
+                    "the real-use evaluation given with --expected-error evaluated training on other data than this model's; its expected errors describe that training".to_string()
+                });
+                (Some(r), warn)
+            }
+            None => {
+                let builtin = quantify::realuse::Report::builtin();
+                let ours = self.data_hash.is_some() && builtin.data_hash == self.data_hash;
+                (ours.then_some(builtin), None)
+            }
         }
     }
 
@@ -286,6 +332,7 @@ impl ModelView {
             labels: LabelSet::recognised(labels),
             calibration: None,
             identity: None,
+            data_hash: None,
         }
     }
 }
@@ -340,7 +387,7 @@ pub fn compare(
         cells(articles, opts, view).into_iter().collect();
     // Cells run in parallel, each with its own generator seeded from the seed and the cell's
     // position, so results do not depend on the number of threads.
-    cells
+    let mut rows = cells
         .into_par_iter()
         .enumerate()
         .map(|(i, ((group, actor), cells))| {
@@ -371,9 +418,39 @@ pub fn compare(
                 label_count,
                 estimator,
                 estimates,
+                expected_error: opts
+                    .expected
+                    .as_ref()
+                    .and_then(|r| r.expected_net_error(estimator, n)),
+                within_error: false,
+                unreliable: false,
             }
         })
-        .collect()
+        .collect::<Vec<_>>();
+    mark_within_error(&mut rows);
+    rows
+}
+
+/// Marks the rows whose net score is within the expected error of the actor's mean over the
+/// groups ([`GroupRow::within_error`]).
+fn mark_within_error(rows: &mut [GroupRow]) {
+    let mut sums: BTreeMap<String, (f64, usize)> = BTreeMap::new();
+    for r in rows.iter() {
+        if let Some([m, _, _]) = r.chosen().net {
+            let e = sums.entry(r.actor.clone()).or_default();
+            e.0 += m;
+            e.1 += 1;
+        }
+    }
+    for r in rows.iter_mut() {
+        r.unreliable =
+            r.chosen().unexplained || r.expected_error.is_some_and(|e| e >= UNRELIABLE_ERROR);
+        let (Some([m, _, _]), Some(err)) = (r.chosen().net, r.expected_error) else {
+            continue;
+        };
+        let (sum, k) = sums[&r.actor];
+        r.within_error = k > 1 && (m - sum / k as f64).abs() < err;
+    }
 }
 
 /// The estimator actually used: an adjusted one needs error rates, else PCC.

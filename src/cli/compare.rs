@@ -2,7 +2,7 @@
 
 use super::args::{parse_positive, table, ModelArg, OutputFormat};
 use clap::Args;
-use stance::compare::{compare, diff, signed, CompareOptions, GroupBy, ModelView};
+use stance::compare::{compare, diff, signed, CompareOptions, GroupBy, GroupRow, ModelView};
 use stance::pipeline::ArticleScore;
 use stance::quantify::Estimator;
 use std::io::Write;
@@ -50,6 +50,11 @@ pub struct CompareCmd {
     /// Output: a table, one JSON document, JSON Lines (one row per line) or CSV.
     #[arg(long, default_value = "text", value_parser = OutputFormat::parser(&[OutputFormat::Text, OutputFormat::Json, OutputFormat::Jsonl, OutputFormat::Csv]))]
     pub format: OutputFormat,
+    /// The real-use evaluation of the model's training procedure (`stance simulate --format
+    /// json`), whose errors by group size each row states (default: the built-in one, for a
+    /// model trained on the built-in model's data).
+    #[arg(long)]
+    pub expected_error: Option<PathBuf>,
     /// Also draw a chart (SVG, or PNG by extension): a time series with --by month, a
     /// dot-and-whisker chart for one actor, a heatmap of groups × actors otherwise.
     #[arg(long)]
@@ -99,6 +104,7 @@ impl CompareCmd {
             seed: self.seed,
             level: 0.95,
             estimator: self.estimator,
+            expected: None,
         }
     }
 
@@ -107,7 +113,24 @@ impl CompareCmd {
         self.by
             .check(&articles)
             .map_err(|e| anyhow::anyhow!("--by: {e}"))?;
-        let opts = self.options();
+        let mut opts = self.options();
+        let given = match &self.expected_error {
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|e| stance::Error::io(p, e))?;
+                Some(serde_json::from_str(&text).map_err(|e| {
+                    anyhow::anyhow!(
+                        "{}: not the JSON of `stance simulate --format json`: {e}",
+                        p.display()
+                    )
+                })?)
+            }
+            None => None,
+        };
+        let (expected, warn) = view.expected_errors(given);
+        if let Some(w) = warn {
+            eprintln!("stance: warning: {w}");
+        }
+        opts.expected = expected.map(std::sync::Arc::new);
         if let Some(pair) = &self.diff {
             return self.run_diff(&articles, &pair[0], &pair[1], &opts, &view);
         }
@@ -150,114 +173,108 @@ impl CompareCmd {
                     writeln!(out)?;
                 }
             }
-            OutputFormat::Csv => {
-                let mut w = csv::Writer::from_writer(&mut out);
-                let mut h: Vec<String> =
-                    ["group", "actor", "n", "score", "score_low", "score_high"]
-                        .map(String::from)
-                        .to_vec();
-                h.extend(labels.iter().map(|l| format!("n_predicted_{l}")));
-                for e in Estimator::ALL {
-                    for l in &labels {
-                        for part in ["", "_low", "_high"] {
-                            h.push(format!("{}_{l}{part}", e.name()));
-                        }
-                    }
-                    for part in ["", "_low", "_high"] {
-                        h.push(format!("{}_net{part}", e.name()));
-                    }
-                }
-                w.write_record(&h)?;
-                for r in &rows {
-                    let num = |x: f64| format!("{x:.6}");
-                    let mut rec = vec![r.group.clone(), r.actor.clone(), r.n.to_string()];
-                    match &r.score {
-                        Some(e) => rec.extend([e.mean, e.low, e.high].map(num)),
-                        None => rec.extend([String::new(), String::new(), String::new()]),
-                    }
-                    rec.extend(r.label_count.iter().map(|c| c.to_string()));
-                    for e in Estimator::ALL {
-                        match r.estimates.iter().find(|s| s.estimator == e) {
-                            Some(s) => {
-                                for c in 0..labels.len() {
-                                    rec.extend([s.share[c], s.low[c], s.high[c]].map(num));
-                                }
-                                match s.net {
-                                    Some(n) => rec.extend(n.map(num)),
-                                    None => {
-                                        rec.extend([String::new(), String::new(), String::new()])
-                                    }
-                                }
-                            }
-                            None => {
-                                rec.extend(std::iter::repeat_n(String::new(), 3 * labels.len() + 3))
-                            }
-                        }
-                    }
-                    w.write_record(&rec)?;
-                }
-                w.flush()?;
-            }
-            OutputFormat::Text => {
-                let by = self.by.to_string();
-                let est = rows[0].estimator;
-                let mut t = vec![[by.as_str(), "actor", "n", "net", "95% interval"]
-                    .into_iter()
-                    .map(String::from)
-                    .chain(labels.iter().map(|l| format!("% {l}")))
-                    .chain([
-                        "predicted".to_string(),
-                        "score".to_string(),
-                        "95% interval".to_string(),
-                    ])
-                    .collect::<Vec<_>>()];
-                for r in &rows {
-                    let s = r.chosen();
-                    let (net, ci) = match s.net {
-                        Some([m, lo, hi]) => (
-                            signed(m, 2),
-                            format!("[{}, {}]", signed(lo, 2), signed(hi, 2)),
-                        ),
-                        None => ("-".into(), "-".into()),
-                    };
-                    let (sc, sci) = match &r.score {
-                        Some(e) => (
-                            signed(e.mean, 3),
-                            format!("[{}, {}]", signed(e.low, 3), signed(e.high, 3)),
-                        ),
-                        None => ("-".into(), "-".into()),
-                    };
-                    t.push(
-                        [r.group.clone(), r.actor.clone(), r.n.to_string(), net, ci]
-                            .into_iter()
-                            .chain(s.share.iter().map(|x| format!("{:.0}", 100.0 * x)))
-                            .chain([
-                                r.label_count
-                                    .iter()
-                                    .map(|c| c.to_string())
-                                    .collect::<Vec<_>>()
-                                    .join("/"),
-                                sc,
-                                sci,
-                            ])
-                            .collect(),
-                    );
-                }
-                table(&mut out, &t)?;
-                writeln!(
-                    out,
-                    "\nestimator: {} ({}); net = share({}) - share({}); predicted = counts of predicted {} (classify and count);\nscore = mean P(favor) - P(against); intervals: 95% bootstrap ({} resamples, seed {}).",
-                    est.name(),
-                    est.describe(),
-                    view.labels.polar_names().map_or("?", |p| p.0),
-                    view.labels.polar_names().map_or("?", |p| p.1),
-                    labels.join("/"),
-                    self.bootstrap,
-                    self.seed
-                )?;
-            }
+            OutputFormat::Csv => write_csv(&mut out, &rows, &labels)?,
+            _ => self.print_text(&mut out, &rows, &labels, &view)?,
         }
         Ok(0)
+    }
+
+    /// The rows as a table, with the estimator and the intervals explained below it.
+    fn print_text(
+        &self,
+        out: &mut dyn Write,
+        rows: &[GroupRow],
+        labels: &[String],
+        view: &ModelView,
+    ) -> anyhow::Result<()> {
+        let by = self.by.to_string();
+        let est = rows[0].estimator;
+        let expected = rows.iter().any(|r| r.expected_error.is_some());
+        let mut t = vec![[by.as_str(), "actor", "n", "net", "95% interval"]
+            .into_iter()
+            .map(String::from)
+            .chain(expected.then(|| "expected error".to_string()))
+            .chain(labels.iter().map(|l| format!("% {l}")))
+            .chain([
+                "predicted".to_string(),
+                "score".to_string(),
+                "95% interval".to_string(),
+            ])
+            .collect::<Vec<_>>()];
+        for r in rows {
+            let s = r.chosen();
+            let flags = format!(
+                "{}{}{}",
+                if r.within_error { "~" } else { "" },
+                if s.at_edge { "!" } else { "" },
+                if r.unreliable { "?" } else { "" }
+            );
+            let (net, ci) = match s.net {
+                Some([m, lo, hi]) => (
+                    format!("{}{flags}", signed(m, 2)),
+                    format!("[{}, {}]", signed(lo, 2), signed(hi, 2)),
+                ),
+                None => ("-".into(), "-".into()),
+            };
+            let (sc, sci) = match &r.score {
+                Some(e) => (
+                    signed(e.mean, 3),
+                    format!("[{}, {}]", signed(e.low, 3), signed(e.high, 3)),
+                ),
+                None => ("-".into(), "-".into()),
+            };
+            t.push(
+                [r.group.clone(), r.actor.clone(), r.n.to_string(), net, ci]
+                    .into_iter()
+                    .chain(expected.then(|| {
+                        r.expected_error
+                            .map_or("-".to_string(), |e| format!("±{e:.2}"))
+                    }))
+                    .chain(s.share.iter().map(|x| format!("{:.0}", 100.0 * x)))
+                    .chain([
+                        r.label_count
+                            .iter()
+                            .map(|c| c.to_string())
+                            .collect::<Vec<_>>()
+                            .join("/"),
+                        sc,
+                        sci,
+                    ])
+                    .collect(),
+            );
+        }
+        table(out, &t)?;
+        writeln!(
+            out,
+            "\nestimator: {} ({}); net = share({}) - share({}); predicted = counts of predicted {} (classify and count);\nscore = mean P(favor) - P(against); intervals: 95% bootstrap ({} resamples, seed {}).",
+            est.name(),
+            est.describe(),
+            view.labels.polar_names().map_or("?", |p| p.0),
+            view.labels.polar_names().map_or("?", |p| p.1),
+            labels.join("/"),
+            self.bootstrap,
+            self.seed
+        )?;
+        if expected {
+            writeln!(
+                out,
+                "expected error: the mean absolute error of this estimator's net score at the group's size, measured by `stance simulate`\n(train on part of the labeled data, score the rest, estimate groups of known shares); ~ marks a row whose net is\ncloser to the actor's average over the groups than that: a difference the estimator's error could make by itself."
+            )?;
+        }
+        if rows.iter().any(|r| r.unreliable) {
+            writeln!(
+                out,
+                "? unreliable: the expected error at this size is at least {} (the estimator cannot tell an even-handed group from a\none-sided one), or the group's predicted labels are more than the model's out-of-fold error rates can produce from any\nlabel shares (these articles differ from the labeled ones in more than their shares).",
+                stance::compare::UNRELIABLE_ERROR
+            )?;
+        }
+        if rows.iter().any(|r| r.chosen().at_edge) {
+            writeln!(
+                out,
+                "! the estimate is at the edge (a share of 0 or 1) from fewer than 50 articles: an extreme answer from few articles."
+            )?;
+        }
+        Ok(())
     }
 
     fn run_diff(
@@ -297,7 +314,7 @@ impl CompareCmd {
                 return Ok(0);
             }
             OutputFormat::Csv => {
-                let mut w = csv::Writer::from_writer(&mut out);
+                let mut w = csv::Writer::from_writer(out);
                 w.write_record([
                     "actor",
                     "a",
@@ -447,4 +464,53 @@ impl CompareCmd {
         eprintln!("stance: chart written to {}", path.display());
         Ok(())
     }
+}
+
+/// The rows as CSV: every estimator's shares and net score with their intervals.
+fn write_csv(out: &mut dyn Write, rows: &[GroupRow], labels: &[String]) -> anyhow::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    let mut h: Vec<String> = ["group", "actor", "n", "score", "score_low", "score_high"]
+        .map(String::from)
+        .to_vec();
+    h.extend(labels.iter().map(|l| format!("n_predicted_{l}")));
+    for e in Estimator::ALL {
+        for l in labels {
+            for part in ["", "_low", "_high"] {
+                h.push(format!("{}_{l}{part}", e.name()));
+            }
+        }
+        for part in ["", "_low", "_high"] {
+            h.push(format!("{}_net{part}", e.name()));
+        }
+    }
+    h.extend(["expected_error", "within_error"].map(String::from));
+    w.write_record(&h)?;
+    for r in rows {
+        let num = |x: f64| format!("{x:.6}");
+        let mut rec = vec![r.group.clone(), r.actor.clone(), r.n.to_string()];
+        match &r.score {
+            Some(e) => rec.extend([e.mean, e.low, e.high].map(num)),
+            None => rec.extend([String::new(), String::new(), String::new()]),
+        }
+        rec.extend(r.label_count.iter().map(|c| c.to_string()));
+        for e in Estimator::ALL {
+            match r.estimates.iter().find(|s| s.estimator == e) {
+                Some(s) => {
+                    for c in 0..labels.len() {
+                        rec.extend([s.share[c], s.low[c], s.high[c]].map(num));
+                    }
+                    match s.net {
+                        Some(n) => rec.extend(n.map(num)),
+                        None => rec.extend([String::new(), String::new(), String::new()]),
+                    }
+                }
+                None => rec.extend(std::iter::repeat_n(String::new(), 3 * labels.len() + 3)),
+            }
+        }
+        rec.push(r.expected_error.map_or(String::new(), num));
+        rec.push(r.within_error.to_string());
+        w.write_record(&rec)?;
+    }
+    w.flush()?;
+    Ok(())
 }

@@ -66,6 +66,7 @@ impl ReportCmd {
         } else {
             self.actors.clone()
         };
+        let expected = view.expected_errors(None).0.map(std::sync::Arc::new);
         let opts = |by| CompareOptions {
             by,
             actors: Vec::new(),
@@ -73,6 +74,7 @@ impl ReportCmd {
             seed: self.seed,
             level: 0.95,
             estimator: self.estimator,
+            expected: expected.clone(),
         };
         let by_source = compare(&articles, &opts(GroupBy::Source), &view);
         let by_month = compare(&articles, &opts(GroupBy::Month), &view);

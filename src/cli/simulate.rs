@@ -131,6 +131,8 @@ fn print_text(out: &mut dyn Write, r: &Report, opts: &RealUse) -> std::io::Resul
         "coverage",
         "width",
         "flagged",
+        "unexplained",
+        "coverage if explained",
     ]
     .map(String::from)
     .to_vec()];
@@ -150,6 +152,8 @@ fn print_text(out: &mut dyn Write, r: &Report, opts: &RealUse) -> std::io::Resul
             opt(row.coverage, 3),
             opt(row.width, 3),
             opt(row.flagged, 2),
+            opt(row.unexplained, 2),
+            opt(row.coverage_explained, 3),
         ]);
     }
     table(out, &rows)?;
@@ -187,7 +191,7 @@ fn print_largest(out: &mut dyn Write, r: &Report) -> std::io::Result<()> {
         }
         writeln!(
             out,
-            "\nsplit {}: the largest real groups, net score (true, then each estimator's estimate [95% interval]; * the interval misses the truth, ! on the simplex's edge):",
+            "\nsplit {}: the largest real groups, net score (true, then each estimator's estimate [95% interval]; * the interval misses the truth, ! on the simplex's edge, ? unreliable as `stance compare` flags it, by this evaluation's expected error at that size or unexplained predicted labels):",
             i + 1
         )?;
         let mut rows = vec![std::iter::once("group".to_string())
@@ -200,13 +204,21 @@ fn print_largest(out: &mut dyn Write, r: &Report) -> std::io::Result<()> {
             for e in &g.estimates {
                 row.push(match e.net {
                     Some([m, lo, hi]) => format!(
-                        "{m:+.2} [{lo:+.2}, {hi:+.2}]{}{}",
+                        "{m:+.2} [{lo:+.2}, {hi:+.2}]{}{}{}",
                         if t < lo - 1e-9 || t > hi + 1e-9 {
                             "*"
                         } else {
                             ""
                         },
-                        if e.at_edge { "!" } else { "" }
+                        if e.at_edge { "!" } else { "" },
+                        if e.unexplained
+                            || r.expected_net_error(e.estimator, g.articles)
+                                .is_some_and(|x| x >= stance::compare::UNRELIABLE_ERROR)
+                        {
+                            "?"
+                        } else {
+                            ""
+                        }
                     ),
                     None => "-".into(),
                 });

@@ -61,6 +61,9 @@ fn sha256_hex(bytes: &[u8]) -> String {
 
 /// The bytes of the shipped model.
 pub const BUILTIN_MODEL: &[u8] = include_bytes!("../../models/default.json");
+/// The real-use evaluation of the built-in model's training procedure
+/// (`stance simulate --format json` on `data/`): the expected errors `stance compare` prints.
+pub const BUILTIN_REAL_USE: &[u8] = include_bytes!("../../models/default.real-use.json");
 /// How the built-in model is named in messages (score records carry the name written in the
 /// model file, "default").
 pub const BUILTIN_NAME: &str = "built-in model (models/default.json)";

@@ -183,6 +183,40 @@ pub struct Shares {
     /// with care.
     #[serde(default)]
     pub at_edge: bool,
+    /// For the corrected estimators: whether the group's predicted labels are more than the
+    /// out-of-fold error rates can produce from any label shares ([`misfit`] above
+    /// [`MISFIT_LIMIT`]): the articles differ from the labeled ones in more than their label
+    /// shares, and every corrected estimate of the group is unreliable.
+    #[serde(default)]
+    pub unexplained: bool,
+}
+
+/// The statistic above which a group's predicted labels count as unexplained by the error
+/// rates: the 99th percentile of χ² with 2 degrees of freedom (`−2 ln 0.01`).
+pub const MISFIT_LIMIT: f64 = 9.21;
+
+/// How far a group's predicted-label shares `q` (of `n` articles) lie from every share vector
+/// the error rates can produce (`Aᵀp` for label shares `p` on the simplex): the sum over labels
+/// of the squared gap to the closest such vector, each over its variance (the sampling of the
+/// group's articles and of the out-of-fold examples behind the rates). Zero when some label
+/// shares explain the group exactly; under the prior-shift assumption it is small (about χ²
+/// with up to k − 1 degrees of freedom).
+pub fn misfit(rates: &Rates, q: &[f64], n: usize) -> f64 {
+    let k = q.len();
+    let p = adjust(&rates.hard, q);
+    let support: Vec<f64> = rates.hard_counts.iter().map(|r| r.iter().sum()).collect();
+    (0..k)
+        .map(|c| {
+            let fit: f64 = (0..k).map(|t| rates.hard[t][c] * p[t]).sum();
+            let from_group = fit * (1.0 - fit) / n.max(1) as f64;
+            let from_rates: f64 = (0..k)
+                .filter(|&t| support[t] > 0.0)
+                .map(|t| p[t] * p[t] * rates.hard[t][c] * (1.0 - rates.hard[t][c]) / support[t])
+                .sum();
+            let var = (from_group + from_rates).max(1e-12);
+            (q[c] - fit).powi(2) / var
+        })
+        .sum()
 }
 
 /// Below this many articles, an estimate on the simplex's edge is flagged ([`Shares::at_edge`]).
@@ -297,6 +331,13 @@ pub fn estimate(
         draws.push(d);
     }
     let z = normal_quantile(1.0 - alpha);
+    let unexplained = rates.is_some_and(|r| {
+        let mut q = vec![0.0; k];
+        for row in rows {
+            q[crate::model::argmax(row)] += 1.0 / n.max(1) as f64;
+        }
+        misfit(&r.point, &q, n) > MISFIT_LIMIT
+    });
     point
         .into_iter()
         .zip(draws)
@@ -341,6 +382,7 @@ pub fn estimate(
                 high,
                 net,
                 at_edge,
+                unexplained: unexplained && estimator.adjusted(),
             }
         })
         .collect()

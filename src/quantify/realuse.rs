@@ -190,6 +190,13 @@ pub struct Row {
     pub width: Option<f64>,
     /// Share of estimates flagged as on the simplex's edge for a small group.
     pub flagged: Option<f64>,
+    /// Share of groups whose predicted labels the error rates cannot explain
+    /// ([`super::Shares::unexplained`]).
+    #[serde(default)]
+    pub unexplained: Option<f64>,
+    /// Coverage of the intervals of the groups not so flagged.
+    #[serde(default)]
+    pub coverage_explained: Option<f64>,
 }
 
 /// The result.
@@ -197,6 +204,11 @@ pub struct Row {
 pub struct Report {
     /// The labels, in share order.
     pub labels: Vec<String>,
+    /// The hash of the labeled data whose training procedure was evaluated (the data a model
+    /// trained on all of it would record), so that a comparison can tell whether these
+    /// expected errors belong to its model.
+    #[serde(default)]
+    pub data_hash: Option<String>,
     /// Each split.
     pub splits: Vec<SplitInfo>,
     /// The table.
@@ -204,6 +216,37 @@ pub struct Report {
 }
 
 impl Report {
+    /// The expected absolute error of `estimator`'s net score on a group of `n` articles: the
+    /// mean over UPP samples (shares drawn uniformly, as an outlet's might be), interpolated
+    /// between the measured sizes on a log scale and held constant beyond them. None when
+    /// the evaluation has no UPP rows or no net score.
+    pub fn expected_net_error(&self, estimator: Estimator, n: usize) -> Option<f64> {
+        let pts: Vec<(f64, f64)> = self
+            .rows_of(Kind::Upp, Some(estimator))
+            .iter()
+            .filter_map(|r| Some(((r.size as f64).ln(), r.net_mae?)))
+            .collect();
+        let x = (n.max(1) as f64).ln();
+        let (first, last) = (pts.first()?, pts.last()?);
+        if x <= first.0 {
+            return Some(first.1);
+        }
+        if x >= last.0 {
+            return Some(last.1);
+        }
+        pts.windows(2).find(|w| x <= w[1].0).map(|w| {
+            let t = (x - w[0].0) / (w[1].0 - w[0].0);
+            w[0].1 + t * (w[1].1 - w[0].1)
+        })
+    }
+
+    /// The real-use evaluation of the training procedure of the built-in model
+    /// (`models/default.real-use.json`, written by the command in its README section).
+    pub fn builtin() -> Report {
+        serde_json::from_slice(crate::pipeline::file::BUILTIN_REAL_USE)
+            .expect("the built-in real-use evaluation is checked by the tests")
+    }
+
     /// The rows of one protocol and estimator.
     pub fn rows_of(&self, kind: Kind, estimator: Option<Estimator>) -> Vec<&Row> {
         self.rows
@@ -284,7 +327,7 @@ pub fn evaluate(
     }
     let mut splits = Vec::new();
     let mut table = Table::new();
-    let labels = match data {
+    let (labels, data_hash) = match data {
         Data::Split(set) => {
             for s in 0..opts.splits {
                 let mut rng = ChaCha8Rng::seed_from_u64(opts.seed.wrapping_add(s as u64));
@@ -294,14 +337,14 @@ pub fn evaluate(
                     &train, &test, cfg, cv, opts, &mut rng, &mut table,
                 )?);
             }
-            set.stance_classes.clone()
+            (set.stance_classes.clone(), set.hash())
         }
         Data::Given { labeled, new } => {
             let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
             splits.push(one_split(
                 labeled, new, cfg, cv, opts, &mut rng, &mut table,
             )?);
-            labeled.stance_classes.clone()
+            (labeled.stance_classes.clone(), labeled.hash())
         }
     };
     let rows = table
@@ -310,6 +353,7 @@ pub fn evaluate(
         .collect();
     Ok(Report {
         labels,
+        data_hash: Some(data_hash),
         splits,
         rows,
     })
@@ -616,6 +660,7 @@ struct Outcome {
     net: Option<f64>,
     interval: Option<(f64, f64)>,
     flagged: bool,
+    unexplained: bool,
 }
 
 impl Outcome {
@@ -631,6 +676,7 @@ impl Outcome {
             net,
             interval: None,
             flagged: false,
+            unexplained: false,
         }
     }
 
@@ -646,6 +692,7 @@ impl Outcome {
         Outcome {
             interval: Some((covered, width)),
             flagged: e.at_edge,
+            unexplained: e.unexplained,
             ..Outcome::of_point(&e.share, truth, labels, n)
         }
     }
@@ -680,6 +727,8 @@ struct Sums {
     width: f64,
     intervals: usize,
     flagged: usize,
+    unexplained: usize,
+    covered_explained: f64,
 }
 
 impl Sums {
@@ -697,8 +746,12 @@ impl Sums {
             self.covered += c;
             self.width += w;
             self.intervals += 1;
+            if !o.unexplained {
+                self.covered_explained += c;
+            }
         }
         self.flagged += o.flagged as usize;
+        self.unexplained += o.unexplained as usize;
     }
 
     fn row(&self, kind: Kind, size: usize, slot: usize) -> Row {
@@ -717,6 +770,9 @@ impl Sums {
             coverage: (self.intervals > 0).then(|| self.covered / iv),
             width: (self.intervals > 0).then(|| self.width / iv),
             flagged: (self.intervals > 0).then(|| self.flagged as f64 / iv),
+            unexplained: (self.intervals > 0).then(|| self.unexplained as f64 / iv),
+            coverage_explained: (self.intervals > self.unexplained)
+                .then(|| self.covered_explained / (self.intervals - self.unexplained) as f64),
         }
     }
 }
