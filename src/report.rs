@@ -458,7 +458,7 @@ fn html_with(
     } else {
         let _ = write!(
             s,
-            "<p class=\"note\">Pairs of sources whose 95% intervals of the net stance toward the same actor do not overlap: {} of the {} pairs with at least {min_n} articles on both sides{}, the widest gaps first (at most three per actor){}. Every other difference in this report is within its uncertainty.{}</p>",
+            "<p class=\"note\">Pairs of sources whose 95% intervals of the net stance toward the same actor do not overlap: {} of the {} pairs with at least {min_n} articles on both sides{}, the widest gaps first (at most three per actor){}. Every other difference between two such sources is within its uncertainty.{}</p>",
             found.separated,
             found.compared,
             if found.shown.len() < found.separated {

@@ -67,7 +67,11 @@ async function main() {
         heatLegend: heat.textContent.includes("+1 favor") && heat.textContent.includes("−1 against"),
         thinLegend: heat.textContent.includes("too few to colour"),
         dotLegends: [...document.querySelectorAll(".grid .chart svg")].filter((s) => s.textContent.includes("95% interval")).length,
-        timeTitle: text(document.querySelector(".chart + h2, h2 + .note")),
+        periodNote: (() => {
+          const h = [...document.querySelectorAll("h2")].find((x) => x.textContent.startsWith("Over time"));
+          const n = h && h.nextElementSibling;
+          return n && n.classList.contains("note") ? n.textContent.trim() : null;
+        })(),
         wrapped,
         cells,
         thinRows: thinRows.length,
