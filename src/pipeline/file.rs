@@ -61,7 +61,8 @@ fn sha256_hex(bytes: &[u8]) -> String {
 
 /// The bytes of the shipped model.
 pub const BUILTIN_MODEL: &[u8] = include_bytes!("../../models/default.json");
-/// How the built-in model is named in messages and in score records.
+/// How messages name the built-in model, where a model file's path would stand. Score records
+/// do not carry it: they carry the name stored in the model itself (`"default"` for this one).
 pub const BUILTIN_NAME: &str = "built-in model (models/default.json)";
 
 /// The format name at the head of every model file.
