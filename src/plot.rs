@@ -146,7 +146,8 @@ fn legend<DB: DrawingBackend>(
                     c.stroke_width(2),
                 ))
                 .map_err(err)?;
-                area.draw(&Circle::new((x + 7, y), 5, c.filled())).map_err(err)?;
+                area.draw(&Circle::new((x + 7, y), 5, c.filled()))
+                    .map_err(err)?;
             }
             Key::Hollow => {
                 area.draw(&PathElement::new(
@@ -206,8 +207,11 @@ fn colour_key<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, x: i32, y: i32)
         let v = -1.0 + 2.0 * (i as f64 + 0.5) / steps as f64;
         let x0 = x + w * i / steps;
         let x1 = x + w * (i + 1) / steps;
-        area.draw(&Rectangle::new([(x0, y - 8), (x1, y + 6)], diverging(v).filled()))
-            .map_err(err)?;
+        area.draw(&Rectangle::new(
+            [(x0, y - 8), (x1, y + 6)],
+            diverging(v).filled(),
+        ))
+        .map_err(err)?;
     }
     area.draw(&Rectangle::new(
         [(x, y - 8), (x + w, y + 6)],
@@ -440,11 +444,7 @@ pub fn dots<DB: DrawingBackend>(
         let y = i as f64 + 0.5;
         let thin = r.n < style.min_n;
         any_thin |= thin;
-        let (ink, width) = if thin {
-            (THIN, 1)
-        } else {
-            (OKABE_ITO[0], 2)
-        };
+        let (ink, width) = if thin { (THIN, 1) } else { (OKABE_ITO[0], 2) };
         chart
             .draw_series([
                 PathElement::new(vec![(*lo, y), (*hi, y)], ink.stroke_width(width)),
@@ -522,7 +522,7 @@ pub fn months<DB: DrawingBackend>(
             .x_labels(periods.len() * 2 + 1)
             .x_label_formatter(&move |x| {
                 let i = (*x).round();
-                if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize) % every == 0 {
+                if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize).is_multiple_of(every) {
                     centre_label(*x + 0.5, &pl)
                 } else {
                     String::new()
@@ -556,7 +556,10 @@ pub fn months<DB: DrawingBackend>(
         let mut band: Vec<(f64, f64)> = pts.iter().map(|(x, n, _)| (*x, n[2])).collect();
         band.extend(pts.iter().rev().map(|(x, n, _)| (*x, n[1])));
         chart
-            .draw_series(std::iter::once(Polygon::new(band, colour.mix(0.16).filled())))
+            .draw_series(std::iter::once(Polygon::new(
+                band,
+                colour.mix(0.16).filled(),
+            )))
             .map_err(err)?;
         chart
             .draw_series(LineSeries::new(
@@ -762,7 +765,10 @@ mod tests {
         };
         let s = svg_with(Chart::Dots, &rows, "t", (580, 250), &style).unwrap();
         assert!(s.contains("A (n=3)") && s.contains("B (n=40)"));
-        assert!(s.contains("n &lt; 10 (thin)") || s.contains("n < 10 (thin)"), "{s}");
+        assert!(
+            s.contains("n &lt; 10 (thin)") || s.contains("n < 10 (thin)"),
+            "{s}"
+        );
         assert!(s.contains("all sources (+0.10)"));
     }
 }

@@ -227,7 +227,11 @@ fn edge_mark(r: &GroupRow) -> &'static str {
 }
 
 /// The table of what stands out.
-fn standout_table(found: &Standouts<'_>, what: &str, ee: &dyn Fn(&GroupRow) -> Option<f64>) -> String {
+fn standout_table(
+    found: &Standouts<'_>,
+    what: &str,
+    ee: &dyn Fn(&GroupRow) -> Option<f64>,
+) -> String {
     let with_ee = found
         .shown
         .iter()
@@ -320,7 +324,12 @@ fn table(
     );
     let mut last_actor = None;
     for r in sorted {
-        s.push_str(&table_row(r, min_n, with_ee.then(|| ee(r)), last_actor != Some(&r.actor)));
+        s.push_str(&table_row(
+            r,
+            min_n,
+            with_ee.then(|| ee(r)),
+            last_actor != Some(&r.actor),
+        ));
         last_actor = Some(&r.actor);
     }
     s.push_str("</tbody></table></div>");
@@ -417,7 +426,13 @@ struct Style {
 
 #[cfg(not(feature = "charts"))]
 fn chart(_kind: Chart, _rows: &[GroupRow], _title: &str, style: &Style) -> String {
-    let _ = (Chart::Heatmap, Chart::Dots, Chart::Months, style.min_n, &style.reference);
+    let _ = (
+        Chart::Heatmap,
+        Chart::Dots,
+        Chart::Months,
+        style.min_n,
+        &style.reference,
+    );
     "<p class=\"note\">(no chart: this build of stance was made without the charts feature)</p>"
         .to_string()
 }
@@ -529,10 +544,7 @@ fn html_with(
                 Chart::Dots,
                 &rows,
                 &format!("{actor} by source ({estimator})"),
-                &Style {
-                    min_n,
-                    reference,
-                },
+                &Style { min_n, reference },
             ));
         }
         s.push_str("</div>");
@@ -652,7 +664,8 @@ mod tests {
         assert!(standout < page.find("Methods").unwrap());
         assert!(standout < page.find("<svg").unwrap_or(usize::MAX));
         assert!(page.contains("2 of the 4 pairs"), "{page}");
-        assert!(page.contains("<tr class=\"thin\"><td class=\"l\">X</td><td class=\"l\">D</td><td>1</td>"));
+        assert!(page
+            .contains("<tr class=\"thin\"><td class=\"l\">X</td><td class=\"l\">D</td><td>1</td>"));
         // No expected errors: no column, no methods line, no marks.
         assert!(!page.contains("expected error"));
         assert!(!page.contains("Expected error"));

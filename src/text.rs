@@ -454,7 +454,14 @@ mod tests {
         assert_eq!(edit_distance("", "abc"), 3);
         assert_eq!(edit_distance("kitten", "sitting"), 3);
         assert_eq!(edit_distance("Россия", "Россия"), 0);
-        let names = ["Iran", "Iraq", "Israel", "Benjamin Netanyahu", "Russia", "Ukraine"];
+        let names = [
+            "Iran",
+            "Iraq",
+            "Israel",
+            "Benjamin Netanyahu",
+            "Russia",
+            "Ukraine",
+        ];
         assert_eq!(closest("irna", names, 2), ["Iran", "Iraq"]);
         assert_eq!(closest("netanyhu", names, 1), ["Benjamin Netanyahu"]);
         assert_eq!(closest("RUSSIA ", names, 1), ["Russia"]);

@@ -87,7 +87,11 @@ fn report_reads_in_headless_chromium() {
     .unwrap();
     let text = seen.to_string();
     assert_eq!(seen["problems"], serde_json::json!([]), "{text}");
-    assert_eq!(seen["foreign"], serde_json::json!([]), "nothing fetched: {text}");
+    assert_eq!(
+        seen["foreign"],
+        serde_json::json!([]),
+        "nothing fetched: {text}"
+    );
 
     // What stands out comes first, and fits on the first screen with rows in it.
     assert_eq!(seen["h2"][0], "What stands out", "{text}");
@@ -137,5 +141,9 @@ fn report_reads_in_headless_chromium() {
     for s in [&shot, &full] {
         assert!(std::fs::metadata(s).is_ok_and(|m| m.len() > 10_000));
     }
-    eprintln!("report_browser: screenshots at {} and {}", shot.display(), full.display());
+    eprintln!(
+        "report_browser: screenshots at {} and {}",
+        shot.display(),
+        full.display()
+    );
 }

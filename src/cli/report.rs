@@ -91,7 +91,11 @@ impl ReportCmd {
                 .iter()
                 .cloned()
                 .map(|mut a| {
-                    let q = a.date.as_deref().and_then(quarter).unwrap_or_else(|| "(no date)".into());
+                    let q = a
+                        .date
+                        .as_deref()
+                        .and_then(quarter)
+                        .unwrap_or_else(|| "(no date)".into());
                     a.fields.insert(QUARTER.to_string(), q);
                     a
                 })
