@@ -513,7 +513,7 @@ fn compare_by_source_and_month() {
             .iter()
             .map(|e| e["estimator"].as_str().unwrap())
             .collect();
-        assert_eq!(names, vec!["cc", "pcc", "acc", "pacc", "emq"]);
+        assert_eq!(names, vec!["cc", "pcc", "acc", "pacc", "emq", "bcc"]);
         for e in r["estimates"].as_array().unwrap() {
             let share: Vec<f64> = e["share"]
                 .as_array()
