@@ -464,7 +464,13 @@ fn html_with(
     // First: what stands out.
     let found = standouts(input.by_source, min_n, 3, 10);
     s.push_str("<h2 id=\"standout\">What stands out</h2>");
-    if found.shown.is_empty() {
+    if found.compared == 0 {
+        let largest = input.by_source.iter().map(|r| r.n).max().unwrap_or(0);
+        let _ = write!(
+            s,
+            "<p>Nothing can stand out: no two sources have {min_n} or more articles on the same actor (the largest group has {largest}). Every group below is thin; read its figures as a description of a few articles, not as a difference between sources.</p>"
+        );
+    } else if found.shown.is_empty() {
         let _ = write!(
             s,
             "<p>No two sources with at least {min_n} articles each differ in their net stance toward an actor by more than their 95% intervals ({} pairs compared). Differences in the charts and tables below are within their uncertainty.</p>",
@@ -671,6 +677,18 @@ mod tests {
         assert!(!page.contains("Expected error"));
         assert!(!page.contains("class=\"noisy\""));
         assert!(!page.contains("<script"));
+    }
+
+    #[test]
+    fn with_only_thin_groups_nothing_is_said_to_be_within_uncertainty() {
+        let rows = [
+            row("A", "X", 3, [0.9, 0.5, 1.0]),
+            row("B", "X", 2, [-0.9, -1.0, -0.5]),
+        ];
+        let page = html(&input(&rows), 10);
+        assert!(page.contains("Nothing can stand out"), "{page}");
+        assert!(page.contains("the largest group has 3"));
+        assert!(!page.contains("within their uncertainty"));
     }
 
     #[test]
