@@ -315,6 +315,55 @@ pub fn char_offset(text: &str, byte: usize) -> usize {
     text[..byte.min(text.len())].chars().count()
 }
 
+/// Edit distance (Levenshtein, by character) between `a` and `b`.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (diagonal + usize::from(ca != *cb))
+                .min(above + 1)
+                .min(row[j] + 1);
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+/// The `k` names closest to `query`, closest first: case is ignored, and a name is as close as
+/// its closest word ("netanyahu" finds "Benjamin Netanyahu"), a name that contains the query
+/// closest of all. For "did you mean" hints.
+pub fn closest<'a, I>(query: &str, names: I, k: usize) -> Vec<&'a str>
+where
+    I: IntoIterator<Item = &'a str>,
+{
+    let q = query.trim().to_lowercase();
+    let mut scored: Vec<(usize, usize, &str)> = names
+        .into_iter()
+        .map(|name| {
+            let n = name.to_lowercase();
+            let whole = edit_distance(&q, &n);
+            let word = n
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .map(|w| edit_distance(&q, w) + 1)
+                .min()
+                .unwrap_or(whole);
+            let d = if !q.is_empty() && n.contains(q.as_str()) {
+                0
+            } else {
+                whole.min(word)
+            };
+            (d, whole, name)
+        })
+        .collect();
+    scored.sort();
+    scored.into_iter().take(k).map(|(_, _, n)| n).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -398,5 +447,25 @@ mod tests {
     fn char_offsets() {
         let t = "é a";
         assert_eq!(char_offset(t, 3), 2);
+    }
+
+    #[test]
+    fn edit_distances_and_closest_names() {
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("Россия", "Россия"), 0);
+        let names = [
+            "Iran",
+            "Iraq",
+            "Israel",
+            "Benjamin Netanyahu",
+            "Russia",
+            "Ukraine",
+        ];
+        assert_eq!(closest("irna", names, 2), ["Iran", "Iraq"]);
+        assert_eq!(closest("netanyhu", names, 1), ["Benjamin Netanyahu"]);
+        assert_eq!(closest("RUSSIA ", names, 1), ["Russia"]);
+        assert_eq!(closest("ukr", names, 1), ["Ukraine"]);
+        assert_eq!(closest("x", names, 10).len(), names.len());
     }
 }

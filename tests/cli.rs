@@ -513,7 +513,7 @@ fn compare_by_source_and_month() {
             .iter()
             .map(|e| e["estimator"].as_str().unwrap())
             .collect();
-        assert_eq!(names, vec!["cc", "pcc", "acc", "pacc", "emq"]);
+        assert_eq!(names, vec!["cc", "pcc", "acc", "pacc", "emq", "bcc"]);
         for e in r["estimates"].as_array().unwrap() {
             let share: Vec<f64> = e["share"]
                 .as_array()
@@ -599,6 +599,17 @@ fn explain_lists_terms_per_label() {
         .stderr(predicate::str::contains(
             "no training examples for actor \"Nobody\"",
         ));
+    // A misspelt actor: the closest few names, not every actor the model knows.
+    let out = stance()
+        .args(["explain", "--actor", "netanyhu", "--model"])
+        .arg(model())
+        .assert()
+        .code(1);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    let names = err.rsplit(": ").next().unwrap().trim();
+    assert!(names.starts_with("Benjamin Netanyahu"), "{err}");
+    assert_eq!(names.split(", ").count(), 5, "{err}");
+    assert!(err.lines().count() <= 2, "{err}");
 }
 
 #[test]
@@ -728,14 +739,21 @@ fn charts_and_report_are_written_and_self_contained() {
     assert!(text.contains("Net stance toward Iran by source (estimator: emq)"));
     assert!(text.contains("The Clarion Tribune (n="));
     let png = d.path().join("heat.png");
-    stance()
+    let drawn = stance()
         .arg("compare")
         .arg(&scores)
         .args(["--bootstrap", "100", "--plot"])
         .arg(&png)
-        .assert()
-        .success();
-    assert_eq!(&std::fs::read(&png).unwrap()[..8], b"\x89PNG\r\n\x1a\n");
+        .assert();
+    if cfg!(feature = "png") {
+        drawn.success();
+        assert_eq!(&std::fs::read(&png).unwrap()[..8], b"\x89PNG\r\n\x1a\n");
+    } else {
+        // SVG only by default: PNG needs the png feature, and the error says so.
+        drawn
+            .failure()
+            .stderr(predicate::str::contains("png feature"));
+    }
     let html = d.path().join("r.html");
     stance()
         .arg("report")

@@ -1,7 +1,8 @@
 //! A portable scoring binary, built and run in a minimal environment.
 //!
-//! `--no-default-features` leaves out the charts (plotters links fontconfig and freetype), so the
-//! scoring binary needs nothing but the C library. Two ways to a binary that runs on any x86_64
+//! `--no-default-features` leaves out the charts (SVG only, so they link nothing either; only the
+//! `png` feature links fontconfig and freetype), for the smallest scoring binary, which needs
+//! nothing but the C library. Two ways to a binary that runs on any x86_64
 //! Linux, tried in this order (or as `STANCE_PORTABLE=musl|zig|skip` says):
 //!
 //! - **musl** (when the target `x86_64-unknown-linux-musl` is installed): a static binary. Run

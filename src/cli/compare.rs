@@ -455,8 +455,7 @@ impl CompareCmd {
         } else {
             (
                 Chart::Heatmap,
-                "Mean signed score P(favor) − P(against), groups × actors (n in each cell)"
-                    .to_string(),
+                format!("Net stance ({est}), groups × actors (n in each cell)"),
             )
         };
         to_file(chart, rows, &title, size_for(chart, rows), path)

@@ -42,15 +42,12 @@ impl ExplainCmd {
                     anyhow::bail!("--actor goes with --task stance");
                 }
                 let profile = model.info.actor_profiles.get(a).ok_or_else(|| {
+                    let known = &model.info.actor_profiles;
+                    let near = stance::text::closest(a, known.keys().map(String::as_str), 5);
                     anyhow::anyhow!(
-                        "the model has no training examples for actor \"{a}\" (it has: {})",
-                        model
-                            .info
-                            .actor_profiles
-                            .keys()
-                            .cloned()
-                            .collect::<Vec<_>>()
-                            .join(", ")
+                        "the model has no training examples for actor \"{a}\"; the closest of its {} actors: {}",
+                        known.len(),
+                        near.join(", ")
                     )
                 })?;
                 profile

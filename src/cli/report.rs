@@ -33,7 +33,10 @@ pub struct ReportCmd {
     /// Seed of the bootstrap resamples.
     #[arg(long, default_value_t = CompareOptions::default().seed)]
     pub seed: u64,
-    /// Groups with fewer articles are greyed out.
+    /// Groups with fewer articles are drawn as thin (hatched grey, never coloured like an
+    /// estimate) and never listed as standing out; months are pooled into quarters when the
+    /// charted actors have a median of fewer articles a month (or a month's interval is wider
+    /// than 0.5).
     #[arg(long, default_value_t = 10)]
     pub min_n: usize,
     /// Page title.
@@ -77,7 +80,38 @@ impl ReportCmd {
             expected: expected.clone(),
         };
         let by_source = compare(&articles, &opts(GroupBy::Source), &view);
+        let overall = compare(&articles, &opts(GroupBy::All), &view);
+        // Over time by month, or by quarter when a month's interval is too wide to read a
+        // change from one month to the next (the charted actors' median wider than
+        // MAX_WIDTH, or a median month thinner than --min-n).
         let by_month = compare(&articles, &opts(GroupBy::Month), &view);
+        let months = spread(&by_month, &focus);
+        let (by_period, period, period_note) = if months
+            .is_some_and(|(n, width)| width > MAX_WIDTH || n < self.min_n)
+        {
+            let quartered: Vec<_> = articles
+                .iter()
+                .cloned()
+                .map(|mut a| {
+                    let q = a
+                        .date
+                        .as_deref()
+                        .and_then(quarter)
+                        .unwrap_or_else(|| "(no date)".into());
+                    a.fields.insert(QUARTER.to_string(), q);
+                    a
+                })
+                .collect();
+            let by_quarter = compare(&quartered, &opts(GroupBy::Field(QUARTER.into())), &view);
+            let (mn, mw) = months.unwrap_or_default();
+            let (qn, qw) = spread(&by_quarter, &focus).unwrap_or_default();
+            let note = format!(
+                "By quarter: a month of the charted actors has a median of {mn} articles and a 95% interval {mw:.2} wide (of the scale's 2), too wide to read a change from one month to the next, so the months are pooled into quarters (a median of {qn} articles, intervals {qw:.2} wide). The table by month: stance compare --by month."
+            );
+            (by_quarter, "quarter", Some(note))
+        } else {
+            (by_month, "month", None)
+        };
         let estimator = by_source.first().map_or(self.estimator, |r| r.estimator);
         let cv_f1 = model
             .info
@@ -122,11 +156,25 @@ impl ReportCmd {
             ),
             "Mean score = mean of P(favor) − P(against) over the group's articles; n = articles that name the actor.".to_string(),
         ];
+        let lede = format!(
+            "{} articles from {} sources{}; net stance = share favor − share against, estimated by {} with 95% intervals.",
+            articles.len(),
+            sources.len(),
+            match (dates.iter().min(), dates.iter().max()) {
+                (Some(a), Some(b)) => format!(", {} to {}", a.get(..7).unwrap_or(a), b.get(..7).unwrap_or(b)),
+                _ => String::new(),
+            },
+            estimator.name()
+        );
         let page = html(
             &ReportInput {
                 title: &self.title,
+                lede,
                 by_source: &by_source,
-                by_month: &by_month,
+                by_period: &by_period,
+                period,
+                period_note,
+                overall: &overall,
                 methods,
                 focus,
             },
@@ -135,5 +183,47 @@ impl ReportCmd {
         std::fs::write(&self.out, page).map_err(|e| stance::Error::io(&self.out, e))?;
         eprintln!("stance: wrote {}", self.out.display());
         Ok(0)
+    }
+}
+
+/// The field the report groups by quarter under (not a field of any input: it has a colon).
+const QUARTER: &str = "stance:quarter";
+
+/// "2024-05-17" → "2024-Q2".
+fn quarter(date: &str) -> Option<String> {
+    let year = date.get(..4)?;
+    let month: u32 = date.get(5..7)?.parse().ok()?;
+    (1..=12)
+        .contains(&month)
+        .then(|| format!("{year}-Q{}", (month - 1) / 3 + 1))
+}
+
+/// Over time, a period whose median interval is wider than this (on the net stance's scale of
+/// 2) is too noisy to read a change from one period to the next.
+const MAX_WIDTH: f64 = 0.5;
+
+/// The median n and the median interval width of the net stance of the `focus` actors' rows
+/// (None when there are none).
+fn spread(rows: &[stance::compare::GroupRow], focus: &[String]) -> Option<(usize, f64)> {
+    let rows: Vec<_> = rows.iter().filter(|r| focus.contains(&r.actor)).collect();
+    let mut n: Vec<usize> = rows.iter().map(|r| r.n).collect();
+    let mut width: Vec<f64> = rows
+        .iter()
+        .filter_map(|r| r.chosen().net.map(|[_, lo, hi]| hi - lo))
+        .collect();
+    n.sort_unstable();
+    width.sort_by(f64::total_cmp);
+    Some((*n.get(n.len() / 2)?, *width.get(width.len() / 2)?))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn quarters_of_dates() {
+        assert_eq!(super::quarter("2024-05-17").as_deref(), Some("2024-Q2"));
+        assert_eq!(super::quarter("2023-12").as_deref(), Some("2023-Q4"));
+        assert_eq!(super::quarter("2023-01-01").as_deref(), Some("2023-Q1"));
+        assert_eq!(super::quarter("2023-13-01"), None);
+        assert_eq!(super::quarter("soon"), None);
     }
 }

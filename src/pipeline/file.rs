@@ -64,8 +64,8 @@ pub const BUILTIN_MODEL: &[u8] = include_bytes!("../../models/default.json");
 /// The real-use evaluation of the built-in model's training procedure
 /// (`stance simulate --format json` on `data/`): the expected errors `stance compare` prints.
 pub const BUILTIN_REAL_USE: &[u8] = include_bytes!("../../models/default.real-use.json");
-/// How the built-in model is named in messages (score records carry the name written in the
-/// model file, "default").
+/// How messages name the built-in model, where a model file's path would stand. Score records
+/// do not carry it: they carry the name stored in the model itself (`"default"` for this one).
 pub const BUILTIN_NAME: &str = "built-in model (models/default.json)";
 
 /// The format name at the head of every model file.

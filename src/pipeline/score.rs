@@ -66,7 +66,9 @@ pub struct ArticleScore {
 /// The model a score record was made by, as the record carries it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModelRef {
-    /// The model's name, as its file holds it.
+    /// The model's name as its model file stores it (`stance train --name`, by default the
+    /// stem of the file it was trained into; `"default"` for the built-in model), so a copy
+    /// under another path is named the same; absent for a model file without a name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// The first 16 hexadecimal digits of the model file's SHA-256 checksum.
