@@ -161,9 +161,16 @@ impl CompareCmd {
         let mut out = std::io::stdout().lock();
         match self.format {
             OutputFormat::Json => {
+                // EMQ's inputs from all the out-of-fold examples (the point estimates' rates):
+                // its recalibration softmax(scale · ln p + bias) and the training prior, so that
+                // another implementation can be fed the same (bench/quantify/quapy_parity.py).
+                let rates = view.calibration.as_ref().map(|c| {
+                    let r = c.rates(&(0..c.len()).collect::<Vec<_>>());
+                    serde_json::json!({"emq": {"scale": r.recal.scale, "bias": r.recal.bias, "prior": r.prior}})
+                });
                 serde_json::to_writer_pretty(
                     &mut out,
-                    &serde_json::json!({"by": self.by.to_string(), "labels": labels, "rows": rows}),
+                    &serde_json::json!({"by": self.by.to_string(), "labels": labels, "rows": rows, "rates": rates}),
                 )?;
                 writeln!(out)?;
             }
