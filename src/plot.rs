@@ -738,7 +738,11 @@ mod tests {
                 high: vec![1.0; 3],
                 net: Some([net, net - 0.2, net + 0.2]),
                 at_edge: false,
+                unexplained: false,
             }],
+            expected_error: None,
+            within_error: false,
+            unreliable: false,
         }
     }
 

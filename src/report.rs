@@ -612,7 +612,11 @@ mod tests {
                 high: vec![1.0; 3],
                 net: Some(net),
                 at_edge: false,
+                unexplained: false,
             }],
+            expected_error: None,
+            within_error: false,
+            unreliable: false,
         }
     }
 
