@@ -217,7 +217,7 @@ fn pair_bar(h: [f64; 3], l: [f64; 3]) -> String {
 
 fn edge_mark(r: &GroupRow) -> &'static str {
     match (r.chosen().at_edge, r.unreliable) {
-        (_, true) => "<span class=\"edge\" title=\"unreliable: the expected error at this size is at least 0.25, or the predicted labels are more than the error rates can explain\">?</span>",
+        (_, true) => "<span class=\"edge\" title=\"unreliable: the error to expect at this size is at least 0.25, or the predicted labels are more than the error rates can explain\">?</span>",
         (true, false) => "<span class=\"edge\" title=\"on the edge: a share of 0 or 1 from fewer than 50 articles\">†</span>",
         (false, false) => "",
     }
@@ -504,7 +504,7 @@ fn html_with(
     }
     let _ = write!(
         s,
-        "<li>Thin groups: fewer than {min_n} articles. They are hatched grey in the heatmap and the tables and hollow grey in the charts, never coloured like an estimate, and never listed as standing out. † marks an estimate {EDGE_TITLE}; ? an unreliable one (an expected error of at least 0.25 at its size, or predicted labels that the model's error rates cannot produce from any shares).</li>"
+        "<li>Thin groups: fewer than {min_n} articles. They are hatched grey in the heatmap and the tables and hollow grey in the charts, never coloured like an estimate, and never listed as standing out. † marks an estimate {EDGE_TITLE}; ? an unreliable one (the error to expect at its size is at least 0.25, or its predicted labels are more than the model's error rates can produce from any shares).</li>"
     );
     // The expected error at this group size, when the rows carry it.
     let has_ee = input

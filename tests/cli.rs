@@ -496,7 +496,7 @@ fn compare_by_source_and_month() {
     assert!(rows.len() >= 5);
     for r in &rows {
         assert_eq!(r["actor"], "Iran");
-        assert_eq!(r["estimator"], "emq");
+        assert_eq!(r["estimator"], "bcc");
         let s = &r["score"];
         assert!(s["low"].as_f64().unwrap() <= s["mean"].as_f64().unwrap());
         assert!(s["mean"].as_f64().unwrap() <= s["high"].as_f64().unwrap());
@@ -736,7 +736,7 @@ fn charts_and_report_are_written_and_self_contained() {
         .success();
     let text = std::fs::read_to_string(&svg).unwrap();
     assert!(text.starts_with("<svg"));
-    assert!(text.contains("Net stance toward Iran by source (estimator: emq)"));
+    assert!(text.contains("Net stance toward Iran by source (estimator: bcc)"));
     assert!(text.contains("The Clarion Tribune (n="));
     let png = d.path().join("heat.png");
     let drawn = stance()
@@ -765,7 +765,7 @@ fn charts_and_report_are_written_and_self_contained() {
     let page = std::fs::read_to_string(&html).unwrap();
     assert!(page.starts_with("<!DOCTYPE html>"));
     assert!(page.matches("<svg").count() >= 3, "charts inline");
-    assert!(page.contains("Methods") && page.contains("Estimator: emq"));
+    assert!(page.contains("Methods") && page.contains("Estimator: bcc"));
     // Nothing is fetched: no scripts, stylesheets or images from elsewhere.
     for bad in ["src=\"http", "href=\"http", "<script", "<link"] {
         assert!(!page.contains(bad), "{bad}");

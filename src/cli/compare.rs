@@ -253,12 +253,17 @@ impl CompareCmd {
         table(out, &t)?;
         writeln!(
             out,
-            "\nestimator: {} ({}); net = share({}) - share({}); predicted = counts of predicted {} (classify and count);\nscore = mean P(favor) - P(against); intervals: 95% bootstrap ({} resamples, seed {}).",
+            "\nestimator: {} ({}); net = share({}) - share({}); predicted = counts of predicted {} (classify and count);\nscore = mean P(favor) - P(against); intervals: {}95% bootstrap ({} resamples, seed {}).",
             est.name(),
             est.describe(),
             view.labels.polar_names().map_or("?", |p| p.0),
             view.labels.polar_names().map_or("?", |p| p.1),
             labels.join("/"),
+            if est == Estimator::Bcc {
+                "net and shares the shortest 95% of bcc's posterior draws, score "
+            } else {
+                ""
+            },
             self.bootstrap,
             self.seed
         )?;

@@ -266,7 +266,7 @@ mod tests {
             (true, &["compare", "s", "--format", "jsonl"]),
             (true, &["compare", "s", "--format", "json"]),
             (false, &["eval", "--data", "d", "--format", "csv"]),
-            (true, &["simulate", "--format", "json"]),
+            (true, &["simulate", "--data", "d", "--format", "json"]),
             (false, &["simulate", "--json"]),
             (true, &["tune", "--data", "d", "--format", "json"]),
         ] {

@@ -348,7 +348,18 @@ impl DecisionLog {
             .append(true)
             .open(path)
             .map_err(|e| Error::io(path, e))?;
-        match file.try_lock() {
+        // A lock held for an instant by a child process between its fork and exec (a thread
+        // of this process starting a program) is not another `stance label`: try for a
+        // little while before saying so.
+        let mut locked = file.try_lock();
+        for _ in 0..20 {
+            if !matches!(locked, Err(std::fs::TryLockError::WouldBlock)) {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(25));
+            locked = file.try_lock();
+        }
+        match locked {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
                 return Err(Error::Config(format!(
