@@ -304,21 +304,21 @@ pub fn train(t: &Training<'_>) -> Result<Trained, TrainError> {
         ));
     }
     let set = stance::TrainingSet::new(articles, &registry)?;
-    let cv = match t.folds {
-        Some(k) => Some(stance::evaluate::cross_validate(
-            &set, &cfg, k, t.seed, t.group_by,
-        )?),
-        None => None,
+    // The library's own training, as `stance train` runs it (cross-validation, the calibration
+    // and the temperature scales it stores, then the fit on everything).
+    let (mut model, cv) = match t.folds {
+        Some(k) => {
+            let opts = stance::pipeline::CvOptions {
+                folds: k,
+                seed: t.seed,
+                group_by: t.group_by.map(str::to_string),
+            };
+            let (m, cv) = Model::train_with_cv(&set, &cfg, &opts)?;
+            (m, Some(cv))
+        }
+        None => (Model::train(&set, &cfg, t.seed)?, None),
     };
-    let mut model = Model::train(&set, &cfg, t.seed)?;
     model.name = t.name.map(str::to_string);
-    if let Some(cv) = &cv {
-        model.info.cv = Some(cv.report.clone());
-        model.info.calibration = Some(stance::evaluate::calibration(
-            &cv.predictions,
-            model.stance.classes(),
-        ));
-    }
     let mut warnings = set.warnings.clone();
     if let Some(cv) = &cv {
         if cv.unconverged > 0 {
