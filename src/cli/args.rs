@@ -10,10 +10,11 @@ use stance::context::{Markers, Window};
 use stance::corpus::{Columns, InputFormat, ReadOptions};
 use stance::features::{CharSource, FeatureConfig};
 use stance::model::{ClassWeight, LogisticConfig, Solver};
+use stance::output::{Output, Target};
 use stance::pipeline::{CvOptions, Polarity, TrainConfig};
 use stance::{Registry, StanceModel};
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 fn defaults() -> TrainConfig {
     TrainConfig::default()
@@ -485,18 +486,38 @@ pub fn table(out: &mut dyn Write, rows: &[Vec<String>]) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Opens `--out FILE` or standard output.
-pub fn output(path: Option<&PathBuf>) -> anyhow::Result<Box<dyn Write + Send>> {
+/// Opens `--out FILE` (written whole on [`Output::commit`]), or standard output.
+pub fn output(path: Option<&PathBuf>) -> anyhow::Result<Output> {
     Ok(match path {
-        Some(p) if p.as_os_str() != "-" => Box::new(std::io::BufWriter::with_capacity(
-            1 << 16,
-            std::fs::File::create(p).map_err(|e| stance::Error::io(p, e))?,
-        )),
-        _ => Box::new(std::io::BufWriter::with_capacity(
-            1 << 16,
-            std::io::stdout(),
-        )),
+        Some(p) => Output::create(p, Target::FileOrStream)?,
+        None => Output::stdout(),
     })
+}
+
+/// Checks, before anything is read or written, that every output may be written where it
+/// points ([`stance::output::check_target`]) and that none is an input or another output
+/// ([`stance::output::check_distinct`]). Each path comes with the flag that named it.
+pub fn check_files(
+    inputs: &[(&str, &Path)],
+    outputs: &[(&str, &Path, Target)],
+) -> anyhow::Result<()> {
+    for (role, p, target) in outputs {
+        if p.as_os_str() != "-" {
+            stance::output::check_target(p, *target).map_err(|e| anyhow::anyhow!("{role}: {e}"))?;
+        }
+    }
+    let outs: Vec<(&str, &Path)> = outputs.iter().map(|(r, p, _)| (*r, *p)).collect();
+    stance::output::check_distinct(inputs, &outs)?;
+    Ok(())
+}
+
+/// The labeled data files and the actors file, as inputs for [`check_files`].
+pub fn labeled_inputs(l: &LabeledArgs) -> Vec<(&'static str, &Path)> {
+    let mut v: Vec<(&str, &Path)> = l.data.iter().map(|d| ("--data", Path::new(d))).collect();
+    if let Some(a) = &l.actors {
+        v.push(("--actors", a.as_path()));
+    }
+    v
 }
 
 /// A number with three decimals.

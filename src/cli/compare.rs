@@ -103,6 +103,7 @@ impl CompareCmd {
     }
 
     pub fn run(self) -> anyhow::Result<i32> {
+        self.check_files()?;
         let (articles, view) = self.load()?;
         self.by
             .check(&articles)
@@ -442,9 +443,30 @@ impl CompareCmd {
                     .to_string(),
             )
         };
-        to_file(chart, rows, &title, size_for(chart, rows), path)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        stance::output::write_with(path, stance::output::Target::FileOrStream, |tmp| {
+            to_file(chart, rows, &title, size_for(chart, rows), tmp)
+        })?;
         eprintln!("stance: chart written to {}", path.display());
         Ok(())
+    }
+}
+
+impl CompareCmd {
+    /// The chart file is none of the inputs.
+    fn check_files(&self) -> anyhow::Result<()> {
+        let mut inputs: Vec<(&str, &std::path::Path)> = self
+            .scores
+            .iter()
+            .map(|s| ("the score file", std::path::Path::new(s)))
+            .collect();
+        if let Some(m) = &self.model.model {
+            inputs.push(("--model", m.as_path()));
+        }
+        let outputs: Vec<_> = self
+            .plot
+            .iter()
+            .map(|p| ("--plot", p.as_path(), stance::output::Target::FileOrStream))
+            .collect();
+        super::args::check_files(&inputs, &outputs)
     }
 }

@@ -43,6 +43,12 @@ pub struct ReportCmd {
 
 impl ReportCmd {
     pub fn run(self) -> anyhow::Result<i32> {
+        let mut inputs: Vec<(&str, &std::path::Path)> = (self.scores.iter())
+            .map(|s| ("the score file", std::path::Path::new(s)))
+            .collect();
+        inputs.extend(self.model.model.iter().map(|m| ("--model", m.as_path())));
+        let target = stance::output::Target::FileOrStream;
+        super::args::check_files(&inputs, &[("--out", &self.out, target)])?;
         let model = self.model.load()?;
         let view = ModelView::of_model(&model);
         let stance::scores::ReadScores { articles, skipped } =
@@ -130,7 +136,7 @@ impl ReportCmd {
             },
             self.min_n,
         );
-        std::fs::write(&self.out, page).map_err(|e| stance::Error::io(&self.out, e))?;
+        stance::output::write_atomic(&self.out, page.as_bytes(), target)?;
         eprintln!("stance: wrote {}", self.out.display());
         Ok(0)
     }

@@ -4,10 +4,11 @@
 use super::args::{ModelArg, OutputFormat, ReadArgs};
 use clap::Args;
 use stance::corpus;
+use stance::output::{Output, Target};
 use stance::pipeline::ScoreOptions;
 use stance::scores::ScoreFormat;
 use stance::stream::{score_stream, Sinks, StreamCounts, StreamOptions};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 #[derive(Args)]
@@ -61,6 +62,23 @@ pub struct ScoreCmd {
 
 impl ScoreCmd {
     pub fn run(self) -> anyhow::Result<i32> {
+        let mut inputs: Vec<(&str, &Path)> = self
+            .inputs
+            .iter()
+            .map(|i| ("the input", Path::new(i)))
+            .collect();
+        if let Some(m) = &self.model.model {
+            inputs.push(("--model", m.as_path()));
+        }
+        let mut outputs = vec![(
+            "--out",
+            self.out.as_deref().unwrap_or(Path::new("-")),
+            Target::FileOrStream,
+        )];
+        if let Some(e) = &self.errors {
+            outputs.push(("--errors", e.as_path(), Target::FileOrStream));
+        }
+        super::args::check_files(&inputs, &outputs)?;
         let model = self.model.load()?;
         for a in &self.actors {
             if model.registry.index(a).is_none() {
@@ -94,9 +112,7 @@ impl ScoreCmd {
             .max(1);
         let mut out = super::args::output(self.out.as_ref())?;
         let mut errors_out = match &self.errors {
-            Some(p) => Some(std::io::BufWriter::new(
-                std::fs::File::create(p).map_err(|e| stance::Error::io(p, e))?,
-            )),
+            Some(p) => Some(Output::create(p, Target::FileOrStream)?),
             None => None,
         };
         if let Some(h) = format.header() {
@@ -139,13 +155,26 @@ impl ScoreCmd {
         bar.finish_and_clear();
         let c = counts?;
         let secs = start.elapsed().as_secs_f64();
+        if let Some(e) = errors_out {
+            e.commit()?;
+        }
         if c.aborted {
+            // The output is not whole: nothing goes under its name (standard output has had
+            // the records up to the stop).
+            let left = match &self.out {
+                Some(p) if p.as_os_str() != "-" => {
+                    format!("; nothing was written to {}", p.display())
+                }
+                _ => String::new(),
+            };
+            drop(out);
             eprintln!(
-                "stance: stopped after {} bad records (--max-errors); {} articles were scored before that",
+                "stance: stopped after {} bad records (--max-errors); {} articles were scored before that{left}",
                 c.errors, c.ok
             );
             return Ok(1);
         }
+        out.commit()?;
         if let Some(w) = c.language_warning(&model.config.features.language) {
             eprintln!("stance: warning: {w}");
         }

@@ -2,10 +2,12 @@
 //! save them as one model file.
 
 use super::args::{
-    warn_rare_labels, warn_unconverged, CvArgs, LabeledArgs, ModelArgs, OutputFormat,
+    check_files, labeled_inputs, warn_rare_labels, warn_unconverged, CvArgs, LabeledArgs,
+    ModelArgs, OutputFormat,
 };
 use super::print;
 use clap::Args;
+use stance::output::Target;
 use stance::StanceModel;
 use std::io::Write;
 use std::path::PathBuf;
@@ -45,6 +47,11 @@ pub struct TrainCmd {
 
 impl TrainCmd {
     pub fn run(self) -> anyhow::Result<i32> {
+        // Where the model goes is checked before the (long) training, not after.
+        check_files(
+            &labeled_inputs(&self.labeled),
+            &[("--out", &self.out, Target::File)],
+        )?;
         let set = self
             .labeled
             .read(&self.labeled.registry(&self.model_args.config())?)?;

@@ -132,6 +132,12 @@ impl TuneCmd {
     }
 
     pub fn run(self, given: &Given) -> anyhow::Result<i32> {
+        let outputs: Vec<(&str, &std::path::Path, stance::output::Target)> = self
+            .out
+            .iter()
+            .map(|o| ("--out", o.as_path(), stance::output::Target::File))
+            .collect();
+        super::args::check_files(&super::args::labeled_inputs(&self.labeled), &outputs)?;
         let set = self
             .labeled
             .read(&self.labeled.registry(&self.model_args.config())?)?;

@@ -1,7 +1,8 @@
 //! The model file: one versioned, self-describing JSON document holding the settings, the
 //! actors, the featurizer (vocabulary and IDF), both classifiers and the training facts, with
 //! a SHA-256 checksum of everything before it. Saving writes a temporary file and renames it
-//! over the target, so an interrupted save never leaves a half-written model.
+//! over the target ([`crate::output`]), so an interrupted save never leaves a half-written
+//! model.
 
 use super::{ModelIdentity, StanceModel, TaskModel, TrainConfig, TrainingInfo};
 use crate::actors::{Actor, Registry};
@@ -87,34 +88,13 @@ impl StanceModel {
         }
     }
 
-    /// Writes the model as JSON to a temporary file beside `path`, then renames it over `path`,
-    /// so an interrupted save never leaves a half-written model.
+    /// Writes the model as JSON to `path`, whole or not at all ([`crate::output`]): into a
+    /// temporary file beside it, renamed over it when complete, so an interrupted save never
+    /// leaves a half-written model. A symbolic link is written through; anything but a
+    /// regular file (a device, a FIFO, a folder) is refused.
     pub fn save(&self, path: &std::path::Path) -> Result<()> {
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => std::path::PathBuf::from("."),
-        };
-        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".stance-model-")
-            .tempfile_in(&dir)
-            .map_err(|e| Error::io(&dir, e))?;
-        {
-            let (body, _) = self.file_bytes().map_err(|e| Error::io(path, e))?;
-            use std::io::Write;
-            tmp.as_file_mut()
-                .write_all(&body)
-                .map_err(|e| Error::io(path, e))?;
-        }
-        tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let perms = std::fs::Permissions::from_mode(0o644);
-            std::fs::set_permissions(tmp.path(), perms).map_err(|e| Error::io(path, e))?;
-        }
-        tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
-        Ok(())
+        let (body, _) = self.file_bytes().map_err(|e| Error::io(path, e))?;
+        crate::output::write_atomic(path, &body, crate::output::Target::File)
     }
 
     /// The bytes of the model file and their checksum: the JSON of [`StanceModel::to_file`]
