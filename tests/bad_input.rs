@@ -794,7 +794,14 @@ fn trained_cv() -> &'static Vec<u8> {
         std::fs::write(dir.path().join("actors.toml"), ACTORS).unwrap();
         stance()
             .current_dir(dir.path())
-            .args(["train", "--data", "train.jsonl", "--actors", "actors.toml", "-q"])
+            .args([
+                "train",
+                "--data",
+                "train.jsonl",
+                "--actors",
+                "actors.toml",
+                "-q",
+            ])
             .args(["--folds", "3", "--min-df", "1", "--out", "cv.json"])
             .assert()
             .success();
@@ -919,12 +926,25 @@ fn round_two() -> Vec<Case> {
     let scores_head: String = t.scores.lines().take(3).map(|l| format!("{l}\n")).collect();
     let compare_cv = |estimator: &'static str| {
         vec![
-            "compare", "scores.jsonl", "--model", "model.json", "--bootstrap", "20",
-            "--estimator", estimator,
+            "compare",
+            "scores.jsonl",
+            "--model",
+            "model.json",
+            "--bootstrap",
+            "20",
+            "--estimator",
+            estimator,
         ]
     };
     let report = vec![
-        "report", "scores.jsonl", "--model", "{model}", "--bootstrap", "20", "--out", "r.html",
+        "report",
+        "scores.jsonl",
+        "--model",
+        "{model}",
+        "--bootstrap",
+        "20",
+        "--out",
+        "r.html",
     ];
     vec![
         // ---- 1: train --out replaces whatever the path is -----------------------------------
@@ -1377,7 +1397,14 @@ fn round_two() -> Vec<Case> {
 
 /// `score` with the model file the case writes as `model.json`, on `in.jsonl`.
 fn score_m_owned() -> Vec<&'static str> {
-    vec!["score", "--model", "model.json", "--evidence", "0", "in.jsonl"]
+    vec![
+        "score",
+        "--model",
+        "model.json",
+        "--evidence",
+        "0",
+        "in.jsonl",
+    ]
 }
 
 /// Enough labeled data that a 5-fold training takes several seconds.
@@ -1430,7 +1457,12 @@ fn run(c: &Case) -> Outcome {
     let out = cmd.output().unwrap();
     let mut left = Vec::new();
     for name in &c.unchanged {
-        let want = &c.files.iter().find(|(n, _)| n == name).expect("a file of the case").1;
+        let want = &c
+            .files
+            .iter()
+            .find(|(n, _)| n == name)
+            .expect("a file of the case")
+            .1;
         match std::fs::read(dir.path().join(name)) {
             Ok(got) if &got == want => {}
             Ok(got) => left.push(format!(
@@ -1713,4 +1745,113 @@ fn regression_date_with_multibyte_char_at_byte_10_is_an_error_not_a_panic() {
 #[test]
 fn regression_text_file_date_opening_with_multibyte_char_is_not_a_panic() {
     feed_readers("date 2024-01-0é Iran was praised.\n".as_bytes());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bounded memory (issue 17, item 3): the bytes the readers allocate, counted on the reading
+// thread by a counting allocator.
+// ---------------------------------------------------------------------------------------------
+
+struct Counting;
+
+thread_local! {
+    static LIVE: std::cell::Cell<isize> = const { std::cell::Cell::new(0) };
+    static PEAK: std::cell::Cell<isize> = const { std::cell::Cell::new(0) };
+}
+
+fn count(delta: isize) {
+    let _ = LIVE.try_with(|l| {
+        let now = l.get() + delta;
+        l.set(now);
+        let _ = PEAK.try_with(|p| p.set(p.get().max(now)));
+    });
+}
+
+// SAFETY: every call is passed to the system allocator unchanged; only counted.
+unsafe impl std::alloc::GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        count(layout.size() as isize);
+        unsafe { std::alloc::System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        count(-(layout.size() as isize));
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new: usize) -> *mut u8 {
+        count(new as isize - layout.size() as isize);
+        unsafe { std::alloc::System.realloc(ptr, layout, new) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// The most bytes live on this thread while `f` runs, above what was live before.
+fn peak_bytes(f: impl FnOnce()) -> isize {
+    let base = LIVE.with(|l| l.get());
+    PEAK.with(|p| p.set(base));
+    f();
+    PEAK.with(|p| p.get()) - base
+}
+
+/// A gzip-compressed file holding `head`, then `n` bytes `a`, then `tail`.
+fn gzip_bomb(path: &Path, head: &str, n: usize, tail: &str) {
+    use std::io::Write;
+    let f = std::fs::File::create(path).unwrap();
+    let mut e = flate2::write::GzEncoder::new(f, flate2::Compression::fast());
+    e.write_all(head.as_bytes()).unwrap();
+    let block = vec![b'a'; 1 << 20];
+    for _ in 0..n >> 20 {
+        e.write_all(&block).unwrap();
+    }
+    e.write_all(tail.as_bytes()).unwrap();
+    e.finish().unwrap();
+}
+
+#[test]
+fn csv_and_jsonl_readers_hold_at_most_a_few_records_of_max_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = stance::corpus::ReadOptions::default();
+    let max = opts.max_bytes as isize;
+    let field = 64 << 20;
+    for (name, head, tail) in [
+        // A quoted field of 64 MB, then a good row.
+        ("quoted.csv.gz", "id,text\n1,\"", "\"\n2,Iran spoke.\n"),
+        // A quote opened and never closed.
+        ("open.csv.gz", "id,text\n1,\"", ""),
+        // An unquoted field.
+        ("plain.csv.gz", "id,text\n1,", "\n2,Iran spoke.\n"),
+        // A header of 64 MB.
+        ("header.csv.gz", "id,", "\n1,Iran spoke.\n"),
+        // The JSON Lines reader, for comparison.
+        (
+            "line.jsonl.gz",
+            "{\"id\":\"1\",\"text\":\"",
+            "\"}\n{\"id\":\"2\",\"text\":\"Iran spoke.\"}\n",
+        ),
+    ] {
+        let p = dir.path().join(name);
+        gzip_bomb(&p, head, field, tail);
+        let mut records = 0;
+        let mut errors = Vec::new();
+        let peak = peak_bytes(|| {
+            for r in stance::corpus::open(p.to_str().unwrap(), &opts).unwrap() {
+                records += 1;
+                if let Err(e) = r.item {
+                    errors.push(e.to_string());
+                }
+            }
+        });
+        // A record is held a few times over (the parser's buffer, its text, the header's
+        // copies), never more: without the cap, the peak grows with the record.
+        assert!(
+            peak < 6 * max,
+            "{name}: the reader held {peak} bytes at its peak for a {field}-byte record (--max-bytes {max})"
+        );
+        assert!(
+            errors.iter().any(|e| e.contains("--max-bytes")),
+            "{name}: {errors:?}"
+        );
+        assert!(records >= 1, "{name}");
+    }
 }

@@ -108,8 +108,9 @@ pub(crate) fn read_line_capped(
             Some(i) => (&chunk[..i], Some((i + 1, chunk[i] == b'\r'))),
             None => (chunk, None),
         };
-        if buf.len() < max + 1 {
-            let room = max + 1 - buf.len();
+        // (max + 1 saturates: --max-bytes may be the largest number there is.)
+        if buf.len() < max.saturating_add(1) {
+            let room = max.saturating_add(1) - buf.len();
             buf.extend_from_slice(&part[..part.len().min(room)]);
         }
         total += part.len();

@@ -81,7 +81,7 @@ fn read_text_record(
     max_bytes: usize,
 ) -> Record {
     let mut bytes = Vec::new();
-    let limit = max_bytes as u64 + 1;
+    let limit = (max_bytes as u64).saturating_add(1);
     let item = match reader.by_ref().take(limit).read_to_end(&mut bytes) {
         Err(e) => Err(Error::io(Path::new(&file), e)),
         Ok(_) if bytes.len() > max_bytes => Err(Error::input(
