@@ -1188,7 +1188,8 @@ fn round_two() -> Vec<Case> {
             .timeout(20)
             .code(1)
             .err("model file /dev/zero")
-            .err("not a model file"),
+            .err("not a readable model file")
+            .err("0x00"),
         case("[8] model: bytes after the checksum are refused", &score_m_owned())
             .file("in.jsonl", one)
             .file("model.json", [&t.bytes[..], &b" ".repeat(100_000)[..]].concat())

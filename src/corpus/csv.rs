@@ -89,7 +89,7 @@ fn header(rdr: &mut Reader<CsvInput>, file: &str, opts: &ReadOptions) -> Result<
 /// What the CSV parser reads, and what it is allowed to buffer: the input's bytes passed
 /// through a [`Records`] tracker, which follows the csv crate's quoting rules exactly and so
 /// knows where each record ends (see there).
-struct CsvInput {
+pub(crate) struct CsvInput {
     inner: Box<dyn BufRead + Send>,
     records: Records,
 }
@@ -163,11 +163,19 @@ enum Byte {
 }
 
 impl CsvInput {
-    fn new(inner: Box<dyn BufRead + Send>, delimiter: u8, max_bytes: usize) -> CsvInput {
+    /// The bytes of `inner` as the csv crate should read them, each record capped at
+    /// `max_bytes` (see [`Records`]).
+    pub(crate) fn new(inner: Box<dyn BufRead + Send>, delimiter: u8, max_bytes: usize) -> CsvInput {
         CsvInput {
             inner,
             records: Records::new(delimiter, max_bytes),
         }
+    }
+
+    /// Whether record `index` (the header is 0) was cut at the cap; earlier records are
+    /// forgotten.
+    pub(crate) fn was_cut(&mut self, index: u64) -> bool {
+        self.records.take_cut(index).is_some()
     }
 }
 

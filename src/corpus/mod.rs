@@ -21,6 +21,9 @@ mod text;
 pub use date::{is_date, is_date_field};
 pub use text::split_date_opening;
 
+pub(crate) use self::csv::CsvInput;
+pub(crate) use jsonl::read_line_capped;
+
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
