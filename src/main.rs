@@ -40,7 +40,11 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code as u8),
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("stance: error: {e:#}");
+            // Messages quote the input (labels, names, fields): never as escape sequences.
+            eprintln!(
+                "stance: error: {}",
+                stance::output::printable(&format!("{e:#}"))
+            );
             ExitCode::from(1)
         }
     }

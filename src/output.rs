@@ -562,6 +562,58 @@ fn link_anonymous(_: &File, _: &Path, _: &Path) -> io::Result<()> {
     unreachable!("unnamed temporary files are made on Linux only")
 }
 
+/// Whether `c` may not be shown as it is: a control character (C0, DEL, C1), or one that
+/// reorders or hides text (bidirectional overrides and isolates, zero-width joiners aside).
+fn unsafe_char(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')
+}
+
+fn escaped<'a>(s: &'a str, keep: &[char]) -> std::borrow::Cow<'a, str> {
+    if !s.chars().any(|c| unsafe_char(c) && !keep.contains(&c)) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if unsafe_char(c) && !keep.contains(&c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Text from the input made safe to print on a terminal: control characters (an escape
+/// sequence could clear the screen, retitle the window or hide what follows) and
+/// bidirectional overrides are shown as `\u{1b}`; line ends and tabs stay.
+pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+    escaped(s, &['\n', '\t'])
+}
+
+/// [`printable`] for one line, a table cell or a chart label: line ends and tabs are shown
+/// as escapes too (an SVG or XML text may hold no other control character).
+pub fn printable_line(s: &str) -> std::borrow::Cow<'_, str> {
+    escaped(s, &[])
+}
+
+/// A text cell for CSV that a spreadsheet will not run as a formula: a cell opening with
+/// `=`, `+`, `-`, `@`, a tab or a carriage return gets a `'` in front (and so does one that
+/// opens with `'`, so that [`from_csv_text`] gives every cell back exactly).
+pub fn csv_text(s: &str) -> std::borrow::Cow<'_, str> {
+    match s.as_bytes().first() {
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r' | b'\'') => {
+            std::borrow::Cow::Owned(format!("'{s}"))
+        }
+        _ => std::borrow::Cow::Borrowed(s),
+    }
+}
+
+/// The text of a cell written by [`csv_text`].
+pub fn from_csv_text(s: &str) -> &str {
+    s.strip_prefix('\'').unwrap_or(s)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -603,5 +655,17 @@ mod tests {
         // Inside a folder that is read.
         let e = check_distinct(&[("the input", d.path())], &[("--out", &a)]).unwrap_err();
         assert!(e.to_string().contains("in it"), "{e}");
+    }
+
+    #[test]
+    fn control_characters_are_shown_escaped_and_formulas_neutralised() {
+        assert_eq!(printable("a\u{1b}[2Jb\nc"), "a\\u{1b}[2Jb\nc");
+        assert_eq!(printable_line("a\nb\u{202e}"), "a\\u{a}b\\u{202e}");
+        assert!(matches!(printable("plain"), std::borrow::Cow::Borrowed(_)));
+        for s in ["=1+1", "+cmd", "-2", "@SUM(1)", "'x", "plain", ""] {
+            assert_eq!(from_csv_text(&csv_text(s)), s);
+        }
+        assert_eq!(csv_text("=1+1"), "'=1+1");
+        assert_eq!(csv_text("Alpha"), "Alpha");
     }
 }

@@ -36,8 +36,8 @@ pub fn diverging(v: f64) -> RGBColor {
 
 type Res<T> = Result<T, String>;
 
-fn err<E: std::fmt::Debug>(e: E) -> String {
-    format!("drawing failed: {e:?}")
+fn err<E: std::fmt::Display>(e: E) -> String {
+    format!("drawing failed: {e}")
 }
 
 /// What a chart shows of each row: the headline net stance (by the row's estimator) or the
@@ -321,6 +321,17 @@ fn draw<DB: DrawingBackend>(
     rows: &[GroupRow],
     title: &str,
 ) -> Res<()> {
+    // Names from the data drawn as text: an SVG may hold no control character.
+    let clean = |s: &str| crate::output::printable_line(s).into_owned();
+    let rows: Vec<GroupRow> = rows
+        .iter()
+        .map(|r| GroupRow {
+            group: clean(&r.group),
+            actor: clean(&r.actor),
+            ..r.clone()
+        })
+        .collect();
+    let (rows, title) = (&rows[..], &clean(title)[..]);
     match chart {
         Chart::Heatmap => heatmap(area, rows, title),
         Chart::Dots => dots(area, rows, title),

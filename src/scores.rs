@@ -5,6 +5,7 @@
 
 use crate::corpus::Record;
 use crate::error::{Error, Result};
+use crate::output::{csv_text, from_csv_text};
 use crate::pipeline::ArticleScore;
 use std::io::BufRead;
 
@@ -112,14 +113,12 @@ fn num(x: Option<f64>) -> String {
 
 /// The CSV rows of one article: one per actor, or one with no actor when it names none.
 fn csv_rows(s: &ArticleScore, classes: &[String], sentiment_classes: &[String]) -> String {
+    let text = |x: &str| csv_text(x).into_owned();
     let mut base = vec![
-        s.id.clone(),
-        s.source.clone().unwrap_or_default(),
-        s.date.clone().unwrap_or_default(),
-        s.sentiment
-            .as_ref()
-            .map(|x| x.label.clone())
-            .unwrap_or_default(),
+        text(&s.id),
+        text(s.source.as_deref().unwrap_or_default()),
+        text(s.date.as_deref().unwrap_or_default()),
+        text(s.sentiment.as_ref().map_or("", |x| x.label.as_str())),
         num(s.sentiment.as_ref().and_then(|x| x.score)),
     ];
     base.extend(sentiment_classes.iter().map(|c| {
@@ -151,9 +150,9 @@ fn csv_rows(s: &ArticleScore, classes: &[String], sentiment_classes: &[String]) 
         .iter()
         .map(|a| {
             let mut r = base.clone();
-            r.push(a.actor.clone());
+            r.push(text(&a.actor));
             r.push(a.mentions.to_string());
-            r.push(a.label.clone());
+            r.push(text(&a.label));
             r.extend(classes.iter().map(|c| num(a.probabilities.get(c).copied())));
             r.extend(tail(num(a.score)));
             csv_line(&r)
@@ -165,7 +164,7 @@ fn csv_rows(s: &ArticleScore, classes: &[String], sentiment_classes: &[String]) 
 fn csv_error(rec: &Record, e: &Error, probabilities: usize) -> String {
     let width = CSV_HEAD.len() + CSV_ACTOR.len() + probabilities + CSV_TAIL.len();
     let mut r = vec![String::new(); width - 1];
-    r[0] = rec.id.clone().unwrap_or_default();
+    r[0] = csv_text(rec.id.as_deref().unwrap_or_default()).into_owned();
     // The message names the file and line, so the row locates itself even without an id.
     let msg = e.to_string();
     r.push(if msg.starts_with(&rec.file) {
@@ -387,11 +386,12 @@ fn read_csv(path: &str, labels: Option<&[String]>, out: &mut ReadScores) -> Resu
         .enumerate()
         .filter_map(|(i, h)| h.strip_prefix("p_sentiment_").map(|l| (i, l.to_string())))
         .collect();
+    // Text cells were written by `csv_text` (a formula-like cell has a ' in front).
     let opt = |r: &csv::StringRecord, n: &str| {
         col(n)
             .and_then(|i| r.get(i))
             .filter(|v| !v.is_empty())
-            .map(str::to_string)
+            .map(|v| from_csv_text(v).to_string())
     };
     let mut current: Option<ArticleScore> = None;
     let mut r = csv::StringRecord::new();
@@ -424,7 +424,7 @@ fn read_csv(path: &str, labels: Option<&[String]>, out: &mut ReadScores) -> Resu
             out.skipped += 1;
             continue;
         }
-        let rid = r.get(id).unwrap_or_default().to_string();
+        let rid = from_csv_text(r.get(id).unwrap_or_default()).to_string();
         if current.as_ref().is_none_or(|c| c.id != rid) {
             if let Some(done) = current.take() {
                 out.articles.push(done);
@@ -465,7 +465,7 @@ fn read_csv(path: &str, labels: Option<&[String]>, out: &mut ReadScores) -> Resu
                 }),
             });
         }
-        let Some(a) = r.get(actor).filter(|a| !a.is_empty()) else {
+        let Some(a) = r.get(actor).filter(|a| !a.is_empty()).map(from_csv_text) else {
             continue;
         };
         let probabilities: BTreeMap<String, f64> = stance_p
@@ -503,7 +503,7 @@ fn read_csv(path: &str, labels: Option<&[String]>, out: &mut ReadScores) -> Resu
             mentions: opt(&r, "mentions")
                 .and_then(|m| m.parse().ok())
                 .unwrap_or(0),
-            label: r.get(label).unwrap_or_default().to_string(),
+            label: from_csv_text(r.get(label).unwrap_or_default()).to_string(),
             probabilities,
             score: opt(&r, "score").and_then(|x| x.parse().ok()),
             evidence: Vec::new(),

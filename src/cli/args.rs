@@ -188,7 +188,10 @@ impl LabeledArgs {
             const CAP: usize = 50;
             let mut msg = String::new();
             for e in errors.iter().take(CAP) {
-                msg.push_str(&format!("  {e}\n"));
+                msg.push_str(&format!(
+                    "  {}\n",
+                    stance::output::printable(&e.to_string())
+                ));
             }
             if errors.len() > CAP {
                 msg.push_str(&format!("  … and {} more\n", errors.len() - CAP));
@@ -234,7 +237,7 @@ impl LabeledArgs {
             }
         }
         for w in set.warnings.iter().take(20) {
-            eprintln!("stance: warning: {w}");
+            eprintln!("stance: warning: {}", stance::output::printable(w));
         }
         if set.warnings.len() > 20 {
             eprintln!("stance: … and {} more warnings", set.warnings.len() - 20);
@@ -456,7 +459,18 @@ pub fn warn_rare_labels(set: &stance::TrainingSet, folds: usize) {
 
 /// Prints an aligned table: the first row is the header; columns after the first are
 /// right-aligned.
+/// Cells are shown with [`stance::output::printable_line`]: a source or label from the data
+/// never reaches the terminal as an escape sequence.
 pub fn table(out: &mut dyn Write, rows: &[Vec<String>]) -> std::io::Result<()> {
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            r.iter()
+                .map(|c| stance::output::printable_line(c).into_owned())
+                .collect()
+        })
+        .collect();
+    let rows = &rows[..];
     let Some(first) = rows.first() else {
         return Ok(());
     };

@@ -171,7 +171,8 @@ impl CompareCmd {
                 w.write_record(&h)?;
                 for r in &rows {
                     let num = |x: f64| format!("{x:.6}");
-                    let mut rec = vec![r.group.clone(), r.actor.clone(), r.n.to_string()];
+                    let text = |s: &str| stance::output::csv_text(s).into_owned();
+                    let mut rec = vec![text(&r.group), text(&r.actor), r.n.to_string()];
                     match &r.score {
                         Some(e) => rec.extend([e.mean, e.low, e.high].map(num)),
                         None => rec.extend([String::new(), String::new(), String::new()]),
@@ -250,9 +251,9 @@ impl CompareCmd {
                     "\nestimator: {} ({}); net = share({}) - share({}); predicted = counts of predicted {} (classify and count);\nscore = mean P(favor) - P(against); intervals: 95% bootstrap ({} resamples, seed {}).",
                     est.name(),
                     est.describe(),
-                    view.labels.polar_names().map_or("?", |p| p.0),
-                    view.labels.polar_names().map_or("?", |p| p.1),
-                    labels.join("/"),
+                    stance::output::printable_line(view.labels.polar_names().map_or("?", |p| p.0)),
+                    stance::output::printable_line(view.labels.polar_names().map_or("?", |p| p.1)),
+                    stance::output::printable_line(&labels.join("/")),
                     self.bootstrap,
                     self.seed
                 )?;
@@ -318,11 +319,12 @@ impl CompareCmd {
                     "estimator",
                 ])?;
                 let num = |x: Option<f64>| x.map_or(String::new(), |v| format!("{v:.6}"));
+                let text = |s: &str| stance::output::csv_text(s).into_owned();
                 for r in &rows {
                     w.write_record([
-                        r.actor.clone(),
-                        r.a.clone(),
-                        r.b.clone(),
+                        text(&r.actor),
+                        text(&r.a),
+                        text(&r.b),
                         r.n_a.to_string(),
                         r.n_b.to_string(),
                         num(Some(r.score.mean)),
@@ -381,7 +383,8 @@ impl CompareCmd {
                 np,
             ]);
         }
-        writeln!(out, "A = {a}, B = {b}")?;
+        let p = stance::output::printable_line;
+        writeln!(out, "A = {}, B = {}", p(a), p(b))?;
         table(&mut out, &t)?;
         writeln!(
             out,

@@ -95,7 +95,7 @@ impl TrainCmd {
             "trained on {} articles, {} stance examples ({}), {} sentiment labels; {} features",
             set.articles.len(),
             set.examples.len(),
-            set.stance_classes.join("/"),
+            stance::output::printable_line(&set.stance_classes.join("/")),
             model.info.sentiment_examples,
             model.featurizer.len()
         )?;
