@@ -40,7 +40,7 @@ pub enum Resolved {
 }
 
 /// What kind of thing a non-regular file is, in words.
-fn kind_of(ft: &std::fs::FileType) -> &'static str {
+pub(crate) fn kind_of(ft: &std::fs::FileType) -> &'static str {
     #[cfg(unix)]
     {
         use std::os::unix::fs::FileTypeExt;

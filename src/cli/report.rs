@@ -65,6 +65,17 @@ impl ReportCmd {
                 *counts.entry(s.actor.as_str()).or_default() += 1;
             }
         }
+        if let Some(a) = self
+            .actors
+            .iter()
+            .find(|a| !counts.contains_key(a.as_str()))
+        {
+            let known: Vec<&str> = counts.keys().copied().collect();
+            anyhow::bail!(
+                "--actor \"{a}\": no score names this actor (the scores name: {})",
+                known.join(", ")
+            );
+        }
         let focus: Vec<String> = if self.actors.is_empty() {
             let mut v: Vec<(&str, usize)> = counts.into_iter().collect();
             v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));

@@ -37,8 +37,8 @@ pub struct ScoreCmd {
     /// Evidence sentences per actor (0 for none, which is faster).
     #[arg(long, default_value_t = ScoreOptions::default().evidence)]
     pub evidence: usize,
-    /// Worker threads (default: all cores).
-    #[arg(long)]
+    /// Worker threads (default: all cores; at most 1024).
+    #[arg(long, value_parser = parse_threads)]
     pub threads: Option<usize>,
     /// Write error records to this file (JSONL) instead of into the output.
     #[arg(long)]
@@ -47,7 +47,7 @@ pub struct ScoreCmd {
     #[arg(long)]
     pub max_errors: Option<usize>,
     /// Records per batch (memory is bounded by this, not by the input size).
-    #[arg(long, default_value_t = 1024)]
+    #[arg(long, default_value_t = 1024, value_parser = super::args::parse_positive)]
     pub batch: usize,
     /// No summary line on stderr.
     #[arg(long, short)]
@@ -198,6 +198,16 @@ impl ScoreCmd {
 }
 
 use std::io::Write as _;
+
+/// Worker threads: 1 to 1024 (more threads than that only cost memory and switches).
+fn parse_threads(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if (1..=1024).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "expected a number of threads from 1 to 1024, got \"{s}\""
+        )),
+    }
+}
 
 /// A progress bar on stderr (hidden when stderr is not a terminal, or with --quiet): bytes
 /// read, MB/s, articles and errors so far, and the time left when the input size is known.

@@ -307,6 +307,28 @@ impl TrainingSet {
         }
     }
 
+    /// An error when grouping by `field` (`--group-by`) would group every article on its own
+    /// without saying so: a field that no article has (misspelt, or not in this data). The
+    /// built-in fields (id, source, date, month) are always there.
+    pub fn check_group_field(&self, field: Option<&str>) -> Result<()> {
+        let Some(f) = field.filter(|f| !matches!(*f, "id" | "source" | "date" | "month")) else {
+            return Ok(());
+        };
+        if self.articles.iter().any(|a| a.extra.contains_key(f)) {
+            return Ok(());
+        }
+        let seen: std::collections::BTreeSet<&str> = self
+            .articles
+            .iter()
+            .flat_map(|a| a.extra.keys().map(String::as_str))
+            .collect();
+        Err(Error::Config(format!(
+            "--group-by \"{f}\": no labeled article has this field, so every article would be a group of its own (group by id, source, date, month{}{})",
+            if seen.is_empty() { "" } else { ", or a field the records have: " },
+            seen.into_iter().collect::<Vec<_>>().join(", ")
+        )))
+    }
+
     /// Label counts of `task` over the examples: how many of each label.
     pub fn label_counts(&self, task: Task) -> Vec<usize> {
         let mut count = vec![0usize; self.classes(task).len()];
