@@ -447,13 +447,78 @@ pub fn load_actors(path: Option<&PathBuf>) -> anyhow::Result<Registry> {
 /// their per-fold scores mean little.
 pub fn warn_rare_labels(set: &stance::TrainingSet, folds: usize) {
     let count = set.label_counts(stance::Task::Stance);
-    for (c, n) in set.stance_classes.iter().zip(count) {
-        if n < folds {
-            eprintln!(
-                "stance: warning: stance label \"{c}\" has {n} example{}, fewer than the {folds} folds: some folds hold none of it",
-                if n == 1 { "" } else { "s" }
-            );
+    let rare: Vec<(&String, usize)> = set
+        .stance_classes
+        .iter()
+        .zip(count)
+        .filter(|(_, n)| *n < folds)
+        .collect();
+    for (c, n) in rare.iter().take(10) {
+        eprintln!(
+            "stance: warning: stance label \"{}\" has {n} example{}, fewer than the {folds} folds: some folds hold none of it",
+            stance::output::printable_line(c),
+            if *n == 1 { "" } else { "s" }
+        );
+    }
+    if rare.len() > 10 {
+        eprintln!(
+            "stance: warning: … and {} more labels with fewer examples than folds",
+            rare.len() - 10
+        );
+    }
+}
+
+/// A limit on a verb's running time.
+#[derive(Args, Clone, Debug)]
+pub struct TimeLimitArgs {
+    /// Stop with an error (exit status 1, nothing saved) after this many seconds.
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
+    pub time_limit: Option<f64>,
+}
+
+fn parse_seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if x.is_finite() && x > 0.0 && x < 1e9 => Ok(x),
+        _ => Err(format!(
+            "expected a positive number of seconds, got \"{s}\""
+        )),
+    }
+}
+
+/// The time limit of a verb, once started: when it passes, the process stops with an error,
+/// unless the verb is inside [`Deadline::finish`] (saving), which the limit waits for.
+pub struct Deadline {
+    state: std::sync::Arc<std::sync::Mutex<bool>>,
+}
+
+impl TimeLimitArgs {
+    /// Starts the clock (`what`: what the verb is doing, for the message).
+    pub fn start(&self, what: &'static str) -> Deadline {
+        let state = std::sync::Arc::new(std::sync::Mutex::new(true));
+        if let Some(secs) = self.time_limit {
+            let armed = state.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(std::time::Duration::from_secs_f64(secs));
+                let armed = armed.lock().unwrap_or_else(|e| e.into_inner());
+                if *armed {
+                    eprintln!(
+                        "stance: error: --time-limit {secs} s reached while {what}; stopped, nothing was saved"
+                    );
+                    std::process::exit(1);
+                }
+            });
         }
+        Deadline { state }
+    }
+}
+
+impl Deadline {
+    /// Runs `f` (the save) without the limit cutting into it, then disarms the limit.
+    pub fn finish<T>(&self, f: impl FnOnce() -> T) -> T {
+        let mut armed = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let out = f();
+        *armed = false;
+        out
     }
 }
 

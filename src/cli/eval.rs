@@ -33,6 +33,8 @@ pub struct EvalCmd {
     #[arg(long)]
     pub all_actors: bool,
     #[command(flatten)]
+    pub limit: super::args::TimeLimitArgs,
+    #[command(flatten)]
     pub labeled: LabeledArgs,
     #[command(flatten)]
     pub model_args: ModelArgs,
@@ -49,6 +51,7 @@ impl EvalCmd {
         } else {
             check_files(&inputs, &[])?;
         }
+        let deadline = self.limit.start("evaluating");
         let (report, preds) = match &self.model {
             Some(path) => {
                 let model = StanceModel::load(path)?;
@@ -74,7 +77,9 @@ impl EvalCmd {
             }
         };
         if let Some(path) = &self.oof {
-            write_predictions(path, &preds)?;
+            deadline.finish(|| write_predictions(path, &preds))?;
+        } else {
+            deadline.finish(|| ());
         }
         let mut out = std::io::stdout().lock();
         match self.format {

@@ -3,7 +3,7 @@
 
 use super::args::{
     check_files, labeled_inputs, warn_rare_labels, warn_unconverged, CvArgs, LabeledArgs,
-    ModelArgs, OutputFormat,
+    ModelArgs, OutputFormat, TimeLimitArgs,
 };
 use super::print;
 use clap::Args;
@@ -40,6 +40,8 @@ pub struct TrainCmd {
     #[arg(long)]
     pub all_actors: bool,
     #[command(flatten)]
+    pub limit: TimeLimitArgs,
+    #[command(flatten)]
     pub labeled: LabeledArgs,
     #[command(flatten)]
     pub model_args: ModelArgs,
@@ -52,6 +54,7 @@ impl TrainCmd {
             &labeled_inputs(&self.labeled),
             &[("--out", &self.out, Target::File)],
         )?;
+        let deadline = self.limit.start("training");
         let set = self
             .labeled
             .read(&self.labeled.registry(&self.model_args.config())?)?;
@@ -71,7 +74,7 @@ impl TrainCmd {
                 .file_stem()
                 .map_or("model".into(), |s| s.to_string_lossy().into_owned()),
         });
-        model.save(&self.out)?;
+        deadline.finish(|| model.save(&self.out))?;
         if self.quiet {
             return Ok(0);
         }

@@ -64,6 +64,8 @@ pub struct TuneCmd {
     #[arg(long, default_value = "text", value_parser = OutputFormat::parser(&[OutputFormat::Text, OutputFormat::Json]))]
     pub format: OutputFormat,
     #[command(flatten)]
+    pub limit: super::args::TimeLimitArgs,
+    #[command(flatten)]
     pub labeled: LabeledArgs,
     #[command(flatten)]
     pub model_args: ModelArgs,
@@ -138,6 +140,7 @@ impl TuneCmd {
             .map(|o| ("--out", o.as_path(), stance::output::Target::File))
             .collect();
         super::args::check_files(&super::args::labeled_inputs(&self.labeled), &outputs)?;
+        let deadline = self.limit.start("tuning");
         let set = self
             .labeled
             .read(&self.labeled.registry(&self.model_args.config())?)?;
@@ -163,7 +166,7 @@ impl TuneCmd {
         if let Some(out) = &self.out {
             let mut model = StanceModel::train(&set, &best.config, cv.seed)?;
             model.name = out.file_stem().map(|s| s.to_string_lossy().into_owned());
-            model.save(out)?;
+            deadline.finish(|| model.save(out))?;
             eprintln!(
                 "stance: trained the best settings on all {} articles: {}",
                 set.articles.len(),

@@ -6,7 +6,6 @@ use super::{Origin, Pending, ReadOptions, Record};
 use crate::error::{Error, Result};
 use serde_json::{Map, Value};
 use std::io::BufRead;
-use std::path::Path;
 use std::sync::Arc;
 
 /// The records of a JSON Lines input, each left unparsed ([`Pending`]). Blank lines are not
@@ -51,8 +50,15 @@ impl Iterator for JsonlReader {
                 Ok(None) => return None,
                 Ok(Some(n)) => n,
                 Err(e) => {
-                    // An unreadable stream ends the input after this record.
-                    let rec = self.failed(Error::io(Path::new(&self.file), e));
+                    // An unreadable stream ends the input after this record, named by its
+                    // line.
+                    let at = Error::input(
+                        &self.file,
+                        Some(self.line),
+                        None,
+                        format!("read error: {e}"),
+                    );
+                    let rec = self.failed(at);
                     self.reader = Box::new(std::io::empty());
                     return Some(rec);
                 }
