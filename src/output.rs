@@ -127,6 +127,12 @@ pub fn check_target(path: &Path, target: Target) -> Result<Resolved> {
     }
 }
 
+/// Device and inode.
+type Identity = (u64, u64);
+
+/// A file read, with its identity.
+type Identified = (Identity, PathBuf);
+
 /// A file's identity: device and inode (regular files only: two names of one device or
 /// pipe are not a conflict).
 #[cfg(unix)]
@@ -204,11 +210,12 @@ fn output_place(path: &Path) -> Option<PathBuf> {
 /// among the inputs and standard output among the outputs. Call it before opening anything
 /// for writing.
 pub fn check_distinct(inputs: &[(&str, &Path)], outputs: &[(&str, &Path)]) -> Result<()> {
-    let ins: Vec<(&str, &Path, Vec<((u64, u64), PathBuf)>)> = inputs
+    let ins: Vec<(&str, &Path, Vec<Identified>)> = inputs
         .iter()
         .map(|&(role, p)| (role, p, input_identities(p)))
         .collect();
-    let mut seen: Vec<(&str, &Path, Option<(u64, u64)>, Option<PathBuf>)> = Vec::new();
+    // Each output so far: its flag, path, identity and where it would be written.
+    let mut seen: Vec<(&str, &Path, Option<Identity>, Option<PathBuf>)> = Vec::new();
     for &(role, out) in outputs {
         let id = if out.as_os_str() == "-" {
             std_metadata(false).and_then(|m| identity_of(&m))

@@ -443,23 +443,23 @@ fn read_csv(path: &str, labels: Option<&[String]>, out: &mut ReadScores) -> Resu
                     .collect()
             };
             let sp = probs(&sentiment_p)?;
-            let fields = match opt(&r, "fields") {
+            let fields = match opt(r, "fields") {
                 Some(f) => serde_json::from_str(&f)
                     .map_err(|e| at("fields", format!("expected a JSON object: {e}")))?,
                 None => BTreeMap::new(),
             };
             current = Some(ArticleScore {
                 id: rid,
-                source: opt(&r, "source"),
-                date: opt(&r, "date"),
-                sentiment: opt(&r, "sentiment").map(|l| LabelScore {
+                source: opt(r, "source"),
+                date: opt(r, "date"),
+                sentiment: opt(r, "sentiment").map(|l| LabelScore {
                     label: l,
                     probabilities: sp,
-                    score: opt(&r, "sentiment_score").and_then(|x| x.parse().ok()),
+                    score: opt(r, "sentiment_score").and_then(|x| x.parse().ok()),
                 }),
                 actors: Vec::new(),
                 fields,
-                model: opt(&r, "model").map(|checksum| ModelRef {
+                model: opt(r, "model").map(|checksum| ModelRef {
                     name: None,
                     checksum,
                 }),
@@ -500,12 +500,10 @@ fn read_csv(path: &str, labels: Option<&[String]>, out: &mut ReadScores) -> Resu
         let article = current.as_mut().expect("set above");
         article.actors.push(ActorScore {
             actor: a.to_string(),
-            mentions: opt(&r, "mentions")
-                .and_then(|m| m.parse().ok())
-                .unwrap_or(0),
+            mentions: opt(r, "mentions").and_then(|m| m.parse().ok()).unwrap_or(0),
             label: from_csv_text(r.get(label).unwrap_or_default()).to_string(),
             probabilities,
-            score: opt(&r, "score").and_then(|x| x.parse().ok()),
+            score: opt(r, "score").and_then(|x| x.parse().ok()),
             evidence: Vec::new(),
         });
     }

@@ -94,7 +94,7 @@ impl EvalCmd {
 }
 
 /// Writes the predictions as JSON Lines, whole or not at all.
-fn write_predictions(path: &PathBuf, preds: &[Prediction]) -> anyhow::Result<()> {
+fn write_predictions(path: &std::path::Path, preds: &[Prediction]) -> anyhow::Result<()> {
     let mut w = Output::create(path, Target::FileOrStream)?;
     for p in preds {
         serde_json::to_writer(&mut w, p)?;
