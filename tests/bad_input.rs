@@ -1856,3 +1856,371 @@ fn csv_and_jsonl_readers_hold_at_most_a_few_records_of_max_bytes() {
         assert!(records >= 1, "{name}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// No verb ever writes to a path that is one of its inputs (issue 17, item 2, gone past): every
+// verb, every output flag, every input, named as it is, through a hard link and through a
+// symbolic link.
+// ---------------------------------------------------------------------------------------------
+
+/// The files every verb below reads.
+fn verb_inputs() -> Vec<(&'static str, Vec<u8>)> {
+    let t = trained();
+    vec![
+        (
+            "in.jsonl",
+            b"{\"id\":\"s1\",\"text\":\"Iran was praised.\"}\n".to_vec(),
+        ),
+        ("train.jsonl", TRAIN.as_bytes().to_vec()),
+        ("actors.toml", ACTORS.as_bytes().to_vec()),
+        ("model.json", t.bytes.clone()),
+        ("scores.jsonl", t.scores.as_bytes().to_vec()),
+        ("dec.jsonl", b"{\"not\":\"a decision file\"}\n".to_vec()),
+    ]
+}
+
+/// A verb's command line, the output flags it has, and the inputs it reads.
+fn verbs() -> Vec<(Vec<&'static str>, Vec<&'static str>, Vec<&'static str>)> {
+    let train = || {
+        vec![
+            "--data",
+            "train.jsonl",
+            "--actors",
+            "actors.toml",
+            "--min-df",
+            "1",
+        ]
+    };
+    let mut v = vec![
+        (
+            vec![
+                "score",
+                "--model",
+                "model.json",
+                "--evidence",
+                "0",
+                "in.jsonl",
+            ],
+            vec!["--out", "--errors"],
+            vec!["in.jsonl", "model.json"],
+        ),
+        (
+            [vec!["train", "--no-cv"], train()].concat(),
+            vec!["--out"],
+            vec!["train.jsonl", "actors.toml"],
+        ),
+        (
+            [vec!["eval", "--folds", "3"], train()].concat(),
+            vec!["--oof"],
+            vec!["train.jsonl", "actors.toml"],
+        ),
+        (
+            vec!["eval", "--model", "model.json", "--data", "train.jsonl"],
+            vec!["--oof"],
+            vec!["train.jsonl", "model.json"],
+        ),
+        (
+            [
+                vec!["tune", "--folds", "3", "--no-nested", "--alpha", "1"],
+                vec!["--ngrams", "1", "--window", "0", "--markers", "both"],
+                train(),
+            ]
+            .concat(),
+            vec!["--out"],
+            vec!["train.jsonl", "actors.toml"],
+        ),
+        (
+            vec![
+                "compare",
+                "scores.jsonl",
+                "--model",
+                "model.json",
+                "--bootstrap",
+                "20",
+            ],
+            vec!["--plot"],
+            vec!["scores.jsonl", "model.json"],
+        ),
+        (
+            vec![
+                "report",
+                "scores.jsonl",
+                "--model",
+                "model.json",
+                "--bootstrap",
+                "20",
+            ],
+            vec!["--out"],
+            vec!["scores.jsonl", "model.json"],
+        ),
+        (
+            vec![
+                "label",
+                "--data",
+                "in.jsonl",
+                "--model",
+                "model.json",
+                "--actors",
+                "actors.toml",
+                "--port",
+                "0",
+            ],
+            vec!["--out"],
+            vec!["in.jsonl", "model.json", "actors.toml"],
+        ),
+        (
+            vec!["label", "--export", "dec.jsonl"],
+            vec!["--out"],
+            vec!["dec.jsonl"],
+        ),
+    ];
+    // Every verb that reads a model reads it through --model: covered above.
+    v.shrink_to_fit();
+    v
+}
+
+#[test]
+fn no_verb_ever_writes_to_a_path_that_is_one_of_its_inputs() {
+    let mut runs = Vec::new();
+    for (args, outputs, inputs) in verbs() {
+        for out_flag in &outputs {
+            for input in &inputs {
+                for how in ["as named", "hard link", "symbolic link"] {
+                    runs.push((args.clone(), *out_flag, *input, how));
+                }
+            }
+        }
+    }
+    let failures: Vec<String> = std::thread::scope(|s| {
+        let chunks: Vec<_> = runs.chunks(runs.len().div_ceil(4)).collect();
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| {
+                s.spawn(move || {
+                    let mut failed = Vec::new();
+                    for (args, flag, input, how) in chunk {
+                        let dir = tempfile::tempdir().unwrap();
+                        let files = verb_inputs();
+                        for (name, bytes) in &files {
+                            std::fs::write(dir.path().join(name), bytes).unwrap();
+                        }
+                        let target = match *how {
+                            "as named" => input.to_string(),
+                            "hard link" => {
+                                std::fs::hard_link(
+                                    dir.path().join(input),
+                                    dir.path().join("alias"),
+                                )
+                                .unwrap();
+                                "alias".to_string()
+                            }
+                            _ => {
+                                std::os::unix::fs::symlink(input, dir.path().join("alias"))
+                                    .unwrap();
+                                "alias".to_string()
+                            }
+                        };
+                        let out = stance()
+                            .current_dir(dir.path())
+                            .timeout(Duration::from_secs(30))
+                            .args(args)
+                            .args([flag, &target.as_str()])
+                            .output()
+                            .unwrap();
+                        let what =
+                            format!("stance {} {flag} {target} ({input}, {how})", args.join(" "));
+                        let stderr = String::from_utf8_lossy(&out.stderr);
+                        if out.status.success() || !stderr.contains("same file") {
+                            failed.push(format!(
+                                "{what}: exit {:?}, stderr: {}",
+                                out.status.code(),
+                                clip(&stderr)
+                            ));
+                        }
+                        for (name, bytes) in &files {
+                            if std::fs::read(dir.path().join(name)).ok().as_ref() != Some(bytes) {
+                                failed.push(format!("{what}: {name} was written"));
+                            }
+                        }
+                        failed.extend(
+                            temp_files_left(dir.path())
+                                .into_iter()
+                                .map(|t| format!("{what}: {t}")),
+                        );
+                    }
+                    failed
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    });
+    assert!(runs.len() >= 50, "{} runs", runs.len());
+    assert!(
+        failures.is_empty(),
+        "{} of {} runs:\n{}",
+        failures.len(),
+        runs.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn score_refuses_a_standard_output_that_is_its_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    let text = "{\"id\":\"s1\",\"text\":\"Iran was praised.\"}\n";
+    std::fs::write(&input, text).unwrap();
+    std::fs::write(dir.path().join("model.json"), &trained().bytes).unwrap();
+    // `stance score in.jsonl >> in.jsonl` would read its own output without end.
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("stance"))
+        .current_dir(dir.path())
+        .args(["score", "--model", "model.json", "in.jsonl"])
+        .stdout(
+            std::fs::OpenOptions::new()
+                .append(true)
+                .open(&input)
+                .unwrap(),
+        )
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("standard output is the same file as the input in.jsonl"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read_to_string(&input).unwrap(), text);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pipes and kills (issue 17, item 12).
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn a_closed_pipe_ends_every_verb_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, bytes) in verb_inputs() {
+        std::fs::write(dir.path().join(name), bytes).unwrap();
+    }
+    // Enough scores that every output is larger than a pipe's buffer.
+    let many: String = (0..400)
+        .flat_map(|i| {
+            trained().scores.lines().map(move |l| {
+                format!(
+                    "{}\n",
+                    l.replacen("\"id\":\"t", &format!("\"id\":\"r{i}-t"), 1)
+                )
+            })
+        })
+        .collect();
+    std::fs::write(dir.path().join("many.jsonl"), &many).unwrap();
+    let big: String = (0..2000)
+        .map(|i| format!("{{\"id\":\"b{i}\",\"text\":\"Iran was praised, Russia blamed.\"}}\n"))
+        .collect();
+    std::fs::write(dir.path().join("big.jsonl"), &big).unwrap();
+    let compare = [
+        "compare",
+        "many.jsonl",
+        "--model",
+        "model.json",
+        "--bootstrap",
+        "20",
+        "--by",
+        "all",
+    ];
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["score", "--model", "model.json", "big.jsonl"],
+        vec![
+            "score",
+            "--model",
+            "model.json",
+            "--format",
+            "csv",
+            "big.jsonl",
+        ],
+        [&compare[..], &["--format", "json"]].concat(),
+        [&compare[..], &["--format", "csv"]].concat(),
+        [&compare[..], &["--format", "jsonl"]].concat(),
+        [&compare[..], &["--format", "text"]].concat(),
+        vec![
+            "eval",
+            "--model",
+            "model.json",
+            "--data",
+            "train.jsonl",
+            "--oof",
+            "/dev/stdout",
+        ],
+        vec!["explain", "--model", "model.json", "--top", "1000"],
+    ];
+    let mut failed = Vec::new();
+    for args in &cases {
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("stance"))
+            .current_dir(dir.path())
+            .args(args)
+            .env("RUST_BACKTRACE", "0")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The reader goes away before anything is written: `stance … | head -c 0`.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if out.status.code() != Some(0)
+            || stderr.contains("Broken pipe")
+            || stderr.contains("os error 32")
+        {
+            failed.push(format!(
+                "stance {}: exit {:?}, stderr: {}",
+                args.join(" "),
+                out.status.code(),
+                clip(&stderr)
+            ));
+        }
+    }
+    assert!(failed.is_empty(), "{}", failed.join("\n"));
+}
+
+#[test]
+fn a_killed_training_leaves_no_temporary_file_and_the_previous_model_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+    let model = dir.path().join("m.json");
+    std::fs::write(&model, &trained().bytes).unwrap();
+    let mut kills = 0;
+    for delay_ms in [5u64, 20, 50, 80, 120, 160, 200, 260, 330, 400, 500, 650] {
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("stance"))
+            .current_dir(dir.path())
+            .args(["train", "--no-cv", "-q", "--out", "m.json", "--data"])
+            .arg(data.join("articles.jsonl"))
+            .arg("--actors")
+            .arg(data.join("actors.toml"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap();
+            kills += 1;
+        }
+        let _ = child.wait();
+        assert_eq!(
+            temp_files_left(dir.path()),
+            Vec::<String>::new(),
+            "after {delay_ms} ms"
+        );
+        assert!(
+            is_model(dir.path(), "m.json").is_empty(),
+            "after {delay_ms} ms"
+        );
+    }
+    assert!(
+        kills >= 3,
+        "only {kills} runs were still training when killed"
+    );
+}
