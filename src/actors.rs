@@ -42,6 +42,9 @@ pub struct Actor {
 /// matcher's cost grows with them.
 pub const MAX_ALIAS_BYTES: usize = 200;
 
+/// The most bytes an actors file may have.
+pub const MAX_ACTORS_FILE_BYTES: u64 = 64 << 20;
+
 /// The actors file as written, with the place of every name, so that a problem found while
 /// building the registry is reported at its line.
 #[derive(Deserialize)]
@@ -230,7 +233,25 @@ impl Registry {
 
     /// Reads an actors file (TOML, `[[actor]]` blocks with `name`, `aliases`, `kind`).
     pub fn from_toml_file(path: &Path) -> Result<Registry> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        use std::io::Read;
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|f| f.take(MAX_ACTORS_FILE_BYTES + 1).read_to_end(&mut bytes))
+            .map_err(|e| Error::io(path, e))?;
+        if bytes.len() as u64 > MAX_ACTORS_FILE_BYTES {
+            return Err(Error::Actors(format!(
+                "{}: larger than {MAX_ACTORS_FILE_BYTES} bytes, the most an actors file may be",
+                path.display()
+            )));
+        }
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let at = e.utf8_error().valid_up_to();
+            let line = 1 + e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count();
+            Error::Actors(format!(
+                "{}: line {line}: invalid UTF-8 (byte {at}; an actors file is UTF-8 TOML)",
+                path.display()
+            ))
+        })?;
         Self::from_toml_str(&text).map_err(|e| match e {
             Error::Actors(m) => Error::Actors(format!("{}: {m}", path.display())),
             other => other,

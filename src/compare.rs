@@ -75,11 +75,7 @@ impl GroupBy {
             GroupBy::Month => month(),
             GroupBy::SourceMonth => format!("{} {}", source(), month()),
             GroupBy::All => "all".into(),
-            GroupBy::Field(name) => a
-                .fields
-                .get(name)
-                .cloned()
-                .unwrap_or_else(|| format!("(no {name})")),
+            GroupBy::Field(name) => field_of(a, name).unwrap_or_else(|| format!("(no {name})")),
         }
     }
 
@@ -89,7 +85,7 @@ impl GroupBy {
         let GroupBy::Field(name) = self else {
             return Ok(());
         };
-        if articles.iter().any(|a| a.fields.contains_key(name)) {
+        if articles.iter().any(|a| field_of(a, name).is_some()) {
             return Ok(());
         }
         let seen: std::collections::BTreeSet<&str> = articles
@@ -101,6 +97,19 @@ impl GroupBy {
             if seen.is_empty() { "" } else { ", or a field the scores carry: " },
             seen.into_iter().collect::<Vec<_>>().join(", ")
         ))
+    }
+}
+
+/// The value of field `name` of a scored article: a field of the input record carried into
+/// the scores, or the score record's own date or id (`--by date`).
+fn field_of(a: &ArticleScore, name: &str) -> Option<String> {
+    match a.fields.get(name) {
+        Some(v) => Some(v.clone()),
+        None => match name {
+            "date" => a.date.clone(),
+            "id" => Some(a.id.clone()),
+            _ => None,
+        },
     }
 }
 

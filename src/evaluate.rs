@@ -412,6 +412,7 @@ fn article_folds(
     seed: u64,
     group_by: Option<&str>,
 ) -> Result<Vec<usize>> {
+    set.check_group_field(group_by)?;
     let ks = set.stance_classes.len();
     let mut strat = Vec::new();
     let mut groups = Vec::new();

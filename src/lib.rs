@@ -77,6 +77,7 @@ pub mod labels;
 pub mod language;
 pub mod metrics;
 pub mod model;
+pub mod output;
 pub mod pipeline;
 #[cfg(feature = "charts")]
 pub mod plot;

@@ -69,8 +69,8 @@ impl Default for Style {
 
 type Res<T> = Result<T, String>;
 
-fn err<E: std::fmt::Debug>(e: E) -> String {
-    format!("drawing failed: {e:?}")
+fn err<E: std::fmt::Display>(e: E) -> String {
+    format!("drawing failed: {e}")
 }
 
 /// What a chart shows of each row: the headline net stance (by the row's estimator).
@@ -633,6 +633,17 @@ fn draw<DB: DrawingBackend>(
     title: &str,
     style: &Style,
 ) -> Res<()> {
+    // Names from the data drawn as text: an SVG may hold no control character.
+    let clean = |s: &str| crate::output::printable_line(s).into_owned();
+    let rows: Vec<GroupRow> = rows
+        .iter()
+        .map(|r| GroupRow {
+            group: clean(&r.group),
+            actor: clean(&r.actor),
+            ..r.clone()
+        })
+        .collect();
+    let (rows, title) = (&rows[..], &clean(title)[..]);
     match chart {
         Chart::Heatmap => heatmap(area, rows, title, style),
         Chart::Dots => dots(area, rows, title, style),

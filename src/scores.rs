@@ -5,6 +5,7 @@
 
 use crate::corpus::Record;
 use crate::error::{Error, Result};
+use crate::output::{csv_text, from_csv_text};
 use crate::pipeline::ArticleScore;
 use std::io::BufRead;
 
@@ -112,14 +113,12 @@ fn num(x: Option<f64>) -> String {
 
 /// The CSV rows of one article: one per actor, or one with no actor when it names none.
 fn csv_rows(s: &ArticleScore, classes: &[String], sentiment_classes: &[String]) -> String {
+    let text = |x: &str| csv_text(x).into_owned();
     let mut base = vec![
-        s.id.clone(),
-        s.source.clone().unwrap_or_default(),
-        s.date.clone().unwrap_or_default(),
-        s.sentiment
-            .as_ref()
-            .map(|x| x.label.clone())
-            .unwrap_or_default(),
+        text(&s.id),
+        text(s.source.as_deref().unwrap_or_default()),
+        text(s.date.as_deref().unwrap_or_default()),
+        text(s.sentiment.as_ref().map_or("", |x| x.label.as_str())),
         num(s.sentiment.as_ref().and_then(|x| x.score)),
     ];
     base.extend(sentiment_classes.iter().map(|c| {
@@ -151,9 +150,9 @@ fn csv_rows(s: &ArticleScore, classes: &[String], sentiment_classes: &[String]) 
         .iter()
         .map(|a| {
             let mut r = base.clone();
-            r.push(a.actor.clone());
+            r.push(text(&a.actor));
             r.push(a.mentions.to_string());
-            r.push(a.label.clone());
+            r.push(text(&a.label));
             r.extend(classes.iter().map(|c| num(a.probabilities.get(c).copied())));
             r.extend(tail(num(a.score)));
             csv_line(&r)
@@ -165,7 +164,7 @@ fn csv_rows(s: &ArticleScore, classes: &[String], sentiment_classes: &[String]) 
 fn csv_error(rec: &Record, e: &Error, probabilities: usize) -> String {
     let width = CSV_HEAD.len() + CSV_ACTOR.len() + probabilities + CSV_TAIL.len();
     let mut r = vec![String::new(); width - 1];
-    r[0] = rec.id.clone().unwrap_or_default();
+    r[0] = csv_text(rec.id.as_deref().unwrap_or_default()).into_owned();
     // The message names the file and line, so the row locates itself even without an id.
     let msg = e.to_string();
     r.push(if msg.starts_with(&rec.file) {
@@ -196,19 +195,36 @@ pub fn read(paths: &[String], labels: Option<&[String]>) -> Result<ReadScores> {
             read_csv(p, labels, &mut out)?;
             continue;
         }
-        let reader: Box<dyn BufRead> = if p == "-" {
+        let mut reader: Box<dyn BufRead> = if p == "-" {
             Box::new(std::io::stdin().lock())
         } else {
             Box::new(std::io::BufReader::new(
                 std::fs::File::open(p).map_err(|e| Error::io(p.as_ref(), e))?,
             ))
         };
-        for (i, line) in reader.lines().enumerate() {
-            let line = line.map_err(|e| Error::io(p.as_ref(), e))?;
+        let mut buf = Vec::new();
+        for n in 1.. {
+            let at = |msg: String| Error::input(p, Some(n), None, msg);
+            let len = match crate::corpus::read_line_capped(&mut reader, &mut buf, MAX_LINE) {
+                Ok(None) => break,
+                Ok(Some(len)) => len,
+                Err(e) => return Err(at(format!("read error: {e}"))),
+            };
+            if len > MAX_LINE {
+                return Err(at(format!(
+                    "the line is {len} bytes, longer than a score record may be ({MAX_LINE})"
+                )));
+            }
+            let line = std::str::from_utf8(&buf).map_err(|e| {
+                at(format!(
+                    "invalid UTF-8 at byte {} of the line (score files are UTF-8)",
+                    e.valid_up_to()
+                ))
+            })?;
             if line.trim().is_empty() {
                 continue;
             }
-            match parse_line(&line, p, i as u64 + 1, labels)? {
+            match parse_line(line, p, n, labels)? {
                 Some(a) => out.articles.push(a),
                 None => out.skipped += 1,
             }
@@ -221,6 +237,62 @@ pub fn read(paths: &[String], labels: Option<&[String]>) -> Result<ReadScores> {
         )));
     }
     Ok(out)
+}
+
+/// The longest score line (or CSV row) read back: far more than `stance score` writes.
+pub const MAX_LINE: usize = 16 << 20;
+
+/// Probabilities that are not a distribution (each in [0, 1], summing to 1 within rounding).
+fn bad_probabilities<'a>(
+    mut ps: impl Iterator<Item = (&'a String, &'a f64)> + Clone,
+) -> Option<String> {
+    let ok = ps
+        .clone()
+        .all(|(_, p)| p.is_finite() && (-1e-6..=1.0 + 1e-6).contains(p))
+        && (ps.clone().map(|(_, p)| p).sum::<f64>() - 1.0).abs() <= 1e-3;
+    (!ok).then(|| {
+        let list: Vec<String> = ps.by_ref().map(|(l, p)| format!("{l} {p}")).collect();
+        format!(
+            "({}) are not probabilities between 0 and 1 summing to 1",
+            list.join(", ")
+        )
+    })
+}
+
+/// Checks the numbers of a score record read back: probabilities are distributions, scores
+/// lie in [-1, 1].
+fn check_numbers(a: &ArticleScore) -> std::result::Result<(), (String, String)> {
+    for s in &a.actors {
+        if let Some(m) = bad_probabilities(s.probabilities.iter()) {
+            return Err((
+                "probabilities".into(),
+                format!("the probabilities of actor \"{}\" {m}", s.actor),
+            ));
+        }
+        if let Some(x) = s
+            .score
+            .filter(|x| !(x.is_finite() && (-1.0 - 1e-6..=1.0 + 1e-6).contains(x)))
+        {
+            return Err((
+                "score".into(),
+                format!(
+                    "the score of actor \"{}\" is {x}, not between -1 and 1",
+                    s.actor
+                ),
+            ));
+        }
+    }
+    if let Some(l) = &a.sentiment {
+        if !l.probabilities.is_empty() {
+            if let Some(m) = bad_probabilities(l.probabilities.iter()) {
+                return Err((
+                    "sentiment".into(),
+                    format!("the sentiment probabilities {m}"),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// One score line: an article's scores, or None for an error record.
@@ -245,6 +317,7 @@ fn parse_line(
     }
     let a: ArticleScore = serde_json::from_value(v)
         .map_err(|e| at(None, format!("not a score record of `stance score`: {e}")))?;
+    check_numbers(&a).map_err(|(field, m)| at(Some(&field), m))?;
     if let Some(labels) = labels {
         for s in &a.actors {
             if let Some(l) = s.probabilities.keys().find(|l| !labels.contains(l)) {
@@ -267,14 +340,26 @@ fn parse_line(
 fn read_csv(path: &str, labels: Option<&[String]>, out: &mut ReadScores) -> Result<()> {
     use crate::pipeline::{ActorScore, LabelScore, ModelRef};
     use std::collections::BTreeMap;
-    let mut rdr =
-        csv::Reader::from_path(path).map_err(|e| Error::input(path, None, None, e.to_string()))?;
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path.as_ref(), e))?;
+    let mut rdr = csv::Reader::from_reader(crate::corpus::CsvInput::new(
+        Box::new(std::io::BufReader::new(file)),
+        b',',
+        MAX_LINE,
+    ));
     let header: Vec<String> = rdr
         .headers()
         .map_err(|e| Error::input(path, Some(1), None, format!("bad CSV header: {e}")))?
         .iter()
         .map(str::to_string)
         .collect();
+    if rdr.get_mut().was_cut(0) {
+        return Err(Error::input(
+            path,
+            Some(1),
+            None,
+            format!("the header is longer than a score file's may be ({MAX_LINE} bytes)"),
+        ));
+    }
     let col = |n: &str| header.iter().position(|h| h == n);
     let need = |n: &str| {
         col(n).ok_or_else(|| {
@@ -301,22 +386,45 @@ fn read_csv(path: &str, labels: Option<&[String]>, out: &mut ReadScores) -> Resu
         .enumerate()
         .filter_map(|(i, h)| h.strip_prefix("p_sentiment_").map(|l| (i, l.to_string())))
         .collect();
+    // Text cells were written by `csv_text` (a formula-like cell has a ' in front).
     let opt = |r: &csv::StringRecord, n: &str| {
         col(n)
             .and_then(|i| r.get(i))
             .filter(|v| !v.is_empty())
-            .map(str::to_string)
+            .map(|v| from_csv_text(v).to_string())
     };
     let mut current: Option<ArticleScore> = None;
-    for (i, rec) in rdr.records().enumerate() {
-        let line = i as u64 + 2;
-        let r = rec.map_err(|e| Error::input(path, Some(line), None, format!("bad CSV: {e}")))?;
+    let mut r = csv::StringRecord::new();
+    for i in 0.. {
+        let read = rdr.read_record(&mut r);
+        let line = r.position().map_or(i + 2, |p| p.line());
+        if rdr.get_mut().was_cut(i + 1) {
+            return Err(Error::input(
+                path,
+                Some(line),
+                None,
+                format!("the row is longer than a score record may be ({MAX_LINE} bytes)"),
+            ));
+        }
+        match read {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                return Err(Error::input(
+                    path,
+                    Some(line),
+                    None,
+                    format!("bad CSV: {e}"),
+                ))
+            }
+        }
+        let r = &r;
         let at = |field: &str, msg: String| Error::input(path, Some(line), Some(field), msg);
         if r.get(status).is_some_and(|s| s.starts_with("error")) {
             out.skipped += 1;
             continue;
         }
-        let rid = r.get(id).unwrap_or_default().to_string();
+        let rid = from_csv_text(r.get(id).unwrap_or_default()).to_string();
         if current.as_ref().is_none_or(|c| c.id != rid) {
             if let Some(done) = current.take() {
                 out.articles.push(done);
@@ -335,30 +443,30 @@ fn read_csv(path: &str, labels: Option<&[String]>, out: &mut ReadScores) -> Resu
                     .collect()
             };
             let sp = probs(&sentiment_p)?;
-            let fields = match opt(&r, "fields") {
+            let fields = match opt(r, "fields") {
                 Some(f) => serde_json::from_str(&f)
                     .map_err(|e| at("fields", format!("expected a JSON object: {e}")))?,
                 None => BTreeMap::new(),
             };
             current = Some(ArticleScore {
                 id: rid,
-                source: opt(&r, "source"),
-                date: opt(&r, "date"),
-                sentiment: opt(&r, "sentiment").map(|l| LabelScore {
+                source: opt(r, "source"),
+                date: opt(r, "date"),
+                sentiment: opt(r, "sentiment").map(|l| LabelScore {
                     label: l,
                     probabilities: sp,
-                    score: opt(&r, "sentiment_score").and_then(|x| x.parse().ok()),
+                    score: opt(r, "sentiment_score").and_then(|x| x.parse().ok()),
                 }),
                 actors: Vec::new(),
                 fields,
-                model: opt(&r, "model").map(|checksum| ModelRef {
+                model: opt(r, "model").map(|checksum| ModelRef {
                     name: None,
                     checksum,
                     raw_probabilities: false,
                 }),
             });
         }
-        let Some(a) = r.get(actor).filter(|a| !a.is_empty()) else {
+        let Some(a) = r.get(actor).filter(|a| !a.is_empty()).map(from_csv_text) else {
             continue;
         };
         let probabilities: BTreeMap<String, f64> = stance_p
@@ -373,6 +481,12 @@ fn read_csv(path: &str, labels: Option<&[String]>, out: &mut ReadScores) -> Resu
                 })
             })
             .collect::<Result<_>>()?;
+        if let Some(m) = bad_probabilities(probabilities.iter()) {
+            return Err(at(
+                "probabilities",
+                format!("the probabilities of actor \"{a}\" {m}"),
+            ));
+        }
         if let Some(labels) = labels {
             if let Some(l) = probabilities.keys().find(|l| !labels.contains(l)) {
                 return Err(at(
@@ -387,12 +501,10 @@ fn read_csv(path: &str, labels: Option<&[String]>, out: &mut ReadScores) -> Resu
         let article = current.as_mut().expect("set above");
         article.actors.push(ActorScore {
             actor: a.to_string(),
-            mentions: opt(&r, "mentions")
-                .and_then(|m| m.parse().ok())
-                .unwrap_or(0),
-            label: r.get(label).unwrap_or_default().to_string(),
+            mentions: opt(r, "mentions").and_then(|m| m.parse().ok()).unwrap_or(0),
+            label: from_csv_text(r.get(label).unwrap_or_default()).to_string(),
             probabilities,
-            score: opt(&r, "score").and_then(|x| x.parse().ok()),
+            score: opt(r, "score").and_then(|x| x.parse().ok()),
             evidence: Vec::new(),
         });
     }

@@ -158,6 +158,16 @@ struct Case {
     not_stdout: Vec<String>,
     /// The exact number of lines on standard output (one per input record for `score`).
     stdout_lines: Option<usize>,
+    /// Substrings standard error must hold exactly once (a file named once, not twice).
+    stderr_once: Vec<String>,
+    /// Files of the case that must hold the same bytes after the run (inputs never written).
+    unchanged: Vec<String>,
+    /// Run in the case's directory before the command (symbolic links, FIFOs, hard links).
+    setup: Option<fn(&Path)>,
+    /// Run in the case's directory after the command: what is wrong with what it left.
+    after: Option<fn(&Path) -> Vec<String>>,
+    /// A shorter time limit than the default, for cases that used to run without end.
+    timeout: Option<Duration>,
 }
 
 fn case(name: &'static str, args: &[&str]) -> Case {
@@ -172,6 +182,11 @@ fn case(name: &'static str, args: &[&str]) -> Case {
         not_stderr: Vec::new(),
         not_stdout: Vec::new(),
         stdout_lines: None,
+        stderr_once: Vec::new(),
+        unchanged: Vec::new(),
+        setup: None,
+        after: None,
+        timeout: None,
     }
 }
 
@@ -206,6 +221,27 @@ impl Case {
     }
     fn lines(mut self, n: usize) -> Case {
         self.stdout_lines = Some(n);
+        self
+    }
+    fn err_once(mut self, s: impl Into<String>) -> Case {
+        self.stderr_once.push(s.into());
+        self
+    }
+    /// The file `name` of the case must be left as it was written.
+    fn unchanged(mut self, name: &str) -> Case {
+        self.unchanged.push(name.to_string());
+        self
+    }
+    fn setup(mut self, f: fn(&Path)) -> Case {
+        self.setup = Some(f);
+        self
+    }
+    fn after(mut self, f: fn(&Path) -> Vec<String>) -> Case {
+        self.after = Some(f);
+        self
+    }
+    fn timeout(mut self, secs: u64) -> Case {
+        self.timeout = Some(Duration::from_secs(secs));
         self
     }
     /// The fixture's training data as `train.jsonl` and actors as `actors.toml`.
@@ -739,6 +775,650 @@ fn cases() -> Vec<Case> {
             .code(2)
             .err("--out"),
     ]
+    .into_iter()
+    .chain(round_two())
+    .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Round two (issue 17): what an adversarial probe found. Each case names its item.
+// ---------------------------------------------------------------------------------------------
+
+/// A model trained once on the fixture with 3-fold cross-validation, so it holds the
+/// out-of-fold predictions (`training.calibration`) that `compare` uses.
+fn trained_cv() -> &'static Vec<u8> {
+    static T: OnceLock<Vec<u8>> = OnceLock::new();
+    T.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("train.jsonl"), TRAIN).unwrap();
+        std::fs::write(dir.path().join("actors.toml"), ACTORS).unwrap();
+        stance()
+            .current_dir(dir.path())
+            .args([
+                "train",
+                "--data",
+                "train.jsonl",
+                "--actors",
+                "actors.toml",
+                "-q",
+            ])
+            .args(["--folds", "3", "--min-df", "1", "--out", "cv.json"])
+            .assert()
+            .success();
+        std::fs::read(dir.path().join("cv.json")).unwrap()
+    })
+}
+
+/// The model file of `v` with its checksum computed again, as a careful hand edit would leave
+/// it: the loader's checks, not the checksum, must find what is wrong.
+fn sealed(v: &serde_json::Value) -> Vec<u8> {
+    use sha2::Digest;
+    let mut v = v.clone();
+    v.as_object_mut().unwrap().remove("checksum");
+    let mut body = serde_json::to_vec(&v).unwrap();
+    body.pop();
+    let sum: String = sha2::Sha256::digest(&body)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    body.extend_from_slice(b",\"checksum\":\"");
+    body.extend_from_slice(sum.as_bytes());
+    body.extend_from_slice(b"\"}\n");
+    body
+}
+
+/// The cross-validated model with `edit` applied to its calibration section, sealed.
+fn cv_model_with(edit: fn(&mut serde_json::Value)) -> Vec<u8> {
+    let mut v: serde_json::Value = serde_json::from_slice(trained_cv()).unwrap();
+    edit(&mut v["training"]["calibration"]);
+    sealed(&v)
+}
+
+/// The fixture's scores without the model that made them (so any model may read them).
+fn unmarked_scores() -> String {
+    trained()
+        .scores
+        .lines()
+        .map(|l| {
+            let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v.as_object_mut().unwrap().remove("model");
+            format!("{v}\n")
+        })
+        .collect()
+}
+
+fn mkfifo(p: &Path) {
+    let ok = std::process::Command::new("mkfifo")
+        .arg(p)
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "mkfifo {}", p.display());
+}
+
+/// A character device like /dev/null inside the case's directory (as root); a FIFO otherwise.
+fn null_device(p: &Path) {
+    let made = std::process::Command::new("mknod")
+        .arg(p)
+        .args(["c", "1", "3"])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !made {
+        mkfifo(p);
+    }
+}
+
+fn not_regular(d: &Path, name: &str) -> Vec<String> {
+    match std::fs::symlink_metadata(d.join(name)) {
+        Ok(m) if m.file_type().is_file() => vec![format!("{name} was replaced by a regular file")],
+        Ok(_) => Vec::new(),
+        Err(e) => vec![format!("{name} is gone: {e}")],
+    }
+}
+
+fn absent(d: &Path, name: &str) -> Vec<String> {
+    if d.join(name).exists() {
+        vec![format!("{name} was written")]
+    } else {
+        Vec::new()
+    }
+}
+
+fn is_model(d: &Path, name: &str) -> Vec<String> {
+    match stance::StanceModel::load(&d.join(name)) {
+        Ok(_) => Vec::new(),
+        Err(e) => vec![format!("{name} is not a model: {e}")],
+    }
+}
+
+fn train_out(data: &'static str, out: &'static str) -> Vec<&'static str> {
+    let mut a = vec!["train", "--data", data, "--out", out];
+    a.extend(FAST);
+    a
+}
+
+/// JSON Lines of `n` articles, each with a stance label of its own.
+fn distinct_labels(n: usize) -> String {
+    (0..n)
+        .map(|i| {
+            format!("{{\"id\":\"d{i}\",\"text\":\"Iran was praised for offer number {i}.\",\"stance\":{{\"Iran\":\"label{i}\"}}}}\n")
+        })
+        .collect()
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+fn round_two() -> Vec<Case> {
+    let t = trained();
+    let score_one =
+        |file: &'static str| vec!["score", "--model", "{model}", "--evidence", "0", file];
+    let with = |mut a: Vec<&'static str>, more: &[&'static str]| {
+        a.extend_from_slice(more);
+        a
+    };
+    let one = "{\"id\":\"s1\",\"text\":\"Iran was praised.\"}\n{\"id\":\"s2\",\"text\":\"Russia was blamed.\"}\n";
+    let mixed = "{\"id\":\"s1\",\"text\":\"Iran was praised.\"}\nnot json\n{\"id\":\"s3\",\"text\":\"Russia was blamed.\"}\n";
+    let scores_head: String = t.scores.lines().take(3).map(|l| format!("{l}\n")).collect();
+    let compare_cv = |estimator: &'static str| {
+        vec![
+            "compare",
+            "scores.jsonl",
+            "--model",
+            "model.json",
+            "--bootstrap",
+            "20",
+            "--estimator",
+            estimator,
+        ]
+    };
+    let report = vec![
+        "report",
+        "scores.jsonl",
+        "--model",
+        "{model}",
+        "--bootstrap",
+        "20",
+        "--out",
+        "r.html",
+    ];
+    vec![
+        // ---- 1: train --out replaces whatever the path is -----------------------------------
+        case("[1] train --out a character device is refused, the device stays", &train_out("train.jsonl", "null"))
+            .fixture()
+            .setup(|d| null_device(&d.join("null")))
+            .after(|d| not_regular(d, "null"))
+            .code(1)
+            .err("null")
+            .err("not a regular file"),
+        case("[1] train --out a FIFO is refused, the FIFO stays", &train_out("train.jsonl", "fifo"))
+            .fixture()
+            .setup(|d| mkfifo(&d.join("fifo")))
+            .after(|d| not_regular(d, "fifo"))
+            .code(1)
+            .err("fifo")
+            .err("FIFO"),
+        case("[1] train --out a symbolic link writes the model through it", &train_out("train.jsonl", "link.json"))
+            .fixture()
+            .file("target.json", "{}")
+            .setup(|d| std::os::unix::fs::symlink("target.json", d.join("link.json")).unwrap())
+            .after(|d| {
+                let mut p = is_model(d, "target.json");
+                if !std::fs::symlink_metadata(d.join("link.json")).is_ok_and(|m| m.file_type().is_symlink()) {
+                    p.push("link.json is no longer a symbolic link".into());
+                }
+                p
+            })
+            .out("trained on 12 articles"),
+        case("[1] train --out a dangling symbolic link creates its target", &train_out("train.jsonl", "dangling.json"))
+            .fixture()
+            .setup(|d| std::os::unix::fs::symlink("made.json", d.join("dangling.json")).unwrap())
+            .after(|d| is_model(d, "made.json"))
+            .out("trained on 12 articles"),
+        case("[1] train --out a folder is refused before training", &train_out("train.jsonl", "sub"))
+            .fixture()
+            .setup(|d| std::fs::create_dir(d.join("sub")).unwrap())
+            .code(1)
+            .err("sub")
+            .err("a folder")
+            .not_out("trained on"),
+        // ---- 2: an output path that is also an input ----------------------------------------
+        case("[2] score --out the input is refused, the input stays", &with(score_one("in.jsonl"), &["--out", "in.jsonl"]))
+            .file("in.jsonl", one)
+            .unchanged("in.jsonl")
+            .code(1)
+            .err("in.jsonl")
+            .err("same file"),
+        case("[2] score --errors the input is refused, the input stays", &with(score_one("in.jsonl"), &["--errors", "in.jsonl"]))
+            .file("in.jsonl", mixed)
+            .unchanged("in.jsonl")
+            .code(1)
+            .err("same file"),
+        case("[2] score --out and --errors one file is refused", &with(score_one("in.jsonl"), &["--out", "both.jsonl", "--errors", "both.jsonl"]))
+            .file("in.jsonl", mixed)
+            .after(|d| absent(d, "both.jsonl"))
+            .code(1)
+            .err("--errors")
+            .err("same file"),
+        case("[2] score --out a hard link of the input is refused", &with(score_one("in.jsonl"), &["--out", "alias.jsonl"]))
+            .file("in.jsonl", one)
+            .setup(|d| std::fs::hard_link(d.join("in.jsonl"), d.join("alias.jsonl")).unwrap())
+            .unchanged("in.jsonl")
+            .code(1)
+            .err("alias.jsonl")
+            .err("same file"),
+        case("[2] score --out a symbolic link to the input is refused", &with(score_one("in.jsonl"), &["--out", "link.jsonl"]))
+            .file("in.jsonl", one)
+            .setup(|d| std::os::unix::fs::symlink("in.jsonl", d.join("link.jsonl")).unwrap())
+            .unchanged("in.jsonl")
+            .code(1)
+            .err("same file"),
+        case("[2] score --out the model is refused", &["score", "--model", "model.json", "in.jsonl", "--out", "model.json"])
+            .file("in.jsonl", one)
+            .file("model.json", &t.bytes)
+            .unchanged("model.json")
+            .code(1)
+            .err("--model")
+            .err("same file"),
+        case("[2] train --out the data is refused, the data stays", &train_out("train.jsonl", "train.jsonl"))
+            .fixture()
+            .unchanged("train.jsonl")
+            .code(1)
+            .err("--data")
+            .err("same file"),
+        case("[2] train --out the actors file is refused", &with(train_out("train.jsonl", "actors.toml"), &["--actors", "actors.toml"]))
+            .fixture()
+            .unchanged("actors.toml")
+            .code(1)
+            .err("--actors")
+            .err("same file"),
+        case("[2] eval --oof the data is refused, the data stays", &["eval", "--data", "train.jsonl", "--min-df", "1", "--folds", "3", "--oof", "train.jsonl"])
+            .fixture()
+            .unchanged("train.jsonl")
+            .code(1)
+            .err("--oof")
+            .err("same file"),
+        case("[2] compare --plot the scores is refused", &["compare", "scores.jsonl", "--no-model", "--bootstrap", "20", "--plot", "scores.jsonl"])
+            .file("scores.jsonl", &t.scores)
+            .unchanged("scores.jsonl")
+            .code(1)
+            .err("--plot")
+            .err("same file"),
+        case("[2] report --out the scores is refused", &["report", "scores.jsonl", "--model", "{model}", "--bootstrap", "20", "--out", "scores.jsonl"])
+            .file("scores.jsonl", &t.scores)
+            .unchanged("scores.jsonl")
+            .code(1)
+            .err("same file"),
+        case("[2] tune --out the data is refused", &["tune", "--data", "train.jsonl", "--min-df", "1", "--folds", "3", "--no-nested", "--alpha", "1", "--ngrams", "1", "--window", "0", "--markers", "both", "--out", "train.jsonl"])
+            .fixture()
+            .unchanged("train.jsonl")
+            .code(1)
+            .err("same file"),
+        case("[2] label --out the data is refused (before any server starts)", &["label", "--data", "in.jsonl", "--out", "in.jsonl", "--port", "0"])
+            .file("in.jsonl", one)
+            .unchanged("in.jsonl")
+            .timeout(20)
+            .code(1)
+            .err("same file"),
+        // ---- 3: CSV memory --------------------------------------------------------------------
+        case("[3] score: a CSV quoted field over --max-bytes is one error record, the next row is scored", &with(score_one("big.csv"), &["--max-bytes", "1000"]))
+            .file("big.csv", format!("id,text\n1,\"{}\"\n2,Iran spoke.\n", "a".repeat(300_000)))
+            .code(1)
+            .lines(2)
+            .out("big.csv:2")
+            .out("--max-bytes (1000)")
+            .out("\"id\":\"2\""),
+        case("[3] score: a CSV quote opened and never closed past --max-bytes is one error", &with(score_one("open.csv"), &["--max-bytes", "1000"]))
+            .file("open.csv", format!("id,text\n0,Iran spoke.\n1,\"{}", "a".repeat(300_000)))
+            .code(1)
+            .lines(2)
+            .out("open.csv:3")
+            .out("--max-bytes (1000)"),
+        case("[3] score --input-format csv /dev/zero ends with an error on the header", &["score", "--model", "{model}", "--input-format", "csv", "/dev/zero", "--max-bytes", "100000"])
+            .timeout(30)
+            .code(1)
+            .out("/dev/zero:1")
+            .out("header")
+            .out("--max-bytes (100000)"),
+        case("[3] score: a CSV header over --max-bytes is an error naming the header", &with(score_one("wide.csv"), &["--max-bytes", "1000"]))
+            .file("wide.csv", format!("id,text,{}\n1,Iran spoke.,x\n", "c".repeat(5000)))
+            .code(1)
+            .out("wide.csv:1")
+            .out("header"),
+        // ---- 4: inconsistent calibration sections ------------------------------------------
+        case("[4] compare: a cross-validated model compares (sanity)", &compare_cv("emq"))
+            .file("scores.jsonl", unmarked_scores())
+            .file("model.json", cv_model_with(|_| {}))
+            .out("Iran"),
+        case("[4] model: a calibration truth index past the classes is named", &compare_cv("emq"))
+            .file("scores.jsonl", unmarked_scores())
+            .file("model.json", cv_model_with(|c| c["truth"][0] = 99.into()))
+            .code(1)
+            .err("model.json")
+            .err("calibration")
+            .err("99"),
+        case("[4] model: calibration probabilities shorter than classes x examples are named", &compare_cv("acc"))
+            .file("scores.jsonl", unmarked_scores())
+            .file("model.json", cv_model_with(|c| c["probabilities"].as_array_mut().unwrap().truncate(5)))
+            .code(1)
+            .err("model.json")
+            .err("calibration")
+            .err("probabilities"),
+        case("[4] model: an empty calibration is named", &compare_cv("pacc"))
+            .file("scores.jsonl", unmarked_scores())
+            .file("model.json", cv_model_with(|c| {
+                c["truth"] = serde_json::json!([]);
+                c["probabilities"] = serde_json::json!([]);
+            }))
+            .code(1)
+            .err("model.json")
+            .err("calibration"),
+        case("[4] model: calibration classes unlike the model's are named", &compare_cv("bcc"))
+            .file("scores.jsonl", unmarked_scores())
+            .file("model.json", cv_model_with(|c| c["classes"] = serde_json::json!(["a", "b"])))
+            .code(1)
+            .err("model.json")
+            .err("calibration")
+            .err("classes"),
+        case("[4] model: a calibration probability of -5 is named", &compare_cv("emq"))
+            .file("scores.jsonl", unmarked_scores())
+            .file("model.json", cv_model_with(|c| c["probabilities"][0] = (-5.0).into()))
+            .code(1)
+            .err("calibration"),
+        case("[4] model: an actor profile past the features is named", &["explain", "--model", "model.json", "--actor", "Iran"])
+            .file("model.json", {
+                let mut v = model_json();
+                v["training"]["actor_profiles"]["Iran"][0][0] = 4_000_000_000u64.into();
+                sealed(&v)
+            })
+            .code(1)
+            .err("model.json")
+            .err("actor_profiles"),
+        // ---- 5: --max-bytes near the top of the range -------------------------------------
+        case("[5] score --max-bytes u64::MAX reads every JSON Lines record", &with(score_one("in.jsonl"), &["--max-bytes", "18446744073709551615"]))
+            .file("in.jsonl", one)
+            .lines(2)
+            .out("\"id\":\"s1\"")
+            .out("\"id\":\"s2\""),
+        case("[5] score --max-bytes u64::MAX reads a text file", &with(score_one("a.txt"), &["--max-bytes", "18446744073709551615"]))
+            .file("a.txt", "Iran was praised.")
+            .lines(1)
+            .out("\"id\":\"a\""),
+        case("[5] score --max-bytes u64::MAX reads every CSV row", &with(score_one("in.csv"), &["--max-bytes", "18446744073709551615"]))
+            .file("in.csv", "id,text\n1,Iran spoke.\n2,Russia spoke.\n")
+            .lines(2)
+            .out("\"id\":\"2\""),
+        // ---- 6: a literal quote in an unquoted CSV field ------------------------------------
+        case("[6] score: a literal quote in an unquoted CSV field is no unbalanced quote", &score_one("q.csv"))
+            .file("q.csv", "id,text\n1,He is 6\" tall.\n2,Iran spoke.\n")
+            .lines(2)
+            .not_out("unbalanced")
+            .out("\"id\":\"2\""),
+        case("[6] score: literal quotes and CRLF line ends, every row read", &score_one("q.csv"))
+            .file("q.csv", "id,text\r\n1,He is 6\" tall.\r\n2,Iran said \"no\" twice.\r\n3,\"Quoted, \"\"really\"\".\"\r\n4,Tehran spoke.\r\n")
+            .lines(4)
+            .not_out("error")
+            .out("\"id\":\"4\""),
+        // ---- 7: long aliases ---------------------------------------------------------------
+        case("[7] actors: a 5 KB alias is refused at once, naming its line", &{
+            let mut a = train("train.jsonl");
+            a.extend(["--actors", "long.toml"]);
+            a
+        })
+        .fixture()
+        .file("long.toml", format!("[[actor]]\nname = \"Iran\"\naliases = [\"{}\"]\n", "x".repeat(5000)))
+        .timeout(20)
+        .code(1)
+        .err("long.toml")
+        .err("line 3")
+        .err("5000 bytes"),
+        case("[7] train: a 10 KB actor name in the labels is refused at once, naming the record", &train("name.jsonl"))
+            .file("name.jsonl", train_plus(&format!("{{\"id\": \"n1\", \"text\": \"Iran spoke.\", \"stance\": {{\"{}\": \"favor\"}}}}", "N".repeat(10_000))))
+            .timeout(20)
+            .code(1)
+            .err("name.jsonl:13")
+            .err("10000 bytes"),
+        // ---- 8: unbounded reads ------------------------------------------------------------
+        case("[8] score --model /dev/zero is refused at once", &["score", "--model", "/dev/zero", "in.jsonl"])
+            .file("in.jsonl", one)
+            .timeout(20)
+            .code(1)
+            .err("model file /dev/zero")
+            .err("not a readable model file")
+            .err("0x00"),
+        case("[8] model: bytes after the checksum are refused", &score_m_owned())
+            .file("in.jsonl", one)
+            .file("model.json", [&t.bytes[..], &b" ".repeat(100_000)[..]].concat())
+            .code(1)
+            .err("model.json")
+            .err("after the checksum"),
+        case("[8] compare: a score line over the line limit is an error at its line", &["compare", "big.jsonl", "--no-model", "--bootstrap", "20"])
+            .file("big.jsonl", format!("{scores_head}{{\"id\":\"x\",\"actors\":[],\"pad\":\"{}\"}}\n", "p".repeat(20 << 20)))
+            .code(1)
+            .err("big.jsonl:4")
+            .err("longer than"),
+        // ---- 9: training that never ends ---------------------------------------------------
+        case("[9] train: a thousand distinct labels are refused at once, with the reason", &train("many.jsonl"))
+            .file("many.jsonl", distinct_labels(1000))
+            .timeout(30)
+            .code(1)
+            .err("1000 distinct stance labels")
+            .err("--stance-col"),
+        case("[9] train --time-limit stops a long training and saves nothing", &["train", "--data", "slow.jsonl", "--out", "out.json", "--folds", "5", "--min-df", "1", "--time-limit", "1"])
+            .file("slow.jsonl", slow_data())
+            .after(|d| absent(d, "out.json"))
+            .timeout(30)
+            .code(1)
+            .err("--time-limit")
+            .err("nothing was saved"),
+        // ---- 10: output safety -------------------------------------------------------------
+        case("[10] score --format csv: formula-like cells are neutralised", &["score", "--model", "{model}", "--evidence", "0", "--format", "csv", "f.jsonl"])
+            .file("f.jsonl", "{\"id\":\"=1+1\",\"source\":\"+cmd|' /C calc'!A0\",\"text\":\"Iran was praised.\",\"note\":\"@SUM(1+1)\"}\n")
+            .out("'=1+1")
+            .out("'+cmd")
+            .not_out("\n=1+1")
+            .not_out(",+cmd"),
+        case("[10] compare --format csv: a formula-like group is neutralised", &["compare", "f.jsonl", "--no-model", "--bootstrap", "20", "--format", "csv"])
+            .file("f.jsonl", t.scores.replace("\"Alpha\"", "\"=HYPERLINK(1)\""))
+            .out("'=HYPERLINK(1)")
+            .not_out("\n=HYPERLINK"),
+        case("[10] compare: terminal control sequences in a source are not printed raw", &["compare", "e.jsonl", "--no-model", "--bootstrap", "20"])
+            .file("e.jsonl", t.scores.replace("\"Alpha\"", "\"\\u001b[31mAlpha\\u001b]0;pwned\\u0007\""))
+            .out("Alpha")
+            .not_out("\x1b")
+            .not_out("\x07"),
+        case("[10] error messages: control characters from the command line are not printed raw", &["score", "--model", "{model}", "--actor", "\x1b[2JX", "in.jsonl"])
+            .file("in.jsonl", one)
+            .code(1)
+            .err("[2JX")
+            .not_err("\x1b"),
+        case("[10] train summary and explain: a label with an escape sequence is not printed raw", &["explain", "--model", "esc.json"])
+            .fixture()
+            .file("esc.jsonl", TRAIN.replace("\"favor\"", "\"fa\\u001b[2Jvor\""))
+            .setup(|d| {
+                let out = stance()
+                    .current_dir(d)
+                    .args(["train", "--data", "esc.jsonl", "--out", "esc.json", "--no-cv", "--min-df", "1"])
+                    .output()
+                    .unwrap();
+                std::fs::write(d.join("summary.txt"), [out.stdout, out.stderr].concat()).unwrap();
+            })
+            .after(|d| {
+                let summary = std::fs::read(d.join("summary.txt")).unwrap_or_default();
+                if summary.contains(&0x1b) {
+                    vec!["the train summary prints the escape raw".into()]
+                } else {
+                    Vec::new()
+                }
+            })
+            .out("[2Jvor")
+            .not_out("\x1b"),
+        case("[10] compare --plot: a control character in a source gives a valid SVG", &["compare", "c.jsonl", "--no-model", "--bootstrap", "20", "--plot", "c.svg"])
+            .file("c.jsonl", t.scores.replace("\"Alpha\"", "\"Al\\u0001pha\""))
+            .after(|d| match std::fs::read(d.join("c.svg")) {
+                Ok(b) if b.iter().any(|&c| c < 0x20 && !b"\n\r\t".contains(&c)) => {
+                    vec!["c.svg holds a control character (invalid XML)".into()]
+                }
+                Ok(_) => Vec::new(),
+                Err(e) => vec![format!("c.svg: {e}")],
+            }),
+        // ---- 11: silent acceptance ---------------------------------------------------------
+        case("[11] train: a duplicate key in a label object is an error, not last-wins", &train("dup.jsonl"))
+            .file("dup.jsonl", train_plus(r#"{"id": "d1", "text": "Iran spoke.", "stance": {"Iran": "favor", "Iran": "against"}}"#))
+            .code(1)
+            .err("dup.jsonl:13")
+            .err("duplicate key \"Iran\""),
+        case("[11] score: a duplicate top-level key is an error record", &score_one("dup.jsonl"))
+            .file("dup.jsonl", "{\"id\":\"a\",\"text\":\"Iran was praised.\",\"text\":\"Russia was blamed.\"}\n")
+            .code(1)
+            .lines(1)
+            .out("dup.jsonl:1")
+            .out("duplicate key \\\"text\\\""),
+        case("[11] eval --group-by a field no record has is an error", &["eval", "--data", "train.jsonl", "--min-df", "1", "--folds", "3", "--group-by", "nosuchfield"])
+            .fixture()
+            .code(1)
+            .err("nosuchfield"),
+        case("[11] train: one label both positive and negative is an error", &with(train("train.jsonl"), &["--positive-label", "favor", "--negative-label", "favor"]))
+            .fixture()
+            .code(1)
+            .err("both the positive and the negative"),
+        case("[11] report --actor that no score names is an error, nothing written", &with(report.clone(), &["--actor", "Nope"]))
+            .file("scores.jsonl", &t.scores)
+            .after(|d| absent(d, "r.html"))
+            .code(1)
+            .err("\"Nope\""),
+        case("[11] compare: a probability of -5 is an error at its line", &["compare", "p.jsonl", "--no-model", "--bootstrap", "20"])
+            .file("p.jsonl", format!("{scores_head}{{\"id\":\"x\",\"actors\":[{{\"actor\":\"Iran\",\"mentions\":1,\"label\":\"favor\",\"probabilities\":{{\"against\":-5,\"favor\":3,\"neutral\":3}}}}]}}\n"))
+            .code(1)
+            .err("p.jsonl:4")
+            .err("probabilities"),
+        case("[11] compare: a probability of 1e308 is an error at its line", &["compare", "p.jsonl", "--no-model", "--bootstrap", "20"])
+            .file("p.jsonl", format!("{scores_head}{{\"id\":\"x\",\"actors\":[{{\"actor\":\"Iran\",\"mentions\":1,\"label\":\"favor\",\"probabilities\":{{\"against\":0,\"favor\":1e308,\"neutral\":0}}}}]}}\n"))
+            .code(1)
+            .err("p.jsonl:4")
+            .err("probabilities"),
+        case("[11] score: a folder's subfolder, FIFO and broken link are named, not skipped", &score_one("arts"))
+            .setup(|d| {
+                let a = d.join("arts");
+                std::fs::create_dir_all(a.join("sub")).unwrap();
+                std::fs::write(a.join("a.txt"), "Iran was praised.").unwrap();
+                mkfifo(&a.join("fifo.txt"));
+                std::os::unix::fs::symlink("nowhere.txt", a.join("gone.txt")).unwrap();
+            })
+            .timeout(20)
+            .code(1)
+            .lines(4)
+            .out("\"id\":\"a\"")
+            .out("sub")
+            .out("fifo.txt")
+            .out("gone.txt"),
+        case("[11] score --threads 100000 is a usage error", &with(score_one("in.jsonl"), &["--threads", "100000"]))
+            .file("in.jsonl", one)
+            .code(2)
+            .err("--threads"),
+        // ---- 12: messages and pipes --------------------------------------------------------
+        case("[12] score: a truncated gzip file says it is truncated, at its line", &score_one("t.jsonl.gz"))
+            .file("t.jsonl.gz", {
+                let g = gzip(TRAIN.repeat(20).as_bytes());
+                g[..g.len() / 2].to_vec()
+            })
+            .code(1)
+            .out("t.jsonl.gz:")
+            .out("truncated"),
+        case("[12] model: no format version is said in words", &score_m_owned())
+            .file("in.jsonl", one)
+            .file("model.json", {
+                let mut v = model_json();
+                v.as_object_mut().unwrap().remove("version");
+                to_bytes(&v)
+            })
+            .code(1)
+            .err("no format version")
+            .not_err("None"),
+        case("[12] model: format version 0 is said without debug formatting", &score_m_owned())
+            .file("in.jsonl", one)
+            .file("model.json", {
+                let mut v = model_json();
+                v["version"] = 0.into();
+                to_bytes(&v)
+            })
+            .code(1)
+            .err("format version 0")
+            .not_err("Some("),
+        case("[12] score --out a full disk names the file once", &with(score_one("in.jsonl"), &["--out", "/dev/full"]))
+            .file("in.jsonl", one)
+            .code(1)
+            .err_once("/dev/full")
+            .err("No space left"),
+        case("[12] compare --plot into a path under a file names the path in words", &["compare", "scores.jsonl", "--no-model", "--bootstrap", "20", "--plot", "notadir/c.png"])
+            .file("scores.jsonl", &t.scores)
+            .file("notadir", "a file")
+            .code(1)
+            .err("notadir")
+            .not_err("Kind")
+            .not_err("Error("),
+        case("[12] compare --by date groups by the date", &["compare", "scores.jsonl", "--no-model", "--bootstrap", "20", "--by", "date"])
+            .file("scores.jsonl", &t.scores)
+            .out("2024-01-03"),
+        case("[12] compare: invalid UTF-8 in a score file names the line", &["compare", "bu.jsonl", "--no-model", "--bootstrap", "20"])
+            .file("bu.jsonl", [scores_head.as_bytes(), b"{\"id\":\"\xff\"}\n"].concat())
+            .code(1)
+            .err("bu.jsonl:4")
+            .err("UTF-8"),
+        case("[12] actors: invalid UTF-8 names the file and line", &{
+            let mut a = train("train.jsonl");
+            a.extend(["--actors", "bad.toml"]);
+            a
+        })
+        .fixture()
+        .file("bad.toml", &b"[[actor]]\nname = \"Iran\"\naliases = [\"Teh\xffran\"]\n"[..])
+        .code(1)
+        .err("bad.toml")
+        .err("line 3")
+        .err("UTF-8"),
+        case("[12] score --out: a run stopped by --max-errors leaves no file under the final name", &with(score_one("in.jsonl"), &["--out", "out.jsonl", "--max-errors", "1"]))
+            .file("in.jsonl", mixed)
+            .after(|d| absent(d, "out.jsonl"))
+            .code(1)
+            .err("--max-errors"),
+        case("[12] score --out: a finished run writes the file whole", &with(score_one("in.jsonl"), &["--out", "out.jsonl"]))
+            .file("in.jsonl", mixed)
+            .after(|d| match std::fs::read_to_string(d.join("out.jsonl")) {
+                Ok(s) if s.lines().count() == 3 => Vec::new(),
+                Ok(s) => vec![format!("out.jsonl has {} lines, expected 3", s.lines().count())],
+                Err(e) => vec![format!("out.jsonl: {e}")],
+            })
+            .code(1),
+    ]
+}
+
+/// `score` with the model file the case writes as `model.json`, on `in.jsonl`.
+fn score_m_owned() -> Vec<&'static str> {
+    vec![
+        "score",
+        "--model",
+        "model.json",
+        "--evidence",
+        "0",
+        "in.jsonl",
+    ]
+}
+
+/// Enough labeled data that a 5-fold training takes several seconds.
+fn slow_data() -> String {
+    let base: Vec<&str> = TRAIN.lines().collect();
+    (0..60_000)
+        .map(|i| {
+            let l = base[i % base.len()];
+            l.replacen("\"id\": \"t", &format!("\"id\": \"c{i}-t"), 1)
+                .replacen("\"text\": \"", &format!("\"text\": \"Report {i}: "), 1)
+                + "\n"
+        })
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -749,6 +1429,8 @@ struct Outcome {
     code: Option<i32>,
     stdout: String,
     stderr: String,
+    /// What the case's `unchanged` and `after` checks found, and temporary files left behind.
+    left: Vec<String>,
 }
 
 fn run(c: &Case) -> Outcome {
@@ -762,17 +1444,58 @@ fn run(c: &Case) -> Outcome {
         .iter()
         .map(|a| a.replace("{model}", &model))
         .collect();
+    if let Some(f) = c.setup {
+        f(dir.path());
+    }
     let mut cmd = stance();
     cmd.current_dir(dir.path()).args(&args);
+    if let Some(t) = c.timeout {
+        cmd.timeout(t);
+    }
     if let Some(s) = &c.stdin {
         cmd.write_stdin(s.clone());
     }
     let out = cmd.output().unwrap();
+    let mut left = Vec::new();
+    for name in &c.unchanged {
+        let want = &c
+            .files
+            .iter()
+            .find(|(n, _)| n == name)
+            .expect("a file of the case")
+            .1;
+        match std::fs::read(dir.path().join(name)) {
+            Ok(got) if &got == want => {}
+            Ok(got) => left.push(format!(
+                "{name} was changed ({} bytes, was {})",
+                got.len(),
+                want.len()
+            )),
+            Err(e) => left.push(format!("{name} is gone: {e}")),
+        }
+    }
+    if let Some(f) = c.after {
+        left.extend(f(dir.path()));
+    }
+    left.extend(temp_files_left(dir.path()));
     Outcome {
         code: out.status.code(),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        left,
     }
+}
+
+/// Temporary files of an interrupted or failed write (`.stance-*`) left in `dir`.
+fn temp_files_left(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".stance-"))
+        .map(|n| format!("temporary file {n} left behind"))
+        .collect()
 }
 
 /// Every case run once (in parallel), shared by the tests below.
@@ -836,6 +1559,13 @@ fn problems(c: &Case, o: &Outcome) -> Vec<String> {
             ));
         }
     }
+    for s in &c.stderr_once {
+        let n = o.stderr.matches(s.as_str()).count();
+        if n != 1 {
+            p.push(format!("stderr holds {s:?} {n} times, expected once"));
+        }
+    }
+    p.extend(o.left.iter().cloned());
     if o.stderr.contains("panicked at") {
         p.push("PANIC".into());
     }
@@ -1016,4 +1746,481 @@ fn regression_date_with_multibyte_char_at_byte_10_is_an_error_not_a_panic() {
 #[test]
 fn regression_text_file_date_opening_with_multibyte_char_is_not_a_panic() {
     feed_readers("date 2024-01-0é Iran was praised.\n".as_bytes());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bounded memory (issue 17, item 3): the bytes the readers allocate, counted on the reading
+// thread by a counting allocator.
+// ---------------------------------------------------------------------------------------------
+
+struct Counting;
+
+thread_local! {
+    static LIVE: std::cell::Cell<isize> = const { std::cell::Cell::new(0) };
+    static PEAK: std::cell::Cell<isize> = const { std::cell::Cell::new(0) };
+}
+
+fn count(delta: isize) {
+    let _ = LIVE.try_with(|l| {
+        let now = l.get() + delta;
+        l.set(now);
+        let _ = PEAK.try_with(|p| p.set(p.get().max(now)));
+    });
+}
+
+// SAFETY: every call is passed to the system allocator unchanged; only counted.
+unsafe impl std::alloc::GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        count(layout.size() as isize);
+        unsafe { std::alloc::System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        count(-(layout.size() as isize));
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new: usize) -> *mut u8 {
+        count(new as isize - layout.size() as isize);
+        unsafe { std::alloc::System.realloc(ptr, layout, new) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// The most bytes live on this thread while `f` runs, above what was live before.
+fn peak_bytes(f: impl FnOnce()) -> isize {
+    let base = LIVE.with(|l| l.get());
+    PEAK.with(|p| p.set(base));
+    f();
+    PEAK.with(|p| p.get()) - base
+}
+
+/// A gzip-compressed file holding `head`, then `n` bytes `a`, then `tail`.
+fn gzip_bomb(path: &Path, head: &str, n: usize, tail: &str) {
+    use std::io::Write;
+    let f = std::fs::File::create(path).unwrap();
+    let mut e = flate2::write::GzEncoder::new(f, flate2::Compression::fast());
+    e.write_all(head.as_bytes()).unwrap();
+    let block = vec![b'a'; 1 << 20];
+    for _ in 0..n >> 20 {
+        e.write_all(&block).unwrap();
+    }
+    e.write_all(tail.as_bytes()).unwrap();
+    e.finish().unwrap();
+}
+
+#[test]
+fn csv_and_jsonl_readers_hold_at_most_a_few_records_of_max_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = stance::corpus::ReadOptions::default();
+    let max = opts.max_bytes as isize;
+    let field = 64 << 20;
+    for (name, head, tail) in [
+        // A quoted field of 64 MB, then a good row.
+        ("quoted.csv.gz", "id,text\n1,\"", "\"\n2,Iran spoke.\n"),
+        // A quote opened and never closed.
+        ("open.csv.gz", "id,text\n1,\"", ""),
+        // An unquoted field.
+        ("plain.csv.gz", "id,text\n1,", "\n2,Iran spoke.\n"),
+        // A header of 64 MB.
+        ("header.csv.gz", "id,", "\n1,Iran spoke.\n"),
+        // The JSON Lines reader, for comparison.
+        (
+            "line.jsonl.gz",
+            "{\"id\":\"1\",\"text\":\"",
+            "\"}\n{\"id\":\"2\",\"text\":\"Iran spoke.\"}\n",
+        ),
+    ] {
+        let p = dir.path().join(name);
+        gzip_bomb(&p, head, field, tail);
+        let mut records = 0;
+        let mut errors = Vec::new();
+        let peak = peak_bytes(|| {
+            for r in stance::corpus::open(p.to_str().unwrap(), &opts).unwrap() {
+                records += 1;
+                if let Err(e) = r.item {
+                    errors.push(e.to_string());
+                }
+            }
+        });
+        // A record is held a few times over (the parser's buffer, its text, the header's
+        // copies), never more: without the cap, the peak grows with the record.
+        assert!(
+            peak < 6 * max,
+            "{name}: the reader held {peak} bytes at its peak for a {field}-byte record (--max-bytes {max})"
+        );
+        assert!(
+            errors.iter().any(|e| e.contains("--max-bytes")),
+            "{name}: {errors:?}"
+        );
+        assert!(records >= 1, "{name}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// No verb ever writes to a path that is one of its inputs (issue 17, item 2, gone past): every
+// verb, every output flag, every input, named as it is, through a hard link and through a
+// symbolic link.
+// ---------------------------------------------------------------------------------------------
+
+/// The files every verb below reads.
+fn verb_inputs() -> Vec<(&'static str, Vec<u8>)> {
+    let t = trained();
+    vec![
+        (
+            "in.jsonl",
+            b"{\"id\":\"s1\",\"text\":\"Iran was praised.\"}\n".to_vec(),
+        ),
+        ("train.jsonl", TRAIN.as_bytes().to_vec()),
+        ("actors.toml", ACTORS.as_bytes().to_vec()),
+        ("model.json", t.bytes.clone()),
+        ("scores.jsonl", t.scores.as_bytes().to_vec()),
+        ("dec.jsonl", b"{\"not\":\"a decision file\"}\n".to_vec()),
+    ]
+}
+
+/// A verb's command line, the output flags it has, and the inputs it reads.
+fn verbs() -> Vec<(Vec<&'static str>, Vec<&'static str>, Vec<&'static str>)> {
+    let train = || {
+        vec![
+            "--data",
+            "train.jsonl",
+            "--actors",
+            "actors.toml",
+            "--min-df",
+            "1",
+        ]
+    };
+    let mut v = vec![
+        (
+            vec![
+                "score",
+                "--model",
+                "model.json",
+                "--evidence",
+                "0",
+                "in.jsonl",
+            ],
+            vec!["--out", "--errors"],
+            vec!["in.jsonl", "model.json"],
+        ),
+        (
+            [vec!["train", "--no-cv"], train()].concat(),
+            vec!["--out"],
+            vec!["train.jsonl", "actors.toml"],
+        ),
+        (
+            [vec!["eval", "--folds", "3"], train()].concat(),
+            vec!["--oof"],
+            vec!["train.jsonl", "actors.toml"],
+        ),
+        (
+            vec!["eval", "--model", "model.json", "--data", "train.jsonl"],
+            vec!["--oof"],
+            vec!["train.jsonl", "model.json"],
+        ),
+        (
+            [
+                vec!["tune", "--folds", "3", "--no-nested", "--alpha", "1"],
+                vec!["--ngrams", "1", "--window", "0", "--markers", "both"],
+                train(),
+            ]
+            .concat(),
+            vec!["--out"],
+            vec!["train.jsonl", "actors.toml"],
+        ),
+        (
+            vec![
+                "compare",
+                "scores.jsonl",
+                "--model",
+                "model.json",
+                "--bootstrap",
+                "20",
+            ],
+            vec!["--plot"],
+            vec!["scores.jsonl", "model.json"],
+        ),
+        (
+            vec![
+                "report",
+                "scores.jsonl",
+                "--model",
+                "model.json",
+                "--bootstrap",
+                "20",
+            ],
+            vec!["--out"],
+            vec!["scores.jsonl", "model.json"],
+        ),
+        (
+            vec![
+                "label",
+                "--data",
+                "in.jsonl",
+                "--model",
+                "model.json",
+                "--actors",
+                "actors.toml",
+                "--port",
+                "0",
+            ],
+            vec!["--out"],
+            vec!["in.jsonl", "model.json", "actors.toml"],
+        ),
+        (
+            vec!["label", "--export", "dec.jsonl"],
+            vec!["--out"],
+            vec!["dec.jsonl"],
+        ),
+    ];
+    // Every verb that reads a model reads it through --model: covered above.
+    v.shrink_to_fit();
+    v
+}
+
+#[test]
+fn no_verb_ever_writes_to_a_path_that_is_one_of_its_inputs() {
+    let mut runs = Vec::new();
+    for (args, outputs, inputs) in verbs() {
+        for out_flag in &outputs {
+            for input in &inputs {
+                for how in ["as named", "hard link", "symbolic link"] {
+                    runs.push((args.clone(), *out_flag, *input, how));
+                }
+            }
+        }
+    }
+    let failures: Vec<String> = std::thread::scope(|s| {
+        let chunks: Vec<_> = runs.chunks(runs.len().div_ceil(4)).collect();
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| {
+                s.spawn(move || {
+                    let mut failed = Vec::new();
+                    for (args, flag, input, how) in chunk {
+                        let dir = tempfile::tempdir().unwrap();
+                        let files = verb_inputs();
+                        for (name, bytes) in &files {
+                            std::fs::write(dir.path().join(name), bytes).unwrap();
+                        }
+                        let target = match *how {
+                            "as named" => input.to_string(),
+                            "hard link" => {
+                                std::fs::hard_link(
+                                    dir.path().join(input),
+                                    dir.path().join("alias"),
+                                )
+                                .unwrap();
+                                "alias".to_string()
+                            }
+                            _ => {
+                                std::os::unix::fs::symlink(input, dir.path().join("alias"))
+                                    .unwrap();
+                                "alias".to_string()
+                            }
+                        };
+                        let out = stance()
+                            .current_dir(dir.path())
+                            .timeout(Duration::from_secs(30))
+                            .args(args)
+                            .args([flag, &target.as_str()])
+                            .output()
+                            .unwrap();
+                        let what =
+                            format!("stance {} {flag} {target} ({input}, {how})", args.join(" "));
+                        let stderr = String::from_utf8_lossy(&out.stderr);
+                        if out.status.success() || !stderr.contains("same file") {
+                            failed.push(format!(
+                                "{what}: exit {:?}, stderr: {}",
+                                out.status.code(),
+                                clip(&stderr)
+                            ));
+                        }
+                        for (name, bytes) in &files {
+                            if std::fs::read(dir.path().join(name)).ok().as_ref() != Some(bytes) {
+                                failed.push(format!("{what}: {name} was written"));
+                            }
+                        }
+                        failed.extend(
+                            temp_files_left(dir.path())
+                                .into_iter()
+                                .map(|t| format!("{what}: {t}")),
+                        );
+                    }
+                    failed
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    });
+    assert!(runs.len() >= 50, "{} runs", runs.len());
+    assert!(
+        failures.is_empty(),
+        "{} of {} runs:\n{}",
+        failures.len(),
+        runs.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn score_refuses_a_standard_output_that_is_its_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    let text = "{\"id\":\"s1\",\"text\":\"Iran was praised.\"}\n";
+    std::fs::write(&input, text).unwrap();
+    std::fs::write(dir.path().join("model.json"), &trained().bytes).unwrap();
+    // `stance score in.jsonl >> in.jsonl` would read its own output without end.
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("stance"))
+        .current_dir(dir.path())
+        .args(["score", "--model", "model.json", "in.jsonl"])
+        .stdout(
+            std::fs::OpenOptions::new()
+                .append(true)
+                .open(&input)
+                .unwrap(),
+        )
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("standard output is the same file as the input in.jsonl"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read_to_string(&input).unwrap(), text);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pipes and kills (issue 17, item 12).
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn a_closed_pipe_ends_every_verb_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, bytes) in verb_inputs() {
+        std::fs::write(dir.path().join(name), bytes).unwrap();
+    }
+    // Enough scores that every output is larger than a pipe's buffer.
+    let many: String = (0..400)
+        .flat_map(|i| {
+            trained().scores.lines().map(move |l| {
+                format!(
+                    "{}\n",
+                    l.replacen("\"id\":\"t", &format!("\"id\":\"r{i}-t"), 1)
+                )
+            })
+        })
+        .collect();
+    std::fs::write(dir.path().join("many.jsonl"), &many).unwrap();
+    let big: String = (0..2000)
+        .map(|i| format!("{{\"id\":\"b{i}\",\"text\":\"Iran was praised, Russia blamed.\"}}\n"))
+        .collect();
+    std::fs::write(dir.path().join("big.jsonl"), &big).unwrap();
+    let compare = [
+        "compare",
+        "many.jsonl",
+        "--model",
+        "model.json",
+        "--bootstrap",
+        "20",
+        "--by",
+        "all",
+    ];
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["score", "--model", "model.json", "big.jsonl"],
+        vec![
+            "score",
+            "--model",
+            "model.json",
+            "--format",
+            "csv",
+            "big.jsonl",
+        ],
+        [&compare[..], &["--format", "json"]].concat(),
+        [&compare[..], &["--format", "csv"]].concat(),
+        [&compare[..], &["--format", "jsonl"]].concat(),
+        [&compare[..], &["--format", "text"]].concat(),
+        vec![
+            "eval",
+            "--model",
+            "model.json",
+            "--data",
+            "train.jsonl",
+            "--oof",
+            "/dev/stdout",
+        ],
+        vec!["explain", "--model", "model.json", "--top", "1000"],
+    ];
+    let mut failed = Vec::new();
+    for args in &cases {
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("stance"))
+            .current_dir(dir.path())
+            .args(args)
+            .env("RUST_BACKTRACE", "0")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The reader goes away before anything is written: `stance … | head -c 0`.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if out.status.code() != Some(0)
+            || stderr.contains("Broken pipe")
+            || stderr.contains("os error 32")
+        {
+            failed.push(format!(
+                "stance {}: exit {:?}, stderr: {}",
+                args.join(" "),
+                out.status.code(),
+                clip(&stderr)
+            ));
+        }
+    }
+    assert!(failed.is_empty(), "{}", failed.join("\n"));
+}
+
+#[test]
+fn a_killed_training_leaves_no_temporary_file_and_the_previous_model_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+    let model = dir.path().join("m.json");
+    std::fs::write(&model, &trained().bytes).unwrap();
+    let mut kills = 0;
+    for delay_ms in [5u64, 20, 50, 80, 120, 160, 200, 260, 330, 400, 500, 650] {
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("stance"))
+            .current_dir(dir.path())
+            .args(["train", "--no-cv", "-q", "--out", "m.json", "--data"])
+            .arg(data.join("articles.jsonl"))
+            .arg("--actors")
+            .arg(data.join("actors.toml"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap();
+            kills += 1;
+        }
+        let _ = child.wait();
+        assert_eq!(
+            temp_files_left(dir.path()),
+            Vec::<String>::new(),
+            "after {delay_ms} ms"
+        );
+        assert!(
+            is_model(dir.path(), "m.json").is_empty(),
+            "after {delay_ms} ms"
+        );
+    }
+    assert!(
+        kills >= 3,
+        "only {kills} runs were still training when killed"
+    );
 }

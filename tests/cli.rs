@@ -662,8 +662,11 @@ fn training_errors_are_reported_together() {
         "t.jsonl",
         "{\"id\": \"1\", \"text\": \"Iran.\", \"stance\": {\"Iran\": \"favor\"}}\n{broken\n{\"id\": \"3\", \"stance\": {\"Iran\": \"favor\"}}\n{\"id\": \"4\", \"text\": \"x\", \"date\": \"yesterday\"}\n",
     );
+    // (Not --out /dev/null: a model goes only to a regular file, and the check comes first.)
     stance()
-        .args(["train", "--out", "/dev/null", "--data"])
+        .args(["train", "--out"])
+        .arg(d.path().join("m.json"))
+        .arg("--data")
         .arg(&data)
         .assert()
         .code(1)

@@ -10,10 +10,11 @@ use stance::context::{Markers, Window};
 use stance::corpus::{Columns, InputFormat, ReadOptions};
 use stance::features::{CharSource, FeatureConfig};
 use stance::model::{ClassWeight, LogisticConfig, Solver};
+use stance::output::{Output, Target};
 use stance::pipeline::{CvOptions, Polarity, TrainConfig};
 use stance::{Registry, StanceModel};
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 fn defaults() -> TrainConfig {
     TrainConfig::default()
@@ -187,7 +188,10 @@ impl LabeledArgs {
             const CAP: usize = 50;
             let mut msg = String::new();
             for e in errors.iter().take(CAP) {
-                msg.push_str(&format!("  {e}\n"));
+                msg.push_str(&format!(
+                    "  {}\n",
+                    stance::output::printable(&e.to_string())
+                ));
             }
             if errors.len() > CAP {
                 msg.push_str(&format!("  … and {} more\n", errors.len() - CAP));
@@ -233,7 +237,7 @@ impl LabeledArgs {
             }
         }
         for w in set.warnings.iter().take(20) {
-            eprintln!("stance: warning: {w}");
+            eprintln!("stance: warning: {}", stance::output::printable(w));
         }
         if set.warnings.len() > 20 {
             eprintln!("stance: … and {} more warnings", set.warnings.len() - 20);
@@ -443,19 +447,95 @@ pub fn load_actors(path: Option<&PathBuf>) -> anyhow::Result<Registry> {
 /// their per-fold scores mean little.
 pub fn warn_rare_labels(set: &stance::TrainingSet, folds: usize) {
     let count = set.label_counts(stance::Task::Stance);
-    for (c, n) in set.stance_classes.iter().zip(count) {
-        if n < folds {
-            eprintln!(
-                "stance: warning: stance label \"{c}\" has {n} example{}, fewer than the {folds} folds: some folds hold none of it",
-                if n == 1 { "" } else { "s" }
-            );
+    let rare: Vec<(&String, usize)> = set
+        .stance_classes
+        .iter()
+        .zip(count)
+        .filter(|(_, n)| *n < folds)
+        .collect();
+    for (c, n) in rare.iter().take(10) {
+        eprintln!(
+            "stance: warning: stance label \"{}\" has {n} example{}, fewer than the {folds} folds: some folds hold none of it",
+            stance::output::printable_line(c),
+            if *n == 1 { "" } else { "s" }
+        );
+    }
+    if rare.len() > 10 {
+        eprintln!(
+            "stance: warning: … and {} more labels with fewer examples than folds",
+            rare.len() - 10
+        );
+    }
+}
+
+/// A limit on a verb's running time.
+#[derive(Args, Clone, Debug)]
+pub struct TimeLimitArgs {
+    /// Stop with an error (exit status 1, nothing saved) after this many seconds.
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
+    pub time_limit: Option<f64>,
+}
+
+fn parse_seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if x.is_finite() && x > 0.0 && x < 1e9 => Ok(x),
+        _ => Err(format!(
+            "expected a positive number of seconds, got \"{s}\""
+        )),
+    }
+}
+
+/// The time limit of a verb, once started: when it passes, the process stops with an error,
+/// unless the verb is inside [`Deadline::finish`] (saving), which the limit waits for.
+pub struct Deadline {
+    state: std::sync::Arc<std::sync::Mutex<bool>>,
+}
+
+impl TimeLimitArgs {
+    /// Starts the clock (`what`: what the verb is doing, for the message).
+    pub fn start(&self, what: &'static str) -> Deadline {
+        let state = std::sync::Arc::new(std::sync::Mutex::new(true));
+        if let Some(secs) = self.time_limit {
+            let armed = state.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(std::time::Duration::from_secs_f64(secs));
+                let armed = armed.lock().unwrap_or_else(|e| e.into_inner());
+                if *armed {
+                    eprintln!(
+                        "stance: error: --time-limit {secs} s reached while {what}; stopped, nothing was saved"
+                    );
+                    std::process::exit(1);
+                }
+            });
         }
+        Deadline { state }
+    }
+}
+
+impl Deadline {
+    /// Runs `f` (the save) without the limit cutting into it, then disarms the limit.
+    pub fn finish<T>(&self, f: impl FnOnce() -> T) -> T {
+        let mut armed = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let out = f();
+        *armed = false;
+        out
     }
 }
 
 /// Prints an aligned table: the first row is the header; columns after the first are
 /// right-aligned.
+/// Cells are shown with [`stance::output::printable_line`]: a source or label from the data
+/// never reaches the terminal as an escape sequence.
 pub fn table(out: &mut dyn Write, rows: &[Vec<String>]) -> std::io::Result<()> {
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            r.iter()
+                .map(|c| stance::output::printable_line(c).into_owned())
+                .collect()
+        })
+        .collect();
+    let rows = &rows[..];
     let Some(first) = rows.first() else {
         return Ok(());
     };
@@ -485,18 +565,38 @@ pub fn table(out: &mut dyn Write, rows: &[Vec<String>]) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Opens `--out FILE` or standard output.
-pub fn output(path: Option<&PathBuf>) -> anyhow::Result<Box<dyn Write + Send>> {
+/// Opens `--out FILE` (written whole on [`Output::commit`]), or standard output.
+pub fn output(path: Option<&PathBuf>) -> anyhow::Result<Output> {
     Ok(match path {
-        Some(p) if p.as_os_str() != "-" => Box::new(std::io::BufWriter::with_capacity(
-            1 << 16,
-            std::fs::File::create(p).map_err(|e| stance::Error::io(p, e))?,
-        )),
-        _ => Box::new(std::io::BufWriter::with_capacity(
-            1 << 16,
-            std::io::stdout(),
-        )),
+        Some(p) => Output::create(p, Target::FileOrStream)?,
+        None => Output::stdout(),
     })
+}
+
+/// Checks, before anything is read or written, that every output may be written where it
+/// points ([`stance::output::check_target`]) and that none is an input or another output
+/// ([`stance::output::check_distinct`]). Each path comes with the flag that named it.
+pub fn check_files(
+    inputs: &[(&str, &Path)],
+    outputs: &[(&str, &Path, Target)],
+) -> anyhow::Result<()> {
+    for (role, p, target) in outputs {
+        if p.as_os_str() != "-" {
+            stance::output::check_target(p, *target).map_err(|e| anyhow::anyhow!("{role}: {e}"))?;
+        }
+    }
+    let outs: Vec<(&str, &Path)> = outputs.iter().map(|(r, p, _)| (*r, *p)).collect();
+    stance::output::check_distinct(inputs, &outs)?;
+    Ok(())
+}
+
+/// The labeled data files and the actors file, as inputs for [`check_files`].
+pub fn labeled_inputs(l: &LabeledArgs) -> Vec<(&'static str, &Path)> {
+    let mut v: Vec<(&str, &Path)> = l.data.iter().map(|d| ("--data", Path::new(d))).collect();
+    if let Some(a) = &l.actors {
+        v.push(("--actors", a.as_path()));
+    }
+    v
 }
 
 /// A number with three decimals.

@@ -109,6 +109,7 @@ impl CompareCmd {
     }
 
     pub fn run(self) -> anyhow::Result<i32> {
+        self.check_files()?;
         let (articles, view) = self.load()?;
         self.by
             .check(&articles)
@@ -256,9 +257,9 @@ impl CompareCmd {
             "\nestimator: {} ({}); net = share({}) - share({}); predicted = counts of predicted {} (classify and count);\nscore = mean P(favor) - P(against); intervals: {}95% bootstrap ({} resamples, seed {}).",
             est.name(),
             est.describe(),
-            view.labels.polar_names().map_or("?", |p| p.0),
-            view.labels.polar_names().map_or("?", |p| p.1),
-            labels.join("/"),
+            stance::output::printable_line(view.labels.polar_names().map_or("?", |p| p.0)),
+            stance::output::printable_line(view.labels.polar_names().map_or("?", |p| p.1)),
+            stance::output::printable_line(&labels.join("/")),
             if est == Estimator::Bcc {
                 "net and shares the shortest 95% of bcc's posterior draws, score "
             } else {
@@ -346,11 +347,12 @@ impl CompareCmd {
                     "estimator",
                 ])?;
                 let num = |x: Option<f64>| x.map_or(String::new(), |v| format!("{v:.6}"));
+                let text = |s: &str| stance::output::csv_text(s).into_owned();
                 for r in &rows {
                     w.write_record([
-                        r.actor.clone(),
-                        r.a.clone(),
-                        r.b.clone(),
+                        text(&r.actor),
+                        text(&r.a),
+                        text(&r.b),
                         r.n_a.to_string(),
                         r.n_b.to_string(),
                         num(Some(r.score.mean)),
@@ -409,7 +411,8 @@ impl CompareCmd {
                 np,
             ]);
         }
-        writeln!(out, "A = {a}, B = {b}")?;
+        let p = stance::output::printable_line;
+        writeln!(out, "A = {}, B = {}", p(a), p(b))?;
         table(&mut out, &t)?;
         writeln!(
             out,
@@ -470,10 +473,31 @@ impl CompareCmd {
                 format!("Net stance ({est}), groups × actors (n in each cell)"),
             )
         };
-        to_file(chart, rows, &title, size_for(chart, rows), path)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        stance::output::write_with(path, stance::output::Target::FileOrStream, |tmp| {
+            to_file(chart, rows, &title, size_for(chart, rows), tmp)
+        })?;
         eprintln!("stance: chart written to {}", path.display());
         Ok(())
+    }
+}
+
+impl CompareCmd {
+    /// The chart file is none of the inputs.
+    fn check_files(&self) -> anyhow::Result<()> {
+        let mut inputs: Vec<(&str, &std::path::Path)> = self
+            .scores
+            .iter()
+            .map(|s| ("the score file", std::path::Path::new(s)))
+            .collect();
+        if let Some(m) = &self.model.model {
+            inputs.push(("--model", m.as_path()));
+        }
+        let outputs: Vec<_> = self
+            .plot
+            .iter()
+            .map(|p| ("--plot", p.as_path(), stance::output::Target::FileOrStream))
+            .collect();
+        super::args::check_files(&inputs, &outputs)
     }
 }
 
@@ -498,7 +522,8 @@ fn write_csv(out: &mut dyn Write, rows: &[GroupRow], labels: &[String]) -> anyho
     w.write_record(&h)?;
     for r in rows {
         let num = |x: f64| format!("{x:.6}");
-        let mut rec = vec![r.group.clone(), r.actor.clone(), r.n.to_string()];
+        let text = |s: &str| stance::output::csv_text(s).into_owned();
+        let mut rec = vec![text(&r.group), text(&r.actor), r.n.to_string()];
         match &r.score {
             Some(e) => rec.extend([e.mean, e.low, e.high].map(num)),
             None => rec.extend([String::new(), String::new(), String::new()]),

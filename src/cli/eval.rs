@@ -1,11 +1,13 @@
 //! `stance eval`: cross-validation on labeled data, or a trained model on held-out data.
 
 use super::args::{
-    load_actors, warn_rare_labels, warn_unconverged, CvArgs, LabeledArgs, ModelArgs, OutputFormat,
+    check_files, labeled_inputs, load_actors, warn_rare_labels, warn_unconverged, CvArgs,
+    LabeledArgs, ModelArgs, OutputFormat,
 };
 use super::print;
 use clap::Args;
 use stance::evaluate::{cross_validate, evaluate_model, Prediction};
+use stance::output::{Output, Target};
 use stance::StanceModel;
 use std::io::Write;
 use std::path::PathBuf;
@@ -31,6 +33,8 @@ pub struct EvalCmd {
     #[arg(long)]
     pub all_actors: bool,
     #[command(flatten)]
+    pub limit: super::args::TimeLimitArgs,
+    #[command(flatten)]
     pub labeled: LabeledArgs,
     #[command(flatten)]
     pub model_args: ModelArgs,
@@ -38,6 +42,16 @@ pub struct EvalCmd {
 
 impl EvalCmd {
     pub fn run(self) -> anyhow::Result<i32> {
+        let mut inputs = labeled_inputs(&self.labeled);
+        if let Some(m) = &self.model {
+            inputs.push(("--model", m.as_path()));
+        }
+        if let Some(o) = &self.oof {
+            check_files(&inputs, &[("--oof", o, Target::FileOrStream)])?;
+        } else {
+            check_files(&inputs, &[])?;
+        }
+        let deadline = self.limit.start("evaluating");
         let (report, preds) = match &self.model {
             Some(path) => {
                 let model = StanceModel::load(path)?;
@@ -63,7 +77,9 @@ impl EvalCmd {
             }
         };
         if let Some(path) = &self.oof {
-            write_predictions(path, &preds)?;
+            deadline.finish(|| write_predictions(path, &preds))?;
+        } else {
+            deadline.finish(|| ());
         }
         let mut out = std::io::stdout().lock();
         match self.format {
@@ -77,14 +93,13 @@ impl EvalCmd {
     }
 }
 
-fn write_predictions(path: &PathBuf, preds: &[Prediction]) -> anyhow::Result<()> {
-    let mut w = std::io::BufWriter::new(
-        std::fs::File::create(path).map_err(|e| stance::Error::io(path, e))?,
-    );
+/// Writes the predictions as JSON Lines, whole or not at all.
+fn write_predictions(path: &std::path::Path, preds: &[Prediction]) -> anyhow::Result<()> {
+    let mut w = Output::create(path, Target::FileOrStream)?;
     for p in preds {
         serde_json::to_writer(&mut w, p)?;
         writeln!(w)?;
     }
-    w.flush()?;
+    w.commit()?;
     Ok(())
 }

@@ -62,13 +62,16 @@ impl ExplainCmd {
             let counts = model.info.actors.get(a).cloned().unwrap_or_default();
             writeln!(
                 out,
-                "{a}: {} training examples ({})",
+                "{}: {} training examples ({})",
+                stance::output::printable_line(a),
                 counts.values().sum::<usize>(),
-                counts
-                    .iter()
-                    .map(|(l, n)| format!("{l} {n}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                stance::output::printable_line(
+                    &counts
+                        .iter()
+                        .map(|(l, n)| format!("{l} {n}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
             )?;
         }
         for (c, label) in clf.classes().iter().enumerate() {
@@ -77,7 +80,7 @@ impl ExplainCmd {
                 .map(|&(j, m)| (j, centered(j, c) * m))
                 .collect();
             ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-            writeln!(out, "\n{label}")?;
+            writeln!(out, "\n{}", stance::output::printable_line(label))?;
             let rows: Vec<Vec<String>> = std::iter::once(vec!["term".to_string(), "weight".into()])
                 .chain(
                     ranked

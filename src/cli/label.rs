@@ -110,6 +110,29 @@ pub struct LabelCmd {
     pub model_args: ModelArgs,
 }
 
+impl LabelCmd {
+    /// The decision file (or the export) is none of the files read. (The decision file is
+    /// read too, to resume, and appended to: that is its design.)
+    fn check_files(&self) -> anyhow::Result<()> {
+        use std::path::Path;
+        let mut inputs: Vec<(&str, &Path)> =
+            self.data.iter().map(|d| ("--data", Path::new(d))).collect();
+        inputs.extend(self.model.iter().map(|m| ("--model", m.as_path())));
+        inputs.extend(self.actors.iter().map(|a| ("--actors", a.as_path())));
+        inputs.extend(self.export.iter().map(|e| ("--export", e.as_path())));
+        inputs.extend(self.agreement.iter().map(|a| ("--agreement", a.as_path())));
+        inputs.extend(
+            self.simulate_from
+                .iter()
+                .map(|g| ("--simulate-from", Path::new(g))),
+        );
+        inputs.extend(self.test.iter().map(|t| ("--test", Path::new(t))));
+        let outputs: Vec<(&str, &Path)> = self.out.iter().map(|o| ("--out", o.as_path())).collect();
+        stance::output::check_distinct(&inputs, &outputs)?;
+        Ok(())
+    }
+}
+
 fn parse_share(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(x) if (0.0..=1.0).contains(&x) => Ok(x),
@@ -139,6 +162,7 @@ impl LabelCmd {
     }
 
     pub fn run(self) -> anyhow::Result<i32> {
+        self.check_files()?;
         if !self.agreement.is_empty() {
             let report = label::agreement(&self.agreement)?;
             print_agreement(&mut std::io::stdout().lock(), &report)?;
@@ -150,7 +174,7 @@ impl LabelCmd {
             for l in &lines {
                 out.write_all(l.as_bytes())?;
             }
-            out.flush()?;
+            out.commit()?;
             eprintln!(
                 "stance: wrote {} record{}{}",
                 lines.len(),

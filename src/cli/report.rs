@@ -46,6 +46,12 @@ pub struct ReportCmd {
 
 impl ReportCmd {
     pub fn run(self) -> anyhow::Result<i32> {
+        let mut inputs: Vec<(&str, &std::path::Path)> = (self.scores.iter())
+            .map(|s| ("the score file", std::path::Path::new(s)))
+            .collect();
+        inputs.extend(self.model.model.iter().map(|m| ("--model", m.as_path())));
+        let target = stance::output::Target::FileOrStream;
+        super::args::check_files(&inputs, &[("--out", &self.out, target)])?;
         let model = self.model.load()?;
         let view = ModelView::of_model(&model);
         let stance::scores::ReadScores { articles, skipped } =
@@ -61,6 +67,17 @@ impl ReportCmd {
             for s in &a.actors {
                 *counts.entry(s.actor.as_str()).or_default() += 1;
             }
+        }
+        if let Some(a) = self
+            .actors
+            .iter()
+            .find(|a| !counts.contains_key(a.as_str()))
+        {
+            let known: Vec<&str> = counts.keys().copied().collect();
+            anyhow::bail!(
+                "--actor \"{a}\": no score names this actor (the scores name: {})",
+                known.join(", ")
+            );
         }
         let focus: Vec<String> = if self.actors.is_empty() {
             let mut v: Vec<(&str, usize)> = counts.into_iter().collect();
@@ -180,7 +197,7 @@ impl ReportCmd {
             },
             self.min_n,
         );
-        std::fs::write(&self.out, page).map_err(|e| stance::Error::io(&self.out, e))?;
+        stance::output::write_atomic(&self.out, page.as_bytes(), target)?;
         eprintln!("stance: wrote {}", self.out.display());
         Ok(0)
     }

@@ -4,10 +4,11 @@
 use super::args::{ModelArg, OutputFormat, ReadArgs};
 use clap::Args;
 use stance::corpus;
+use stance::output::{Output, Target};
 use stance::pipeline::ScoreOptions;
 use stance::scores::ScoreFormat;
 use stance::stream::{score_stream, Sinks, StreamCounts, StreamOptions};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 #[derive(Args)]
@@ -41,8 +42,8 @@ pub struct ScoreCmd {
     /// way). `stance compare` refuses such records.
     #[arg(long)]
     pub raw_probabilities: bool,
-    /// Worker threads (default: all cores).
-    #[arg(long)]
+    /// Worker threads (default: all cores; at most 1024).
+    #[arg(long, value_parser = parse_threads)]
     pub threads: Option<usize>,
     /// Write error records to this file (JSONL) instead of into the output.
     #[arg(long)]
@@ -51,7 +52,7 @@ pub struct ScoreCmd {
     #[arg(long)]
     pub max_errors: Option<usize>,
     /// Records per batch (memory is bounded by this, not by the input size).
-    #[arg(long, default_value_t = 1024)]
+    #[arg(long, default_value_t = 1024, value_parser = super::args::parse_positive)]
     pub batch: usize,
     /// No summary line on stderr.
     #[arg(long, short)]
@@ -66,6 +67,23 @@ pub struct ScoreCmd {
 
 impl ScoreCmd {
     pub fn run(self) -> anyhow::Result<i32> {
+        let mut inputs: Vec<(&str, &Path)> = self
+            .inputs
+            .iter()
+            .map(|i| ("the input", Path::new(i)))
+            .collect();
+        if let Some(m) = &self.model.model {
+            inputs.push(("--model", m.as_path()));
+        }
+        let mut outputs = vec![(
+            "--out",
+            self.out.as_deref().unwrap_or(Path::new("-")),
+            Target::FileOrStream,
+        )];
+        if let Some(e) = &self.errors {
+            outputs.push(("--errors", e.as_path(), Target::FileOrStream));
+        }
+        super::args::check_files(&inputs, &outputs)?;
         let model = self.model.load()?;
         for a in &self.actors {
             if model.registry.index(a).is_none() {
@@ -99,9 +117,7 @@ impl ScoreCmd {
             .max(1);
         let mut out = super::args::output(self.out.as_ref())?;
         let mut errors_out = match &self.errors {
-            Some(p) => Some(std::io::BufWriter::new(
-                std::fs::File::create(p).map_err(|e| stance::Error::io(p, e))?,
-            )),
+            Some(p) => Some(Output::create(p, Target::FileOrStream)?),
             None => None,
         };
         if let Some(h) = format.header() {
@@ -145,13 +161,26 @@ impl ScoreCmd {
         bar.finish_and_clear();
         let c = counts?;
         let secs = start.elapsed().as_secs_f64();
+        if let Some(e) = errors_out {
+            e.commit()?;
+        }
         if c.aborted {
+            // The output is not whole: nothing goes under its name (standard output has had
+            // the records up to the stop).
+            let left = match &self.out {
+                Some(p) if p.as_os_str() != "-" => {
+                    format!("; nothing was written to {}", p.display())
+                }
+                _ => String::new(),
+            };
+            drop(out);
             eprintln!(
-                "stance: stopped after {} bad records (--max-errors); {} articles were scored before that",
+                "stance: stopped after {} bad records (--max-errors); {} articles were scored before that{left}",
                 c.errors, c.ok
             );
             return Ok(1);
         }
+        out.commit()?;
         if let Some(w) = c.language_warning(&model.config.features.language) {
             eprintln!("stance: warning: {w}");
         }
@@ -175,6 +204,16 @@ impl ScoreCmd {
 }
 
 use std::io::Write as _;
+
+/// Worker threads: 1 to 1024 (more threads than that only cost memory and switches).
+fn parse_threads(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if (1..=1024).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "expected a number of threads from 1 to 1024, got \"{s}\""
+        )),
+    }
+}
 
 /// A progress bar on stderr (hidden when stderr is not a terminal, or with --quiet): bytes
 /// read, MB/s, articles and errors so far, and the time left when the input size is known.

@@ -2,10 +2,12 @@
 //! save them as one model file.
 
 use super::args::{
-    warn_rare_labels, warn_unconverged, CvArgs, LabeledArgs, ModelArgs, OutputFormat,
+    check_files, labeled_inputs, warn_rare_labels, warn_unconverged, CvArgs, LabeledArgs,
+    ModelArgs, OutputFormat, TimeLimitArgs,
 };
 use super::print;
 use clap::Args;
+use stance::output::Target;
 use stance::StanceModel;
 use std::io::Write;
 use std::path::PathBuf;
@@ -38,6 +40,8 @@ pub struct TrainCmd {
     #[arg(long)]
     pub all_actors: bool,
     #[command(flatten)]
+    pub limit: TimeLimitArgs,
+    #[command(flatten)]
     pub labeled: LabeledArgs,
     #[command(flatten)]
     pub model_args: ModelArgs,
@@ -45,6 +49,12 @@ pub struct TrainCmd {
 
 impl TrainCmd {
     pub fn run(self) -> anyhow::Result<i32> {
+        // Where the model goes is checked before the (long) training, not after.
+        check_files(
+            &labeled_inputs(&self.labeled),
+            &[("--out", &self.out, Target::File)],
+        )?;
+        let deadline = self.limit.start("training");
         let set = self
             .labeled
             .read(&self.labeled.registry(&self.model_args.config())?)?;
@@ -64,7 +74,7 @@ impl TrainCmd {
                 .file_stem()
                 .map_or("model".into(), |s| s.to_string_lossy().into_owned()),
         });
-        model.save(&self.out)?;
+        deadline.finish(|| model.save(&self.out))?;
         if self.quiet {
             return Ok(0);
         }
@@ -88,7 +98,7 @@ impl TrainCmd {
             "trained on {} articles, {} stance examples ({}), {} sentiment labels; {} features",
             set.articles.len(),
             set.examples.len(),
-            set.stance_classes.join("/"),
+            stance::output::printable_line(&set.stance_classes.join("/")),
             model.info.sentiment_examples,
             model.featurizer.len()
         )?;

@@ -64,6 +64,8 @@ pub struct TuneCmd {
     #[arg(long, default_value = "text", value_parser = OutputFormat::parser(&[OutputFormat::Text, OutputFormat::Json]))]
     pub format: OutputFormat,
     #[command(flatten)]
+    pub limit: super::args::TimeLimitArgs,
+    #[command(flatten)]
     pub labeled: LabeledArgs,
     #[command(flatten)]
     pub model_args: ModelArgs,
@@ -132,6 +134,13 @@ impl TuneCmd {
     }
 
     pub fn run(self, given: &Given) -> anyhow::Result<i32> {
+        let outputs: Vec<(&str, &std::path::Path, stance::output::Target)> = self
+            .out
+            .iter()
+            .map(|o| ("--out", o.as_path(), stance::output::Target::File))
+            .collect();
+        super::args::check_files(&super::args::labeled_inputs(&self.labeled), &outputs)?;
+        let deadline = self.limit.start("tuning");
         let set = self
             .labeled
             .read(&self.labeled.registry(&self.model_args.config())?)?;
@@ -157,7 +166,7 @@ impl TuneCmd {
         if let Some(out) = &self.out {
             let mut model = StanceModel::train(&set, &best.config, cv.seed)?;
             model.name = out.file_stem().map(|s| s.to_string_lossy().into_owned());
-            model.save(out)?;
+            deadline.finish(|| model.save(out))?;
             eprintln!(
                 "stance: trained the best settings on all {} articles: {}",
                 set.articles.len(),

@@ -185,6 +185,24 @@ impl<F: Fields> Rules<'_, F> {
     /// The stance labels: an object `{actor: label}` (a null label is no label), or the long
     /// form, a single label for the actor in the actor field.
     fn stance(&self) -> Result<Vec<(String, String)>> {
+        let stance = self.stance_pairs()?;
+        // An actor named in the labels becomes a pattern of the alias matcher: bounded as
+        // the aliases of an actors file are, and named here, where its record is known.
+        let max = crate::actors::MAX_ALIAS_BYTES;
+        if let Some((actor, _)) = stance.iter().find(|(a, _)| a.trim().len() > max) {
+            return Err(self.error(
+                &self.columns.stance,
+                format!(
+                    "an actor name of {} bytes (\"{}…\"), longer than the {max} an actor name may have",
+                    actor.trim().len(),
+                    actor.chars().take(40).collect::<String>()
+                ),
+            ));
+        }
+        Ok(stance)
+    }
+
+    fn stance_pairs(&self) -> Result<Vec<(String, String)>> {
         let c = self.columns;
         match self.fields.get(&c.stance) {
             Field::Absent | Field::Null | Field::Empty => Ok(Vec::new()),

@@ -6,7 +6,6 @@ use super::{Origin, Pending, ReadOptions, Record};
 use crate::error::{Error, Result};
 use serde_json::{Map, Value};
 use std::io::BufRead;
-use std::path::Path;
 use std::sync::Arc;
 
 /// The records of a JSON Lines input, each left unparsed ([`Pending`]). Blank lines are not
@@ -51,8 +50,15 @@ impl Iterator for JsonlReader {
                 Ok(None) => return None,
                 Ok(Some(n)) => n,
                 Err(e) => {
-                    // An unreadable stream ends the input after this record.
-                    let rec = self.failed(Error::io(Path::new(&self.file), e));
+                    // An unreadable stream ends the input after this record, named by its
+                    // line.
+                    let at = Error::input(
+                        &self.file,
+                        Some(self.line),
+                        None,
+                        format!("read error: {e}"),
+                    );
+                    let rec = self.failed(at);
                     self.reader = Box::new(std::io::empty());
                     return Some(rec);
                 }
@@ -108,8 +114,9 @@ pub(crate) fn read_line_capped(
             Some(i) => (&chunk[..i], Some((i + 1, chunk[i] == b'\r'))),
             None => (chunk, None),
         };
-        if buf.len() < max + 1 {
-            let room = max + 1 - buf.len();
+        // (max + 1 saturates: --max-bytes may be the largest number there is.)
+        if buf.len() < max.saturating_add(1) {
+            let room = max.saturating_add(1) - buf.len();
             buf.extend_from_slice(&part[..part.len().min(room)]);
         }
         total += part.len();
@@ -173,13 +180,22 @@ fn parse_object(bytes: &[u8], file: &str, line: u64) -> Result<Map<String, Value
             ),
         )
     })?;
-    let value = serde_json::from_str::<Value>(text).map_err(|e| {
-        Error::input(
+    let duplicate = std::cell::RefCell::new(None);
+    let value = strict_json(text, &duplicate).map_err(|e| match duplicate.take() {
+        Some((field, key)) => Error::input(
+            file,
+            Some(line),
+            field.as_deref(),
+            format!(
+                "duplicate key \"{key}\" (a key may appear once in an object: which one counts would be a guess)"
+            ),
+        ),
+        None => Error::input(
             file,
             Some(line),
             None,
             format!("malformed JSON at column {}: {e}", e.column()),
-        )
+        ),
     })?;
     match value {
         Value::Object(obj) => Ok(obj),
@@ -192,6 +208,118 @@ fn parse_object(bytes: &[u8], file: &str, line: u64) -> Result<Map<String, Value
                 Field::of_json(&other).kind()
             ),
         )),
+    }
+}
+
+/// Where a duplicate key was found: the field (the dotted path of the object holding it,
+/// None at the top level) and the key.
+type Duplicate = std::cell::RefCell<Option<(Option<String>, String)>>;
+
+/// Parses JSON like `serde_json::from_str::<Value>`, except that a key given twice in one
+/// object is an error (serde_json keeps the last silently), recorded in `duplicate`.
+fn strict_json(text: &str, duplicate: &Duplicate) -> serde_json::Result<Value> {
+    use serde::de::DeserializeSeed;
+    let mut de = serde_json::Deserializer::from_str(text);
+    let v = Strict {
+        path: None,
+        duplicate,
+    }
+    .deserialize(&mut de)?;
+    de.end()?;
+    Ok(v)
+}
+
+/// A JSON value, refusing duplicate keys at every depth.
+struct Strict<'a> {
+    path: Option<String>,
+    duplicate: &'a Duplicate,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Strict<'_> {
+    type Value = Value;
+
+    fn deserialize<D: serde::Deserializer<'de>>(
+        self,
+        d: D,
+    ) -> std::result::Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Strict<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> std::result::Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> std::result::Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> std::result::Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> std::result::Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E>(self, v: &str) -> std::result::Result<Value, E> {
+        Ok(Value::String(v.to_string()))
+    }
+
+    fn visit_string<E>(self, v: String) -> std::result::Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> std::result::Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> std::result::Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(
+        self,
+        mut seq: A,
+    ) -> std::result::Result<Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(v) = seq.next_element_seed(Strict {
+            path: self.path.clone(),
+            duplicate: self.duplicate,
+        })? {
+            out.push(v);
+        }
+        Ok(Value::Array(out))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> std::result::Result<Value, A::Error> {
+        let mut out = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if out.contains_key(&key) {
+                *self.duplicate.borrow_mut() = Some((self.path.clone(), key.clone()));
+                return Err(serde::de::Error::custom(format!("duplicate key \"{key}\"")));
+            }
+            let path = Some(match &self.path {
+                Some(p) => format!("{p}.{key}"),
+                None => key.clone(),
+            });
+            let v = map.next_value_seed(Strict {
+                path,
+                duplicate: self.duplicate,
+            })?;
+            out.insert(key, v);
+        }
+        Ok(Value::Object(out))
     }
 }
 

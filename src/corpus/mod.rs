@@ -21,6 +21,9 @@ mod text;
 pub use date::{is_date, is_date_field};
 pub use text::split_date_opening;
 
+pub(crate) use self::csv::CsvInput;
+pub(crate) use jsonl::read_line_capped;
+
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -324,10 +327,31 @@ fn open_reader(path: &str) -> Result<Box<dyn BufRead + Send>> {
     if path.ends_with(".gz") {
         Ok(Box::new(BufReader::with_capacity(
             1 << 16,
-            flate2::read::MultiGzDecoder::new(raw),
+            Gunzip(flate2::read::MultiGzDecoder::new(raw)),
         )))
     } else {
         Ok(Box::new(BufReader::with_capacity(1 << 16, raw)))
+    }
+}
+
+/// A gzip decoder whose errors say what they mean: the decoder's own ("incomplete deflate
+/// stream", "unexpected end of file") do not say that the file is cut short.
+struct Gunzip<R>(flate2::read::MultiGzDecoder<R>);
+
+impl<R: Read> Read for Gunzip<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.0.read(buf).map_err(|e| {
+            let msg = e.to_string();
+            let what = if e.kind() == std::io::ErrorKind::UnexpectedEof
+                || msg.contains("incomplete")
+                || msg.contains("end of file")
+            {
+                "truncated gzip data: the compressed stream ends before its end marker (was the file cut short?)"
+            } else {
+                "damaged gzip data (not gzip, or corrupted)"
+            };
+            std::io::Error::new(e.kind(), format!("{what}: {msg}"))
+        })
     }
 }
 

@@ -19,13 +19,13 @@ pub(crate) fn open_file(
     read_text_record(file, reader, text_id(path), source, opts.max_bytes)
 }
 
-/// The text files of a folder, in name order (hidden files and subfolders left out), one
-/// record each.
+/// The text files of a folder, in name order (hidden files left out), one record each. An
+/// entry that is not a readable file (a subfolder, a FIFO, a device, a broken symbolic link)
+/// is an error record naming it, not skipped without a word (and a FIFO is never opened).
 pub(crate) fn open_dir(dir: &Path, opts: &ReadOptions) -> Result<RecordIter> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| Error::io(dir, e))?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_file())
         .filter(|p| {
             !p.file_name()
                 .and_then(|n| n.to_str())
@@ -41,6 +41,14 @@ pub(crate) fn open_dir(dir: &Path, opts: &ReadOptions) -> Result<RecordIter> {
     let max = opts.max_bytes;
     Ok(Box::new(files.into_iter().map(move |p| {
         let name = p.display().to_string();
+        if let Some(why) = not_a_file(&p) {
+            return Record {
+                line: 1,
+                id: Some(text_id(&p)),
+                item: Err(Error::input(&name, Some(1), None, why)),
+                file: name,
+            };
+        }
         match open_reader(&name) {
             Ok(r) => read_text_record(name, r, text_id(&p), source.clone(), max),
             Err(e) => Record {
@@ -51,6 +59,27 @@ pub(crate) fn open_dir(dir: &Path, opts: &ReadOptions) -> Result<RecordIter> {
             },
         }
     })))
+}
+
+/// Why a folder's entry `p` is not read as an article, if it is not a regular file.
+fn not_a_file(p: &Path) -> Option<String> {
+    match std::fs::metadata(p) {
+        Ok(m) if m.is_file() => None,
+        Ok(m) if m.is_dir() => Some(
+            "a folder inside the input folder: stance reads the files of a folder, not its subfolders; name it as an input of its own".into(),
+        ),
+        Ok(m) => Some(format!(
+            "not a regular file ({}); not read",
+            crate::output::kind_of(&m.file_type())
+        )),
+        Err(e) => Some(match std::fs::read_link(p) {
+            Ok(to) => format!(
+                "a broken symbolic link (to {}, which cannot be read: {e})",
+                to.display()
+            ),
+            Err(_) => format!("cannot be read: {e}"),
+        }),
+    }
 }
 
 fn folder_name(p: &Path) -> Option<String> {
@@ -81,7 +110,7 @@ fn read_text_record(
     max_bytes: usize,
 ) -> Record {
     let mut bytes = Vec::new();
-    let limit = max_bytes as u64 + 1;
+    let limit = (max_bytes as u64).saturating_add(1);
     let item = match reader.by_ref().take(limit).read_to_end(&mut bytes) {
         Err(e) => Err(Error::io(Path::new(&file), e)),
         Ok(_) if bytes.len() > max_bytes => Err(Error::input(

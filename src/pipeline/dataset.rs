@@ -56,6 +56,9 @@ pub struct TrainingSet {
 }
 
 /// Checks a label set: near-duplicates ("Favor" beside "favor") are an error.
+/// The most labels a task may have.
+pub const MAX_LABELS: usize = 50;
+
 fn label_set<'a>(
     labels: impl Iterator<Item = (&'a str, &'a Origin)>,
     what: &str,
@@ -67,6 +70,16 @@ fn label_set<'a>(
             .entry(l.to_string())
             .or_insert_with(|| origin.clone());
         *count.entry(l.to_string()).or_default() += 1;
+    }
+    if first_seen.len() > MAX_LABELS {
+        // One weight vector per label, and cross-validation that cannot stratify: a label
+        // column with a value per record (an id, a free-text note) would train for hours.
+        let some: Vec<&str> = first_seen.keys().take(5).map(String::as_str).collect();
+        return Err(Error::Config(format!(
+            "{} distinct {what} labels ({}, …), more than the {MAX_LABELS} a label set may have: is --{what}-col naming the label field? (labels are a handful of classes such as favor/against/neutral)",
+            first_seen.len(),
+            some.join(", ")
+        )));
     }
     let mut by_folded: BTreeMap<String, Vec<&String>> = BTreeMap::new();
     for l in first_seen.keys() {
@@ -305,6 +318,28 @@ impl TrainingSet {
                 .cloned()
                 .unwrap_or_else(|| a.article.id.clone()),
         }
+    }
+
+    /// An error when grouping by `field` (`--group-by`) would group every article on its own
+    /// without saying so: a field that no article has (misspelt, or not in this data). The
+    /// built-in fields (id, source, date, month) are always there.
+    pub fn check_group_field(&self, field: Option<&str>) -> Result<()> {
+        let Some(f) = field.filter(|f| !matches!(*f, "id" | "source" | "date" | "month")) else {
+            return Ok(());
+        };
+        if self.articles.iter().any(|a| a.extra.contains_key(f)) {
+            return Ok(());
+        }
+        let seen: std::collections::BTreeSet<&str> = self
+            .articles
+            .iter()
+            .flat_map(|a| a.extra.keys().map(String::as_str))
+            .collect();
+        Err(Error::Config(format!(
+            "--group-by \"{f}\": no labeled article has this field, so every article would be a group of its own (group by id, source, date, month{}{})",
+            if seen.is_empty() { "" } else { ", or a field the records have: " },
+            seen.into_iter().collect::<Vec<_>>().join(", ")
+        )))
     }
 
     /// Label counts of `task` over the examples: how many of each label.

@@ -1,7 +1,8 @@
 //! The model file: one versioned, self-describing JSON document holding the settings, the
 //! actors, the featurizer (vocabulary and IDF), both classifiers and the training facts, with
 //! a SHA-256 checksum of everything before it. Saving writes a temporary file and renames it
-//! over the target, so an interrupted save never leaves a half-written model.
+//! over the target ([`crate::output`]), so an interrupted save never leaves a half-written
+//! model.
 
 use super::{ModelIdentity, StanceModel, TaskModel, TrainConfig, TrainingInfo};
 use crate::actors::{Actor, Registry};
@@ -91,34 +92,13 @@ impl StanceModel {
         }
     }
 
-    /// Writes the model as JSON to a temporary file beside `path`, then renames it over `path`,
-    /// so an interrupted save never leaves a half-written model.
+    /// Writes the model as JSON to `path`, whole or not at all ([`crate::output`]): into a
+    /// temporary file beside it, renamed over it when complete, so an interrupted save never
+    /// leaves a half-written model. A symbolic link is written through; anything but a
+    /// regular file (a device, a FIFO, a folder) is refused.
     pub fn save(&self, path: &std::path::Path) -> Result<()> {
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => std::path::PathBuf::from("."),
-        };
-        std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".stance-model-")
-            .tempfile_in(&dir)
-            .map_err(|e| Error::io(&dir, e))?;
-        {
-            let (body, _) = self.file_bytes().map_err(|e| Error::io(path, e))?;
-            use std::io::Write;
-            tmp.as_file_mut()
-                .write_all(&body)
-                .map_err(|e| Error::io(path, e))?;
-        }
-        tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let perms = std::fs::Permissions::from_mode(0o644);
-            std::fs::set_permissions(tmp.path(), perms).map_err(|e| Error::io(path, e))?;
-        }
-        tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
-        Ok(())
+        let (body, _) = self.file_bytes().map_err(|e| Error::io(path, e))?;
+        crate::output::write_atomic(path, &body, crate::output::Target::File)
     }
 
     /// The bytes of the model file and their checksum: the JSON of [`StanceModel::to_file`]
@@ -149,10 +129,35 @@ impl StanceModel {
             .expect("the built-in model is checked by the tests")
     }
 
-    /// Reads and checks a model file.
+    /// Reads and checks a model file. What cannot be a model is refused before it is read
+    /// whole (a file that does not open with `{`, such as `/dev/zero` or a zip file), and no
+    /// more than [`MAX_MODEL_BYTES`] are read.
     pub fn load(path: &std::path::Path) -> Result<StanceModel> {
+        use std::io::Read;
         let name = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let mut r = file.take(MAX_MODEL_BYTES + 1);
+        let mut bytes = Vec::new();
+        let mut head = [0u8; 4096];
+        let n = read_full(&mut r, &mut head).map_err(|e| Error::io(path, e))?;
+        bytes.extend_from_slice(&head[..n]);
+        if let Some(&b) = bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+            if b != b'{' {
+                return Err(Error::model(
+                    &name,
+                    format!(
+                        "not a readable model file: it opens with byte 0x{b:02x}, not with '{{' (a model file is JSON written by `stance train`)"
+                    ),
+                ));
+            }
+        }
+        r.read_to_end(&mut bytes).map_err(|e| Error::io(path, e))?;
+        if bytes.len() as u64 > MAX_MODEL_BYTES {
+            return Err(Error::model(
+                &name,
+                format!("larger than {MAX_MODEL_BYTES} bytes, the most a model file may be"),
+            ));
+        }
         Self::from_bytes(&bytes, &name)
     }
 
@@ -196,10 +201,20 @@ impl StanceModel {
                     ),
                 ))
             }
-            v => {
+            Some(v) => {
                 return Err(Error::model(
                     name,
-                    format!("unsupported format version {v:?} (this tool reads {MODEL_VERSION})"),
+                    format!(
+                        "format version {v} is not one this tool reads (it reads {MODEL_VERSION})"
+                    ),
+                ))
+            }
+            None => {
+                return Err(Error::model(
+                    name,
+                    format!(
+                        "no format version (\"version\" is missing; this tool reads version {MODEL_VERSION}): not a file written by `stance train`?"
+                    ),
                 ))
             }
         }
@@ -215,6 +230,22 @@ impl StanceModel {
             .windows(CHECKSUM_KEY.len())
             .rposition(|w| w == CHECKSUM_KEY);
         match (stored, end) {
+            (Some(stored), Some(end))
+                if bytes
+                    .len()
+                    .saturating_sub(end + CHECKSUM_KEY.len() + stored.len() + 2)
+                    > 2 =>
+            {
+                // The checksum covers every byte before it: whatever follows it (beyond a line
+                // end) is not covered, so it is refused rather than trusted.
+                let after = bytes.len() - (end + CHECKSUM_KEY.len() + stored.len() + 2);
+                return Err(Error::model(
+                    name,
+                    format!(
+                        "{after} bytes after the checksum, which covers only what comes before it; was something appended? retrain or restore the file"
+                    ),
+                ));
+            }
             (Some(stored), Some(end)) => {
                 let actual = sha256_hex(&bytes[..end]);
                 let _ = model.identity.set(ModelIdentity {
@@ -261,6 +292,7 @@ impl StanceModel {
         if let Some(s) = &f.sentiment {
             check(s, Task::Sentiment)?;
         }
+        check_training(&f.training, f.stance.classes(), featurizer.len())?;
         let registry = Registry::for_language(
             f.actors,
             crate::language::code_of(&f.config.features.language),
@@ -285,4 +317,92 @@ impl StanceModel {
         model.set_scales(scales);
         Ok(model)
     }
+}
+
+/// The most bytes a model file may have (a model of a million features and a dozen labels
+/// is well under it).
+pub const MAX_MODEL_BYTES: u64 = 1 << 30;
+
+/// Reads until `buf` is full or the input ends; the number of bytes read.
+fn read_full(r: &mut impl std::io::Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// Checks the training facts against the rest of the model: the out-of-fold predictions
+/// (which `compare` indexes by class and example) and the actor profiles (which `explain`
+/// indexes by feature).
+fn check_training(t: &TrainingInfo, classes: &[String], n_features: usize) -> Result<()> {
+    if let Some(c) = &t.calibration {
+        check_calibration(c, classes).map_err(|m| {
+            Error::Config(format!(
+                "calibration (training.calibration, the out-of-fold predictions): {m}"
+            ))
+        })?;
+    }
+    for (actor, profile) in &t.actor_profiles {
+        for (i, &(j, v)) in profile.iter().enumerate() {
+            if j as usize >= n_features || !v.is_finite() {
+                return Err(Error::Config(format!(
+                    "training.actor_profiles: entry {} of actor \"{actor}\" is ({j}, {v}): the feature must be below {n_features} and the value finite",
+                    i + 1
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The out-of-fold predictions must be of the stance classifier's classes, in its order,
+/// with one true label (a class index) and one probability row (summing to 1) per example.
+pub fn check_calibration(
+    c: &crate::quantify::Calibration,
+    classes: &[String],
+) -> std::result::Result<(), String> {
+    if c.classes != classes {
+        return Err(format!(
+            "its classes ({}) are not the stance classifier's ({})",
+            c.classes.join(", "),
+            classes.join(", ")
+        ));
+    }
+    let k = c.classes.len();
+    if c.truth.is_empty() {
+        return Err("it holds no examples (leave it out for a model without them)".into());
+    }
+    if let Some((i, t)) = c.truth.iter().enumerate().find(|(_, &t)| t as usize >= k) {
+        return Err(format!(
+            "the true label of example {} is {t}, but there are {k} classes (0 to {})",
+            i + 1,
+            k - 1
+        ));
+    }
+    let want = c.truth.len().checked_mul(k);
+    if want != Some(c.probabilities.len()) {
+        return Err(format!(
+            "{} probabilities for {} examples of {k} classes (need {})",
+            c.probabilities.len(),
+            c.truth.len(),
+            want.map_or("more than can be held".to_string(), |w| w.to_string())
+        ));
+    }
+    for (i, row) in c.probabilities.chunks(k).enumerate() {
+        let ok = row.iter().all(|p| p.is_finite() && (0.0..=1.0).contains(p))
+            && (row.iter().sum::<f64>() - 1.0).abs() <= 1e-3;
+        if !ok {
+            return Err(format!(
+                "the probabilities of example {} ({row:?}) are not between 0 and 1 summing to 1",
+                i + 1
+            ));
+        }
+    }
+    Ok(())
 }
