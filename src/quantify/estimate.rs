@@ -176,7 +176,9 @@ pub struct Shares {
     pub low: Vec<f64>,
     /// Upper ends of the intervals.
     pub high: Vec<f64>,
-    /// Share of the positive label minus share of the negative label, with its interval.
+    /// Share of the positive label minus share of the negative label, with its interval:
+    /// `[estimate, low, high]` (written as an object with those keys).
+    #[serde(with = "net_keys", default)]
     pub net: Option<[f64; 3]>,
     /// Whether the estimate lies on the simplex's edge (a share of 0 or 1) for a group of
     /// fewer than [`EDGE_GROUP`] articles: an extreme answer from few articles, to be read
@@ -411,4 +413,68 @@ pub fn quantile(sorted: &[f64], q: f64) -> f64 {
     let lo = pos.floor() as usize;
     let hi = pos.ceil() as usize;
     sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
+}
+
+/// The net score with its interval as `{"estimate", "low", "high"}` in JSON; reads that and
+/// the earlier positional `[estimate, low, high]`.
+mod net_keys {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize, Deserialize)]
+    struct Net {
+        estimate: f64,
+        low: f64,
+        high: f64,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        Keys(Net),
+        Array([f64; 3]),
+    }
+
+    pub fn serialize<S: Serializer>(v: &Option<[f64; 3]>, s: S) -> Result<S::Ok, S::Error> {
+        v.map(|[estimate, low, high]| Net {
+            estimate,
+            low,
+            high,
+        })
+        .serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<[f64; 3]>, D::Error> {
+        Ok(Option::<Either>::deserialize(d)?.map(|e| match e {
+            Either::Keys(n) => [n.estimate, n.low, n.high],
+            Either::Array(a) => a,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod net_key_tests {
+    use super::*;
+
+    #[test]
+    fn net_is_written_with_named_keys_and_read_either_way() {
+        let s = Shares {
+            estimator: Estimator::Cc,
+            share: vec![0.5, 0.5],
+            low: vec![0.0, 0.0],
+            high: vec![1.0, 1.0],
+            net: Some([0.25, -0.5, 0.75]),
+            at_edge: false,
+            unexplained: false,
+        };
+        let j = serde_json::to_value(&s).unwrap();
+        assert_eq!(
+            j["net"],
+            serde_json::json!({"estimate": 0.25, "low": -0.5, "high": 0.75})
+        );
+        let back: Shares = serde_json::from_value(j.clone()).unwrap();
+        assert_eq!(back, s);
+        let mut old = j;
+        old["net"] = serde_json::json!([0.25, -0.5, 0.75]);
+        assert_eq!(serde_json::from_value::<Shares>(old).unwrap(), s);
+    }
 }
