@@ -16,7 +16,7 @@ secs="${1:-600}"
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-    targets=(readers text model_loader)
+    targets=(readers text model_loader model_sealed csv_stream)
 fi
 export RUSTC_BOOTSTRAP="${RUSTC_BOOTSTRAP:-1}"
 status=0

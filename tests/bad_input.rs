@@ -1734,6 +1734,74 @@ fn fuzz_regressions_model_loader() {
     replay("model_loader", feed_model);
 }
 
+/// What the `model_sealed` fuzz target does: the bytes as a model file's body, sealed with a
+/// checksum computed again, loaded, and a model that loads used to score.
+fn feed_model_sealed(bytes: &[u8]) {
+    use sha2::Digest;
+    const KEY: &[u8] = b",\"checksum\":\"";
+    let mut body = match bytes.windows(KEY.len()).rposition(|w| w == KEY) {
+        Some(at) => bytes[..at].to_vec(),
+        None => {
+            let t = bytes.trim_ascii_end();
+            t.strip_suffix(b"}").unwrap_or(t).to_vec()
+        }
+    };
+    let sum: String = sha2::Sha256::digest(&body)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    body.extend_from_slice(KEY);
+    body.extend_from_slice(sum.as_bytes());
+    body.extend_from_slice(b"\"}\n");
+    if let Ok(m) = stance::StanceModel::from_bytes(&body, "fuzz.json") {
+        let mut scorer = m.scorer(Default::default());
+        let _ = scorer.score(&stance::Article::new(
+            "f",
+            "Iran was praised; Moscow was blamed.",
+        ));
+    }
+}
+
+/// What the `csv_stream` fuzz target does: a header, a pattern repeated, a tail, read as CSV.
+fn feed_csv_stream(bytes: &[u8]) {
+    if bytes.len() < 3 {
+        return;
+    }
+    let max_bytes = 16usize << (bytes[0] % 12);
+    let reps = u16::from_be_bytes([bytes[1], bytes[2]]) as usize;
+    let mut pieces = bytes[3..].splitn(3, |&b| b == 0xFF);
+    let (head, pattern, tail) = (
+        pieces.next().unwrap_or_default(),
+        pieces.next().unwrap_or_default(),
+        pieces.next().unwrap_or_default(),
+    );
+    let times = reps.clamp(1, (4 << 20) / pattern.len().max(1));
+    let stream = [head.to_vec(), pattern.repeat(times), tail.to_vec()].concat();
+    let opts = stance::corpus::ReadOptions {
+        max_bytes,
+        ..Default::default()
+    };
+    let records = stance::corpus::open_stream(
+        "fuzz.csv",
+        Box::new(std::io::Cursor::new(stream)),
+        stance::corpus::InputFormat::Csv,
+        &opts,
+    );
+    for r in records {
+        let _ = r.parse().item.map(|a| a.article.text.len());
+    }
+}
+
+#[test]
+fn fuzz_regressions_model_sealed() {
+    replay("model_sealed", feed_model_sealed);
+}
+
+#[test]
+fn fuzz_regressions_csv_stream() {
+    replay("csv_stream", feed_csv_stream);
+}
+
 /// The first reader crash, written out: a JSON Lines date whose 10th byte falls inside a
 /// multi-byte character (`check_article` slices `d[..10]`).
 #[test]

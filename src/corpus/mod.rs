@@ -292,13 +292,29 @@ pub fn open_pending(path: &str, opts: &ReadOptions) -> Result<PendingIter> {
     } else {
         path.to_string()
     };
-    Ok(match format {
+    Ok(open_stream(&name, reader, format, opts))
+}
+
+/// The records of `format` read from any stream (a socket, a decompressor, a generator),
+/// named `name` in messages (and, for a text file, giving its id), with the same bounds as a
+/// file: no record takes more than `opts.max_bytes` of memory, however long the stream's are.
+pub fn open_stream(
+    name: &str,
+    reader: Box<dyn BufRead + Send>,
+    format: InputFormat,
+    opts: &ReadOptions,
+) -> PendingIter {
+    let name = name.to_string();
+    match format {
         InputFormat::Jsonl => Box::new(jsonl::JsonlReader::new(name, reader, opts)),
         InputFormat::Csv => Box::new(self::csv::open(name, reader, opts).map(Pending::ready)),
-        InputFormat::Text => Box::new(std::iter::once(Pending::ready(text::open_file(
-            p, name, reader, opts,
-        )))),
-    })
+        InputFormat::Text => {
+            let p = Path::new(&name).to_path_buf();
+            Box::new(std::iter::once(Pending::ready(text::open_file(
+                &p, name, reader, opts,
+            ))))
+        }
+    }
 }
 
 /// The format a file name implies (`.gz` looked through): `.csv` and `.tsv` are CSV, `.txt`
