@@ -25,7 +25,7 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-ESTIMATORS = ["cc", "pcc", "acc", "pacc", "emq", "bcc"]
+ESTIMATORS = ["cc", "pcc", "acc", "pacc", "emq", "bcc", "auto"]
 
 
 def stance_bin(given):
@@ -73,6 +73,13 @@ def runs(only, datasets, work):
 def mean(xs):
     xs = list(xs)
     return sum(xs) / len(xs) if xs else float("nan")
+
+
+def net_triple(net):
+    """A net score as (estimate, low, high), from the object or the older array."""
+    if isinstance(net, dict):
+        return (net["estimate"], net["low"], net["high"])
+    return net
 
 
 def summarise(report):
@@ -140,9 +147,14 @@ def main():
             width = "–" if v["width"] is None else f"{v['width']:.2f}"
             lines.append(f"| {name} | {e} | {v['app']:.2f} | {v['upp']:.2f} | {v['real']:.2f} "
                          f"({v['real_mae']:.3f}) | {cov} | {width} |")
-        for sp in report["splits"]:
+        for i, sp in enumerate(report["splits"]):
+            c = sp.get("choice")
+            if c:
+                details.append(f"{name}, split {i + 1}: auto chose {c['estimator']}, intervals "
+                               f"×{c['widen']} floor {c['floor']} (net ×{c['net_widen']} floor "
+                               f"{c['net_floor']}), inner coverage {c['coverage']:.3f}")
             for g in sp["largest"][:3]:
-                est = {x["estimator"]: x["net"] for x in g["estimates"]}
+                est = {x["estimator"]: net_triple(x["net"]) for x in g["estimates"]}
                 details.append(f"{name}: {g['name']} (n={g['articles']}): true net "
                                f"{g['truth_net']:+.2f}; " + ", ".join(
                                    f"{e} {v[0]:+.2f} [{v[1]:+.2f}, {v[2]:+.2f}]"

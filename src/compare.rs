@@ -251,6 +251,8 @@ pub struct ModelView {
     pub identity: Option<ModelIdentity>,
     /// The hash of the data the model was trained on.
     pub data_hash: Option<String>,
+    /// The estimator the model chose on its labeled data ([`quantify::select`]).
+    pub choice: Option<quantify::select::Choice>,
 }
 
 impl ModelView {
@@ -261,6 +263,7 @@ impl ModelView {
             calibration: model.info.calibration.clone(),
             identity: Some(model.identity().clone()),
             data_hash: Some(model.info.data_hash.clone()),
+            choice: model.info.quantify.clone(),
         }
     }
 
@@ -342,6 +345,7 @@ impl ModelView {
             calibration: None,
             identity: None,
             data_hash: None,
+            choice: None,
         }
     }
 }
@@ -410,7 +414,7 @@ pub fn compare(
             for r in &rows {
                 label_count[argmax(r)] += 1;
             }
-            let estimates = quantify::estimate(
+            let mut estimates = quantify::estimate(
                 &rows,
                 rates.as_ref(),
                 &view.labels,
@@ -418,6 +422,11 @@ pub fn compare(
                 opts.level,
                 &mut rng,
             );
+            if let (Estimator::Auto, Some(c)) = (opts.estimator, &view.choice) {
+                for e in &mut estimates {
+                    *e = c.widened(e);
+                }
+            }
             GroupRow {
                 group,
                 actor,
@@ -427,10 +436,7 @@ pub fn compare(
                 label_count,
                 estimator,
                 estimates,
-                expected_error: opts
-                    .expected
-                    .as_ref()
-                    .and_then(|r| r.expected_net_error(estimator, n)),
+                expected_error: expected_error(opts, view, estimator, n),
                 within_error: false,
                 unreliable: false,
             }
@@ -462,8 +468,35 @@ fn mark_within_error(rows: &mut [GroupRow]) {
     }
 }
 
-/// The estimator actually used: an adjusted one needs error rates, else PCC.
+/// The expected net error of a row of `n` articles: from the real-use evaluation when one is
+/// known (its rows of the requested estimator, else of the one used), else from the inner
+/// evaluation that chose the model's estimator.
+fn expected_error(
+    opts: &CompareOptions,
+    view: &ModelView,
+    estimator: Estimator,
+    n: usize,
+) -> Option<f64> {
+    match &opts.expected {
+        Some(r) => r
+            .expected_net_error(opts.estimator, n)
+            .or_else(|| r.expected_net_error(estimator, n)),
+        None => view
+            .choice
+            .as_ref()
+            .filter(|c| c.estimator == estimator && opts.estimator == Estimator::Auto)
+            .and_then(|c| c.expected_net_error(n)),
+    }
+}
+
+/// The estimator actually used: the model's choice for `auto` (BayesianCC when it made none);
+/// an adjusted one needs error rates, else PCC.
 fn effective(e: Estimator, view: &ModelView) -> Estimator {
+    let e = match (e, &view.choice) {
+        (Estimator::Auto, Some(c)) => c.estimator,
+        (Estimator::Auto, None) => Estimator::Bcc,
+        (e, _) => e,
+    };
     if e.adjusted() && view.calibration.is_none() {
         Estimator::Pcc
     } else {

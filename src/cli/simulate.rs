@@ -117,6 +117,9 @@ fn print_text(out: &mut dyn Write, r: &Report, opts: &RealUse) -> std::io::Resul
             s.reliability.ece,
             s.reliability.mean_confidence
         )?;
+        if let Some(c) = &s.choice {
+            writeln!(out, "  {}", stance::quantify::select::summary(c))?;
+        }
     }
     let opt = |x: Option<f64>, d: usize| x.map_or("-".to_string(), |v| format!("{v:.d$}"));
     let mut rows = vec![[
@@ -166,7 +169,13 @@ fn print_text(out: &mut dyn Write, r: &Report, opts: &RealUse) -> std::io::Resul
         "\nMAE against classify and count (APP sizes {lo}–{hi}; real groups of at least {}):",
         opts.min_group
     )?;
-    for e in std::iter::once(None).chain(Estimator::ALL.iter().map(|&e| Some(e))) {
+    let every = || {
+        Estimator::ALL
+            .iter()
+            .chain([&Estimator::Auto])
+            .map(|&e| Some(e))
+    };
+    for e in std::iter::once(None).chain(every()) {
         writeln!(
             out,
             "  {:<5} app {:.3}× cc   real {:.3}× cc{}",
@@ -197,6 +206,7 @@ fn print_largest(out: &mut dyn Write, r: &Report) -> std::io::Result<()> {
         let mut rows = vec![std::iter::once("group".to_string())
             .chain(["n", "true"].map(String::from))
             .chain(Estimator::ALL.iter().map(|e| e.name().to_string()))
+            .chain(["auto".to_string()])
             .collect::<Vec<_>>()];
         for g in &s.largest {
             let t = g.truth_net.unwrap_or(f64::NAN);

@@ -178,6 +178,11 @@ pub struct TrainingInfo {
     /// predictions; absent in a model trained without cross-validation).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scales: Option<Scales>,
+    /// The share estimator chosen on the out-of-fold predictions, with its interval widening
+    /// (`--estimator auto`); absent in a model trained without cross-validation or before
+    /// models chose.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantify: Option<crate::quantify::select::Choice>,
     /// The cross-validation report, when training ran it.
     #[serde(
         default,

@@ -225,6 +225,13 @@ impl StanceModel {
             let p = super::scaled(row.to_vec(), stance_scale);
             row.copy_from_slice(&p);
         }
+        model.info.quantify = choose_estimator(
+            set,
+            &result.predictions,
+            &calibration,
+            &model.stance.labels,
+            cv,
+        );
         model.info.calibration = Some(calibration);
         Ok((model, result))
     }
@@ -247,6 +254,7 @@ impl StanceModel {
             actor_profiles,
             calibration: None,
             scales: None,
+            quantify: None,
             cv: None,
         };
         Ok(StanceModel {
@@ -260,6 +268,52 @@ impl StanceModel {
             identity: std::sync::OnceLock::new(),
         })
     }
+}
+
+/// The share estimator chosen on the out-of-fold predictions ([`crate::quantify::select`]):
+/// real groups by the cross-validation's group field (the source when none), crossed with the
+/// actor, and by actor.
+fn choose_estimator(
+    set: &TrainingSet,
+    predictions: &[crate::evaluate::Prediction],
+    calibration: &crate::quantify::Calibration,
+    labels: &crate::labels::LabelSet,
+    cv: &CvOptions,
+) -> Option<crate::quantify::select::Choice> {
+    let field = cv.group_by.as_deref().unwrap_or("source");
+    let index: std::collections::HashMap<&str, usize> = set
+        .articles
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (a.article.id.as_str(), i))
+        .collect();
+    let stance: Vec<_> = predictions
+        .iter()
+        .filter(|p| p.task == Task::Stance)
+        .collect();
+    let groups = stance
+        .iter()
+        .map(|p| {
+            let actor = p.actor.clone().unwrap_or_default();
+            let mut g = Vec::new();
+            if let Some(&i) = index.get(p.id.as_str()) {
+                let value = set.group_of(i, Some(field));
+                if !value.is_empty() && value != p.id {
+                    g.push(format!("{value} / {actor}"));
+                }
+            }
+            g.push(actor);
+            g
+        })
+        .collect();
+    crate::quantify::select::choose(&crate::quantify::select::Inner {
+        calibration,
+        folds: stance.iter().map(|p| p.fold.unwrap_or(0)).collect(),
+        groups,
+        labels,
+        level: 0.95,
+        seed: cv.seed,
+    })
 }
 
 /// Per actor: the label counts of its examples, and its profile (the 300 features with the

@@ -306,12 +306,43 @@ pub fn estimate(
     level: f64,
     rng: &mut ChaCha8Rng,
 ) -> Vec<Shares> {
+    estimate_only(rows, rates, labels, bootstrap, level, rng, None)
+}
+
+/// The point estimates of every estimator (BayesianCC's posterior mean last), without
+/// intervals: what choosing among them needs.
+pub(crate) fn points(
+    rows: &[&[f64]],
+    rates: &Rates,
+    rng: &mut ChaCha8Rng,
+) -> Vec<(Estimator, Vec<f64>)> {
+    let all: Vec<usize> = (0..rows.len()).collect();
+    let mut out = estimate_all(rows, &all, Some(rates), None);
+    out.push((Estimator::Bcc, bcc(rows, rates, rng).0));
+    out
+}
+
+/// [`estimate`] of one estimator only (`Some`), or of all (`None`).
+pub(crate) fn estimate_only(
+    rows: &[&[f64]],
+    rates: Option<&ErrorRates>,
+    labels: &LabelSet,
+    bootstrap: usize,
+    level: f64,
+    rng: &mut ChaCha8Rng,
+    only: Option<Estimator>,
+) -> Vec<Shares> {
     let k = rows.first().map_or(0, |r| r.len());
     let n = rows.len();
     let all: Vec<usize> = (0..n).collect();
-    let point = estimate_all(rows, &all, rates.map(|r| &r.point), None);
+    // BayesianCC has no bootstrap: its intervals come from its posterior draws.
+    let resampled = only.filter(|&e| e != Estimator::Bcc);
+    let point = match only {
+        Some(Estimator::Bcc) => Vec::new(),
+        _ => estimate_all(rows, &all, rates.map(|r| &r.point), resampled),
+    };
     let mut draws: Vec<Vec<Vec<f64>>> = vec![Vec::with_capacity(bootstrap); point.len()];
-    for b in 0..bootstrap {
+    for b in 0..bootstrap * usize::from(!point.is_empty()) {
         let pick: Vec<usize> = (0..n).map(|_| rng.gen_range(0..n)).collect();
         // Without replicates of the error rates, the point rates (only the articles resampled).
         let r = rates.map(|r| {
@@ -321,13 +352,16 @@ pub fn estimate(
                 &r.replicates[b % r.replicates.len()]
             }
         });
-        for (j, (_, s)) in estimate_all(rows, &pick, r, None).into_iter().enumerate() {
+        for (j, (_, s)) in estimate_all(rows, &pick, r, resampled)
+            .into_iter()
+            .enumerate()
+        {
             draws[j].push(s);
         }
     }
     let alpha = (1.0 - level) / 2.0;
     let mut point = point;
-    if let Some(r) = rates {
+    if let (Some(r), None | Some(Estimator::Bcc)) = (rates, only) {
         let (mean, d) = bcc(rows, &r.point, rng);
         point.push((Estimator::Bcc, mean));
         draws.push(d);

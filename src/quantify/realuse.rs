@@ -115,6 +115,9 @@ pub const REAL_SIZES: [usize; 4] = [1, 10, 50, 200];
 pub struct SplitInfo {
     /// Labeled articles (trained on).
     pub labeled: usize,
+    /// What the model trained on the labeled part chose for `auto`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub choice: Option<super::select::Choice>,
     /// New articles (scored).
     pub new: usize,
     /// Stance examples of the new part.
@@ -417,6 +420,11 @@ fn one_split(
             let n = g.rows.len();
             let mut out = vec![Outcome::of_point(&mlpe, &g.truth, labels, n)];
             out.extend(est.iter().map(|e| Outcome::of(e, &g.truth, labels, n)));
+            // `auto`: the model's own choice, as `stance compare` uses it.
+            let auto = auto_of(model.info.quantify.as_ref(), &est);
+            out.extend(auto.iter().map(|e| Outcome::of(e, &g.truth, labels, n)));
+            let mut est = est;
+            est.extend(auto);
             (out, est)
         })
         .collect();
@@ -444,6 +452,7 @@ fn one_split(
         }
     }
     Ok(SplitInfo {
+        choice: model.info.quantify.clone(),
         labeled: train.articles.len(),
         new: test.articles.len(),
         new_examples: scored.truth.len(),
@@ -472,6 +481,27 @@ fn one_split(
             }
         },
     })
+}
+
+/// The estimators of the table's slots after MLPE: every one, then `auto`.
+const REPORTED: [Estimator; 7] = [
+    Estimator::Cc,
+    Estimator::Pcc,
+    Estimator::Acc,
+    Estimator::Pacc,
+    Estimator::Emq,
+    Estimator::Bcc,
+    Estimator::Auto,
+];
+
+/// The estimate `auto` gives: the chosen estimator's, widened (BayesianCC's when the model
+/// chose none).
+fn auto_of(choice: Option<&super::select::Choice>, est: &[Shares]) -> Option<Shares> {
+    let e = choice.map_or(Estimator::Bcc, |c| c.estimator);
+    let s = est.iter().find(|s| s.estimator == e)?;
+    let mut auto = choice.map_or_else(|| s.clone(), |c| c.widened(s));
+    auto.estimator = Estimator::Auto;
+    Some(auto)
 }
 
 /// The fold model that scores an article: a hash of its id (FNV-1a), modulo the folds.
@@ -760,7 +790,7 @@ impl Sums {
         Row {
             kind,
             size,
-            estimator: slot.checked_sub(1).map(|i| Estimator::ALL[i]),
+            estimator: slot.checked_sub(1).map(|i| REPORTED[i]),
             groups: self.n,
             mean_size: self.size / n,
             mae: self.abs / n,

@@ -1,0 +1,607 @@
+//! The share estimator chosen on the user's own labeled data, and its intervals calibrated
+//! there: what `--estimator auto` (the default) uses.
+//!
+//! No estimator wins on every corpus (the real-use table in the README): corrections pay when a
+//! group's label shares are far from the training shares and the classifier's error rates
+//! transfer, and cost when they do not. So the model chooses at training time, from the
+//! cross-validation it has already run and nothing else, by an inner version of the real-use
+//! evaluation ([`super::realuse`]):
+//!
+//! - each fold's out-of-fold predictions play the new articles, and the error rates and
+//!   recalibration come from the *other* folds' out-of-fold predictions only, so no example
+//!   corrects its own prediction (the flaw of the old out-of-fold simulation);
+//! - the groups are the fold's real groups (group field × actor, and actor, of at least
+//!   [`MIN_GROUP`] examples) and APP samples drawn from the fold at every point of a grid over
+//!   the simplex ([`SIZES`] articles each);
+//! - each estimator's error is taken relative to counting's, on APP samples and on real groups
+//!   (the mean of the two ratios when the folds hold at least [`MIN_REAL_GROUPS`] real groups);
+//!   the lowest wins;
+//! - the winner's intervals are then widened, `half' = √((w · half)² + τ²)`, with the
+//!   smallest `(w, τ)` of a grid whose coverage of the true shares is at least the nominal level
+//!   in every size class of the inner groups: `w` for intervals too narrow by a factor, `τ` for
+//!   a bias that does not shrink with the group's size;
+//! - the winner's mean error of the net score per size class is kept, as the expected error of
+//!   a row of that size when no real-use evaluation of the model is given.
+//!
+//! All of it depends on the folds only, so `stance train` gives the same choice for the same
+//! data and seed.
+
+use super::estimate::{estimate_only, points, Shares};
+use super::realuse::simplex_grid;
+use super::{apportion, Calibration, Estimator};
+use crate::labels::LabelSet;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Sizes of the inner APP samples.
+pub const SIZES: [usize; 3] = [10, 50, 200];
+/// Smallest APP sample size that counts in the choice.
+const CHOICE_SIZE: usize = 50;
+/// How far below the level a single size class's coverage may fall, when the pooled coverage
+/// reaches the level.
+const CLASS_SLACK: f64 = 0.05;
+/// Steps per unit share of the inner APP grid.
+const GRID: usize = 10;
+/// Smallest real group evaluated.
+pub const MIN_GROUP: usize = 3;
+/// Real groups needed before they count in the choice.
+pub const MIN_REAL_GROUPS: usize = 10;
+/// Bootstrap resamples of the inner intervals.
+const BOOTSTRAP: usize = 50;
+/// Candidate interval factors `w` and floors `τ` (the net's floor is twice the share's: its
+/// range is twice as long).
+const WIDEN: [f64; 7] = [1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0];
+const FLOORS: [f64; 11] = [
+    0.0, 0.01, 0.02, 0.03, 0.04, 0.05, 0.07, 0.1, 0.13, 0.17, 0.22,
+];
+
+/// One estimator's inner errors.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Candidate {
+    /// The estimator.
+    pub estimator: Estimator,
+    /// Mean absolute error of the shares over the APP samples.
+    pub app_mae: f64,
+    /// The same over the real groups, when there were any.
+    pub real_mae: Option<f64>,
+    /// The criterion (error relative to counting's; lower is better).
+    pub score: f64,
+}
+
+/// The expected error of the net score at one size.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SizeError {
+    /// Articles in the group.
+    pub size: usize,
+    /// Mean absolute error of the chosen estimator's net score on inner APP samples.
+    pub net_mae: f64,
+}
+
+/// The estimator and interval widening chosen on the labeled data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Choice {
+    /// The chosen estimator.
+    pub estimator: Estimator,
+    /// Factor on the half-widths of its share intervals.
+    pub widen: f64,
+    /// Floor added in quadrature to the half-widths of its share intervals.
+    pub floor: f64,
+    /// Factor on the half-widths of its net intervals.
+    pub net_widen: f64,
+    /// Floor of its net intervals.
+    pub net_floor: f64,
+    /// Inner coverage of the widened share intervals (all inner groups).
+    pub coverage: f64,
+    /// Expected net error by size (inner APP samples).
+    pub expected: Vec<SizeError>,
+    /// Every candidate's inner errors.
+    pub candidates: Vec<Candidate>,
+    /// Inner groups evaluated: APP samples and real groups.
+    pub app_groups: usize,
+    /// Real groups among them.
+    pub real_groups: usize,
+}
+
+impl Choice {
+    /// The estimate with its intervals widened (only when it is the chosen estimator's).
+    pub fn widened(&self, s: &Shares) -> Shares {
+        let mut out = s.clone();
+        if s.estimator != self.estimator {
+            return out;
+        }
+        for c in 0..s.share.len() {
+            let (lo, hi) = widen(
+                s.share[c],
+                s.low[c],
+                s.high[c],
+                self.widen,
+                self.floor,
+                (0.0, 1.0),
+            );
+            out.low[c] = lo;
+            out.high[c] = hi;
+        }
+        if let Some([m, lo, hi]) = s.net {
+            let (lo, hi) = widen(m, lo, hi, self.net_widen, self.net_floor, (-1.0, 1.0));
+            out.net = Some([m, lo, hi]);
+        }
+        out
+    }
+
+    /// The expected net error of a group of `n` articles (interpolated in log size between the
+    /// inner sizes, the nearest one outside them).
+    pub fn expected_net_error(&self, n: usize) -> Option<f64> {
+        let pts: Vec<(f64, f64)> = self
+            .expected
+            .iter()
+            .map(|e| ((e.size as f64).ln(), e.net_mae))
+            .collect();
+        interpolate(&pts, (n.max(1) as f64).ln())
+    }
+}
+
+/// One line saying what was chosen and why (for `train`, `eval` and `simulate`).
+pub fn summary(c: &Choice) -> String {
+    let scores: Vec<String> = c
+        .candidates
+        .iter()
+        .map(|k| format!("{} {:.2}", k.estimator.name(), k.score))
+        .collect();
+    format!(
+        "auto estimator: {} (inner error ×cc over {} APP samples{}: {}); intervals widened ×{} with floor {} (net ×{}, floor {}): inner coverage {:.3}",
+        c.estimator.name(),
+        c.app_groups,
+        if c.candidates.iter().any(|k| k.real_mae.is_some()) {
+            format!(" and {} real groups", c.real_groups)
+        } else {
+            String::new()
+        },
+        scores.join(", "),
+        c.widen,
+        c.floor,
+        c.net_widen,
+        c.net_floor,
+        c.coverage
+    )
+}
+
+/// Piecewise-linear interpolation through `pts` (sorted by x), flat outside them.
+pub(crate) fn interpolate(pts: &[(f64, f64)], x: f64) -> Option<f64> {
+    let first = pts.first()?;
+    let last = pts.last()?;
+    if x <= first.0 {
+        return Some(first.1);
+    }
+    if x >= last.0 {
+        return Some(last.1);
+    }
+    pts.windows(2).find(|w| x <= w[1].0).map(|w| {
+        let t = (x - w[0].0) / (w[1].0 - w[0].0);
+        w[0].1 + t * (w[1].1 - w[0].1)
+    })
+}
+
+/// `[lo, hi]` around `m` with each half-width `h` made `√((w h)² + τ²)`, clipped to `range`.
+fn widen(m: f64, lo: f64, hi: f64, w: f64, tau: f64, range: (f64, f64)) -> (f64, f64) {
+    let grow = |h: f64| ((w * h.max(0.0)).powi(2) + tau * tau).sqrt();
+    (
+        (m - grow(m - lo)).max(range.0),
+        (m + grow(hi - m)).min(range.1),
+    )
+}
+
+/// What the inner evaluation knows of each out-of-fold example.
+#[derive(Debug, Clone)]
+pub struct Inner<'a> {
+    /// The out-of-fold predictions (scaled as the model scales).
+    pub calibration: &'a Calibration,
+    /// Each example's fold.
+    pub folds: Vec<usize>,
+    /// Each example's real groups (e.g. "source / actor" and "actor"); empty for none.
+    pub groups: Vec<Vec<String>>,
+    /// The stance labels.
+    pub labels: &'a LabelSet,
+    /// Interval level.
+    pub level: f64,
+    /// Seed of the draws.
+    pub seed: u64,
+}
+
+/// One inner group: its fold, size class (`None` for a real group), rows and true shares.
+struct Group {
+    fold: usize,
+    size: Option<usize>,
+    rows: Vec<usize>,
+    truth: Vec<f64>,
+}
+
+/// Chooses the estimator and its interval widening; `None` when there are fewer than two
+/// folds or a fold's complement lacks a label.
+pub fn choose(inner: &Inner<'_>) -> Option<Choice> {
+    let cal = inner.calibration;
+    let k = cal.classes.len();
+    let fold_ids: Vec<usize> = {
+        let mut f = inner.folds.clone();
+        f.sort_unstable();
+        f.dedup();
+        f
+    };
+    if fold_ids.len() < 2 || k < 2 {
+        return None;
+    }
+    let mut rates = Vec::new();
+    let mut groups = Vec::new();
+    for (fi, &fold) in fold_ids.iter().enumerate() {
+        let (test, rest): (Vec<usize>, Vec<usize>) =
+            (0..cal.len()).partition(|&i| inner.folds[i] == fold);
+        let sub = cal.subset(&rest);
+        if (0..k).any(|c| !sub.truth.contains(&(c as u32))) {
+            return None;
+        }
+        let mut rng = ChaCha8Rng::seed_from_u64(inner.seed.wrapping_add(fi as u64));
+        rates.push(sub.error_rates(BOOTSTRAP, &mut rng));
+        for (size, rows) in inner_groups(inner, &test, k, &mut rng) {
+            let mut truth = vec![0.0; k];
+            for &i in &rows {
+                truth[cal.truth[i] as usize] += 1.0 / rows.len() as f64;
+            }
+            groups.push(Group {
+                fold: fi,
+                size,
+                rows,
+                truth,
+            });
+        }
+    }
+    let probs_of = |g: &Group| -> Vec<&[f64]> { g.rows.iter().map(|&i| cal.probs(i)).collect() };
+    let rng_of =
+        |gi: usize| ChaCha8Rng::seed_from_u64(inner.seed ^ (gi as u64).wrapping_mul(0x9e37));
+    // Every estimator's point estimate of every group, then the winner's intervals only.
+    let points: Vec<Vec<(Estimator, Vec<f64>)>> = groups
+        .par_iter()
+        .enumerate()
+        .map(|(gi, g)| points(&probs_of(g), &rates[g.fold].point, &mut rng_of(gi)))
+        .collect();
+    // The choice weighs samples of at least 50 articles (below, every estimator's error is
+    // mostly the sample's own noise); all sizes count for the intervals and expected errors.
+    let counted = |g: &Group, real: bool| match g.size {
+        Some(n) => !real && n >= CHOICE_SIZE,
+        None => real,
+    };
+    let mae = |real: bool, e: Estimator| -> (f64, usize) {
+        let (mut total, mut n) = (0.0, 0);
+        for (g, p) in groups.iter().zip(&points) {
+            if counted(g, real) {
+                if let Some((_, s)) = p.iter().find(|(x, _)| *x == e) {
+                    total += mean_abs(s, &g.truth);
+                    n += 1;
+                }
+            }
+        }
+        (total / n.max(1) as f64, n)
+    };
+    let (cc_app, app_groups) = mae(false, Estimator::Cc);
+    let (cc_real, real_groups) = mae(true, Estimator::Cc);
+    let use_real = real_groups >= MIN_REAL_GROUPS;
+    let ratio = |x: f64, base: f64| if base > 0.0 { x / base } else { x / 1e-9 };
+    let candidates: Vec<Candidate> = Estimator::ALL
+        .iter()
+        .map(|&e| {
+            let app_mae = mae(false, e).0;
+            let real_mae = use_real.then(|| mae(true, e).0);
+            let score = match real_mae {
+                Some(r) => (ratio(app_mae, cc_app) + ratio(r, cc_real)) / 2.0,
+                None => ratio(app_mae, cc_app),
+            };
+            Candidate {
+                estimator: e,
+                app_mae,
+                real_mae,
+                score,
+            }
+        })
+        .collect();
+    let best = candidates
+        .iter()
+        .min_by(|a, b| a.score.total_cmp(&b.score))?
+        .estimator;
+    let kept: Vec<&Group> = groups
+        .iter()
+        .filter(|g| use_real || g.size.is_some())
+        .collect();
+    let shares: Vec<Shares> = kept
+        .par_iter()
+        .enumerate()
+        .filter_map(|(gi, g)| {
+            estimate_only(
+                &probs_of(g),
+                Some(&rates[g.fold]),
+                inner.labels,
+                BOOTSTRAP,
+                inner.level,
+                &mut rng_of(gi),
+                Some(best),
+            )
+            .pop()
+        })
+        .collect();
+    let chosen: Vec<(Option<usize>, &[f64], &Shares)> = kept
+        .iter()
+        .zip(&shares)
+        .map(|(g, s)| (g.size, g.truth.as_slice(), s))
+        .collect();
+    let (widen_s, floor_s, coverage) = calibrate(&chosen, inner.level, 1.0, |s, t| {
+        (0..t.len())
+            .map(|c| Checked {
+                point: s.share[c],
+                low: s.low[c],
+                high: s.high[c],
+                truth: t[c],
+            })
+            .collect()
+    });
+    let (net_widen, net_floor, _) = calibrate(&chosen, inner.level, 2.0, |s, t| {
+        match (s.net, inner.labels.signed(t)) {
+            (Some([point, low, high]), Some(truth)) => vec![Checked {
+                point,
+                low,
+                high,
+                truth,
+            }],
+            _ => Vec::new(),
+        }
+    });
+    let expected = SIZES
+        .iter()
+        .map(|&n| {
+            let errs: Vec<f64> = chosen
+                .iter()
+                .filter(|(size, _, _)| *size == Some(n))
+                .filter_map(|(_, t, s)| Some((s.net?[0] - inner.labels.signed(t)?).abs()))
+                .collect();
+            SizeError {
+                size: n,
+                net_mae: errs.iter().sum::<f64>() / errs.len().max(1) as f64,
+            }
+        })
+        .collect();
+    Some(Choice {
+        estimator: best,
+        widen: widen_s,
+        floor: floor_s,
+        net_widen,
+        net_floor,
+        coverage,
+        expected,
+        candidates,
+        app_groups,
+        real_groups,
+    })
+}
+
+/// One interval of an inner estimate, beside the true value.
+#[derive(Debug, Clone, Copy)]
+struct Checked {
+    point: f64,
+    low: f64,
+    high: f64,
+    truth: f64,
+}
+
+/// The smallest `(w, τ)` (by mean width) whose coverage is at least `level` over all the
+/// groups and at least `level − CLASS_SLACK` in every size class (the largest pair when none
+/// reaches it), with its pooled coverage. `parts` gives
+/// each interval of an estimate; `scale` multiplies the floors.
+fn calibrate<F>(
+    chosen: &[(Option<usize>, &[f64], &Shares)],
+    level: f64,
+    scale: f64,
+    parts: F,
+) -> (f64, f64, f64)
+where
+    F: Fn(&Shares, &[f64]) -> Vec<Checked>,
+{
+    let range = if scale > 1.0 { (-1.0, 1.0) } else { (0.0, 1.0) };
+    let mut classes: BTreeMap<Option<usize>, Vec<Checked>> = BTreeMap::new();
+    for (size, t, s) in chosen {
+        classes.entry(*size).or_default().extend(parts(s, t));
+    }
+    let judge = |w: f64, tau: f64| -> (bool, f64, f64) {
+        let (mut covered, mut total, mut width) = (0.0, 0.0, 0.0);
+        let mut every = true;
+        for ivs in classes.values() {
+            let mut c = 0.0;
+            for iv in ivs {
+                let (lo, hi) = widen(iv.point, iv.low, iv.high, w, tau, range);
+                let inside = (lo - 1e-9..=hi + 1e-9).contains(&iv.truth);
+                c += inside as u8 as f64;
+                width += hi - lo;
+            }
+            every &= ivs.is_empty() || c / ivs.len() as f64 >= level - CLASS_SLACK;
+            covered += c;
+            total += ivs.len() as f64;
+        }
+        let pooled = covered / total.max(1.0);
+        (every && pooled >= level, pooled, width / total.max(1.0))
+    };
+    let mut best: Option<(f64, f64, f64, f64)> = None;
+    for &w in &WIDEN {
+        for &f in &FLOORS {
+            let tau = f * scale;
+            let (ok, cov, width) = judge(w, tau);
+            if ok && best.is_none_or(|b| width < b.3) {
+                best = Some((w, tau, cov, width));
+            }
+        }
+    }
+    let (w, tau) = best.map_or(
+        (WIDEN[WIDEN.len() - 1], FLOORS[FLOORS.len() - 1] * scale),
+        |b| (b.0, b.1),
+    );
+    (w, tau, judge(w, tau).1)
+}
+
+/// The inner groups of one fold's examples `test`: real groups (size `None`), then APP samples.
+fn inner_groups(
+    inner: &Inner<'_>,
+    test: &[usize],
+    k: usize,
+    rng: &mut ChaCha8Rng,
+) -> Vec<(Option<usize>, Vec<usize>)> {
+    let cal = inner.calibration;
+    let mut real: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for &i in test {
+        for g in &inner.groups[i] {
+            real.entry(g.as_str()).or_default().push(i);
+        }
+    }
+    let mut out: Vec<(Option<usize>, Vec<usize>)> = real
+        .into_values()
+        .filter(|r| r.len() >= MIN_GROUP)
+        .map(|r| (None, r))
+        .collect();
+    let mut by_label: Vec<Vec<usize>> = vec![Vec::new(); k];
+    for &i in test {
+        by_label[cal.truth[i] as usize].push(i);
+    }
+    for &n in &SIZES {
+        for p in simplex_grid(k, GRID) {
+            let counts = apportion(&p, n);
+            if counts
+                .iter()
+                .zip(&by_label)
+                .any(|(&c, pool)| c > 0 && pool.is_empty())
+            {
+                continue;
+            }
+            let mut rows = Vec::with_capacity(n);
+            for (c, &m) in counts.iter().enumerate() {
+                for _ in 0..m {
+                    rows.push(by_label[c][rng.gen_range(0..by_label[c].len())]);
+                }
+            }
+            out.push((Some(n), rows));
+        }
+    }
+    out
+}
+
+fn mean_abs(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).sum::<f64>() / a.len().max(1) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn widening_by_hand() {
+        // Half-widths 0.1 below and 0.2 above 0.5; w = 2, τ = 0.15:
+        // √(0.2² + 0.15²) = 0.25 below, √(0.4² + 0.15²) ≈ 0.4272 above → [0.25, 0.9272].
+        let (lo, hi) = widen(0.5, 0.4, 0.7, 2.0, 0.15, (0.0, 1.0));
+        assert!((lo - 0.25).abs() < 1e-12);
+        assert!((hi - (0.5 + 0.1825f64.sqrt())).abs() < 1e-12);
+        // Clipped to the range; w = 1, τ = 0 leaves the interval as it was.
+        let close = |a: (f64, f64), b: (f64, f64)| (a.0 - b.0).abs() < 1e-12 && a.1 == b.1;
+        assert!(close(
+            widen(0.9, 0.8, 0.95, 4.0, 0.0, (0.0, 1.0)),
+            (0.5, 1.0)
+        ));
+        assert!(close(
+            widen(0.3, 0.2, 0.5, 1.0, 0.0, (0.0, 1.0)),
+            (0.2, 0.5)
+        ));
+    }
+
+    #[test]
+    fn interpolation_in_log_size() {
+        let pts = [(10f64.ln(), 0.4), (100f64.ln(), 0.2)];
+        assert_eq!(interpolate(&pts, 5f64.ln()), Some(0.4));
+        assert_eq!(interpolate(&pts, 1000f64.ln()), Some(0.2));
+        // √10 · 10 ≈ 31.6 is halfway in log size.
+        let mid = interpolate(&pts, (1000f64.sqrt()).ln()).unwrap();
+        assert!((mid - 0.3).abs() < 1e-12);
+        assert_eq!(interpolate(&[], 1.0), None);
+    }
+
+    #[test]
+    fn calibration_allows_one_class_a_little_below_the_level() {
+        // Twenty intervals of half-width 0.1 on a class of size 10, one missing the truth by
+        // 0.12 (class coverage 0.95 at w = 1, τ = 0 would need 19/20 ≥ 0.95: met); a class of
+        // size 50 with 9 of 10 covered (0.90 = 0.95 − 0.05) and the pool 28/30 < 0.95: not
+        // met at (1, 0); the narrowest pair that covers the pooled level is chosen instead.
+        let s = Shares {
+            estimator: Estimator::Cc,
+            share: vec![0.5],
+            low: vec![0.4],
+            high: vec![0.6],
+            net: None,
+            at_edge: false,
+            unexplained: false,
+        };
+        let mut cases: Vec<(Option<usize>, [f64; 1])> = vec![(Some(10), [0.5]); 19];
+        cases.push((Some(10), [0.62]));
+        cases.extend(vec![(Some(50), [0.5]); 9]);
+        cases.push((Some(50), [0.62]));
+        let chosen: Vec<(Option<usize>, &[f64], &Shares)> =
+            cases.iter().map(|(n, t)| (*n, t.as_slice(), &s)).collect();
+        let parts = |s: &Shares, t: &[f64]| {
+            vec![Checked {
+                point: s.share[0],
+                low: s.low[0],
+                high: s.high[0],
+                truth: t[0],
+            }]
+        };
+        let (w, tau, cov) = calibrate(&chosen, 0.95, 1.0, parts);
+        assert_eq!((w, tau), (1.0, 0.07));
+        assert_eq!(cov, 1.0);
+        // At level 0.9 the pool (28/30 ≈ 0.933) and the classes (0.95, 0.90 ≥ 0.85) pass as
+        // they are.
+        let (w, tau, cov) = calibrate(&chosen, 0.9, 1.0, parts);
+        assert_eq!((w, tau), (1.0, 0.0));
+        assert!((cov - 28.0 / 30.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn calibration_picks_the_narrowest_pair_that_covers() {
+        // Intervals of half-width 0.1 around points that miss the truth by 0.12 in one of
+        // four cases: w = 1.25 (half-width 0.125) covers all four and is the narrowest.
+        let s = Shares {
+            estimator: Estimator::Cc,
+            share: vec![0.5],
+            low: vec![0.4],
+            high: vec![0.6],
+            net: None,
+            at_edge: false,
+            unexplained: false,
+        };
+        let truths = [[0.5], [0.55], [0.62], [0.45]];
+        let chosen: Vec<(Option<usize>, &[f64], &Shares)> = truths
+            .iter()
+            .map(|t| (Some(10), t.as_slice(), &s))
+            .collect();
+        let parts = |s: &Shares, t: &[f64]| {
+            vec![Checked {
+                point: s.share[0],
+                low: s.low[0],
+                high: s.high[0],
+                truth: t[0],
+            }]
+        };
+        let (w, tau, cov) = calibrate(&chosen, 0.95, 1.0, parts);
+        // (1.0, 0.07): √(0.1² + 0.07²) ≈ 0.122 also covers 0.12, and is narrower than 0.125.
+        assert_eq!((w, tau), (1.0, 0.07));
+        assert_eq!(cov, 1.0);
+        // With the truth 0.5 away, nothing covers: the widest pair.
+        let far = [[1.0]];
+        let chosen: Vec<(Option<usize>, &[f64], &Shares)> =
+            far.iter().map(|t| (Some(10), t.as_slice(), &s)).collect();
+        let (w, tau, cov) = calibrate(&chosen, 0.95, 1.0, parts);
+        assert_eq!((w, tau), (4.0, 0.22));
+        assert_eq!(cov, 0.0);
+    }
+}
