@@ -36,9 +36,13 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Action {
+    /// The annotator labeled the article.
     Label,
+    /// The annotator skipped the article.
     Skip,
+    /// A disagreement reviewed: the labels that settle it.
     Review,
+    /// An earlier decision retracted (see `Meta::undoes`).
     Undo,
 }
 
@@ -66,13 +70,18 @@ pub struct Pick {
 /// The `label` object of a line.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Meta {
+    /// Sequence number in the file, from 1, unique.
     pub seq: u64,
+    /// What the decision was.
     pub action: Action,
+    /// Who made it.
     pub annotator: String,
+    /// When (UTC, RFC 3339).
     pub time: String,
     /// The model that made the guesses shown (null before the first model).
     #[serde(default)]
     pub model: Option<String>,
+    /// How the article came to be asked.
     #[serde(flatten)]
     pub pick: Pick,
     /// Questions (actor names, or "sentiment") the annotator marked unsure.
@@ -90,6 +99,7 @@ pub struct Meta {
 /// One line of the decision file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Decision {
+    /// The `label` object: who, when, how picked, what was guessed.
     pub meta: Meta,
     /// The article and, for label and review decisions, its labels.
     pub record: LabeledArticle,
@@ -407,6 +417,7 @@ impl DecisionLog {
         ))
     }
 
+    /// The decision file's path.
     pub fn path(&self) -> &Path {
         &self.path
     }
