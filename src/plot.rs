@@ -7,6 +7,7 @@
 //! blue–orange diverging scale), axes are labelled and the estimator is named.
 
 use crate::compare::{signed, GroupRow};
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -284,58 +285,12 @@ pub fn heatmap<DB: DrawingBackend>(
     let mut any_empty = false;
     for (yi, a) in lines.iter().enumerate() {
         for (xi, g) in columns.iter().enumerate() {
-            let (x, y) = (xi as f64, yi as f64);
-            let square = [(x, y), (x + 1.0, y + 1.0)];
-            let row = cell.get(&(*a, *g));
-            let value = row.and_then(|r| net(r));
-            let (Some(r), Some([m, ..])) = (row, value) else {
-                any_empty = true;
-                chart
-                    .draw_series(std::iter::once(Rectangle::new(square, EMPTY.filled())))
-                    .map_err(err)?;
-                continue;
-            };
-            let thin = r.n < style.min_n;
-            let (text, ink) = if thin {
-                any_thin = true;
-                chart
-                    .draw_series(std::iter::once(Rectangle::new(square, THIN_FILL.filled())))
-                    .map_err(err)?;
-                chart
-                    .draw_series(hatch(x, y).map(|l| PathElement::new(l, THIN.stroke_width(1))))
-                    .map_err(err)?;
-                (format!("({})", signed(m, 2)), RGBColor(110, 110, 110))
-            } else {
-                chart
-                    .draw_series(std::iter::once(Rectangle::new(
-                        square,
-                        diverging(m).filled(),
-                    )))
-                    .map_err(err)?;
-                let ink = if m.abs() > 0.6 { WHITE } else { BLACK };
-                (signed(m, 2), ink)
-            };
-            chart
-                .draw_series([
-                    Text::new(
-                        text,
-                        (x + 0.5, y + 0.64),
-                        text_style(font, ink, HPos::Center),
-                    ),
-                    Text::new(
-                        format!("n={}", r.n),
-                        (x + 0.5, y + 0.3),
-                        text_style(font - 1.0, ink, HPos::Center),
-                    ),
-                ])
-                .map_err(err)?;
-            // A white grid between the cells.
-            chart
-                .draw_series(std::iter::once(Rectangle::new(
-                    square,
-                    WHITE.stroke_width(1),
-                )))
-                .map_err(err)?;
+            let row = cell.get(&(*a, *g)).copied();
+            match heatmap_cell(&mut chart, (xi as f64, yi as f64), row, style, font)? {
+                Cell::Empty => any_empty = true,
+                Cell::Thin => any_thin = true,
+                Cell::Coloured => {}
+            }
         }
     }
     let x = colour_key(&key, 170, 18)?;
@@ -351,6 +306,78 @@ pub fn heatmap<DB: DrawingBackend>(
     }
     legend(&key, x, 18, &keys)?;
     Ok(())
+}
+
+/// A chart over continuous x and y.
+type Grid<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// How a heatmap cell was drawn.
+enum Cell {
+    /// No articles (or no net stance).
+    Empty,
+    /// Fewer than `min_n` articles: hatched grey, the value in brackets.
+    Thin,
+    /// Coloured by its net stance.
+    Coloured,
+}
+
+/// Draws the heatmap cell whose lower left corner is `(x, y)`: the row's net stance and n.
+fn heatmap_cell<DB: DrawingBackend>(
+    chart: &mut Grid<'_, DB>,
+    (x, y): (f64, f64),
+    row: Option<&GroupRow>,
+    style: &Style,
+    font: f64,
+) -> Res<Cell> {
+    let square = [(x, y), (x + 1.0, y + 1.0)];
+    let value = row.and_then(net);
+    let (Some(r), Some([m, ..])) = (row, value) else {
+        chart
+            .draw_series(std::iter::once(Rectangle::new(square, EMPTY.filled())))
+            .map_err(err)?;
+        return Ok(Cell::Empty);
+    };
+    let thin = r.n < style.min_n;
+    let (text, ink) = if thin {
+        chart
+            .draw_series(std::iter::once(Rectangle::new(square, THIN_FILL.filled())))
+            .map_err(err)?;
+        chart
+            .draw_series(hatch(x, y).map(|l| PathElement::new(l, THIN.stroke_width(1))))
+            .map_err(err)?;
+        (format!("({})", signed(m, 2)), RGBColor(110, 110, 110))
+    } else {
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                square,
+                diverging(m).filled(),
+            )))
+            .map_err(err)?;
+        let ink = if m.abs() > 0.6 { WHITE } else { BLACK };
+        (signed(m, 2), ink)
+    };
+    chart
+        .draw_series([
+            Text::new(
+                text,
+                (x + 0.5, y + 0.64),
+                text_style(font, ink, HPos::Center),
+            ),
+            Text::new(
+                format!("n={}", r.n),
+                (x + 0.5, y + 0.3),
+                text_style(font - 1.0, ink, HPos::Center),
+            ),
+        ])
+        .map_err(err)?;
+    // A white grid between the cells.
+    chart
+        .draw_series(std::iter::once(Rectangle::new(
+            square,
+            WHITE.stroke_width(1),
+        )))
+        .map_err(err)?;
+    Ok(if thin { Cell::Thin } else { Cell::Coloured })
 }
 
 /// Diagonal hatching lines of the unit cell at (x, y), in data coordinates.
@@ -509,78 +536,7 @@ pub fn months<DB: DrawingBackend>(
     let mut any_thin = false;
     for (ai, (actor, panel)) in actors.iter().zip(&panels).enumerate() {
         let colour = OKABE_ITO[ai % OKABE_ITO.len()];
-        let pl = periods.clone();
-        let mut chart = ChartBuilder::on(panel)
-            .caption(*actor, ("sans-serif", 14))
-            .margin(8)
-            .x_label_area_size(26)
-            .y_label_area_size(44)
-            .build_cartesian_2d(-0.5f64..periods.len() as f64 - 0.5, -1.05f64..1.05f64)
-            .map_err(err)?;
-        chart
-            .configure_mesh()
-            .x_labels(periods.len() * 2 + 1)
-            .x_label_formatter(&move |x| {
-                let i = (*x).round();
-                if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize).is_multiple_of(every) {
-                    centre_label(*x + 0.5, &pl)
-                } else {
-                    String::new()
-                }
-            })
-            .y_labels(5)
-            .y_label_formatter(&|y| signed(*y, 1))
-            .x_label_style(("sans-serif", 10))
-            .y_label_style(("sans-serif", 10))
-            .light_line_style(WHITE)
-            .bold_line_style(BLACK.mix(0.06))
-            .draw()
-            .map_err(err)?;
-        chart
-            .draw_series(std::iter::once(PathElement::new(
-                vec![(-0.5, 0.0), (periods.len() as f64 - 0.5, 0.0)],
-                BLACK.mix(0.35).stroke_width(1),
-            )))
-            .map_err(err)?;
-        let pts: Vec<(f64, [f64; 3], bool)> = periods
-            .iter()
-            .enumerate()
-            .filter_map(|(pi, p)| {
-                let r = rows.iter().find(|r| r.group == *p && r.actor == *actor)?;
-                net(r).map(|n| (pi as f64, n, r.n < style.min_n))
-            })
-            .collect();
-        if pts.is_empty() {
-            continue;
-        }
-        let mut band: Vec<(f64, f64)> = pts.iter().map(|(x, n, _)| (*x, n[2])).collect();
-        band.extend(pts.iter().rev().map(|(x, n, _)| (*x, n[1])));
-        chart
-            .draw_series(std::iter::once(Polygon::new(
-                band,
-                colour.mix(0.16).filled(),
-            )))
-            .map_err(err)?;
-        chart
-            .draw_series(LineSeries::new(
-                pts.iter().map(|(x, n, _)| (*x, n[0])),
-                colour.stroke_width(2),
-            ))
-            .map_err(err)?;
-        for (x, n, thin) in &pts {
-            any_thin |= *thin;
-            let (fill, ink) = if *thin {
-                (WHITE, THIN)
-            } else {
-                (colour, colour)
-            };
-            chart
-                .draw_series([
-                    Circle::new((*x, n[0]), 4, fill.filled()),
-                    Circle::new((*x, n[0]), 4, ink.stroke_width(1)),
-                ])
-                .map_err(err)?;
-        }
+        any_thin |= months_panel(panel, actor, colour, &periods, rows, style, every)?;
     }
     let mut keys = vec![(
         Key::Band(OKABE_ITO[0]),
@@ -591,6 +547,90 @@ pub fn months<DB: DrawingBackend>(
     }
     legend(&key, 24, 16, &keys)?;
     Ok(())
+}
+
+/// One actor's panel of [`months`]: the line, its band and the points; whether a point is thin.
+fn months_panel<DB: DrawingBackend>(
+    panel: &DrawingArea<DB, Shift>,
+    actor: &str,
+    colour: RGBColor,
+    periods: &[&str],
+    rows: &[GroupRow],
+    style: &Style,
+    every: usize,
+) -> Res<bool> {
+    let pl = periods;
+    let mut chart = ChartBuilder::on(panel)
+        .caption(actor, ("sans-serif", 14))
+        .margin(8)
+        .x_label_area_size(26)
+        .y_label_area_size(44)
+        .build_cartesian_2d(-0.5f64..periods.len() as f64 - 0.5, -1.05f64..1.05f64)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_labels(periods.len() * 2 + 1)
+        .x_label_formatter(&move |x| {
+            let i = (*x).round();
+            if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize).is_multiple_of(every) {
+                centre_label(*x + 0.5, &pl)
+            } else {
+                String::new()
+            }
+        })
+        .y_labels(5)
+        .y_label_formatter(&|y| signed(*y, 1))
+        .x_label_style(("sans-serif", 10))
+        .y_label_style(("sans-serif", 10))
+        .light_line_style(WHITE)
+        .bold_line_style(BLACK.mix(0.06))
+        .draw()
+        .map_err(err)?;
+    chart
+        .draw_series(std::iter::once(PathElement::new(
+            vec![(-0.5, 0.0), (periods.len() as f64 - 0.5, 0.0)],
+            BLACK.mix(0.35).stroke_width(1),
+        )))
+        .map_err(err)?;
+    let pts: Vec<(f64, [f64; 3], bool)> = periods
+        .iter()
+        .enumerate()
+        .filter_map(|(pi, p)| {
+            let r = rows.iter().find(|r| r.group == *p && r.actor == actor)?;
+            net(r).map(|n| (pi as f64, n, r.n < style.min_n))
+        })
+        .collect();
+    if pts.is_empty() {
+        return Ok(false);
+    }
+    let mut band: Vec<(f64, f64)> = pts.iter().map(|(x, n, _)| (*x, n[2])).collect();
+    band.extend(pts.iter().rev().map(|(x, n, _)| (*x, n[1])));
+    chart
+        .draw_series(std::iter::once(Polygon::new(
+            band,
+            colour.mix(0.16).filled(),
+        )))
+        .map_err(err)?;
+    chart
+        .draw_series(LineSeries::new(
+            pts.iter().map(|(x, n, _)| (*x, n[0])),
+            colour.stroke_width(2),
+        ))
+        .map_err(err)?;
+    for (x, n, thin) in &pts {
+        let (fill, ink) = if *thin {
+            (WHITE, THIN)
+        } else {
+            (colour, colour)
+        };
+        chart
+            .draw_series([
+                Circle::new((*x, n[0]), 4, fill.filled()),
+                Circle::new((*x, n[0]), 4, ink.stroke_width(1)),
+            ])
+            .map_err(err)?;
+    }
+    Ok(pts.iter().any(|(_, _, thin)| *thin))
 }
 
 /// Which chart a comparison gets.

@@ -9,8 +9,9 @@
 //! - [`agreement`]: Cohen's and Fleiss' kappa on articles labeled twice;
 //! - [`engine`]: the one file that calls the rest of the library.
 //!
-//! [`open`] starts a session from files (`start.rs`); [`simulate`] runs the same loop with the
-//! gold labels of a labeled set revealed when asked, for learning curves (`simulate.rs`).
+//! [`open()`] starts a session from files (`start.rs`); [`simulate()`] runs the same loop
+//! with the gold labels of a labeled set revealed when asked, for learning curves
+//! (`simulate.rs`).
 
 /// Agreement between annotators (Cohen's and Fleiss' kappa).
 pub mod agreement;

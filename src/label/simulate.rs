@@ -85,15 +85,7 @@ pub fn simulate(
     };
     settings.stance_labels = labels_of(&|a| a.stance.iter().map(|(_, l)| l.clone()).collect());
     settings.sentiment_labels = labels_of(&|a| a.sentiment.iter().cloned().collect());
-    let answers: HashMap<String, GoldLabels> = gold
-        .iter()
-        .map(|a| {
-            (
-                a.article.id.clone(),
-                (a.stance.iter().cloned().collect(), a.sentiment.clone()),
-            )
-        })
-        .collect();
+    let answers = gold_answers(&gold);
     let (pool, _) = Pool::new(gold, &registry, &settings)?;
     let seed = settings.seed;
     let strategy_name = match settings.strategy {
@@ -108,14 +100,7 @@ pub fn simulate(
         Vec::new(),
         None,
     );
-    let mut classes: Vec<String> = settings.stance_labels.clone();
-    for a in &test {
-        for (_, l) in &a.stance {
-            if !classes.contains(l) {
-                classes.push(l.clone());
-            }
-        }
-    }
+    let classes = test_classes(&settings.stance_labels, &test);
     let mut checkpoints: Vec<usize> = opts.checkpoints.clone();
     checkpoints.sort_unstable();
     checkpoints.dedup();
@@ -156,6 +141,32 @@ pub fn simulate(
         }
     }
     Ok(out)
+}
+
+/// The gold labels of each article, by id.
+fn gold_answers(gold: &[LabeledArticle]) -> HashMap<String, GoldLabels> {
+    gold.iter()
+        .map(|a| {
+            (
+                a.article.id.clone(),
+                (a.stance.iter().cloned().collect(), a.sentiment.clone()),
+            )
+        })
+        .collect()
+}
+
+/// The stance classes the test data is scored over: the session's labels, then any other
+/// label of the test data.
+fn test_classes(labels: &[String], test: &[LabeledArticle]) -> Vec<String> {
+    let mut classes: Vec<String> = labels.to_vec();
+    for a in test {
+        for (_, l) in &a.stance {
+            if !classes.contains(l) {
+                classes.push(l.clone());
+            }
+        }
+    }
+    classes
 }
 
 /// Every article of `paths`; the first bad record is the error.
