@@ -6,26 +6,20 @@
 //!   stream, double annotation), as pure seeded functions;
 //! - [`session`]: the pool, the bookkeeping and the background retraining;
 //! - [`server`]: the local web server and the page;
-//! - [`agreement`]: Cohen's and Fleiss' kappa on articles labeled twice;
+//! - [`mod@agreement`]: Cohen's and Fleiss' kappa on articles labeled twice;
 //! - [`engine`]: the one file that calls the rest of the library.
 //!
 //! [`open()`] starts a session from files (`start.rs`); [`simulate()`] runs the same loop
 //! with the gold labels of a labeled set revealed when asked, for learning curves
 //! (`simulate.rs`).
 
-/// Agreement between annotators (Cohen's and Fleiss' kappa).
 pub mod agreement;
-/// The one door into the rest of the library.
 pub mod engine;
-/// The decision file: append, resume, undo, resolve.
 pub mod log;
-/// The local web server and the page.
 pub mod server;
-/// The session: pool, bookkeeping, picks, retraining.
 pub mod session;
 mod simulate;
 mod start;
-/// Which article next, as pure seeded functions.
 pub mod strategy;
 
 pub use simulate::{simulate, Checkpoint, SimOptions};
