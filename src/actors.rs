@@ -95,6 +95,52 @@ pub struct Registry {
     language: Option<String>,
 }
 
+/// An alias (trimmed) must not be empty nor longer than [`MAX_ALIAS_BYTES`].
+fn check_alias(actor: &str, alias: &str) -> std::result::Result<(), String> {
+    if alias.is_empty() {
+        return Err(format!("actor \"{actor}\" has an empty alias"));
+    }
+    if alias.len() > MAX_ALIAS_BYTES {
+        return Err(format!(
+            "actor \"{actor}\" has an alias of {} bytes, longer than the {MAX_ALIAS_BYTES} an alias may have (\"{}…\")",
+            alias.len(),
+            alias.chars().take(40).collect::<String>()
+        ));
+    }
+    Ok(())
+}
+
+/// The spellings an alias matches: itself, and capitalised when it starts in lower case.
+fn alias_variants(alias: &str) -> Vec<String> {
+    let mut variants = vec![alias.to_string()];
+    let mut chars = alias.chars();
+    if let Some(first) = chars.next().filter(|c| c.is_lowercase()) {
+        variants.push(first.to_uppercase().chain(chars).collect());
+    }
+    variants
+}
+
+/// The matcher of every alias spelling. A DFA is fastest to search but costs time and memory
+/// to build that grow with the patterns; past a few thousand of them a contiguous NFA is built
+/// in linear time and searches almost as fast.
+fn alias_matcher(patterns: &[String]) -> std::result::Result<AhoCorasick, Problem> {
+    let bytes: usize = patterns.iter().map(String::len).sum();
+    let kind = if patterns.len() > 2_000 || bytes > 50_000 {
+        Some(aho_corasick::AhoCorasickKind::ContiguousNFA)
+    } else {
+        None
+    };
+    AhoCorasick::builder()
+        .match_kind(MatchKind::Standard)
+        .kind(kind)
+        .build(patterns)
+        .map_err(|e| Problem {
+            actor: 0,
+            name: None,
+            message: format!("cannot build the alias matcher: {e}"),
+        })
+}
+
 impl Registry {
     /// Builds a registry; fails if two actors share a name, or one alias names two actors.
     pub fn new(actors: Vec<Actor>) -> Result<Registry> {
@@ -158,31 +204,8 @@ impl Registry {
                 .chain(own.into_iter().flatten());
             for (n, alias) in names.enumerate() {
                 let alias = alias.trim();
-                if alias.is_empty() {
-                    return Err(problem(
-                        i,
-                        Some(n),
-                        format!("actor \"{}\" has an empty alias", a.name),
-                    ));
-                }
-                if alias.len() > MAX_ALIAS_BYTES {
-                    return Err(problem(
-                        i,
-                        Some(n),
-                        format!(
-                            "actor \"{}\" has an alias of {} bytes, longer than the {MAX_ALIAS_BYTES} an alias may have (\"{}…\")",
-                            a.name,
-                            alias.len(),
-                            alias.chars().take(40).collect::<String>()
-                        ),
-                    ));
-                }
-                let mut variants = vec![alias.to_string()];
-                let mut chars = alias.chars();
-                if let Some(first) = chars.next().filter(|c| c.is_lowercase()) {
-                    variants.push(first.to_uppercase().chain(chars).collect());
-                }
-                for v in variants {
+                check_alias(&a.name, alias).map_err(|m| problem(i, Some(n), m))?;
+                for v in alias_variants(alias) {
                     match alias_owner.get(&v) {
                         Some(&j) if j != i => {
                             return Err(problem(
@@ -204,24 +227,7 @@ impl Registry {
                 }
             }
         }
-        // A DFA is fastest to search but costs time and memory to build that grow with the
-        // patterns; past a few thousand of them a contiguous NFA is built in linear time and
-        // searches almost as fast.
-        let bytes: usize = patterns.iter().map(String::len).sum();
-        let kind = if patterns.len() > 2_000 || bytes > 50_000 {
-            Some(aho_corasick::AhoCorasickKind::ContiguousNFA)
-        } else {
-            None
-        };
-        let matcher = AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
-            .kind(kind)
-            .build(&patterns)
-            .map_err(|e| Problem {
-                actor: 0,
-                name: None,
-                message: format!("cannot build the alias matcher: {e}"),
-            })?;
+        let matcher = alias_matcher(&patterns)?;
         Ok(Registry {
             actors,
             by_name,

@@ -2,14 +2,16 @@
 //! ([`Classify`]), and the classifiers there are ([`TaskClassifier`]).
 //!
 //! Today there is one, the multinomial logistic regression of [`crate::model`]. Another
-//! classifier is a new variant of [`TaskClassifier`] with an implementation of [`Classify`];
-//! the pipeline (training, scoring, evidence, `explain`) sees only the trait. In the model
+//! classifier is a new variant of [`TaskClassifier`] with an implementation of [`Classify`]
+//! and an arm in [`TaskClassifier::fit`] (with the setting that chooses it in
+//! [`crate::pipeline::TrainConfig`]); the pipeline (training, scoring, evidence, `explain`)
+//! sees only the trait and this file. In the model
 //! file a task's classifier is stored as its variant's fields (the logistic model's fields,
 //! as written since format 1); a second variant adds a `"kind"` field that
 //! [`TaskClassifier`]'s deserializer reads first.
 
 use crate::features::SparseVec;
-use crate::model::{Classifier, FitReport};
+use crate::model::{Classifier, Csr, FitReport, LogisticConfig};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// What the pipeline needs of a classifier.
@@ -37,6 +39,16 @@ pub enum TaskClassifier {
 }
 
 impl TaskClassifier {
+    /// Fits a task's classifier on the rows `x` with labels `y` (indices into `classes`).
+    pub fn fit(
+        x: &Csr,
+        y: &[usize],
+        classes: Vec<String>,
+        cfg: &LogisticConfig,
+    ) -> crate::error::Result<TaskClassifier> {
+        Classifier::fit(x, y, classes, cfg).map(TaskClassifier::Logistic)
+    }
+
     fn inner(&self) -> &dyn Classify {
         match self {
             TaskClassifier::Logistic(c) => c,

@@ -11,6 +11,35 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use std::collections::HashMap;
 
+/// The examples of each group, groups in order of first appearance.
+fn group_members<G: AsRef<str>>(groups: &[G]) -> Vec<Vec<usize>> {
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    let mut members: Vec<Vec<usize>> = Vec::new();
+    for (i, g) in groups.iter().enumerate() {
+        let next = members.len();
+        let gi = *index.entry(g.as_ref()).or_insert(next);
+        if gi == next {
+            members.push(Vec::new());
+        }
+        members[gi].push(i);
+    }
+    members
+}
+
+/// Mean over classes of the spread (sd) across folds of each class's share (`fold_counts`
+/// per fold and class, `total` per class).
+fn share_spread(fold_counts: &[Vec<f64>], total: &[f64]) -> f64 {
+    let (k, n_classes) = (fold_counts.len(), total.len());
+    (0..n_classes)
+        .map(|c| {
+            let shares: Vec<f64> = (0..k).map(|j| fold_counts[j][c] / total[c]).collect();
+            let m = shares.iter().sum::<f64>() / k as f64;
+            (shares.iter().map(|s| (s - m) * (s - m)).sum::<f64>() / k as f64).sqrt()
+        })
+        .sum::<f64>()
+        / n_classes as f64
+}
+
 /// Assigns each example to one of `k` folds. `labels[i]` is example i's class (in `0..n_classes`),
 /// `groups[i]` its group key. Greedy, like scikit-learn's `StratifiedGroupKFold`: groups are
 /// shuffled, taken the most label-skewed first, and each goes to the fold where the label
@@ -28,16 +57,7 @@ pub fn assign_folds<G: AsRef<str>>(
     if k < 2 {
         return Err(Error::Config(format!("need at least 2 folds, got {k}")));
     }
-    let mut index: HashMap<&str, usize> = HashMap::new();
-    let mut members: Vec<Vec<usize>> = Vec::new();
-    for (i, g) in groups.iter().enumerate() {
-        let next = members.len();
-        let gi = *index.entry(g.as_ref()).or_insert(next);
-        if gi == next {
-            members.push(Vec::new());
-        }
-        members[gi].push(i);
-    }
+    let members = group_members(groups);
     if members.len() < k {
         return Err(Error::Config(format!(
             "only {} groups (articles) for {} folds: use fewer folds",
@@ -74,15 +94,7 @@ pub fn assign_folds<G: AsRef<str>>(
                 .iter_mut()
                 .zip(&counts[g])
                 .for_each(|(a, b)| *a += b);
-            // Mean over classes of the spread (sd) across folds of each class's share.
-            let spread: f64 = (0..n_classes)
-                .map(|c| {
-                    let shares: Vec<f64> = (0..k).map(|j| fold_counts[j][c] / total[c]).collect();
-                    let m = shares.iter().sum::<f64>() / k as f64;
-                    (shares.iter().map(|s| (s - m) * (s - m)).sum::<f64>() / k as f64).sqrt()
-                })
-                .sum::<f64>()
-                / n_classes as f64;
+            let spread = share_spread(&fold_counts, &total);
             fold_counts[f]
                 .iter_mut()
                 .zip(&counts[g])

@@ -7,7 +7,7 @@ use std::path::Path;
 /// Where in the input a problem sits.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Location {
-    /// The file (or "<stdin>").
+    /// The file (or `<stdin>`).
     pub file: String,
     /// 1-based line (or record number for formats without lines).
     pub line: Option<u64>,

@@ -447,55 +447,9 @@ pub fn cross_validate(
     let checked = cfg.check()?;
     let article_fold = article_folds(set, k, seed, group_by)?;
     let prep = Prepared::new(set, &checked.context);
-    // Per fold: each prediction with the fold's majority class, and the unconverged fits.
-    type Fold = (
-        Vec<(Prediction, usize)>,
-        usize,
-        crate::pipeline::train::Fitted,
-    );
     let results: Vec<Result<Fold>> = (0..k)
         .into_par_iter()
-        .map(|f| {
-            let fitted = fit_on(set, &prep, &|a| article_fold[a] != f, &checked)?;
-            let mut unconverged = 0;
-            let mut out = Vec::new();
-            let mut scratch = crate::features::Scratch::default();
-            for task in Task::ALL {
-                let Some(model) = (match task {
-                    Task::Stance => Some(&fitted.stance),
-                    Task::Sentiment => fitted.sentiment.as_ref(),
-                }) else {
-                    continue;
-                };
-                use crate::classifier::Classify;
-                unconverged += usize::from(!model.classifier.report().converged);
-                let examples = set.task_examples(task);
-                let major = majority_class(
-                    examples
-                        .iter()
-                        .filter(|e| article_fold[e.article] != f)
-                        .map(|e| e.label),
-                    set.classes(task).len(),
-                );
-                for e in examples.iter().filter(|e| article_fold[e.article] == f) {
-                    let v = fitted.featurizer.transform(prep.doc(task, e), &mut scratch);
-                    let p = model.probabilities(&v);
-                    out.push((
-                        Prediction {
-                            id: set.articles[e.article].article.id.clone(),
-                            task,
-                            actor: e.actor.map(str::to_string),
-                            fold: Some(f + 1),
-                            truth: set.classes(task)[e.label].clone(),
-                            predicted: model.classes()[argmax(&p)].clone(),
-                            probabilities: model.classes().iter().cloned().zip(p).collect(),
-                        },
-                        major,
-                    ));
-                }
-            }
-            Ok((out, unconverged, fitted))
-        })
+        .map(|f| held_out_fold(set, &prep, &article_fold, f, &checked))
         .collect();
     let mut all = Vec::new();
     let mut unconverged = 0;
@@ -539,6 +493,63 @@ pub fn cross_validate(
         fold_models,
         article_fold,
     })
+}
+
+/// One fold's outcome: each prediction with the fold's majority class, the unconverged fits,
+/// and the fold's model.
+type Fold = (
+    Vec<(Prediction, usize)>,
+    usize,
+    crate::pipeline::train::Fitted,
+);
+
+/// Trains on every fold but `f` and predicts the examples of fold `f`, for each task.
+fn held_out_fold(
+    set: &TrainingSet,
+    prep: &Prepared<'_>,
+    article_fold: &[usize],
+    f: usize,
+    checked: &crate::pipeline::CheckedConfig,
+) -> Result<Fold> {
+    let fitted = fit_on(set, prep, &|a| article_fold[a] != f, checked)?;
+    let mut unconverged = 0;
+    let mut out = Vec::new();
+    let mut scratch = crate::features::Scratch::default();
+    for task in Task::ALL {
+        let Some(model) = (match task {
+            Task::Stance => Some(&fitted.stance),
+            Task::Sentiment => fitted.sentiment.as_ref(),
+        }) else {
+            continue;
+        };
+        use crate::classifier::Classify;
+        unconverged += usize::from(!model.classifier.report().converged);
+        let examples = set.task_examples(task);
+        let major = majority_class(
+            examples
+                .iter()
+                .filter(|e| article_fold[e.article] != f)
+                .map(|e| e.label),
+            set.classes(task).len(),
+        );
+        for e in examples.iter().filter(|e| article_fold[e.article] == f) {
+            let v = fitted.featurizer.transform(prep.doc(task, e), &mut scratch);
+            let p = model.probabilities(&v);
+            out.push((
+                Prediction {
+                    id: set.articles[e.article].article.id.clone(),
+                    task,
+                    actor: e.actor.map(str::to_string),
+                    fold: Some(f + 1),
+                    truth: set.classes(task)[e.label].clone(),
+                    predicted: model.classes()[argmax(&p)].clone(),
+                    probabilities: model.classes().iter().cloned().zip(p).collect(),
+                },
+                major,
+            ));
+        }
+    }
+    Ok((out, unconverged, fitted))
 }
 
 /// The stance predictions as calibration data for the quantification estimators.

@@ -71,7 +71,6 @@ pub mod cv;
 pub mod error;
 pub mod evaluate;
 pub mod features;
-#[allow(missing_docs)] // to be documented with its integration into train and eval
 pub mod label;
 pub mod labels;
 pub mod language;

@@ -457,8 +457,22 @@ fn html_with(
         escape(&input.lede),
         t = escape(input.title)
     );
-
     // First: what stands out.
+    standout_section(&mut s, input, min_n, ee);
+    methods_section(&mut s, input, min_n, ee);
+    charts_section(&mut s, input, min_n, estimator);
+    tables_section(&mut s, input, min_n, estimator, ee);
+    s.push_str("</body></html>\n");
+    s
+}
+
+/// What stands out: the pairs of sources whose intervals do not overlap, or why none do.
+fn standout_section(
+    s: &mut String,
+    input: &ReportInput<'_>,
+    min_n: usize,
+    ee: &dyn Fn(&GroupRow) -> Option<f64>,
+) {
     let found = standouts(input.by_source, min_n, 3, 10);
     s.push_str("<h2 id=\"standout\">What stands out</h2>");
     if found.compared == 0 {
@@ -497,7 +511,15 @@ fn html_with(
         );
         s.push_str(&standout_table(&found, "source", ee));
     }
+}
 
+/// The methods: the input's lines, thin groups and marks, and the expected error if shown.
+fn methods_section(
+    s: &mut String,
+    input: &ReportInput<'_>,
+    min_n: usize,
+    ee: &dyn Fn(&GroupRow) -> Option<f64>,
+) {
     s.push_str("<div class=\"methods\"><strong>Methods</strong><ul>");
     for m in &input.methods {
         let _ = write!(s, "<li>{}</li>", escape(m));
@@ -516,7 +538,10 @@ fn html_with(
         let _ = write!(s, "<li>{}</li>", escape(EXPECTED_ERROR_METHOD));
     }
     s.push_str("</ul></div>");
+}
 
+/// The charts: the heatmap by source, the most named actors by source, and over time.
+fn charts_section(s: &mut String, input: &ReportInput<'_>, min_n: usize, estimator: &str) {
     let style = Style {
         min_n,
         reference: None,
@@ -571,6 +596,16 @@ fn html_with(
         ),
         &style,
     ));
+}
+
+/// The tables by source and by period.
+fn tables_section(
+    s: &mut String,
+    input: &ReportInput<'_>,
+    min_n: usize,
+    estimator: &str,
+    ee: &dyn Fn(&GroupRow) -> Option<f64>,
+) {
     s.push_str("<h2>Table by source</h2>");
     let _ = write!(
         s,
@@ -579,8 +614,6 @@ fn html_with(
     s.push_str(&table(input.by_source, "source", min_n, ee));
     let _ = write!(s, "<h2>Table by {}</h2>", escape(input.period));
     s.push_str(&table(input.by_period, input.period, min_n, ee));
-    s.push_str("</body></html>\n");
-    s
 }
 
 #[cfg(test)]

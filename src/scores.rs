@@ -335,11 +335,172 @@ fn parse_line(
     Ok(Some(a))
 }
 
+/// The columns of a score CSV: the header, where the required ones are, and the probability
+/// columns of each task with their labels.
+struct ScoreColumns {
+    header: Vec<String>,
+    id: usize,
+    actor: usize,
+    label: usize,
+    status: usize,
+    stance_p: Vec<(usize, String)>,
+    sentiment_p: Vec<(usize, String)>,
+}
+
+impl ScoreColumns {
+    /// Finds the columns of `header`; a missing required column is an error of line 1.
+    fn of(header: Vec<String>, path: &str) -> Result<ScoreColumns> {
+        let need = |n: &str| {
+            header.iter().position(|h| h == n).ok_or_else(|| {
+                Error::input(
+                    path,
+                    Some(1),
+                    Some(n),
+                    format!(
+                        "missing: not the CSV of `stance score` (columns: {})",
+                        header.join(", ")
+                    ),
+                )
+            })
+        };
+        let (id, actor, label, status) =
+            (need("id")?, need("actor")?, need("label")?, need("status")?);
+        let stance_p: Vec<(usize, String)> = header
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| h.starts_with("p_") && !h.starts_with("p_sentiment_"))
+            .map(|(i, h)| (i, h["p_".len()..].to_string()))
+            .collect();
+        let sentiment_p: Vec<(usize, String)> = header
+            .iter()
+            .enumerate()
+            .filter_map(|(i, h)| h.strip_prefix("p_sentiment_").map(|l| (i, l.to_string())))
+            .collect();
+        Ok(ScoreColumns {
+            header,
+            id,
+            actor,
+            label,
+            status,
+            stance_p,
+            sentiment_p,
+        })
+    }
+
+    /// The text of column `n` in `r`, if the column exists and the cell is not empty. Text
+    /// cells were written by `csv_text` (a formula-like cell has a ' in front).
+    fn opt(&self, r: &csv::StringRecord, n: &str) -> Option<String> {
+        self.header
+            .iter()
+            .position(|h| h == n)
+            .and_then(|i| r.get(i))
+            .filter(|v| !v.is_empty())
+            .map(|v| from_csv_text(v).to_string())
+    }
+
+    /// The probabilities in the non-empty cells of `cols`, by label.
+    fn probabilities(
+        &self,
+        r: &csv::StringRecord,
+        cols: &[(usize, String)],
+        at: &dyn Fn(&str, String) -> Error,
+    ) -> Result<std::collections::BTreeMap<String, f64>> {
+        cols.iter()
+            .filter(|(i, _)| r.get(*i).is_some_and(|v| !v.is_empty()))
+            .map(|(i, l)| {
+                r[*i].parse::<f64>().map(|x| (l.clone(), x)).map_err(|_| {
+                    at(
+                        &self.header[*i],
+                        format!("expected a number, found \"{}\"", &r[*i]),
+                    )
+                })
+            })
+            .collect()
+    }
+
+    /// A new article from the first row of its id (no actors yet).
+    fn article(
+        &self,
+        r: &csv::StringRecord,
+        id: String,
+        at: &dyn Fn(&str, String) -> Error,
+    ) -> Result<ArticleScore> {
+        use crate::pipeline::{LabelScore, ModelRef};
+        let sp = self.probabilities(r, &self.sentiment_p, at)?;
+        let fields = match self.opt(r, "fields") {
+            Some(f) => serde_json::from_str(&f)
+                .map_err(|e| at("fields", format!("expected a JSON object: {e}")))?,
+            None => std::collections::BTreeMap::new(),
+        };
+        Ok(ArticleScore {
+            id,
+            source: self.opt(r, "source"),
+            date: self.opt(r, "date"),
+            sentiment: self.opt(r, "sentiment").map(|l| LabelScore {
+                label: l,
+                probabilities: sp,
+                score: self.opt(r, "sentiment_score").and_then(|x| x.parse().ok()),
+            }),
+            actors: Vec::new(),
+            fields,
+            model: self.opt(r, "model").map(|checksum| ModelRef {
+                name: None,
+                checksum,
+                raw_probabilities: false,
+            }),
+        })
+    }
+
+    /// The actor's score in the row (None for a row of an article that names no actor); its
+    /// probabilities must be a distribution over the model's `labels`.
+    fn actor(
+        &self,
+        r: &csv::StringRecord,
+        labels: Option<&[String]>,
+        at: &dyn Fn(&str, String) -> Error,
+    ) -> Result<Option<crate::pipeline::ActorScore>> {
+        let Some(a) = r
+            .get(self.actor)
+            .filter(|a| !a.is_empty())
+            .map(from_csv_text)
+        else {
+            return Ok(None);
+        };
+        let probabilities = self.probabilities(r, &self.stance_p, at)?;
+        if let Some(m) = bad_probabilities(probabilities.iter()) {
+            return Err(at(
+                "probabilities",
+                format!("the probabilities of actor \"{a}\" {m}"),
+            ));
+        }
+        if let Some(labels) = labels {
+            if let Some(l) = probabilities.keys().find(|l| !labels.contains(l)) {
+                return Err(at(
+                    &format!("p_{l}"),
+                    format!(
+                        "label \"{l}\" is not one of the model's labels ({}); were these scores made by another model?",
+                        labels.join(", ")
+                    ),
+                ));
+            }
+        }
+        Ok(Some(crate::pipeline::ActorScore {
+            actor: a.to_string(),
+            mentions: self
+                .opt(r, "mentions")
+                .and_then(|m| m.parse().ok())
+                .unwrap_or(0),
+            label: from_csv_text(r.get(self.label).unwrap_or_default()).to_string(),
+            probabilities,
+            score: self.opt(r, "score").and_then(|x| x.parse().ok()),
+            evidence: Vec::new(),
+        }))
+    }
+}
+
 /// Reads the long-form CSV of `stance score` back into articles: consecutive rows of one id
 /// are one article.
 fn read_csv(path: &str, labels: Option<&[String]>, out: &mut ReadScores) -> Result<()> {
-    use crate::pipeline::{ActorScore, LabelScore, ModelRef};
-    use std::collections::BTreeMap;
     let file = std::fs::File::open(path).map_err(|e| Error::io(path.as_ref(), e))?;
     let mut rdr = csv::Reader::from_reader(crate::corpus::CsvInput::new(
         Box::new(std::io::BufReader::new(file)),
@@ -360,39 +521,7 @@ fn read_csv(path: &str, labels: Option<&[String]>, out: &mut ReadScores) -> Resu
             format!("the header is longer than a score file's may be ({MAX_LINE} bytes)"),
         ));
     }
-    let col = |n: &str| header.iter().position(|h| h == n);
-    let need = |n: &str| {
-        col(n).ok_or_else(|| {
-            Error::input(
-                path,
-                Some(1),
-                Some(n),
-                format!(
-                    "missing: not the CSV of `stance score` (columns: {})",
-                    header.join(", ")
-                ),
-            )
-        })
-    };
-    let (id, actor, label, status) = (need("id")?, need("actor")?, need("label")?, need("status")?);
-    let stance_p: Vec<(usize, String)> = header
-        .iter()
-        .enumerate()
-        .filter(|(_, h)| h.starts_with("p_") && !h.starts_with("p_sentiment_"))
-        .map(|(i, h)| (i, h["p_".len()..].to_string()))
-        .collect();
-    let sentiment_p: Vec<(usize, String)> = header
-        .iter()
-        .enumerate()
-        .filter_map(|(i, h)| h.strip_prefix("p_sentiment_").map(|l| (i, l.to_string())))
-        .collect();
-    // Text cells were written by `csv_text` (a formula-like cell has a ' in front).
-    let opt = |r: &csv::StringRecord, n: &str| {
-        col(n)
-            .and_then(|i| r.get(i))
-            .filter(|v| !v.is_empty())
-            .map(|v| from_csv_text(v).to_string())
-    };
+    let cols = ScoreColumns::of(header, path)?;
     let mut current: Option<ArticleScore> = None;
     let mut r = csv::StringRecord::new();
     for i in 0.. {
@@ -418,95 +547,21 @@ fn read_csv(path: &str, labels: Option<&[String]>, out: &mut ReadScores) -> Resu
                 ))
             }
         }
-        let r = &r;
         let at = |field: &str, msg: String| Error::input(path, Some(line), Some(field), msg);
-        if r.get(status).is_some_and(|s| s.starts_with("error")) {
+        if r.get(cols.status).is_some_and(|s| s.starts_with("error")) {
             out.skipped += 1;
             continue;
         }
-        let rid = from_csv_text(r.get(id).unwrap_or_default()).to_string();
+        let rid = from_csv_text(r.get(cols.id).unwrap_or_default()).to_string();
         if current.as_ref().is_none_or(|c| c.id != rid) {
             if let Some(done) = current.take() {
                 out.articles.push(done);
             }
-            let probs = |cols: &[(usize, String)]| -> Result<BTreeMap<String, f64>> {
-                cols.iter()
-                    .filter(|(i, _)| r.get(*i).is_some_and(|v| !v.is_empty()))
-                    .map(|(i, l)| {
-                        r[*i].parse::<f64>().map(|x| (l.clone(), x)).map_err(|_| {
-                            at(
-                                &header[*i],
-                                format!("expected a number, found \"{}\"", &r[*i]),
-                            )
-                        })
-                    })
-                    .collect()
-            };
-            let sp = probs(&sentiment_p)?;
-            let fields = match opt(r, "fields") {
-                Some(f) => serde_json::from_str(&f)
-                    .map_err(|e| at("fields", format!("expected a JSON object: {e}")))?,
-                None => BTreeMap::new(),
-            };
-            current = Some(ArticleScore {
-                id: rid,
-                source: opt(r, "source"),
-                date: opt(r, "date"),
-                sentiment: opt(r, "sentiment").map(|l| LabelScore {
-                    label: l,
-                    probabilities: sp,
-                    score: opt(r, "sentiment_score").and_then(|x| x.parse().ok()),
-                }),
-                actors: Vec::new(),
-                fields,
-                model: opt(r, "model").map(|checksum| ModelRef {
-                    name: None,
-                    checksum,
-                    raw_probabilities: false,
-                }),
-            });
+            current = Some(cols.article(&r, rid, &at)?);
         }
-        let Some(a) = r.get(actor).filter(|a| !a.is_empty()).map(from_csv_text) else {
-            continue;
-        };
-        let probabilities: BTreeMap<String, f64> = stance_p
-            .iter()
-            .filter(|(i, _)| r.get(*i).is_some_and(|v| !v.is_empty()))
-            .map(|(i, l)| {
-                r[*i].parse::<f64>().map(|x| (l.clone(), x)).map_err(|_| {
-                    at(
-                        &header[*i],
-                        format!("expected a number, found \"{}\"", &r[*i]),
-                    )
-                })
-            })
-            .collect::<Result<_>>()?;
-        if let Some(m) = bad_probabilities(probabilities.iter()) {
-            return Err(at(
-                "probabilities",
-                format!("the probabilities of actor \"{a}\" {m}"),
-            ));
+        if let Some(actor) = cols.actor(&r, labels, &at)? {
+            current.as_mut().expect("set above").actors.push(actor);
         }
-        if let Some(labels) = labels {
-            if let Some(l) = probabilities.keys().find(|l| !labels.contains(l)) {
-                return Err(at(
-                    &format!("p_{l}"),
-                    format!(
-                        "label \"{l}\" is not one of the model's labels ({}); were these scores made by another model?",
-                        labels.join(", ")
-                    ),
-                ));
-            }
-        }
-        let article = current.as_mut().expect("set above");
-        article.actors.push(ActorScore {
-            actor: a.to_string(),
-            mentions: opt(r, "mentions").and_then(|m| m.parse().ok()).unwrap_or(0),
-            label: from_csv_text(r.get(label).unwrap_or_default()).to_string(),
-            probabilities,
-            score: opt(r, "score").and_then(|x| x.parse().ok()),
-            evidence: Vec::new(),
-        });
     }
     if let Some(done) = current.take() {
         out.articles.push(done);

@@ -2,11 +2,11 @@
 //! output record (its scores, or an error record), in input order, in bounded memory.
 //!
 //! Three stages overlap: a reader thread cuts the input into numbered batches; worker threads
-//! each take whole batches and parse, score and serialise them with their own [`Scorer`] (no
-//! barrier between batches, so no worker waits for another); the writer puts the batches back
-//! in input order. Memory is bounded by a gate: the reader waits while `2 × threads + 2`
-//! batches are read but not yet written. A closed pipe, or reaching `max_errors`, stops every
-//! stage.
+//! each take whole batches and parse, score and serialise them with their own
+//! [`Scorer`](crate::Scorer) (no barrier between batches, so no worker waits for another); the
+//! writer puts the batches back in input order. Memory is bounded by a gate: the reader waits
+//! while `2 × threads + 2` batches are read but not yet written. A closed pipe, or reaching
+//! `max_errors`, stops every stage.
 
 use crate::corpus::{Pending, Record};
 use crate::pipeline::{ScoreOptions, StanceModel};

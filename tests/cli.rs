@@ -581,6 +581,65 @@ fn compare_by_source_and_month() {
         .assert()
         .success()
         .stdout(predicate::str::contains("2023-10").and(predicate::str::contains("95% interval")));
+    // --format json is one JSON document (not JSON Lines): the grouping, the labels, the rows.
+    let out = stance()
+        .arg("compare")
+        .arg(&scores)
+        .args(["--by", "source", "--bootstrap", "50", "--format", "json"])
+        .assert()
+        .success();
+    let doc: serde_json::Value = serde_json::from_slice(&out.get_output().stdout)
+        .expect("compare --format json writes a single JSON document");
+    assert_eq!(doc["by"], "source");
+    assert!(doc["labels"].as_array().unwrap().len() >= 2);
+    let rows = doc["rows"].as_array().unwrap();
+    assert!(rows.len() > 1, "{doc}");
+    assert!(rows.iter().all(|r| r["n"].as_u64().unwrap() > 0));
+    // The same for --diff, and its CSV: a header and one row per actor both outlets name.
+    let diff = [
+        "--diff",
+        "The Clarion Tribune",
+        "Meridian Wire",
+        "--bootstrap",
+        "50",
+        "--permutations",
+        "50",
+        "--format",
+    ];
+    let out = stance()
+        .arg("compare")
+        .arg(&scores)
+        .args(diff)
+        .arg("json")
+        .assert()
+        .success();
+    let doc: serde_json::Value = serde_json::from_slice(&out.get_output().stdout)
+        .expect("compare --diff --format json writes a single JSON document");
+    assert_eq!(doc["a"], "The Clarion Tribune");
+    assert_eq!(doc["b"], "Meridian Wire");
+    let differences = doc["differences"].as_array().unwrap();
+    assert!(!differences.is_empty());
+    for d in differences {
+        let s = &d["score"];
+        assert!(s["low"].as_f64().unwrap() <= s["mean"].as_f64().unwrap());
+        assert!(s["mean"].as_f64().unwrap() <= s["high"].as_f64().unwrap());
+        let p = d["score_p"].as_f64().unwrap();
+        assert!(p > 0.0 && p <= 1.0);
+    }
+    let out = stance()
+        .arg("compare")
+        .arg(&scores)
+        .args(diff)
+        .arg("csv")
+        .assert()
+        .success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let mut csv_lines = text.lines();
+    assert!(csv_lines
+        .next()
+        .unwrap()
+        .starts_with("actor,a,b,n_a,n_b,score,score_low,score_high,score_p,score_p_holm,net,"));
+    assert_eq!(csv_lines.count(), differences.len());
 }
 
 #[test]
@@ -1067,4 +1126,66 @@ fn german_articles_match_german_aliases_and_the_english_model_warns() {
         .stderr(predicate::str::contains(
             "3 of 3 articles look written in german (de), but the model is english",
         ));
+}
+
+#[test]
+fn tune_prints_the_winners_training_command_and_it_trains_the_winner() {
+    let d = tmp();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = stance()
+        .arg("tune")
+        .arg("--data")
+        .arg(root.join("data/articles.jsonl"))
+        .arg("--actors")
+        .arg(root.join("data/actors.toml"))
+        .args([
+            "--alpha-grid",
+            "0.05,20",
+            "--ngrams",
+            "1",
+            "--window",
+            "0",
+            "--markers",
+            "both",
+            "--folds",
+            "3",
+            "--no-nested",
+            "--format",
+            "json",
+        ])
+        .assert()
+        .success();
+    let doc: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let best = doc["best"]["name"].as_str().unwrap();
+    let alpha: f64 = best
+        .split(' ')
+        .find_map(|w| w.strip_prefix("alpha="))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let command = doc["command"].as_str().expect("the winner's command");
+    assert!(command.starts_with("stance train --data "), "{command}");
+    // The command, run as printed (its --out model.json lands in the working directory),
+    // trains the winner's settings.
+    let words: Vec<&str> = command.split(' ').collect();
+    assert!(
+        words.iter().all(|w| !w.starts_with('\'')),
+        "plain paths need no quotes: {command}"
+    );
+    stance()
+        .current_dir(d.path())
+        .args(&words[1..])
+        .args(["--no-cv", "-q"])
+        .assert()
+        .success();
+    let model: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(d.path().join("model.json")).unwrap()).unwrap();
+    let config = &model["config"];
+    assert_eq!(
+        config["logistic"]["alpha"].as_f64(),
+        Some(alpha),
+        "{command}"
+    );
+    assert_eq!(config["features"]["word_ngrams"], serde_json::json!([1, 1]));
+    assert_eq!(config["context"]["window"], 0);
 }

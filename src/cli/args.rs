@@ -6,7 +6,7 @@
 
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, ValueEnum};
-use stance::context::{Markers, Window};
+use stance::context::{ContextConfig, Markers, Window};
 use stance::corpus::{Columns, InputFormat, ReadOptions};
 use stance::features::{CharSource, FeatureConfig};
 use stance::model::{ClassWeight, LogisticConfig, Solver};
@@ -624,7 +624,41 @@ pub fn train_command(
     out: Option<&std::path::Path>,
 ) -> String {
     let d = defaults();
-    let mut w: Vec<String> = vec!["stance".into(), "train".into(), "--data".into()];
+    let mut w: Vec<String> = vec!["stance".into(), "train".into()];
+    w.extend(data_flags(labeled));
+    w.extend(feature_flags(&cfg.features, &d.features));
+    w.extend(context_flags(&cfg.context, &d.context));
+    w.extend(logistic_flags(&cfg.logistic, &d.logistic));
+    if let Some(p) = &cfg.polarity.stance_positive {
+        w.extend(["--positive-label".into(), p.clone()]);
+    }
+    if let Some(n) = &cfg.polarity.stance_negative {
+        w.extend(["--negative-label".into(), n.clone()]);
+    }
+    w.extend([
+        "--out".into(),
+        out.map_or("model.json".to_string(), |p| p.display().to_string()),
+    ]);
+    w.iter()
+        .map(|x| shell_word(x))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A flag list builder: a flag, with its value if it takes one.
+#[derive(Default)]
+struct Flags(Vec<String>);
+
+impl Flags {
+    fn set(&mut self, flag: &str, value: Option<String>) {
+        self.0.push(flag.to_string());
+        self.0.extend(value);
+    }
+}
+
+/// The data flags: --data, --actors, and the column names that are not the defaults.
+fn data_flags(labeled: &LabeledArgs) -> Vec<String> {
+    let mut w: Vec<String> = vec!["--data".into()];
     w.extend(labeled.data.iter().cloned());
     if let Some(a) = &labeled.actors {
         w.extend(["--actors".into(), a.display().to_string()]);
@@ -645,93 +679,91 @@ pub fn train_command(
             w.extend([flag.to_string(), v.clone()]);
         }
     }
-    let mut set = |flag: &str, value: Option<String>| {
-        w.push(flag.to_string());
-        w.extend(value);
-    };
-    let (f, df) = (&cfg.features, &d.features);
+    w
+}
+
+/// The feature flags of the settings in `f` that differ from the defaults `df`.
+fn feature_flags(f: &FeatureConfig, df: &FeatureConfig) -> Vec<String> {
+    let mut w = Flags::default();
     if f.word_ngrams != df.word_ngrams {
-        set(
+        w.set(
             "--ngrams",
             Some(Range(f.word_ngrams.0, f.word_ngrams.1).to_string()),
         );
     }
     if let Some((a, b)) = f.char_ngrams {
-        set("--char-ngrams", Some(Range(a, b).to_string()));
+        w.set("--char-ngrams", Some(Range(a, b).to_string()));
     }
     if f.char_source != df.char_source {
-        set("--char-source", Some("word".into()));
+        w.set("--char-source", Some("word".into()));
     }
     if f.block_norm {
-        set("--block-norm", None);
+        w.set("--block-norm", None);
     }
     if f.near_target != df.near_target {
-        set("--near-target", Some(f.near_target.to_string()));
+        w.set("--near-target", Some(f.near_target.to_string()));
     }
     if f.negation {
-        set("--negation", None);
+        w.set("--negation", None);
     }
     if f.lexicon {
-        set("--lexicon", None);
+        w.set("--lexicon", None);
     }
     if f.per_actor {
-        set("--per-actor", None);
+        w.set("--per-actor", None);
     }
     if !f.sublinear_tf {
-        set("--no-sublinear", None);
+        w.set("--no-sublinear", None);
     }
     if f.min_df != df.min_df {
-        set("--min-df", Some(f.min_df.to_string()));
+        w.set("--min-df", Some(f.min_df.to_string()));
     }
     if f.max_features != df.max_features {
-        set("--max-features", f.max_features.map(|m| m.to_string()));
+        w.set("--max-features", f.max_features.map(|m| m.to_string()));
     }
     if f.language != df.language {
-        set("--language", Some(f.language.clone()));
+        w.set("--language", Some(f.language.clone()));
     }
-    let (x, dx) = (&cfg.context, &d.context);
+    w.0
+}
+
+/// The context flags of the settings in `x` that differ from the defaults `dx`.
+fn context_flags(x: &ContextConfig, dx: &ContextConfig) -> Vec<String> {
+    let mut w = Flags::default();
     if x.window != dx.window {
-        set("--window", Some(x.window.to_string()));
+        w.set("--window", Some(x.window.to_string()));
     }
     if x.markers != dx.markers {
-        set("--markers", Some(x.markers.name().into()));
+        w.set("--markers", Some(x.markers.name().into()));
     }
     if !x.actor_prior {
-        set("--no-actor-prior", None);
+        w.set("--no-actor-prior", None);
     }
-    let (g, dg) = (&cfg.logistic, &d.logistic);
+    w.0
+}
+
+/// The classifier flags of the settings in `g` that differ from the defaults `dg`.
+fn logistic_flags(g: &LogisticConfig, dg: &LogisticConfig) -> Vec<String> {
+    let mut w = Flags::default();
     if g.alpha != dg.alpha {
-        set("--alpha", Some(g.alpha.to_string()));
+        w.set("--alpha", Some(g.alpha.to_string()));
     }
     if g.max_iterations != dg.max_iterations {
-        set("--max-iter", Some(g.max_iterations.to_string()));
+        w.set("--max-iter", Some(g.max_iterations.to_string()));
     }
     if g.gradient_tolerance != dg.gradient_tolerance {
-        set("--tol", Some(g.gradient_tolerance.to_string()));
+        w.set("--tol", Some(g.gradient_tolerance.to_string()));
     }
     if g.class_weight != dg.class_weight {
-        set(
+        w.set(
             "--class-weight",
             Some(format!("{:?}", g.class_weight).to_lowercase()),
         );
     }
     if g.solver != dg.solver {
-        set("--solver", Some(format!("{:?}", g.solver).to_lowercase()));
+        w.set("--solver", Some(format!("{:?}", g.solver).to_lowercase()));
     }
-    if let Some(p) = &cfg.polarity.stance_positive {
-        set("--positive-label", Some(p.clone()));
-    }
-    if let Some(n) = &cfg.polarity.stance_negative {
-        set("--negative-label", Some(n.clone()));
-    }
-    set(
-        "--out",
-        Some(out.map_or("model.json".to_string(), |p| p.display().to_string())),
-    );
-    w.iter()
-        .map(|x| shell_word(x))
-        .collect::<Vec<_>>()
-        .join(" ")
+    w.0
 }
 
 #[cfg(test)]

@@ -2,7 +2,9 @@
 
 use super::args::{parse_positive, table, ModelArg, OutputFormat};
 use clap::Args;
-use stance::compare::{compare, diff, signed, CompareOptions, GroupBy, GroupRow, ModelView};
+use stance::compare::{
+    compare, diff, signed, CompareOptions, Difference, GroupBy, GroupRow, ModelView,
+};
 use stance::pipeline::ArticleScore;
 use stance::quantify::Estimator;
 use std::io::Write;
@@ -196,7 +198,6 @@ impl CompareCmd {
         view: &ModelView,
     ) -> anyhow::Result<()> {
         let by = self.by.to_string();
-        let est = rows[0].estimator;
         let expected = rows.iter().any(|r| r.expected_error.is_some());
         let mut t = vec![[by.as_str(), "actor", "n", "net", "95% interval"]
             .into_iter()
@@ -252,6 +253,19 @@ impl CompareCmd {
             );
         }
         table(out, &t)?;
+        self.print_legend(out, rows, labels, view)
+    }
+
+    /// What the table's columns, marks and intervals mean.
+    fn print_legend(
+        &self,
+        out: &mut dyn Write,
+        rows: &[GroupRow],
+        labels: &[String],
+        view: &ModelView,
+    ) -> anyhow::Result<()> {
+        let est = rows[0].estimator;
+        let expected = rows.iter().any(|r| r.expected_error.is_some());
         writeln!(
             out,
             "\nestimator: {} ({}); net = share({}) - share({}); predicted = counts of predicted {} (classify and count);\nscore = mean P(favor) - P(against); intervals: {}95% bootstrap ({} resamples, seed {}).",
@@ -310,68 +324,33 @@ impl CompareCmd {
         }
         let mut out = std::io::stdout().lock();
         match self.format {
-            OutputFormat::Text => {}
             OutputFormat::Json => {
                 serde_json::to_writer_pretty(
                     &mut out,
                     &serde_json::json!({"a": a, "b": b, "by": self.by.to_string(), "differences": rows}),
                 )?;
                 writeln!(out)?;
-                return Ok(0);
             }
             OutputFormat::Jsonl => {
                 for r in &rows {
                     serde_json::to_writer(&mut out, r)?;
                     writeln!(out)?;
                 }
-                return Ok(0);
             }
-            OutputFormat::Csv => {
-                let mut w = csv::Writer::from_writer(out);
-                w.write_record([
-                    "actor",
-                    "a",
-                    "b",
-                    "n_a",
-                    "n_b",
-                    "score",
-                    "score_low",
-                    "score_high",
-                    "score_p",
-                    "score_p_holm",
-                    "net",
-                    "net_low",
-                    "net_high",
-                    "net_p",
-                    "net_p_holm",
-                    "estimator",
-                ])?;
-                let num = |x: Option<f64>| x.map_or(String::new(), |v| format!("{v:.6}"));
-                let text = |s: &str| stance::output::csv_text(s).into_owned();
-                for r in &rows {
-                    w.write_record([
-                        text(&r.actor),
-                        text(&r.a),
-                        text(&r.b),
-                        r.n_a.to_string(),
-                        r.n_b.to_string(),
-                        num(Some(r.score.mean)),
-                        num(Some(r.score.low)),
-                        num(Some(r.score.high)),
-                        num(Some(r.score_p)),
-                        num(r.score_p_holm),
-                        num(r.net.as_ref().map(|e| e.mean)),
-                        num(r.net.as_ref().map(|e| e.low)),
-                        num(r.net.as_ref().map(|e| e.high)),
-                        num(r.net_p),
-                        num(r.net_p_holm),
-                        r.estimator.name().to_string(),
-                    ])?;
-                }
-                w.flush()?;
-                return Ok(0);
-            }
+            OutputFormat::Csv => write_diff_csv(out, &rows)?,
+            OutputFormat::Text => self.print_diff_text(&mut out, &rows, a, b)?,
         }
+        Ok(0)
+    }
+
+    /// The differences as a table, with the test explained below it.
+    fn print_diff_text(
+        &self,
+        out: &mut dyn Write,
+        rows: &[Difference],
+        a: &str,
+        b: &str,
+    ) -> anyhow::Result<()> {
         let mut t = vec![[
             "actor",
             "n A",
@@ -386,7 +365,7 @@ impl CompareCmd {
         .map(String::from)
         .to_vec()];
         let several = rows.len() > 1;
-        for r in &rows {
+        for r in rows {
             let p = |raw: f64, holm: Option<f64>| match holm {
                 Some(h) if several => format!("{raw:.4} (Holm {h:.4})"),
                 _ => format!("{raw:.4}"),
@@ -413,7 +392,7 @@ impl CompareCmd {
         }
         let p = stance::output::printable_line;
         writeln!(out, "A = {}, B = {}", p(a), p(b))?;
-        table(&mut out, &t)?;
+        table(out, &t)?;
         writeln!(
             out,
             "\np: two-sided permutation test ({} shuffles of group membership); net by {} ({}).",
@@ -428,8 +407,55 @@ impl CompareCmd {
                 rows.len()
             )?;
         }
-        Ok(0)
+        Ok(())
     }
+}
+
+/// The differences as CSV, one row per actor.
+fn write_diff_csv(out: impl Write, rows: &[Difference]) -> anyhow::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record([
+        "actor",
+        "a",
+        "b",
+        "n_a",
+        "n_b",
+        "score",
+        "score_low",
+        "score_high",
+        "score_p",
+        "score_p_holm",
+        "net",
+        "net_low",
+        "net_high",
+        "net_p",
+        "net_p_holm",
+        "estimator",
+    ])?;
+    let num = |x: Option<f64>| x.map_or(String::new(), |v| format!("{v:.6}"));
+    let text = |s: &str| stance::output::csv_text(s).into_owned();
+    for r in rows {
+        w.write_record([
+            text(&r.actor),
+            text(&r.a),
+            text(&r.b),
+            r.n_a.to_string(),
+            r.n_b.to_string(),
+            num(Some(r.score.mean)),
+            num(Some(r.score.low)),
+            num(Some(r.score.high)),
+            num(Some(r.score_p)),
+            num(r.score_p_holm),
+            num(r.net.as_ref().map(|e| e.mean)),
+            num(r.net.as_ref().map(|e| e.low)),
+            num(r.net.as_ref().map(|e| e.high)),
+            num(r.net_p),
+            num(r.net_p_holm),
+            r.estimator.name().to_string(),
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
 }
 
 impl CompareCmd {

@@ -166,50 +166,63 @@ impl LabelCmd {
         if !self.agreement.is_empty() {
             let report = label::agreement(&self.agreement)?;
             print_agreement(&mut std::io::stdout().lock(), &report)?;
-            return Ok(0);
+        } else if let Some(path) = &self.export {
+            self.run_export(path)?;
+        } else if !self.simulate_from.is_empty() {
+            self.run_simulation()?;
+        } else {
+            self.run_server()?;
         }
-        if let Some(path) = &self.export {
-            let (lines, unresolved) = label::export(path, self.audit_only)?;
-            let mut out = output(self.out.as_ref())?;
-            for l in &lines {
-                out.write_all(l.as_bytes())?;
+        Ok(0)
+    }
+
+    /// --export: the final records of the decision file, as `stance train` reads them.
+    fn run_export(&self, path: &std::path::Path) -> anyhow::Result<()> {
+        let (lines, unresolved) = label::export(path, self.audit_only)?;
+        let mut out = output(self.out.as_ref())?;
+        for l in &lines {
+            out.write_all(l.as_bytes())?;
+        }
+        out.commit()?;
+        eprintln!(
+            "stance: wrote {} record{}{}",
+            lines.len(),
+            if lines.len() == 1 { "" } else { "s" },
+            if unresolved > 0 {
+                format!("; {unresolved} with disagreements left out of their labels (adjudicate with --review)")
+            } else {
+                String::new()
             }
-            out.commit()?;
-            eprintln!(
-                "stance: wrote {} record{}{}",
-                lines.len(),
-                if lines.len() == 1 { "" } else { "s" },
-                if unresolved > 0 {
-                    format!("; {unresolved} with disagreements left out of their labels (adjudicate with --review)")
-                } else {
-                    String::new()
-                }
-            );
-            return Ok(0);
+        );
+        Ok(())
+    }
+
+    /// --simulate-from: the learning curve of simulated annotation, one JSON line per
+    /// checkpoint.
+    fn run_simulation(&self) -> anyhow::Result<()> {
+        if self.test.is_empty() {
+            anyhow::bail!("--simulate-from needs --test FILE (labeled data to score the model on)");
         }
-        if !self.simulate_from.is_empty() {
-            if self.test.is_empty() {
-                anyhow::bail!(
-                    "--simulate-from needs --test FILE (labeled data to score the model on)"
-                );
-            }
-            let opts = label::SimOptions {
-                gold: self.simulate_from.clone(),
-                test: self.test.clone(),
-                read: self.read.options(None),
-                actors: self.actors.clone(),
-                budget: self.budget,
-                checkpoints: self.checkpoints.clone(),
-                audit_cv: self.audit_cv,
-                settings: self.settings(),
-            };
-            let mut out = std::io::stdout().lock();
-            label::simulate(&opts, |cp| {
-                let _ = writeln!(out, "{}", serde_json::to_string(cp).expect("serialisable"));
-                let _ = out.flush();
-            })?;
-            return Ok(0);
-        }
+        let opts = label::SimOptions {
+            gold: self.simulate_from.clone(),
+            test: self.test.clone(),
+            read: self.read.options(None),
+            actors: self.actors.clone(),
+            budget: self.budget,
+            checkpoints: self.checkpoints.clone(),
+            audit_cv: self.audit_cv,
+            settings: self.settings(),
+        };
+        let mut out = std::io::stdout().lock();
+        label::simulate(&opts, |cp| {
+            let _ = writeln!(out, "{}", serde_json::to_string(cp).expect("serialisable"));
+            let _ = out.flush();
+        })?;
+        Ok(())
+    }
+
+    /// The labeling session in the browser, until Ctrl-C.
+    fn run_server(&self) -> anyhow::Result<()> {
         let Some(out) = self.out.clone() else {
             anyhow::bail!(
                 "--out FILE is needed: the decision file (created, or resumed when it exists)"
@@ -255,14 +268,14 @@ impl LabelCmd {
                 println!("{url}");
                 let _ = std::io::stdout().flush();
                 eprintln!(
-                    "stance: {} {pool} articles at {url} as \"{annotator}\" (others: {url}?annotator=NAME); decisions go to {} as they are made; Ctrl-C to stop",
-                    if review { "reviewing" } else { "labeling" },
-                    out.display()
-                );
+                "stance: {} {pool} articles at {url} as \"{annotator}\" (others: {url}?annotator=NAME); decisions go to {} as they are made; Ctrl-C to stop",
+                if review { "reviewing" } else { "labeling" },
+                out.display()
+            );
             },
             || false,
         )?;
-        Ok(0)
+        Ok(())
     }
 }
 

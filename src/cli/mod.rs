@@ -233,6 +233,84 @@ mod tests {
     }
 
     #[test]
+    fn the_winners_training_command_reads_back_to_the_same_settings() {
+        // Every setting train_command can write, away from its default.
+        let given = [
+            "train",
+            "--data",
+            "my data.jsonl",
+            "--actors",
+            "a.toml",
+            "--text-col",
+            "body",
+            "--stance-col",
+            "position",
+            "--out",
+            "m.json",
+            "--ngrams",
+            "1-3",
+            "--char-ngrams",
+            "2-4",
+            "--char-source",
+            "word",
+            "--block-norm",
+            "--near-target",
+            "5",
+            "--negation",
+            "--lexicon",
+            "--per-actor",
+            "--no-sublinear",
+            "--min-df",
+            "3",
+            "--max-features",
+            "5000",
+            "--language",
+            "german",
+            "--window",
+            "all",
+            "--markers",
+            "target",
+            "--no-actor-prior",
+            "--alpha",
+            "0.3",
+            "--max-iter",
+            "77",
+            "--tol",
+            "0.001",
+            "--class-weight",
+            "none",
+            "--solver",
+            "linfa",
+            "--positive-label",
+            "pro",
+            "--negative-label",
+            "anti",
+        ];
+        let Command::Train(t) = parse(&given) else {
+            panic!("not train");
+        };
+        let cfg = t.model_args.config();
+        assert_ne!(cfg, TrainConfig::default());
+        let command = args::train_command(&t.labeled, &cfg, Some(std::path::Path::new("m.json")));
+        let w = words(&command);
+        assert_eq!(&w[..2], ["stance", "train"], "{command}");
+        let Command::Train(back) = parse(&w[1..].iter().map(String::as_str).collect::<Vec<_>>())
+        else {
+            panic!("not train");
+        };
+        assert_eq!(back.model_args.config(), cfg, "{command}");
+        assert_eq!(back.labeled.data, ["my data.jsonl"]);
+        assert_eq!(back.labeled.read.text_col, "body");
+        assert_eq!(back.labeled.labels.stance_col, "position");
+        assert_eq!(back.out, std::path::Path::new("m.json"));
+        // With the defaults, only the data flags and --out.
+        assert_eq!(
+            args::train_command(&t.labeled, &TrainConfig::default(), None),
+            "stance train --data 'my data.jsonl' --actors a.toml --text-col body --stance-col position --out model.json"
+        );
+    }
+
+    #[test]
     fn eval_of_a_model_refuses_flags_that_cannot_apply() {
         for extra in [
             &["--alpha", "7"][..],

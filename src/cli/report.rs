@@ -2,7 +2,8 @@
 
 use super::args::{parse_positive, ModelArg};
 use clap::Args;
-use stance::compare::{compare, CompareOptions, GroupBy, ModelView};
+use stance::compare::{compare, CompareOptions, GroupBy, GroupRow, ModelView};
+use stance::pipeline::ArticleScore;
 use stance::quantify::Estimator;
 use stance::report::{html, ReportInput};
 use std::path::PathBuf;
@@ -62,8 +63,45 @@ impl ReportCmd {
         if articles.is_empty() {
             anyhow::bail!("no scored articles in {}", self.scores.join(", "));
         }
+        let focus = self.focus(&articles)?;
+        let expected = view.expected_errors(None).0.map(std::sync::Arc::new);
+        let opts = |by| CompareOptions {
+            by,
+            actors: Vec::new(),
+            bootstrap: self.bootstrap,
+            seed: self.seed,
+            level: 0.95,
+            estimator: self.estimator,
+            expected: expected.clone(),
+        };
+        let by_source = compare(&articles, &opts(GroupBy::Source), &view);
+        let overall = compare(&articles, &opts(GroupBy::All), &view);
+        let (by_period, period, period_note) = self.over_time(&articles, &focus, &view, &opts);
+        let estimator = by_source.first().map_or(self.estimator, |r| r.estimator);
+        let page = html(
+            &ReportInput {
+                title: &self.title,
+                lede: lede(&articles, estimator),
+                by_source: &by_source,
+                by_period: &by_period,
+                period,
+                period_note,
+                overall: &overall,
+                methods: self.methods(&articles, skipped, &model, estimator),
+                focus,
+            },
+            self.min_n,
+        );
+        stance::output::write_atomic(&self.out, page.as_bytes(), target)?;
+        eprintln!("stance: wrote {}", self.out.display());
+        Ok(0)
+    }
+
+    /// The actors charted one by one: --actor (each must be named by some score), else the
+    /// four named most often.
+    fn focus(&self, articles: &[ArticleScore]) -> anyhow::Result<Vec<String>> {
         let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
-        for a in &articles {
+        for a in articles {
             for s in &a.actors {
                 *counts.entry(s.actor.as_str()).or_default() += 1;
             }
@@ -79,57 +117,60 @@ impl ReportCmd {
                 known.join(", ")
             );
         }
-        let focus: Vec<String> = if self.actors.is_empty() {
+        Ok(if self.actors.is_empty() {
             let mut v: Vec<(&str, usize)> = counts.into_iter().collect();
             v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
             v.into_iter().take(4).map(|(a, _)| a.to_string()).collect()
         } else {
             self.actors.clone()
-        };
-        let expected = view.expected_errors(None).0.map(std::sync::Arc::new);
-        let opts = |by| CompareOptions {
-            by,
-            actors: Vec::new(),
-            bootstrap: self.bootstrap,
-            seed: self.seed,
-            level: 0.95,
-            estimator: self.estimator,
-            expected: expected.clone(),
-        };
-        let by_source = compare(&articles, &opts(GroupBy::Source), &view);
-        let overall = compare(&articles, &opts(GroupBy::All), &view);
-        // Over time by month, or by quarter when a month's interval is too wide to read a
-        // change from one month to the next (the charted actors' median wider than
-        // MAX_WIDTH, or a median month thinner than --min-n).
-        let by_month = compare(&articles, &opts(GroupBy::Month), &view);
-        let months = spread(&by_month, &focus);
-        let (by_period, period, period_note) = if months
-            .is_some_and(|(n, width)| width > MAX_WIDTH || n < self.min_n)
-        {
-            let quartered: Vec<_> = articles
-                .iter()
-                .cloned()
-                .map(|mut a| {
-                    let q = a
-                        .date
-                        .as_deref()
-                        .and_then(quarter)
-                        .unwrap_or_else(|| "(no date)".into());
-                    a.fields.insert(QUARTER.to_string(), q);
-                    a
-                })
-                .collect();
-            let by_quarter = compare(&quartered, &opts(GroupBy::Field(QUARTER.into())), &view);
-            let (mn, mw) = months.unwrap_or_default();
-            let (qn, qw) = spread(&by_quarter, &focus).unwrap_or_default();
-            let note = format!(
-                "By quarter: a month of the charted actors has a median of {mn} articles and a 95% interval {mw:.2} wide (of the scale's 2), too wide to read a change from one month to the next, so the months are pooled into quarters (a median of {qn} articles, intervals {qw:.2} wide). The table by month: stance compare --by month."
-            );
-            (by_quarter, "quarter", Some(note))
-        } else {
-            (by_month, "month", None)
-        };
-        let estimator = by_source.first().map_or(self.estimator, |r| r.estimator);
+        })
+    }
+
+    /// Over time by month, or by quarter when a month's interval is too wide to read a change
+    /// from one month to the next (the charted actors' median wider than MAX_WIDTH, or a
+    /// median month thinner than --min-n): the rows, the period's name, and why quarters.
+    fn over_time(
+        &self,
+        articles: &[ArticleScore],
+        focus: &[String],
+        view: &ModelView,
+        opts: &dyn Fn(GroupBy) -> CompareOptions,
+    ) -> (Vec<GroupRow>, &'static str, Option<String>) {
+        let by_month = compare(articles, &opts(GroupBy::Month), view);
+        let months = spread(&by_month, focus);
+        if !months.is_some_and(|(n, width)| width > MAX_WIDTH || n < self.min_n) {
+            return (by_month, "month", None);
+        }
+        let quartered: Vec<_> = articles
+            .iter()
+            .cloned()
+            .map(|mut a| {
+                let q = a
+                    .date
+                    .as_deref()
+                    .and_then(quarter)
+                    .unwrap_or_else(|| "(no date)".into());
+                a.fields.insert(QUARTER.to_string(), q);
+                a
+            })
+            .collect();
+        let by_quarter = compare(&quartered, &opts(GroupBy::Field(QUARTER.into())), view);
+        let (mn, mw) = months.unwrap_or_default();
+        let (qn, qw) = spread(&by_quarter, focus).unwrap_or_default();
+        let note = format!(
+            "By quarter: a month of the charted actors has a median of {mn} articles and a 95% interval {mw:.2} wide (of the scale's 2), too wide to read a change from one month to the next, so the months are pooled into quarters (a median of {qn} articles, intervals {qw:.2} wide). The table by month: stance compare --by month."
+        );
+        (by_quarter, "quarter", Some(note))
+    }
+
+    /// The methods section: data, model, estimator, intervals, mean score.
+    fn methods(
+        &self,
+        articles: &[ArticleScore],
+        skipped: usize,
+        model: &stance::StanceModel,
+        estimator: Estimator,
+    ) -> Vec<String> {
         let cv_f1 = model
             .info
             .cv
@@ -142,7 +183,7 @@ impl ReportCmd {
             .filter_map(|a| a.source.as_deref())
             .collect();
         let dates: Vec<&str> = articles.iter().filter_map(|a| a.date.as_deref()).collect();
-        let methods = vec![
+        vec![
             format!(
                 "Data: {} articles from {} sources{}{}; {} actor scores.",
                 articles.len(),
@@ -172,35 +213,27 @@ impl ReportCmd {
                 self.bootstrap, self.seed
             ),
             "Mean score = mean of P(favor) − P(against) over the group's articles; n = articles that name the actor.".to_string(),
-        ];
-        let lede = format!(
-            "{} articles from {} sources{}; net stance = share favor − share against, estimated by {} with 95% intervals.",
-            articles.len(),
-            sources.len(),
-            match (dates.iter().min(), dates.iter().max()) {
-                (Some(a), Some(b)) => format!(", {} to {}", a.get(..7).unwrap_or(a), b.get(..7).unwrap_or(b)),
-                _ => String::new(),
-            },
-            estimator.name()
-        );
-        let page = html(
-            &ReportInput {
-                title: &self.title,
-                lede,
-                by_source: &by_source,
-                by_period: &by_period,
-                period,
-                period_note,
-                overall: &overall,
-                methods,
-                focus,
-            },
-            self.min_n,
-        );
-        stance::output::write_atomic(&self.out, page.as_bytes(), target)?;
-        eprintln!("stance: wrote {}", self.out.display());
-        Ok(0)
+        ]
     }
+}
+
+/// The line under the title: articles, sources, months covered, estimator.
+fn lede(articles: &[ArticleScore], estimator: Estimator) -> String {
+    let sources: std::collections::BTreeSet<&str> = articles
+        .iter()
+        .filter_map(|a| a.source.as_deref())
+        .collect();
+    let dates: Vec<&str> = articles.iter().filter_map(|a| a.date.as_deref()).collect();
+    format!(
+        "{} articles from {} sources{}; net stance = share favor − share against, estimated by {} with 95% intervals.",
+        articles.len(),
+        sources.len(),
+        match (dates.iter().min(), dates.iter().max()) {
+            (Some(a), Some(b)) => format!(", {} to {}", a.get(..7).unwrap_or(a), b.get(..7).unwrap_or(b)),
+            _ => String::new(),
+        },
+        estimator.name()
+    )
 }
 
 /// The field the report groups by quarter under (not a field of any input: it has a colon).

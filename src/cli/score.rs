@@ -5,7 +5,7 @@ use super::args::{ModelArg, OutputFormat, ReadArgs};
 use clap::Args;
 use stance::corpus;
 use stance::output::{Output, Target};
-use stance::pipeline::ScoreOptions;
+use stance::pipeline::{ScoreOptions, StanceModel};
 use stance::scores::ScoreFormat;
 use stance::stream::{score_stream, Sinks, StreamCounts, StreamOptions};
 use std::path::{Path, PathBuf};
@@ -67,60 +67,16 @@ pub struct ScoreCmd {
 
 impl ScoreCmd {
     pub fn run(self) -> anyhow::Result<i32> {
-        let mut inputs: Vec<(&str, &Path)> = self
-            .inputs
-            .iter()
-            .map(|i| ("the input", Path::new(i)))
-            .collect();
-        if let Some(m) = &self.model.model {
-            inputs.push(("--model", m.as_path()));
-        }
-        let mut outputs = vec![(
-            "--out",
-            self.out.as_deref().unwrap_or(Path::new("-")),
-            Target::FileOrStream,
-        )];
-        if let Some(e) = &self.errors {
-            outputs.push(("--errors", e.as_path(), Target::FileOrStream));
-        }
-        super::args::check_files(&inputs, &outputs)?;
+        self.check_paths()?;
         let model = self.model.load()?;
-        for a in &self.actors {
-            if model.registry.index(a).is_none() {
-                anyhow::bail!(
-                    "--actor \"{a}\" is not an actor of the model (its actors: {})",
-                    model
-                        .registry
-                        .actors()
-                        .iter()
-                        .map(|a| a.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
-            }
-        }
-        let csv = match self.format {
-            Some(f) => f == OutputFormat::Csv,
-            None => self
-                .out
-                .as_ref()
-                .is_some_and(|p| p.extension().is_some_and(|e| e == "csv")),
-        };
-        let format = if csv {
-            ScoreFormat::csv_for(&model)
-        } else {
-            ScoreFormat::Jsonl
-        };
-        let threads = self
-            .threads
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-            .max(1);
+        self.check_actors(&model)?;
+        let opts = self.stream_options(self.output_format(&model));
         let mut out = super::args::output(self.out.as_ref())?;
         let mut errors_out = match &self.errors {
             Some(p) => Some(Output::create(p, Target::FileOrStream)?),
             None => None,
         };
-        if let Some(h) = format.header() {
+        if let Some(h) = opts.format.header() {
             writeln!(out, "{h}")?;
         }
         let start = Instant::now();
@@ -130,18 +86,6 @@ impl ScoreCmd {
             streams.push(corpus::open_pending(input, &read)?);
         }
         let bar = progress_bar(&self.inputs, self.quiet);
-        let opts = StreamOptions {
-            score: ScoreOptions {
-                actors: self.actors.clone(),
-                only_listed: self.only_actors,
-                evidence: self.evidence,
-                raw_probabilities: self.raw_probabilities,
-            },
-            format,
-            threads,
-            batch: self.batch,
-            max_errors: self.max_errors,
-        };
         let progress = |c: &StreamCounts| {
             bar.set_position(c.input_bytes);
             bar.set_message(format!("{} articles, {} errors", c.ok, c.errors));
@@ -167,17 +111,8 @@ impl ScoreCmd {
         if c.aborted {
             // The output is not whole: nothing goes under its name (standard output has had
             // the records up to the stop).
-            let left = match &self.out {
-                Some(p) if p.as_os_str() != "-" => {
-                    format!("; nothing was written to {}", p.display())
-                }
-                _ => String::new(),
-            };
             drop(out);
-            eprintln!(
-                "stance: stopped after {} bad records (--max-errors); {} articles were scored before that{left}",
-                c.errors, c.ok
-            );
+            self.report_abort(&c);
             return Ok(1);
         }
         out.commit()?;
@@ -185,15 +120,7 @@ impl ScoreCmd {
             eprintln!("stance: warning: {w}");
         }
         if !self.quiet {
-            eprintln!(
-                "stance: {} articles scored, {} actor scores, {} errors; {:.1} MB of text in {:.2} s ({:.1} MB/s)",
-                c.ok,
-                c.actors,
-                c.errors,
-                c.bytes as f64 / 1e6,
-                secs,
-                c.bytes as f64 / 1e6 / secs.max(1e-9)
-            );
+            report_summary(&c, secs);
         }
         Ok(if c.errors > 0 && !self.ok_on_bad_records {
             1
@@ -201,6 +128,110 @@ impl ScoreCmd {
             0
         })
     }
+
+    /// No output may be one of the inputs (the model included).
+    fn check_paths(&self) -> anyhow::Result<()> {
+        let mut inputs: Vec<(&str, &Path)> = self
+            .inputs
+            .iter()
+            .map(|i| ("the input", Path::new(i)))
+            .collect();
+        if let Some(m) = &self.model.model {
+            inputs.push(("--model", m.as_path()));
+        }
+        let mut outputs = vec![(
+            "--out",
+            self.out.as_deref().unwrap_or(Path::new("-")),
+            Target::FileOrStream,
+        )];
+        if let Some(e) = &self.errors {
+            outputs.push(("--errors", e.as_path(), Target::FileOrStream));
+        }
+        super::args::check_files(&inputs, &outputs)?;
+        Ok(())
+    }
+
+    /// Every --actor is an actor of the model.
+    fn check_actors(&self, model: &StanceModel) -> anyhow::Result<()> {
+        for a in &self.actors {
+            if model.registry.index(a).is_none() {
+                anyhow::bail!(
+                    "--actor \"{a}\" is not an actor of the model (its actors: {})",
+                    model
+                        .registry
+                        .actors()
+                        .iter()
+                        .map(|a| a.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// CSV when --format csv, or without --format when --out ends in .csv; else JSON Lines.
+    fn output_format(&self, model: &StanceModel) -> ScoreFormat {
+        let csv = match self.format {
+            Some(f) => f == OutputFormat::Csv,
+            None => self
+                .out
+                .as_ref()
+                .is_some_and(|p| p.extension().is_some_and(|e| e == "csv")),
+        };
+        if csv {
+            ScoreFormat::csv_for(model)
+        } else {
+            ScoreFormat::Jsonl
+        }
+    }
+
+    /// The streaming engine's options from the flags.
+    fn stream_options(&self, format: ScoreFormat) -> StreamOptions {
+        let threads = self
+            .threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .max(1);
+        StreamOptions {
+            score: ScoreOptions {
+                actors: self.actors.clone(),
+                only_listed: self.only_actors,
+                evidence: self.evidence,
+                raw_probabilities: self.raw_probabilities,
+            },
+            format,
+            threads,
+            batch: self.batch,
+            max_errors: self.max_errors,
+        }
+    }
+
+    /// Says that --max-errors stopped the run, and what was (not) written.
+    fn report_abort(&self, c: &StreamCounts) {
+        let left = match &self.out {
+            Some(p) if p.as_os_str() != "-" => {
+                format!("; nothing was written to {}", p.display())
+            }
+            _ => String::new(),
+        };
+        eprintln!(
+            "stance: stopped after {} bad records (--max-errors); {} articles were scored before that{left}",
+            c.errors, c.ok
+        );
+    }
+}
+
+/// The summary line on stderr: counts, megabytes of text, time and throughput.
+fn report_summary(c: &StreamCounts, secs: f64) {
+    eprintln!(
+        "stance: {} articles scored, {} actor scores, {} errors; {:.1} MB of text in {:.2} s ({:.1} MB/s)",
+        c.ok,
+        c.actors,
+        c.errors,
+        c.bytes as f64 / 1e6,
+        secs,
+        c.bytes as f64 / 1e6 / secs.max(1e-9)
+    );
 }
 
 use std::io::Write as _;

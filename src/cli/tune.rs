@@ -7,7 +7,7 @@ use super::args::{
 use super::Given;
 use clap::Args;
 use stance::context::{Markers, Window};
-use stance::tune::{nested, search, Grid};
+use stance::tune::{nested, search, Grid, Nested, Scored};
 use stance::StanceModel;
 use std::io::Write;
 use std::path::PathBuf;
@@ -187,53 +187,76 @@ impl TuneCmd {
             writeln!(o)?;
             return Ok(0);
         }
-        writeln!(
-            o,
-            "{} candidates, {}-fold cross-validation (stance macro-F1), best first:",
+        print_text(
+            &mut o,
             candidates.len(),
-            cv.folds
+            cv.folds,
+            &ranked,
+            &command,
+            nested.as_ref(),
         )?;
-        let mut rows = vec![["settings", "macro-F1", "± sd"].map(String::from).to_vec()];
-        for (s, _) in ranked.iter().take(12) {
-            rows.push(vec![
-                s.name.clone(),
-                format!("{:.3}", s.macro_f1),
-                format!("{:.3}", s.sd),
-            ]);
-        }
-        table(&mut o, &rows)?;
+        Ok(0)
+    }
+}
+
+/// The ranking (the best 12), the winner's training command, and the nested estimate with its
+/// folds.
+fn print_text(
+    o: &mut dyn Write,
+    candidates: usize,
+    folds: usize,
+    ranked: &[(Scored, usize)],
+    command: &str,
+    nested: Option<&Nested>,
+) -> anyhow::Result<()> {
+    writeln!(
+        o,
+        "{} candidates, {}-fold cross-validation (stance macro-F1), best first:",
+        candidates, folds
+    )?;
+    let mut rows = vec![["settings", "macro-F1", "± sd"].map(String::from).to_vec()];
+    for (s, _) in ranked.iter().take(12) {
+        rows.push(vec![
+            s.name.clone(),
+            format!("{:.3}", s.macro_f1),
+            format!("{:.3}", s.sd),
+        ]);
+    }
+    table(o, &rows)?;
+    writeln!(
+        o,
+        "
+the best settings, as a training command:
+  {command}"
+    )?;
+    if let Some(n) = nested {
         writeln!(
             o,
             "
-the best settings, as a training command:
-  {command}"
-        )?;
-        if let Some(n) = &nested {
-            writeln!(
-                o,
-                "
 nested cross-validation ({} outer × {} inner folds): macro-F1 {:.3}, accuracy {:.3}{}",
-                n.outer_folds,
-                n.inner_folds,
-                n.macro_f1,
-                n.accuracy,
-                n.f_avg.map_or(String::new(), |f| format!(", F_avg {f:.3}"))
-            )?;
-            let mut rows = vec![["fold", "chosen", "inner", "outer", "n"]
-                .map(String::from)
-                .to_vec()];
-            for f in &n.folds {
-                rows.push(vec![
-                    f.fold.to_string(),
-                    f.chosen.clone(),
-                    format!("{:.3}", f.inner_macro_f1),
-                    format!("{:.3}", f.outer_macro_f1),
-                    f.outer_n.to_string(),
-                ]);
-            }
-            table(&mut o, &rows)?;
-            writeln!(o, "(the outer score is the honest one: the best inner score was chosen, so it flatters)")?;
+            n.outer_folds,
+            n.inner_folds,
+            n.macro_f1,
+            n.accuracy,
+            n.f_avg.map_or(String::new(), |f| format!(", F_avg {f:.3}"))
+        )?;
+        let mut rows = vec![["fold", "chosen", "inner", "outer", "n"]
+            .map(String::from)
+            .to_vec()];
+        for f in &n.folds {
+            rows.push(vec![
+                f.fold.to_string(),
+                f.chosen.clone(),
+                format!("{:.3}", f.inner_macro_f1),
+                format!("{:.3}", f.outer_macro_f1),
+                f.outer_n.to_string(),
+            ]);
         }
-        Ok(0)
+        table(o, &rows)?;
+        writeln!(
+            o,
+            "(the outer score is the honest one: the best inner score was chosen, so it flatters)"
+        )?;
     }
+    Ok(())
 }

@@ -10,9 +10,11 @@ use std::collections::{BTreeMap, BTreeSet};
 /// One question answered by several annotators: (annotator, label) pairs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Unit {
+    /// The article's id.
     pub id: String,
     /// The actor, or None for sentiment.
     pub actor: Option<String>,
+    /// (annotator, label) pairs, one per annotator.
     pub ratings: Vec<(String, String)>,
 }
 
@@ -144,6 +146,7 @@ pub struct Agreement {
     pub observed: f64,
     /// "cohen" or "fleiss".
     pub method: &'static str,
+    /// Cohen's or Fleiss' kappa; None when there is nothing to compare or chance agreement is 1.
     pub kappa: Option<f64>,
 }
 
@@ -244,19 +247,24 @@ pub fn one_vs_rest(units: &[&Unit], label: &str) -> Vec<Unit> {
 /// One row of the agreement report.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
+    /// "stance" or "sentiment".
     pub task: String,
     /// "all", "actor", "label" or "pair".
     pub by: String,
+    /// The actor, label or annotator pair of the row (empty for "all").
     pub key: String,
+    /// The agreement of the row's questions.
     pub agreement: Agreement,
 }
 
 /// The whole agreement report over the decisions of one or more files.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Report {
+    /// Every annotator found, sorted.
     pub annotators: Vec<String>,
     /// Articles labeled by two or more annotators.
     pub articles: usize,
+    /// Per task: one row over all questions, then rows by label, by actor and by annotator pair.
     pub rows: Vec<Row>,
 }
 

@@ -36,6 +36,7 @@ pub fn with_names<'a>(
     registry.with_names(names)
 }
 
+/// Reads a model file.
 pub fn load_model(path: &Path) -> Result<StanceModel> {
     StanceModel::load(path)
 }
@@ -45,10 +46,12 @@ pub fn model_registry(model: &StanceModel) -> &Registry {
     &model.registry
 }
 
+/// The stance labels of a model, in its class order.
 pub fn stance_classes(model: &StanceModel) -> &[String] {
     model.stance.classes()
 }
 
+/// The sentiment labels of a model, in its class order (None: no sentiment classifier).
 pub fn sentiment_classes(model: &StanceModel) -> Option<&[String]> {
     model.sentiment.as_ref().map(|s| s.classes())
 }
@@ -61,8 +64,11 @@ pub fn data_hash(model: &StanceModel) -> String {
 /// One mention: the actor's name and its byte span in the text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mention {
+    /// The actor's name.
     pub actor: String,
+    /// Byte offset of the mention's start.
     pub start: usize,
+    /// Byte offset just past the mention's end.
     pub end: usize,
 }
 
@@ -82,7 +88,9 @@ pub fn mentions(registry: &Registry, text: &str) -> Vec<Mention> {
 /// A sparse, L2-normalised TF-IDF row (indices unordered).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Vector {
+    /// Feature indices.
     pub idx: Vec<u32>,
+    /// The values at those indices.
     pub val: Vec<f64>,
 }
 
@@ -155,9 +163,13 @@ pub fn train(
 /// One out-of-fold stance prediction of cross-validation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutOfFold {
+    /// The article's id.
     pub id: String,
+    /// The actor of the example.
     pub actor: String,
+    /// The gold label.
     pub truth: String,
+    /// The label predicted by the model of the fold that held the example out.
     pub predicted: String,
 }
 
@@ -189,7 +201,9 @@ pub fn cross_validate(
 /// A model's probabilities for one question: labels in the model's order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Guess {
+    /// The model's labels, in class order.
     pub labels: Vec<String>,
+    /// The probability of each label, in the same order.
     pub probabilities: Vec<f64>,
 }
 

@@ -36,9 +36,13 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Action {
+    /// The annotator labeled the article.
     Label,
+    /// The annotator skipped the article.
     Skip,
+    /// A disagreement reviewed: the labels that settle it.
     Review,
+    /// An earlier decision retracted (see `Meta::undoes`).
     Undo,
 }
 
@@ -66,13 +70,18 @@ pub struct Pick {
 /// The `label` object of a line.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Meta {
+    /// Sequence number in the file, from 1, unique.
     pub seq: u64,
+    /// What the decision was.
     pub action: Action,
+    /// Who made it.
     pub annotator: String,
+    /// When (UTC, RFC 3339).
     pub time: String,
     /// The model that made the guesses shown (null before the first model).
     #[serde(default)]
     pub model: Option<String>,
+    /// How the article came to be asked.
     #[serde(flatten)]
     pub pick: Pick,
     /// Questions (actor names, or "sentiment") the annotator marked unsure.
@@ -90,6 +99,7 @@ pub struct Meta {
 /// One line of the decision file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Decision {
+    /// The `label` object: who, when, how picked, what was guessed.
     pub meta: Meta,
     /// The article and, for label and review decisions, its labels.
     pub record: LabeledArticle,
@@ -163,6 +173,9 @@ fn kind_of(v: &Value) -> &'static str {
     }
 }
 
+/// Where an error of a decision line is: its field, and the message.
+type At<'a> = &'a dyn Fn(Option<&str>, String) -> Error;
+
 /// Parses one line of a decision file.
 pub fn parse_line(text: &str, file: &str, line: u64) -> Result<Decision> {
     let at = |field: Option<&str>, msg: String| Error::input(file, Some(line), field, msg);
@@ -178,7 +191,40 @@ pub fn parse_line(text: &str, file: &str, line: u64) -> Result<Decision> {
             format!("expected a JSON object, found {}", kind_of(&value)),
         ));
     };
-    let meta_value = obj.remove(META_KEY).ok_or_else(|| {
+    let meta = parse_meta(obj.remove(META_KEY), &at)?;
+    let string = |key: &str| string_field(&obj, key, &at);
+    let id = string("id")?.ok_or_else(|| at(Some("id"), "missing".into()))?;
+    let text = string("text")?.ok_or_else(|| at(Some("text"), "missing".into()))?;
+    let stance = parse_stance(obj.get("stance"), &at)?;
+    if meta.action == Action::Undo && meta.undoes.is_none() {
+        return Err(at(
+            Some("label.undoes"),
+            "missing: an undo names the decision it retracts".into(),
+        ));
+    }
+    let record = LabeledArticle {
+        article: Article {
+            id,
+            source: string("source")?,
+            date: string("date")?,
+            title: string("title")?,
+            text,
+            url: string("url")?,
+        },
+        stance,
+        sentiment: string("sentiment")?,
+        extra: extra_fields(&obj),
+        origin: crate::corpus::Origin {
+            file: file.to_string(),
+            line,
+        },
+    };
+    Ok(Decision { meta, record, line })
+}
+
+/// The `label` object of a line.
+fn parse_meta(value: Option<Value>, at: At) -> Result<Meta> {
+    let meta_value = value.ok_or_else(|| {
         at(
             Some(META_KEY),
             "missing: this is not a line written by `stance label` (each line has a \"label\" object); is this a labels file for `stance train`?".into(),
@@ -190,23 +236,27 @@ pub fn parse_line(text: &str, file: &str, line: u64) -> Result<Decision> {
             format!("expected an object, found {}", kind_of(&meta_value)),
         ));
     }
-    let meta: Meta = serde_json::from_value(meta_value)
-        .map_err(|e| at(Some(META_KEY), format!("bad decision metadata: {e}")))?;
-    let string = |obj: &serde_json::Map<String, Value>, key: &str| -> Result<Option<String>> {
-        match obj.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(Value::Number(n)) if key != "text" => Ok(Some(n.to_string())),
-            Some(other) => Err(at(
-                Some(key),
-                format!("expected a string, found {}", kind_of(other)),
-            )),
-        }
-    };
-    let id = string(&obj, "id")?.ok_or_else(|| at(Some("id"), "missing".into()))?;
-    let text = string(&obj, "text")?.ok_or_else(|| at(Some("text"), "missing".into()))?;
+    serde_json::from_value(meta_value)
+        .map_err(|e| at(Some(META_KEY), format!("bad decision metadata: {e}")))
+}
+
+/// A text field of the line: a string, a number (except for the text), or absent/null.
+fn string_field(obj: &serde_json::Map<String, Value>, key: &str, at: At) -> Result<Option<String>> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(Value::Number(n)) if key != "text" => Ok(Some(n.to_string())),
+        Some(other) => Err(at(
+            Some(key),
+            format!("expected a string, found {}", kind_of(other)),
+        )),
+    }
+}
+
+/// The `stance` object {actor: label} (null labels left out).
+fn parse_stance(value: Option<&Value>, at: At) -> Result<Vec<(String, String)>> {
     let mut stance = Vec::new();
-    match obj.get("stance") {
+    match value {
         None | Some(Value::Null) => {}
         Some(Value::Object(m)) => {
             for (actor, l) in m {
@@ -232,14 +282,13 @@ pub fn parse_line(text: &str, file: &str, line: u64) -> Result<Decision> {
             ))
         }
     }
-    if meta.action == Action::Undo && meta.undoes.is_none() {
-        return Err(at(
-            Some("label.undoes"),
-            "missing: an undo names the decision it retracts".into(),
-        ));
-    }
+    Ok(stance)
+}
+
+/// The line's other scalar fields, carried as text.
+fn extra_fields(obj: &serde_json::Map<String, Value>) -> BTreeMap<String, String> {
     let mut extra = BTreeMap::new();
-    for (k, v) in &obj {
+    for (k, v) in obj {
         if matches!(
             k.as_str(),
             "id" | "text" | "source" | "date" | "title" | "url" | "stance" | "sentiment"
@@ -253,24 +302,7 @@ pub fn parse_line(text: &str, file: &str, line: u64) -> Result<Decision> {
             _ => None,
         };
     }
-    let record = LabeledArticle {
-        article: Article {
-            id,
-            source: string(&obj, "source")?,
-            date: string(&obj, "date")?,
-            title: string(&obj, "title")?,
-            text,
-            url: string(&obj, "url")?,
-        },
-        stance,
-        sentiment: string(&obj, "sentiment")?,
-        extra,
-        origin: crate::corpus::Origin {
-            file: file.to_string(),
-            line,
-        },
-    };
-    Ok(Decision { meta, record, line })
+    extra
 }
 
 /// Reads a whole decision file. A last line cut short by a crash (no line end, not valid JSON)
@@ -407,6 +439,7 @@ impl DecisionLog {
         ))
     }
 
+    /// The decision file's path.
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -497,92 +530,95 @@ pub fn resolve_decisions(decisions: &[Decision]) -> Vec<Resolved> {
         }
         e.push(d);
     }
-    let mut out = Vec::new();
-    for id in order {
-        let ds = &by_id[id];
-        let last = ds.last().expect("non-empty");
-        let first = ds[0];
-        let audit = ds.iter().any(|d| d.meta.pick.audit);
-        let strategy = first.meta.pick.strategy.clone();
-        if let Some(review) = ds.iter().rev().find(|d| d.meta.action == Action::Review) {
-            let labels = &review.record;
-            if labels.stance.is_empty() && labels.sentiment.is_none() {
-                continue;
-            }
-            out.push(Resolved {
-                record: labels.clone(),
-                audit,
-                strategy,
-                annotators: vec![review.meta.annotator.clone()],
-                decisions: vec![review.meta.seq],
-                adjudicated: true,
-                unresolved: Vec::new(),
-            });
-            continue;
+    order
+        .into_iter()
+        .filter_map(|id| resolve_article(&by_id[id]))
+        .collect()
+}
+
+/// The final labels of one article from its live label and review decisions (in order): the
+/// last review's, else a strict majority per question. None when nothing is left.
+fn resolve_article(ds: &[&Decision]) -> Option<Resolved> {
+    let audit = ds.iter().any(|d| d.meta.pick.audit);
+    let strategy = ds[0].meta.pick.strategy.clone();
+    if let Some(review) = ds.iter().rev().find(|d| d.meta.action == Action::Review) {
+        let labels = &review.record;
+        if labels.stance.is_empty() && labels.sentiment.is_none() {
+            return None;
         }
-        // Per question, the labels of the annotators who answered it; a strict majority wins.
-        let mut questions: Vec<String> = Vec::new();
-        let mut votes: HashMap<String, Vec<&str>> = HashMap::new();
-        for d in ds {
-            for (actor, label) in &d.record.stance {
-                if !votes.contains_key(actor) {
-                    questions.push(actor.clone());
-                }
-                votes.entry(actor.clone()).or_default().push(label);
-            }
-        }
-        let majority = |v: &[&str]| -> Option<String> {
-            let mut count: BTreeMap<&str, usize> = BTreeMap::new();
-            v.iter().for_each(|l| *count.entry(l).or_default() += 1);
-            count
-                .into_iter()
-                .find(|(_, c)| 2 * c > v.len())
-                .map(|(l, _)| l.to_string())
-        };
-        let mut unresolved = Vec::new();
-        let mut stance = Vec::new();
-        for q in &questions {
-            match majority(&votes[q]) {
-                Some(l) => stance.push((q.clone(), l)),
-                None => unresolved.push(q.clone()),
-            }
-        }
-        let sent: Vec<&str> = ds
-            .iter()
-            .filter_map(|d| d.record.sentiment.as_deref())
-            .collect();
-        let sentiment = if sent.is_empty() {
-            None
-        } else {
-            let m = majority(&sent);
-            if m.is_none() {
-                unresolved.push("sentiment".into());
-            }
-            m
-        };
-        if stance.is_empty() && sentiment.is_none() && unresolved.is_empty() {
-            continue;
-        }
-        let mut record = last.record.clone();
-        record.stance = stance;
-        record.sentiment = sentiment;
-        let mut annotators: Vec<String> = Vec::new();
-        for d in ds {
-            if !annotators.contains(&d.meta.annotator) {
-                annotators.push(d.meta.annotator.clone());
-            }
-        }
-        out.push(Resolved {
-            record,
+        return Some(Resolved {
+            record: labels.clone(),
             audit,
             strategy,
-            annotators,
-            decisions: ds.iter().map(|d| d.meta.seq).collect(),
-            adjudicated: false,
-            unresolved,
+            annotators: vec![review.meta.annotator.clone()],
+            decisions: vec![review.meta.seq],
+            adjudicated: true,
+            unresolved: Vec::new(),
         });
     }
-    out
+    // Per question, the labels of the annotators who answered it; a strict majority wins.
+    let mut questions: Vec<String> = Vec::new();
+    let mut votes: HashMap<String, Vec<&str>> = HashMap::new();
+    for d in ds {
+        for (actor, label) in &d.record.stance {
+            if !votes.contains_key(actor) {
+                questions.push(actor.clone());
+            }
+            votes.entry(actor.clone()).or_default().push(label);
+        }
+    }
+    let mut unresolved = Vec::new();
+    let mut stance = Vec::new();
+    for q in &questions {
+        match majority(&votes[q]) {
+            Some(l) => stance.push((q.clone(), l)),
+            None => unresolved.push(q.clone()),
+        }
+    }
+    let sent: Vec<&str> = ds
+        .iter()
+        .filter_map(|d| d.record.sentiment.as_deref())
+        .collect();
+    let sentiment = if sent.is_empty() {
+        None
+    } else {
+        let m = majority(&sent);
+        if m.is_none() {
+            unresolved.push("sentiment".into());
+        }
+        m
+    };
+    if stance.is_empty() && sentiment.is_none() && unresolved.is_empty() {
+        return None;
+    }
+    let mut record = ds.last().expect("non-empty").record.clone();
+    record.stance = stance;
+    record.sentiment = sentiment;
+    let mut annotators: Vec<String> = Vec::new();
+    for d in ds {
+        if !annotators.contains(&d.meta.annotator) {
+            annotators.push(d.meta.annotator.clone());
+        }
+    }
+    Some(Resolved {
+        record,
+        audit,
+        strategy,
+        annotators,
+        decisions: ds.iter().map(|d| d.meta.seq).collect(),
+        adjudicated: false,
+        unresolved,
+    })
+}
+
+/// The label more than half of `votes` give, if there is one.
+fn majority(votes: &[&str]) -> Option<String> {
+    let mut count: BTreeMap<&str, usize> = BTreeMap::new();
+    votes.iter().for_each(|l| *count.entry(l).or_default() += 1);
+    count
+        .into_iter()
+        .find(|(_, c)| 2 * c > votes.len())
+        .map(|(l, _)| l.to_string())
 }
 
 /// Which resolved records come from the random audit stream: a uniform draw from the pool, so

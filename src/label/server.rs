@@ -39,8 +39,11 @@ pub fn page() -> String {
 /// A response: status, content type, body.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reply {
+    /// HTTP status code.
     pub status: u16,
+    /// The `Content-Type` header.
     pub content_type: &'static str,
+    /// The response body.
     pub body: String,
 }
 

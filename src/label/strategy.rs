@@ -121,7 +121,9 @@ pub fn cold_start_done(
 /// A sparse row (indices unordered) for the farthest-first traversal.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Row {
+    /// Feature indices.
     pub idx: Vec<u32>,
+    /// The values at those indices.
     pub val: Vec<f64>,
 }
 
@@ -136,6 +138,7 @@ pub struct FarthestFirst {
 }
 
 impl FarthestFirst {
+    /// A traversal over `rows` of `n_features` features, nothing selected yet.
     pub fn new(rows: Vec<Row>, n_features: usize) -> FarthestFirst {
         let n = rows.len();
         FarthestFirst {
@@ -206,10 +209,12 @@ impl FarthestFirst {
         best.map(|(i, d, _)| (i, (self.selected > 0).then_some(d)))
     }
 
+    /// Number of rows.
     pub fn len(&self) -> usize {
         self.rows.len()
     }
 
+    /// Whether there are no rows.
     pub fn is_empty(&self) -> bool {
         self.rows.is_empty()
     }

@@ -163,61 +163,7 @@ impl StanceModel {
 
     /// Reads and checks a model from the bytes of a model file (`name` for messages).
     pub fn from_bytes(bytes: &[u8], name: &str) -> Result<StanceModel> {
-        // Read the header first, so a wrong or newer format is named as such rather than as
-        // a missing field.
-        #[derive(Deserialize)]
-        struct Header {
-            format: Option<String>,
-            version: Option<u32>,
-            tool_version: Option<String>,
-        }
-        let header: Header = serde_json::from_slice(bytes).map_err(|e| {
-            Error::model(
-                name,
-                format!(
-                    "not a readable model file (JSON error at line {}, column {}: {e}); was it truncated or edited?",
-                    e.line(),
-                    e.column()
-                ),
-            )
-        })?;
-        if header.format.as_deref() != Some(MODEL_FORMAT) {
-            return Err(Error::model(
-                name,
-                format!(
-                    "not a stance model (format is {:?}, expected \"{MODEL_FORMAT}\")",
-                    header.format.unwrap_or_default()
-                ),
-            ));
-        }
-        match header.version {
-            Some(MODEL_VERSION) => {}
-            Some(v) if v > MODEL_VERSION => {
-                return Err(Error::model(
-                    name,
-                    format!(
-                        "format version {v} is newer than this tool reads ({MODEL_VERSION}); it was written by stance {}; upgrade stance",
-                        header.tool_version.unwrap_or_else(|| "?".into())
-                    ),
-                ))
-            }
-            Some(v) => {
-                return Err(Error::model(
-                    name,
-                    format!(
-                        "format version {v} is not one this tool reads (it reads {MODEL_VERSION})"
-                    ),
-                ))
-            }
-            None => {
-                return Err(Error::model(
-                    name,
-                    format!(
-                        "no format version (\"version\" is missing; this tool reads version {MODEL_VERSION}): not a file written by `stance train`?"
-                    ),
-                ))
-            }
-        }
+        check_header(bytes, name)?;
         let f: ModelFile = serde_json::from_slice(bytes)
             .map_err(|e| Error::model(name, format!("bad model file: {e}")))?;
         let stored = f.checksum.clone();
@@ -226,50 +172,7 @@ impl StanceModel {
             other => Error::model(name, other.to_string()),
         })?;
         // Last, the checksum: the shape checks above name a hand edit more precisely.
-        let end = bytes
-            .windows(CHECKSUM_KEY.len())
-            .rposition(|w| w == CHECKSUM_KEY);
-        match (stored, end) {
-            (Some(stored), Some(end))
-                if bytes
-                    .len()
-                    .saturating_sub(end + CHECKSUM_KEY.len() + stored.len() + 2)
-                    > 2 =>
-            {
-                // The checksum covers every byte before it: whatever follows it (beyond a line
-                // end) is not covered, so it is refused rather than trusted.
-                let after = bytes.len() - (end + CHECKSUM_KEY.len() + stored.len() + 2);
-                return Err(Error::model(
-                    name,
-                    format!(
-                        "{after} bytes after the checksum, which covers only what comes before it; was something appended? retrain or restore the file"
-                    ),
-                ));
-            }
-            (Some(stored), Some(end)) => {
-                let actual = sha256_hex(&bytes[..end]);
-                let _ = model.identity.set(ModelIdentity {
-                    name: model.name.clone(),
-                    checksum: actual.clone(),
-                });
-                if actual != stored {
-                    return Err(Error::model(
-                        name,
-                        format!(
-                            "checksum mismatch: the file was changed or damaged after it was written (stored {}…, computed {}…); retrain or restore it",
-                            &stored.get(..12).unwrap_or(&stored),
-                            &actual[..12]
-                        ),
-                    ));
-                }
-            }
-            _ => {
-                return Err(Error::model(
-                    name,
-                    "no checksum: the file was not written by `stance train` (or was cut short)",
-                ))
-            }
-        }
+        check_checksum(bytes, name, stored, &model)?;
         Ok(model)
     }
 
@@ -402,6 +305,120 @@ pub fn check_calibration(
                 "the probabilities of example {} ({row:?}) are not between 0 and 1 summing to 1",
                 i + 1
             ));
+        }
+    }
+    Ok(())
+}
+
+/// Reads the header first, so a wrong or newer format is named as such rather than as a
+/// missing field.
+fn check_header(bytes: &[u8], name: &str) -> Result<()> {
+    #[derive(Deserialize)]
+    struct Header {
+        format: Option<String>,
+        version: Option<u32>,
+        tool_version: Option<String>,
+    }
+    let header: Header = serde_json::from_slice(bytes).map_err(|e| {
+        Error::model(
+            name,
+            format!(
+                "not a readable model file (JSON error at line {}, column {}: {e}); was it truncated or edited?",
+                e.line(),
+                e.column()
+            ),
+        )
+    })?;
+    if header.format.as_deref() != Some(MODEL_FORMAT) {
+        return Err(Error::model(
+            name,
+            format!(
+                "not a stance model (format is {:?}, expected \"{MODEL_FORMAT}\")",
+                header.format.unwrap_or_default()
+            ),
+        ));
+    }
+    match header.version {
+        Some(MODEL_VERSION) => {}
+        Some(v) if v > MODEL_VERSION => {
+            return Err(Error::model(
+                name,
+                format!(
+                    "format version {v} is newer than this tool reads ({MODEL_VERSION}); it was written by stance {}; upgrade stance",
+                    header.tool_version.unwrap_or_else(|| "?".into())
+                ),
+            ))
+        }
+        Some(v) => {
+            return Err(Error::model(
+                name,
+                format!(
+                    "format version {v} is not one this tool reads (it reads {MODEL_VERSION})"
+                ),
+            ))
+        }
+        None => {
+            return Err(Error::model(
+                name,
+                format!(
+                    "no format version (\"version\" is missing; this tool reads version {MODEL_VERSION}): not a file written by `stance train`?"
+                ),
+            ))
+        }
+    }
+    Ok(())
+}
+
+/// The stored checksum must cover every byte before it, with nothing after it but a line end,
+/// and equal the SHA-256 of those bytes (which becomes the model's identity).
+fn check_checksum(
+    bytes: &[u8],
+    name: &str,
+    stored: Option<String>,
+    model: &StanceModel,
+) -> Result<()> {
+    let end = bytes
+        .windows(CHECKSUM_KEY.len())
+        .rposition(|w| w == CHECKSUM_KEY);
+    match (stored, end) {
+        (Some(stored), Some(end))
+            if bytes
+                .len()
+                .saturating_sub(end + CHECKSUM_KEY.len() + stored.len() + 2)
+                > 2 =>
+        {
+            // The checksum covers every byte before it: whatever follows it (beyond a line
+            // end) is not covered, so it is refused rather than trusted.
+            let after = bytes.len() - (end + CHECKSUM_KEY.len() + stored.len() + 2);
+            return Err(Error::model(
+                name,
+                format!(
+                    "{after} bytes after the checksum, which covers only what comes before it; was something appended? retrain or restore the file"
+                ),
+            ));
+        }
+        (Some(stored), Some(end)) => {
+            let actual = sha256_hex(&bytes[..end]);
+            let _ = model.identity.set(ModelIdentity {
+                name: model.name.clone(),
+                checksum: actual.clone(),
+            });
+            if actual != stored {
+                return Err(Error::model(
+                    name,
+                    format!(
+                        "checksum mismatch: the file was changed or damaged after it was written (stored {}…, computed {}…); retrain or restore it",
+                        &stored.get(..12).unwrap_or(&stored),
+                        &actual[..12]
+                    ),
+                ));
+            }
+        }
+        _ => {
+            return Err(Error::model(
+                name,
+                "no checksum: the file was not written by `stance train` (or was cut short)",
+            ))
         }
     }
     Ok(())

@@ -9,7 +9,7 @@
 //! - [`dataset`]: the labeled data ([`TrainingSet`]);
 //! - [`train`]: fitting ([`StanceModel::train`], [`StanceModel::train_with_cv`]);
 //! - [`score`]: scoring ([`Scorer`]) and the score records;
-//! - [`file`]: the model file (save, load, the built-in model).
+//! - [`mod@file`]: the model file (save, load, the built-in model).
 
 pub mod config;
 pub mod dataset;

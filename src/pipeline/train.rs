@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::evaluate::{cross_validate, CrossValidation};
 use crate::features::{Doc, Featurizer, Scratch, SparseVec};
 use crate::labels::Task;
-use crate::model::{Classifier, Csr};
+use crate::model::Csr;
 use std::collections::BTreeMap;
 
 /// The analysed articles of a training set with each example's context, built once and shared
@@ -112,17 +112,13 @@ pub fn fit_on(
             .iter()
             .map(|e| featurizer.transform(prep.doc(*task, e), &mut scratch))
             .collect();
-        let classifier = Classifier::fit(
+        let classifier = TaskClassifier::fit(
             &Csr::from_rows(&rows, featurizer.len()),
             &y,
             classes.to_vec(),
             &cfg.logistic,
         )?;
-        models.push(Some(TaskModel::new(
-            *task,
-            TaskClassifier::Logistic(classifier),
-            &cfg.polarity,
-        )?));
+        models.push(Some(TaskModel::new(*task, classifier, &cfg.polarity)?));
     }
     let mut models = models.into_iter();
     let stance = models.next().flatten().expect("stance is always fitted");

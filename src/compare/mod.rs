@@ -7,12 +7,15 @@ use crate::labels::LabelSet;
 use crate::model::argmax;
 use crate::pipeline::{ArticleScore, ModelIdentity, StanceModel};
 use crate::quantify::{self, Calibration, Estimator, Shares};
-use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
+
+mod diff;
+
+pub use diff::{diff, Difference};
 
 /// What to group articles by: the source, the month of the date, both, nothing, or any other
 /// field of the input records (carried into the scores by `stance score`).
@@ -502,195 +505,6 @@ fn effective(e: Estimator, view: &ModelView) -> Estimator {
     } else {
         e
     }
-}
-
-/// The difference between two groups for one actor.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Difference {
-    /// The actor.
-    pub actor: String,
-    /// Group A.
-    pub a: String,
-    /// Group B.
-    pub b: String,
-    /// Group A's articles.
-    pub n_a: usize,
-    /// Group B's articles.
-    pub n_b: usize,
-    /// Mean signed score of A minus that of B, with a bootstrap interval.
-    pub score: Estimate,
-    /// Permutation-test p-value of the score difference (two-sided).
-    pub score_p: f64,
-    /// Net stance (share of the positive label minus share of the negative one, by the
-    /// estimator) of A minus that of B, with a bootstrap interval.
-    pub net: Option<Estimate>,
-    /// Permutation-test p-value of the net-stance difference.
-    pub net_p: Option<f64>,
-    /// The estimator of the net stance.
-    pub estimator: Estimator,
-    /// Holm-adjusted p-values when several actors are compared at once.
-    pub score_p_holm: Option<f64>,
-    /// Holm-adjusted p-value of the net-stance difference.
-    pub net_p_holm: Option<f64>,
-}
-
-fn net_of(
-    rows: &[&[f64]],
-    view: &ModelView,
-    estimator: Estimator,
-    rates: Option<&quantify::Rates>,
-) -> Option<f64> {
-    view.labels.positive()?;
-    view.labels.negative()?;
-    let all: Vec<usize> = (0..rows.len()).collect();
-    view.labels
-        .signed(&quantify::shares_of(estimator, rows, &all, rates))
-}
-
-/// Group A minus group B for each actor both name: the score and net-stance differences with
-/// bootstrap intervals and permutation p-values (`permutations` shuffles of group membership),
-/// and Holm-adjusted p-values when more than one actor is compared.
-pub fn diff(
-    articles: &[ArticleScore],
-    a: &str,
-    b: &str,
-    opts: &CompareOptions,
-    view: &ModelView,
-    permutations: usize,
-) -> Vec<Difference> {
-    let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
-    let estimator = effective(opts.estimator, view);
-    let all = cells(articles, opts, view);
-    let actors: BTreeSet<&String> = all.keys().map(|(_, actor)| actor).collect();
-    let error_rates = view
-        .calibration
-        .as_ref()
-        .map(|c| c.error_rates(opts.bootstrap, &mut rng));
-    let rates = error_rates.as_ref().map(|r| r.point.clone());
-    let alpha = (1.0 - opts.level) / 2.0;
-    let mut out = Vec::new();
-    for actor in actors {
-        let (Some(ca), Some(cb)) = (
-            all.get(&(a.to_string(), actor.clone())),
-            all.get(&(b.to_string(), actor.clone())),
-        ) else {
-            continue;
-        };
-        let sa: Vec<f64> = ca.iter().map(|c| c.score.unwrap_or(0.0)).collect();
-        let sb: Vec<f64> = cb.iter().map(|c| c.score.unwrap_or(0.0)).collect();
-        let ra: Vec<&[f64]> = ca.iter().map(|c| c.probs.as_slice()).collect();
-        let rb: Vec<&[f64]> = cb.iter().map(|c| c.probs.as_slice()).collect();
-        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
-        let d_score = mean(&sa) - mean(&sb);
-        let d_net = net_of(&ra, view, estimator, rates.as_ref())
-            .zip(net_of(&rb, view, estimator, rates.as_ref()))
-            .map(|(x, y)| x - y);
-        // Bootstrap: resample each group, and the calibration examples for adjusted estimators.
-        let mut ds = Vec::with_capacity(opts.bootstrap);
-        let mut dn = Vec::with_capacity(opts.bootstrap);
-        for b in 0..opts.bootstrap {
-            let pa: Vec<usize> = (0..sa.len()).map(|_| rng.gen_range(0..sa.len())).collect();
-            let pb: Vec<usize> = (0..sb.len()).map(|_| rng.gen_range(0..sb.len())).collect();
-            ds.push(
-                pa.iter().map(|&i| sa[i]).sum::<f64>() / sa.len() as f64
-                    - pb.iter().map(|&i| sb[i]).sum::<f64>() / sb.len() as f64,
-            );
-            if d_net.is_some() {
-                let r = error_rates
-                    .as_ref()
-                    .map(|e| e.replicates[b % e.replicates.len().max(1)].clone());
-                let xa: Vec<&[f64]> = pa.iter().map(|&i| ra[i]).collect();
-                let xb: Vec<&[f64]> = pb.iter().map(|&i| rb[i]).collect();
-                if let (Some(x), Some(y)) = (
-                    net_of(&xa, view, estimator, r.as_ref()),
-                    net_of(&xb, view, estimator, r.as_ref()),
-                ) {
-                    dn.push(x - y);
-                }
-            }
-        }
-        ds.sort_by(f64::total_cmp);
-        dn.sort_by(f64::total_cmp);
-        let interval = |v: &[f64], mean: f64| Estimate {
-            mean,
-            low: if v.is_empty() {
-                mean
-            } else {
-                quantify::quantile(v, alpha)
-            },
-            high: if v.is_empty() {
-                mean
-            } else {
-                quantify::quantile(v, 1.0 - alpha)
-            },
-        };
-        // Permutation test: shuffle which articles belong to A and which to B.
-        let pooled_s: Vec<f64> = sa.iter().chain(&sb).copied().collect();
-        let pooled_r: Vec<&[f64]> = ra.iter().chain(&rb).copied().collect();
-        let mut idx: Vec<usize> = (0..pooled_s.len()).collect();
-        let (mut hits_s, mut hits_n) = (0usize, 0usize);
-        for _ in 0..permutations {
-            idx.shuffle(&mut rng);
-            let (ia, ib) = idx.split_at(sa.len());
-            let ps = ia.iter().map(|&i| pooled_s[i]).sum::<f64>() / ia.len() as f64
-                - ib.iter().map(|&i| pooled_s[i]).sum::<f64>() / ib.len() as f64;
-            if ps.abs() >= d_score.abs() - 1e-12 {
-                hits_s += 1;
-            }
-            if let Some(d) = d_net {
-                let xa: Vec<&[f64]> = ia.iter().map(|&i| pooled_r[i]).collect();
-                let xb: Vec<&[f64]> = ib.iter().map(|&i| pooled_r[i]).collect();
-                if let (Some(x), Some(y)) = (
-                    net_of(&xa, view, estimator, rates.as_ref()),
-                    net_of(&xb, view, estimator, rates.as_ref()),
-                ) {
-                    if (x - y).abs() >= d.abs() - 1e-12 {
-                        hits_n += 1;
-                    }
-                }
-            }
-        }
-        let p = |hits: usize| (hits as f64 + 1.0) / (permutations as f64 + 1.0);
-        out.push(Difference {
-            actor: actor.clone(),
-            a: a.to_string(),
-            b: b.to_string(),
-            n_a: sa.len(),
-            n_b: sb.len(),
-            score: interval(&ds, d_score),
-            score_p: p(hits_s),
-            net: d_net.map(|d| interval(&dn, d)),
-            net_p: d_net.map(|_| p(hits_n)),
-            estimator,
-            score_p_holm: None,
-            net_p_holm: None,
-        });
-    }
-    if out.len() > 1 {
-        let holm = |ps: Vec<f64>| -> Vec<f64> {
-            let m = ps.len();
-            let mut order: Vec<usize> = (0..m).collect();
-            order.sort_by(|&i, &j| ps[i].total_cmp(&ps[j]));
-            let mut adj = vec![0.0; m];
-            let mut running: f64 = 0.0;
-            for (rank, &i) in order.iter().enumerate() {
-                running = running.max(((m - rank) as f64 * ps[i]).min(1.0));
-                adj[i] = running;
-            }
-            adj
-        };
-        let s = holm(out.iter().map(|d| d.score_p).collect());
-        for (d, p) in out.iter_mut().zip(s) {
-            d.score_p_holm = Some(p);
-        }
-        if out.iter().all(|d| d.net_p.is_some()) {
-            let n = holm(out.iter().map(|d| d.net_p.unwrap_or(1.0)).collect());
-            for (d, p) in out.iter_mut().zip(n) {
-                d.net_p_holm = Some(p);
-            }
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -6,12 +6,19 @@
 //! grey dots, never coloured like an estimate. Colours are colour-blind-safe (Okabe–Ito, and a
 //! blue–orange diverging scale), axes are labelled and the estimator is named.
 
-use crate::compare::{signed, GroupRow};
+use crate::compare::GroupRow;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
-use std::collections::BTreeMap;
 use std::path::Path;
+
+mod dots;
+mod heatmap;
+mod months;
+
+pub use dots::dots;
+pub use heatmap::heatmap;
+pub use months::months;
 
 /// Okabe–Ito, the colour-blind-safe qualitative palette.
 pub const OKABE_ITO: [RGBColor; 8] = [
@@ -240,128 +247,6 @@ fn colour_key<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, x: i32, y: i32)
     Ok(x + w + 28)
 }
 
-/// Heatmap: rows are actors, columns groups; each cell the headline net stance with its n. A
-/// group of fewer than `style.min_n` articles is hatched grey, its value in grey brackets.
-pub fn heatmap<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    rows: &[GroupRow],
-    title: &str,
-    style: &Style,
-) -> Res<()> {
-    // Columns are the groups and rows the actors, so every label reads horizontally.
-    let columns: Vec<&str> = unique(rows.iter().map(|r| r.group.as_str()));
-    let mut lines: Vec<&str> = unique(rows.iter().map(|r| r.actor.as_str()));
-    lines.reverse(); // the first actor alphabetically on the top row
-    let cell: BTreeMap<(&str, &str), &GroupRow> = rows
-        .iter()
-        .map(|r| ((r.actor.as_str(), r.group.as_str()), r))
-        .collect();
-    area.fill(&WHITE).map_err(err)?;
-    let (w, h) = area.dim_in_pixel();
-    let (main, key) = area.split_vertically(h.saturating_sub(56));
-    let mut chart = ChartBuilder::on(&main)
-        .caption(title, ("sans-serif", 17))
-        .margin(12)
-        .x_label_area_size(36)
-        .y_label_area_size(150)
-        .build_cartesian_2d(0f64..columns.len() as f64, 0f64..lines.len() as f64)
-        .map_err(err)?;
-    let ll = lines.clone();
-    let cl = columns.clone();
-    chart
-        .configure_mesh()
-        .disable_mesh()
-        .x_labels(columns.len() * 2 + 1)
-        .y_labels(lines.len() * 2 + 1)
-        .x_label_formatter(&move |x| centre_label(*x, &cl))
-        .y_label_formatter(&move |y| centre_label(*y, &ll))
-        .x_label_style(("sans-serif", 11))
-        .y_label_style(("sans-serif", 12))
-        .draw()
-        .map_err(err)?;
-    let font = (w as f64 / (columns.len() as f64 + 2.0) / 7.0).clamp(9.0, 13.0);
-    let mut any_thin = false;
-    let mut any_empty = false;
-    for (yi, a) in lines.iter().enumerate() {
-        for (xi, g) in columns.iter().enumerate() {
-            let (x, y) = (xi as f64, yi as f64);
-            let square = [(x, y), (x + 1.0, y + 1.0)];
-            let row = cell.get(&(*a, *g));
-            let value = row.and_then(|r| net(r));
-            let (Some(r), Some([m, ..])) = (row, value) else {
-                any_empty = true;
-                chart
-                    .draw_series(std::iter::once(Rectangle::new(square, EMPTY.filled())))
-                    .map_err(err)?;
-                continue;
-            };
-            let thin = r.n < style.min_n;
-            let (text, ink) = if thin {
-                any_thin = true;
-                chart
-                    .draw_series(std::iter::once(Rectangle::new(square, THIN_FILL.filled())))
-                    .map_err(err)?;
-                chart
-                    .draw_series(hatch(x, y).map(|l| PathElement::new(l, THIN.stroke_width(1))))
-                    .map_err(err)?;
-                (format!("({})", signed(m, 2)), RGBColor(110, 110, 110))
-            } else {
-                chart
-                    .draw_series(std::iter::once(Rectangle::new(
-                        square,
-                        diverging(m).filled(),
-                    )))
-                    .map_err(err)?;
-                let ink = if m.abs() > 0.6 { WHITE } else { BLACK };
-                (signed(m, 2), ink)
-            };
-            chart
-                .draw_series([
-                    Text::new(
-                        text,
-                        (x + 0.5, y + 0.64),
-                        text_style(font, ink, HPos::Center),
-                    ),
-                    Text::new(
-                        format!("n={}", r.n),
-                        (x + 0.5, y + 0.3),
-                        text_style(font - 1.0, ink, HPos::Center),
-                    ),
-                ])
-                .map_err(err)?;
-            // A white grid between the cells.
-            chart
-                .draw_series(std::iter::once(Rectangle::new(
-                    square,
-                    WHITE.stroke_width(1),
-                )))
-                .map_err(err)?;
-        }
-    }
-    let x = colour_key(&key, 170, 18)?;
-    let mut keys = Vec::new();
-    if any_thin {
-        keys.push((
-            Key::Hatched,
-            format!("n < {}: too few to colour (value in brackets)", style.min_n),
-        ));
-    }
-    if any_empty {
-        keys.push((Key::Swatch(EMPTY), "no articles".to_string()));
-    }
-    legend(&key, x, 18, &keys)?;
-    Ok(())
-}
-
-/// Diagonal hatching lines of the unit cell at (x, y), in data coordinates.
-fn hatch(x: f64, y: f64) -> impl Iterator<Item = Vec<(f64, f64)>> {
-    (1..8).map(move |k| {
-        let c = k as f64 * 0.25;
-        let (u0, u1) = ((c - 1.0f64).max(0.0), c.min(1.0));
-        vec![(x + u0, y + c - u0), (x + u1, y + c - u1)]
-    })
-}
-
 fn centre_label(v: f64, names: &[&str]) -> String {
     let i = v - 0.5;
     if (i - i.round()).abs() < 1e-6 && i >= -1e-6 && (i.round() as usize) < names.len() {
@@ -376,221 +261,6 @@ fn unique<'a>(it: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
     v.sort();
     v.dedup();
     v
-}
-
-/// Dot and whisker: one actor's net stance per group with its interval, highest on top. Thin
-/// groups are hollow and grey; `style.reference` is drawn as a dashed line.
-pub fn dots<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    rows: &[GroupRow],
-    title: &str,
-    style: &Style,
-) -> Res<()> {
-    let mut rows: Vec<(&GroupRow, [f64; 3])> =
-        rows.iter().filter_map(|r| net(r).map(|n| (r, n))).collect();
-    // Lowest first: plotters counts y upwards, so the highest estimate is drawn on top.
-    rows.sort_by(|a, b| {
-        a.1[0]
-            .total_cmp(&b.1[0])
-            .then_with(|| b.0.group.cmp(&a.0.group))
-    });
-    let labels: Vec<String> = rows
-        .iter()
-        .map(|(r, _)| format!("{} (n={})", r.group, r.n))
-        .collect();
-    area.fill(&WHITE).map_err(err)?;
-    let (_, h) = area.dim_in_pixel();
-    let (main, key) = area.split_vertically(h.saturating_sub(34));
-    let mut chart = ChartBuilder::on(&main)
-        .caption(title, ("sans-serif", 16))
-        .margin(10)
-        .x_label_area_size(40)
-        .y_label_area_size(200)
-        .build_cartesian_2d(-1.08f64..1.08f64, 0f64..rows.len().max(1) as f64)
-        .map_err(err)?;
-    chart
-        .configure_mesh()
-        .y_labels(rows.len() * 2 + 1)
-        .y_label_formatter(&move |y| {
-            let refs: Vec<&str> = labels.iter().map(String::as_str).collect();
-            centre_label(*y, &refs)
-        })
-        .x_labels(11)
-        .x_label_formatter(&|x| signed(*x, 1))
-        .x_desc("net stance: share favor − share against")
-        .light_line_style(WHITE)
-        .bold_line_style(BLACK.mix(0.06))
-        .draw()
-        .map_err(err)?;
-    let top = rows.len().max(1) as f64;
-    chart
-        .draw_series(std::iter::once(PathElement::new(
-            vec![(0.0, 0.0), (0.0, top)],
-            BLACK.mix(0.35).stroke_width(1),
-        )))
-        .map_err(err)?;
-    if let Some((_, v)) = &style.reference {
-        chart
-            .draw_series(DashedLineSeries::new(
-                vec![(*v, 0.0), (*v, top)],
-                5,
-                4,
-                BLACK.mix(0.6).stroke_width(1),
-            ))
-            .map_err(err)?;
-    }
-    let mut any_thin = false;
-    for (i, (r, [m, lo, hi])) in rows.iter().enumerate() {
-        let y = i as f64 + 0.5;
-        let thin = r.n < style.min_n;
-        any_thin |= thin;
-        let (ink, width) = if thin { (THIN, 1) } else { (OKABE_ITO[0], 2) };
-        chart
-            .draw_series([
-                PathElement::new(vec![(*lo, y), (*hi, y)], ink.stroke_width(width)),
-                PathElement::new(
-                    vec![(*lo, y - 0.18), (*lo, y + 0.18)],
-                    ink.stroke_width(width),
-                ),
-                PathElement::new(
-                    vec![(*hi, y - 0.18), (*hi, y + 0.18)],
-                    ink.stroke_width(width),
-                ),
-            ])
-            .map_err(err)?;
-        let fill = if thin { WHITE } else { OKABE_ITO[0] };
-        chart
-            .draw_series([
-                Circle::new((*m, y), 5, fill.filled()),
-                Circle::new((*m, y), 5, ink.stroke_width(1)),
-            ])
-            .map_err(err)?;
-    }
-    let mut keys = vec![(
-        Key::Dot(OKABE_ITO[0]),
-        "net stance, whiskers: 95% interval".to_string(),
-    )];
-    if any_thin {
-        keys.push((Key::Hollow, format!("n < {} (thin)", style.min_n)));
-    }
-    if let Some((label, v)) = &style.reference {
-        keys.push((Key::Dashed, format!("{label} ({})", signed(*v, 2))));
-    }
-    legend(&key, 24, 16, &keys)?;
-    Ok(())
-}
-
-/// Time series as small multiples: one panel per actor (two columns), the net stance by
-/// period as a line with its 95% band; periods of fewer than `style.min_n` articles are hollow
-/// grey points. Periods are the rows' groups in sorted order (months, quarters, …).
-pub fn months<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    rows: &[GroupRow],
-    title: &str,
-    style: &Style,
-) -> Res<()> {
-    let periods: Vec<&str> = unique(rows.iter().map(|r| r.group.as_str()));
-    let actors: Vec<&str> = unique(rows.iter().map(|r| r.actor.as_str()));
-    area.fill(&WHITE).map_err(err)?;
-    let (_, h) = area.dim_in_pixel();
-    let (head, rest) = area.split_vertically(30);
-    let (body, key) = rest.split_vertically(h.saturating_sub(30 + 34));
-    head.draw(&Text::new(
-        title.to_string(),
-        (12, 16),
-        text_style(16.0, BLACK, HPos::Left),
-    ))
-    .map_err(err)?;
-    let columns = if actors.len() > 1 { 2 } else { 1 };
-    let panel_rows = actors.len().div_ceil(columns).max(1);
-    let panels = body.split_evenly((panel_rows, columns));
-    // Every other period's label when they would crowd.
-    let every = if periods.len() > 8 { 2 } else { 1 };
-    let mut any_thin = false;
-    for (ai, (actor, panel)) in actors.iter().zip(&panels).enumerate() {
-        let colour = OKABE_ITO[ai % OKABE_ITO.len()];
-        let pl = periods.clone();
-        let mut chart = ChartBuilder::on(panel)
-            .caption(*actor, ("sans-serif", 14))
-            .margin(8)
-            .x_label_area_size(26)
-            .y_label_area_size(44)
-            .build_cartesian_2d(-0.5f64..periods.len() as f64 - 0.5, -1.05f64..1.05f64)
-            .map_err(err)?;
-        chart
-            .configure_mesh()
-            .x_labels(periods.len() * 2 + 1)
-            .x_label_formatter(&move |x| {
-                let i = (*x).round();
-                if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize).is_multiple_of(every) {
-                    centre_label(*x + 0.5, &pl)
-                } else {
-                    String::new()
-                }
-            })
-            .y_labels(5)
-            .y_label_formatter(&|y| signed(*y, 1))
-            .x_label_style(("sans-serif", 10))
-            .y_label_style(("sans-serif", 10))
-            .light_line_style(WHITE)
-            .bold_line_style(BLACK.mix(0.06))
-            .draw()
-            .map_err(err)?;
-        chart
-            .draw_series(std::iter::once(PathElement::new(
-                vec![(-0.5, 0.0), (periods.len() as f64 - 0.5, 0.0)],
-                BLACK.mix(0.35).stroke_width(1),
-            )))
-            .map_err(err)?;
-        let pts: Vec<(f64, [f64; 3], bool)> = periods
-            .iter()
-            .enumerate()
-            .filter_map(|(pi, p)| {
-                let r = rows.iter().find(|r| r.group == *p && r.actor == *actor)?;
-                net(r).map(|n| (pi as f64, n, r.n < style.min_n))
-            })
-            .collect();
-        if pts.is_empty() {
-            continue;
-        }
-        let mut band: Vec<(f64, f64)> = pts.iter().map(|(x, n, _)| (*x, n[2])).collect();
-        band.extend(pts.iter().rev().map(|(x, n, _)| (*x, n[1])));
-        chart
-            .draw_series(std::iter::once(Polygon::new(
-                band,
-                colour.mix(0.16).filled(),
-            )))
-            .map_err(err)?;
-        chart
-            .draw_series(LineSeries::new(
-                pts.iter().map(|(x, n, _)| (*x, n[0])),
-                colour.stroke_width(2),
-            ))
-            .map_err(err)?;
-        for (x, n, thin) in &pts {
-            any_thin |= *thin;
-            let (fill, ink) = if *thin {
-                (WHITE, THIN)
-            } else {
-                (colour, colour)
-            };
-            chart
-                .draw_series([
-                    Circle::new((*x, n[0]), 4, fill.filled()),
-                    Circle::new((*x, n[0]), 4, ink.stroke_width(1)),
-                ])
-                .map_err(err)?;
-        }
-    }
-    let mut keys = vec![(
-        Key::Band(OKABE_ITO[0]),
-        "net stance; band: 95% interval".to_string(),
-    )];
-    if any_thin {
-        keys.push((Key::Hollow, format!("n < {} (thin)", style.min_n)));
-    }
-    legend(&key, 24, 16, &keys)?;
-    Ok(())
 }
 
 /// Which chart a comparison gets.
@@ -704,6 +374,7 @@ pub fn size_for(chart: Chart, rows: &[GroupRow]) -> (u32, u32) {
 
 #[cfg(test)]
 mod tests {
+    use super::heatmap::hatch;
     use super::*;
     use crate::quantify::{Estimator, Shares};
 
