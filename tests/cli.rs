@@ -496,7 +496,7 @@ fn compare_by_source_and_month() {
     assert!(rows.len() >= 5);
     for r in &rows {
         assert_eq!(r["actor"], "Iran");
-        assert_eq!(r["estimator"], "bcc");
+        assert_eq!(r["estimator"], shipped_choice());
         let s = &r["score"];
         assert!(s["low"].as_f64().unwrap() <= s["mean"].as_f64().unwrap());
         assert!(s["mean"].as_f64().unwrap() <= s["high"].as_f64().unwrap());
@@ -798,7 +798,10 @@ fn charts_and_report_are_written_and_self_contained() {
         .success();
     let text = std::fs::read_to_string(&svg).unwrap();
     assert!(text.starts_with("<svg"));
-    assert!(text.contains("Net stance toward Iran by source (estimator: bcc)"));
+    assert!(text.contains(&format!(
+        "Net stance toward Iran by source (estimator: {})",
+        shipped_choice()
+    )));
     assert!(text.contains("The Clarion Tribune (n="));
     let png = d.path().join("heat.png");
     let drawn = stance()
@@ -827,7 +830,9 @@ fn charts_and_report_are_written_and_self_contained() {
     let page = std::fs::read_to_string(&html).unwrap();
     assert!(page.starts_with("<!DOCTYPE html>"));
     assert!(page.matches("<svg").count() >= 3, "charts inline");
-    assert!(page.contains("Methods") && page.contains("Estimator: bcc"));
+    assert!(page.contains("Methods"));
+    assert!(page.contains(&format!("Estimator: {}", shipped_choice())));
+    assert!(page.contains("chosen by the model on its own labeled articles"));
     // Nothing is fetched: no scripts, stylesheets or images from elsewhere.
     for bad in ["src=\"http", "href=\"http", "<script", "<link"] {
         assert!(!page.contains(bad), "{bad}");
@@ -1188,4 +1193,15 @@ fn tune_prints_the_winners_training_command_and_it_trains_the_winner() {
     );
     assert_eq!(config["features"]["word_ngrams"], serde_json::json!([1, 1]));
     assert_eq!(config["context"]["window"], 0);
+}
+
+/// The estimator the shipped model chose on its labeled data (what `--estimator auto`, the
+/// default, uses).
+fn shipped_choice() -> &'static str {
+    let m = stance::StanceModel::load(std::path::Path::new("models/default.json")).unwrap();
+    m.info
+        .quantify
+        .expect("the shipped model chose its estimator at training")
+        .estimator
+        .name()
 }

@@ -266,6 +266,14 @@ impl CompareCmd {
     ) -> anyhow::Result<()> {
         let est = rows[0].estimator;
         let expected = rows.iter().any(|r| r.expected_error.is_some());
+        if let (Estimator::Auto, Some(c)) = (self.estimator, &view.choice) {
+            writeln!(
+                out,
+                "\nauto: {}, {}.",
+                c.estimator.name(),
+                stance::quantify::select::method_note(c)
+            )?;
+        }
         writeln!(
             out,
             "\nestimator: {} ({}); net = share({}) - share({}); predicted = counts of predicted {} (classify and count);\nscore = mean P(favor) - P(against); intervals: {}95% bootstrap ({} resamples, seed {}).",

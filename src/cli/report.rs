@@ -204,9 +204,14 @@ impl ReportCmd {
                 cv_f1
             ),
             format!(
-                "Estimator: {} — label shares per group {}; net stance = share favor − share against.",
+                "Estimator: {} — label shares per group {}{}; net stance = share favor − share against.",
                 estimator.name(),
-                estimator.method()
+                estimator.method(),
+                match (&model.info.quantify, self.estimator) {
+                    (Some(c), Estimator::Auto) =>
+                        format!(", {}", stance::quantify::select::method_note(c)),
+                    _ => String::new(),
+                }
             ),
             format!(
                 "Intervals: 95% percentile bootstrap, {} resamples of the group's articles (and of the model's out-of-fold examples for corrected estimators), seed {}.",

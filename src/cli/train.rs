@@ -88,6 +88,7 @@ impl TrainCmd {
                 "stance_fit": stance::classifier::Classify::report(&model.stance.classifier),
                 "sentiment_fit": model.sentiment.as_ref().map(|s| stance::classifier::Classify::report(&s.classifier)),
                 "cv": cv.as_ref().map(|c| &c.report),
+                "quantify": model.info.quantify,
             });
             serde_json::to_writer_pretty(&mut out, &summary)?;
             writeln!(out)?;
@@ -108,6 +109,9 @@ impl TrainCmd {
         {
             let r = stance::classifier::Classify::report(&t.classifier);
             writeln!(out, "{} fit: {}", t.task, print::fit_line(r))?;
+        }
+        if let Some(c) = &model.info.quantify {
+            writeln!(out, "{}", stance::quantify::select::summary(c))?;
         }
         writeln!(out, "saved {}", self.out.display())?;
         if let Some(cv) = &cv {
