@@ -406,7 +406,7 @@ pub struct CrossValidation {
 /// The fold of every article: folds shuffled with `seed`, stratified on the stance labels and,
 /// for articles with a sentiment label, on it too (so both tasks get even folds), grouped by
 /// article or by `group_by` so that each group sits on one side.
-fn article_folds(
+pub fn article_folds(
     set: &TrainingSet,
     k: usize,
     seed: u64,

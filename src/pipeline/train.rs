@@ -248,6 +248,7 @@ impl StanceModel {
             calibration: None,
             scales: None,
             cv: None,
+            auto: None,
         };
         Ok(StanceModel {
             config: cfg.config().clone(),
