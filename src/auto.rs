@@ -5,7 +5,8 @@
 //! space the featurizer offers by greedy coordinate ascent: from the starting settings (the
 //! defaults, or the flags given), each dimension in turn (per-actor weights, class weights,
 //! alpha, word n-grams, window, markers, character n-grams, …) tries its other values, and the
-//! best is kept if it gains at least [`MIN_GAIN`] in the chosen metric. Passes repeat until one
+//! best is kept if it gains at least [`MIN_GAIN`] in the chosen metric (and the dimension is
+//! tried again from its new value, so alpha walks its ladder). Passes repeat until one
 //! changes nothing or the budget is spent. Every candidate is scored by the same folds (one
 //! seed, grouped by article or `group_by`) and each distinct setting is scored once. Before a
 //! trial the time it would take is estimated from the trials so far (separately for settings
@@ -22,11 +23,12 @@
 
 use crate::context::{Analysis, Markers, Window};
 use crate::error::{Error, Result};
-use crate::evaluate::{article_folds, cross_validate, evaluate_model};
+use crate::evaluate::{article_folds, cross_validate_prepared, evaluate_model};
 use crate::features::CharSource;
 use crate::labels::Task;
 use crate::metrics::Confusion;
 use crate::model::ClassWeight;
+use crate::pipeline::train::Prepared;
 use crate::pipeline::{StanceModel, TrainConfig, TrainingSet};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -462,9 +464,22 @@ fn polar(set: &TrainingSet, cfg: &TrainConfig) -> Option<(String, String)> {
         .map(|(p, n)| (p.to_string(), n.to_string()))
 }
 
-/// The metric's cross-validated value for `cfg` on `set`.
-fn cv_score(set: &TrainingSet, cfg: &TrainConfig, o: &AutoOptions) -> Result<f64> {
-    let cv = cross_validate(set, cfg, o.folds, o.seed, o.group_by.as_deref())?;
+/// The metric's cross-validated value for `cfg` on `set`; the texts' analyses and contexts
+/// are kept in `cache` for the next candidate with the same context settings.
+fn cv_score<'a>(
+    set: &'a TrainingSet,
+    cfg: &TrainConfig,
+    o: &AutoOptions,
+    cache: &mut Vec<Prepared<'a>>,
+) -> Result<f64> {
+    let i = match cache.iter().position(|p| *p.context() == cfg.context) {
+        Some(i) => i,
+        None => {
+            cache.push(Prepared::new(set, &cfg.context));
+            cache.len() - 1
+        }
+    };
+    let cv = cross_validate_prepared(set, &cache[i], cfg, o.folds, o.seed, o.group_by.as_deref())?;
     let r = &cv.report.stance;
     Ok(match o.metric {
         Metric::MacroF1 => r.macro_f1,
@@ -512,12 +527,14 @@ pub fn search_with(
     // Each distinct setting is scored once (a later pass may come back to it).
     let key = |c: &TrainConfig| serde_json::to_string(c).unwrap_or_default();
     let mut seen: HashMap<String, f64> = HashMap::new();
-    // Seconds of the last trial without and with character n-grams.
-    let mut cost = [None::<f64>, None::<f64>];
+    // Seconds taken by the trials without and with character n-grams (sum, count).
+    let mut cost = [(0.0f64, 0usize); 2];
+    let mean = |c: (f64, usize)| (c.1 > 0).then(|| c.0 / c.1 as f64);
     let t = Instant::now();
-    let mut cur_score = cv_score(set, start, o)?;
+    let mut cache = Vec::new();
+    let mut cur_score = cv_score(set, start, o, &mut cache)?;
     let base_secs = t.elapsed().as_secs_f64();
-    cost[usize::from(start.features.char_ngrams.is_some())] = Some(base_secs);
+    cost[usize::from(start.features.char_ngrams.is_some())] = (base_secs, 1);
     seen.insert(key(start), cur_score);
     let mut trials = vec![Trial {
         pass: 0,
@@ -533,7 +550,10 @@ pub fn search_with(
     let mut out_of_budget = false;
     'passes: for pass in 1..=o.max_passes.max(1) {
         let mut changed = false;
-        for &d in &searched {
+        // A dimension is tried again from the value it just moved to, while that pays (so alpha
+        // walks its ladder in one pass; a toggle's way back is already scored).
+        let mut queue: std::collections::VecDeque<Dim> = searched.iter().copied().collect();
+        while let Some(d) = queue.pop_front() {
             let mut best: Option<(f64, usize, TrainConfig)> = None;
             let mut stop = false;
             for (change, cfg) in d.alternatives(&cur) {
@@ -548,9 +568,9 @@ pub fn search_with(
                     continue;
                 }
                 let chars = usize::from(cfg.features.char_ngrams.is_some());
-                // Unknown cost of character n-grams: six times the plain cost (measured 4–10×).
-                let est = cost[chars]
-                    .or(cost[1 - chars].map(|c| if chars == 1 { c * 6.0 } else { c / 6.0 }))
+                // Mean cost so far; unknown for character n-grams: six times the plain cost (4–10× measured).
+                let est = mean(cost[chars])
+                    .or(mean(cost[1 - chars]).map(|c| if chars == 1 { c * 6.0 } else { c / 6.0 }))
                     .unwrap_or(0.0);
                 let elapsed = clock.elapsed().as_secs_f64();
                 if elapsed >= o.budget.as_secs_f64() {
@@ -572,9 +592,10 @@ pub fn search_with(
                     continue;
                 }
                 let t = Instant::now();
-                let s = cv_score(set, &cfg, o)?;
+                let s = cv_score(set, &cfg, o, &mut cache)?;
                 let secs = t.elapsed().as_secs_f64();
-                cost[chars] = Some(secs);
+                cost[chars].0 += secs;
+                cost[chars].1 += 1;
                 seen.insert(k, s);
                 trials.push(Trial {
                     pass,
@@ -597,6 +618,7 @@ pub fn search_with(
                     if let Some(t) = trials.get_mut(i) {
                         t.kept = true;
                     }
+                    queue.push_front(d);
                 }
             }
             if stop {

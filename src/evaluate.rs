@@ -445,8 +445,27 @@ pub fn cross_validate(
     group_by: Option<&str>,
 ) -> Result<CrossValidation> {
     let checked = cfg.check()?;
-    let article_fold = article_folds(set, k, seed, group_by)?;
     let prep = Prepared::new(set, &checked.context);
+    cross_validate_prepared(set, &prep, cfg, k, seed, group_by)
+}
+
+/// [`cross_validate`] on contexts already cut (`prep`, which must have been made with
+/// `cfg.context`): a search over settings that leave the contexts alone analyses the texts once.
+pub fn cross_validate_prepared(
+    set: &TrainingSet,
+    prep: &Prepared<'_>,
+    cfg: &TrainConfig,
+    k: usize,
+    seed: u64,
+    group_by: Option<&str>,
+) -> Result<CrossValidation> {
+    let checked = cfg.check()?;
+    if *prep.context() != checked.context {
+        return Err(crate::error::Error::Config(
+            "cross-validation was given contexts cut with other settings".into(),
+        ));
+    }
+    let article_fold = article_folds(set, k, seed, group_by)?;
     // Per fold: each prediction with the fold's majority class, and the unconverged fits.
     type Fold = (
         Vec<(Prediction, usize)>,
@@ -456,7 +475,7 @@ pub fn cross_validate(
     let results: Vec<Result<Fold>> = (0..k)
         .into_par_iter()
         .map(|f| {
-            let fitted = fit_on(set, &prep, &|a| article_fold[a] != f, &checked)?;
+            let fitted = fit_on(set, prep, &|a| article_fold[a] != f, &checked)?;
             let mut unconverged = 0;
             let mut out = Vec::new();
             let mut scratch = crate::features::Scratch::default();

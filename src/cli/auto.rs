@@ -103,13 +103,13 @@ pub fn print(
     let mut rows = vec![["pass", "setting", "change", metric, "s", ""]
         .map(String::from)
         .to_vec()];
-    for t in &s.trials {
+    for t in s.trials.iter().filter(|t| t.score.is_some()) {
         rows.push(vec![
             t.pass.to_string(),
             t.dimension.clone(),
             t.change.clone(),
             t.score
-                .map_or("skipped".into(), |x| format!("{:.1}", 100.0 * x)),
+                .map_or(String::new(), |x| format!("{:.1}", 100.0 * x)),
             format!("{:.1}", t.seconds),
             if t.kept && t.pass > 0 {
                 "kept".into()
@@ -119,6 +119,19 @@ pub fn print(
         ]);
     }
     table(out, &rows)?;
+    let skipped: Vec<&str> = s
+        .trials
+        .iter()
+        .filter(|t| t.score.is_none())
+        .map(|t| t.change.as_str())
+        .collect();
+    if !skipped.is_empty() {
+        writeln!(
+            out,
+            "skipped, each would have overrun the budget: {}",
+            skipped.join(", ")
+        )?;
+    }
     if !s.moot.is_empty() {
         let moot: Vec<String> = s
             .moot
