@@ -157,6 +157,7 @@ pub enum Dim {
     /// `--alpha`: the neighbours of the current value on a 0.03–100 ladder.
     Alpha,
     /// `--ngrams 1|1-2|1-3`.
+    #[serde(rename = "ngrams")]
     WordNgrams,
     /// `--window 0|1|2|all`.
     Window,
