@@ -18,7 +18,7 @@
 //! is one sentence, the actor prior and per-actor weights when there is only one actor.
 //!
 //! The selection score flatters (it is the best of many); [`run`] therefore first holds out a
-//! fifth of the articles (or, with [`Estimate::Nested`], repeats the search inside each outer
+//! fold of the articles, a fifth with 5 folds (or, with [`Estimate::Nested`], repeats the search inside each outer
 //! fold) and reports the chosen settings' score there beside the starting settings'.
 
 use crate::context::{Analysis, Markers, Window};
@@ -77,7 +77,8 @@ impl Metric {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Estimate {
-    /// Search on four fifths of the articles, score the winner on the fifth held out; the
+    /// Search on all the folds but one (four fifths with 5 folds), score the winner on the
+    /// fold held out; the
     /// final model has the winner's settings, trained on everything.
     #[default]
     Holdout,

@@ -21,7 +21,7 @@ pub struct AutoArgs {
     /// What the search maximises.
     #[arg(long, value_enum, default_value_t = Metric::MacroF1, requires = "auto")]
     pub metric: Metric,
-    /// How the whole procedure is scored: on a held-out fifth (the search sees the rest),
+    /// How the whole procedure is scored: on one fold held out (the search sees the rest),
     /// by nested cross-validation (about twice the budget), or not at all.
     #[arg(long, value_enum, default_value_t = Estimate::Holdout, requires = "auto")]
     pub estimate: Estimate,
@@ -157,7 +157,7 @@ pub fn print(
             "honest estimate ({}, {} examples the search did not see): {metric} {:.1} with the chosen settings, {:.1} with the starting ones",
             match h.estimate {
                 Estimate::Nested => "nested cross-validation",
-                _ => "held-out fifth",
+                _ => "one fold held out",
             },
             h.n,
             100.0 * h.auto,
