@@ -406,7 +406,7 @@ pub struct CrossValidation {
 /// The fold of every article: folds shuffled with `seed`, stratified on the stance labels and,
 /// for articles with a sentiment label, on it too (so both tasks get even folds), grouped by
 /// article or by `group_by` so that each group sits on one side.
-fn article_folds(
+pub fn article_folds(
     set: &TrainingSet,
     k: usize,
     seed: u64,
@@ -445,11 +445,31 @@ pub fn cross_validate(
     group_by: Option<&str>,
 ) -> Result<CrossValidation> {
     let checked = cfg.check()?;
-    let article_fold = article_folds(set, k, seed, group_by)?;
     let prep = Prepared::new(set, &checked.context);
+    cross_validate_prepared(set, &prep, cfg, k, seed, group_by)
+}
+
+/// [`cross_validate`] on contexts already cut (`prep`, which must have been made with
+/// `cfg.context`): a search over settings that leave the contexts alone analyses the texts once.
+pub fn cross_validate_prepared(
+    set: &TrainingSet,
+    prep: &Prepared<'_>,
+    cfg: &TrainConfig,
+    k: usize,
+    seed: u64,
+    group_by: Option<&str>,
+) -> Result<CrossValidation> {
+    let checked = cfg.check()?;
+    if *prep.context() != checked.context {
+        return Err(crate::error::Error::Config(
+            "cross-validation was given contexts cut with other settings".into(),
+        ));
+    }
+    let article_fold = article_folds(set, k, seed, group_by)?;
+
     let results: Vec<Result<Fold>> = (0..k)
         .into_par_iter()
-        .map(|f| held_out_fold(set, &prep, &article_fold, f, &checked))
+        .map(|f| held_out_fold(set, prep, &article_fold, f, &checked))
         .collect();
     let mut all = Vec::new();
     let mut unconverged = 0;

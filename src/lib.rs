@@ -63,6 +63,7 @@
 #![warn(missing_docs)]
 
 pub mod actors;
+pub mod auto;
 pub mod classifier;
 pub mod compare;
 pub mod context;

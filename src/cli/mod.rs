@@ -3,6 +3,7 @@
 //! [`args`] (flag groups) and [`print`] (how reports are shown).
 
 pub mod args;
+pub mod auto;
 pub mod compare;
 pub mod eval;
 pub mod explain;

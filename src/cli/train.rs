@@ -15,7 +15,7 @@ use std::path::PathBuf;
 #[derive(Args)]
 #[command(
     about = "Train a model on labeled articles and save it (prints the cross-validation summary)",
-    after_help = "Examples:\n  stance train --data data/articles.jsonl --actors data/actors.toml --out models/default.json\n  stance train --data labels.csv --text-col body --out m.json --alpha 0.5 --ngrams 1-3 --no-cv\n  stance train --data long_form.jsonl --positive-label pro --negative-label anti --out m.json\n\nCross-validation runs first (unless --no-cv): its report and its out-of-fold predictions are\nsaved in the model, and `stance compare` needs the latter for its corrected estimators."
+    after_help = "Examples:\n  stance train --data data/articles.jsonl --actors data/actors.toml --out models/default.json\n  stance train --data labels.csv --text-col body --out m.json --alpha 0.5 --ngrams 1-3 --no-cv\n  stance train --data long_form.jsonl --positive-label pro --negative-label anti --out m.json\n  stance train --data train.jsonl --auto --budget 2m --metric f-avg --out m.json\n\nCross-validation runs first (unless --no-cv): its report and its out-of-fold predictions are\nsaved in the model, and `stance compare` needs the latter for its corrected estimators.\n\nWith --auto the settings are chosen on the data: starting from the flags given (or the\ndefaults), each setting in turn (per-actor weights, class weights, alpha, word n-grams, window,\nmarkers, near-target words, lexicon, negation, character n-grams, block norms, min-df, actor\nprior) tries its other values, scored by --folds-fold cross-validation on the same folds, and a\nchange is kept if it gains at least 0.3 points of --metric; passes repeat until nothing changes\nor --budget is spent. Settings that cannot matter on the data (window and markers when no actor\nis named in the texts) are not searched. The selection score flatters; the estimate printed\nbeside it (one of the --folds folds held out by default, --estimate nested for nested cross-validation) is what to expect on new data.\n`stance tune` differs: it scores every combination of a grid you write\n(macro-F1 only) and reports nested cross-validation, but trains nothing unless --out."
 )]
 pub struct TrainCmd {
     /// Where to write the model (written to a temporary file, then renamed).
@@ -42,6 +42,8 @@ pub struct TrainCmd {
     #[command(flatten)]
     pub limit: TimeLimitArgs,
     #[command(flatten)]
+    pub auto: super::auto::AutoArgs,
+    #[command(flatten)]
     pub labeled: LabeledArgs,
     #[command(flatten)]
     pub model_args: ModelArgs,
@@ -58,7 +60,14 @@ impl TrainCmd {
         let set = self
             .labeled
             .read(&self.labeled.registry(&self.model_args.config())?)?;
-        let cfg = self.model_args.config();
+        let mut cfg = self.model_args.config();
+        let auto = if self.auto.auto {
+            let (outcome, record) = self.auto.choose(&set, &cfg, &self.cv, self.quiet)?;
+            cfg = outcome.search.config.clone();
+            Some((outcome, record))
+        } else {
+            None
+        };
         let (mut model, cv) = if self.no_cv {
             (StanceModel::train(&set, &cfg, self.cv.seed)?, None)
         } else {
@@ -74,6 +83,7 @@ impl TrainCmd {
                 .file_stem()
                 .map_or("model".into(), |s| s.to_string_lossy().into_owned()),
         });
+        model.info.auto = auto.as_ref().map(|(_, r)| r.clone());
         deadline.finish(|| model.save(&self.out))?;
         if self.quiet {
             return Ok(0);
@@ -89,10 +99,18 @@ impl TrainCmd {
                 "sentiment_fit": model.sentiment.as_ref().map(|s| stance::classifier::Classify::report(&s.classifier)),
                 "cv": cv.as_ref().map(|c| &c.report),
                 "quantify": model.info.quantify,
+                "auto": auto.as_ref().map(|(o, r)| serde_json::json!({
+                    "record": r,
+                    "trials": o.search.trials,
+                    "command": super::args::train_command(&self.labeled, &o.search.config, Some(&self.out)),
+                })),
             });
             serde_json::to_writer_pretty(&mut out, &summary)?;
             writeln!(out)?;
             return Ok(0);
+        }
+        if let Some((outcome, record)) = &auto {
+            super::auto::print(&mut out, outcome, record, &self.labeled, &self.out)?;
         }
         writeln!(
             out,

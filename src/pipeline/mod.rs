@@ -190,6 +190,9 @@ pub struct TrainingInfo {
         serialize_with = "sorted_keys"
     )]
     pub cv: Option<EvalReport>,
+    /// How `stance train --auto` chose the settings (absent when they were given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto: Option<crate::auto::AutoRecord>,
 }
 
 /// Writes a value with the keys of every object in alphabetical order, as the model files of

@@ -51,6 +51,11 @@ impl<'a> Prepared<'a> {
         }
     }
 
+    /// The context settings the contexts were cut with.
+    pub fn context(&self) -> &ContextConfig {
+        &self.context
+    }
+
     /// The document the featurizer sees for an example of `task`.
     pub fn doc<'p>(&'p self, task: Task, e: &TaskExample<'p>) -> Doc<'p> {
         let pieces = match task {
@@ -252,6 +257,7 @@ impl StanceModel {
             scales: None,
             quantify: None,
             cv: None,
+            auto: None,
         };
         Ok(StanceModel {
             config: cfg.config().clone(),

@@ -1,0 +1,170 @@
+//! `stance train --auto`: the flags, and the printing of what the search ([`stance::auto`])
+//! tried and chose.
+
+use super::args::{table, train_command, CvArgs, LabeledArgs};
+use clap::Args;
+use stance::auto::{parse_budget, AutoOptions, AutoRecord, Estimate, Metric, Outcome};
+use stance::pipeline::{TrainConfig, TrainingSet};
+use std::io::Write;
+use std::time::Duration;
+
+/// The flags of `stance train --auto`.
+#[derive(Args, Debug, Clone)]
+pub struct AutoArgs {
+    /// Choose the settings by cross-validation on the data (greedy search over every
+    /// featurizer and classifier setting, starting from the flags given).
+    #[arg(long)]
+    pub auto: bool,
+    /// Time for the search, e.g. 90s, 5m, 1h (the final fit comes on top).
+    #[arg(long, value_parser = parse_budget, default_value = "5m", value_name = "TIME", requires = "auto")]
+    pub budget: Duration,
+    /// What the search maximises.
+    #[arg(long, value_enum, default_value_t = Metric::MacroF1, requires = "auto")]
+    pub metric: Metric,
+    /// How the whole procedure is scored: on one fold held out (the search sees the rest),
+    /// by nested cross-validation (about twice the budget), or not at all.
+    #[arg(long, value_enum, default_value_t = Estimate::Holdout, requires = "auto")]
+    pub estimate: Estimate,
+}
+
+impl AutoArgs {
+    /// The search's options.
+    pub fn options(&self, cv: &CvArgs) -> AutoOptions {
+        AutoOptions {
+            budget: self.budget,
+            metric: self.metric,
+            folds: cv.folds,
+            seed: cv.seed,
+            group_by: cv.group_by.clone(),
+            estimate: self.estimate,
+            ..AutoOptions::default()
+        }
+    }
+
+    /// Runs the search, printing each trial on stderr unless `quiet`.
+    pub fn choose(
+        &self,
+        set: &TrainingSet,
+        start: &TrainConfig,
+        cv: &CvArgs,
+        quiet: bool,
+    ) -> anyhow::Result<(Outcome, AutoRecord)> {
+        let o = self.options(cv);
+        if !quiet {
+            eprintln!(
+                "stance: --auto: searching for up to {:.0} s, {} by {}-fold cross-validation",
+                o.budget.as_secs_f64(),
+                o.metric.name(),
+                o.folds
+            );
+        }
+        let outcome = stance::auto::run(set, start, &o, &mut |part, t| {
+            if quiet {
+                return;
+            }
+            match t.score {
+                Some(s) => eprintln!(
+                    "stance: --auto ({part}): {:<14} {:<52} {:.4}  {:.1} s",
+                    t.dimension, t.change, s, t.seconds
+                ),
+                None => eprintln!(
+                    "stance: --auto ({part}): {:<14} {:<52} skipped: over the budget",
+                    t.dimension, t.change
+                ),
+            }
+        })?;
+        let record = outcome.record(&o);
+        Ok((outcome, record))
+    }
+}
+
+/// Prints what the search tried, the winner as a command and the honest estimate.
+pub fn print(
+    out: &mut dyn Write,
+    outcome: &Outcome,
+    record: &AutoRecord,
+    labeled: &LabeledArgs,
+    model_out: &std::path::Path,
+) -> anyhow::Result<()> {
+    let s = &outcome.search;
+    let metric = record.metric.name();
+    writeln!(
+        out,
+        "--auto: {} settings scored in {:.0} s (budget {:.0} s{}), {metric} by cross-validation:",
+        record.trials,
+        s.seconds,
+        record.budget_seconds,
+        if s.out_of_budget {
+            "; ran out, some skipped"
+        } else {
+            ""
+        }
+    )?;
+    let mut rows = vec![["pass", "setting", "change", metric, "s", ""]
+        .map(String::from)
+        .to_vec()];
+    for t in s.trials.iter().filter(|t| t.score.is_some()) {
+        rows.push(vec![
+            t.pass.to_string(),
+            t.dimension.clone(),
+            t.change.clone(),
+            t.score
+                .map_or(String::new(), |x| format!("{:.1}", 100.0 * x)),
+            format!("{:.1}", t.seconds),
+            if t.kept && t.pass > 0 {
+                "kept".into()
+            } else {
+                String::new()
+            },
+        ]);
+    }
+    table(out, &rows)?;
+    let skipped: Vec<&str> = s
+        .trials
+        .iter()
+        .filter(|t| t.score.is_none())
+        .map(|t| t.change.as_str())
+        .collect();
+    if !skipped.is_empty() {
+        writeln!(
+            out,
+            "skipped, each would have overrun the budget: {}",
+            skipped.join(", ")
+        )?;
+    }
+    if !s.moot.is_empty() {
+        let moot: Vec<String> = s
+            .moot
+            .iter()
+            .map(|(d, why)| format!("{} ({why})", d.name()))
+            .collect();
+        writeln!(out, "not searched: {}", moot.join(", "))?;
+    }
+    writeln!(
+        out,
+        "chosen: {metric} {:.1} in the search against {:.1} for the starting settings (optimistic: the best of many)",
+        100.0 * s.score,
+        100.0 * s.start_score
+    )?;
+    writeln!(
+        out,
+        "as a command:\n  {}",
+        train_command(labeled, &s.config, Some(model_out))
+    )?;
+    match &outcome.honest {
+        Some(h) => writeln!(
+            out,
+            "honest estimate ({}, {} examples the search did not see): {metric} {:.1} with the chosen settings, {:.1} with the starting ones",
+            match h.estimate {
+                Estimate::Nested => "nested cross-validation",
+                _ => "one fold held out",
+            },
+            h.n,
+            100.0 * h.auto,
+            100.0 * h.start
+        )?,
+        None => writeln!(out, "no honest estimate (--estimate none)")?,
+    }
+    writeln!(out)?;
+    Ok(())
+}
