@@ -889,6 +889,54 @@ fn real_use_evaluation_trains_scores_and_estimates_held_out_groups() {
         assert!((0.0..=1.0).contains(&c), "{x}");
     }
     assert!(rows.iter().any(|x| x["kind"] == "real"));
+    // The split's model chose its estimator; `auto` rows report that choice, widened.
+    let chosen = split["choice"]["estimator"].as_str().unwrap();
+    assert_ne!(chosen, "auto");
+    let auto = row("app", Some("auto"));
+    assert_eq!(auto["groups"], 66);
+    assert_eq!(mae(&auto), mae(&row("app", Some(chosen))));
+    assert!(auto["width"].as_f64().unwrap() >= row("app", Some(chosen))["width"].as_f64().unwrap());
+}
+
+#[test]
+fn real_use_evaluation_refuses_a_field_the_records_do_not_have() {
+    for (flag, field) in [("--split-by", "desk"), ("--by", "desk")] {
+        stance()
+            .args([
+                "simulate",
+                "--data",
+                "data/articles.jsonl",
+                "--actors",
+                "data/actors.toml",
+            ])
+            .args([flag, field])
+            .assert()
+            .failure()
+            .stderr(predicate::str::contains(format!(
+                "{flag} \"desk\": no labeled article has this field"
+            )));
+    }
+    // A field every article shares one value of cannot hold out whole groups.
+    let d = tmp();
+    let text = std::fs::read_to_string("data/articles.jsonl").unwrap();
+    let one: String = text
+        .lines()
+        .map(|l| {
+            let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["desk"] = "world".into();
+            format!("{v}\n")
+        })
+        .collect();
+    let data = write(d.path(), "one.jsonl", &one);
+    stance()
+        .args(["simulate", "--data"])
+        .arg(&data)
+        .args(["--actors", "data/actors.toml", "--split-by", "desk"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "--split-by \"desk\": the labeled articles have 1 value of it, so no whole group can be held out",
+        ));
 }
 
 #[test]

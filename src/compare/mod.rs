@@ -565,6 +565,64 @@ mod tests {
     }
 
     #[test]
+    fn auto_uses_the_models_choice_with_its_widened_intervals() {
+        let arts = vec![
+            art("A", "2023-10-01", "Iran", "against", -0.5),
+            art("A", "2023-11-01", "Iran", "favor", 0.5),
+            art("A", "2023-11-02", "Iran", "against", -1.0),
+        ];
+        let mut view = ModelView::from_scores(&arts);
+        view.choice = Some(quantify::select::Choice {
+            estimator: Estimator::Pcc,
+            widen: 2.0,
+            floor: 0.0,
+            net_widen: 1.0,
+            net_floor: 0.5,
+            coverage: 0.95,
+            expected: vec![
+                quantify::select::SizeError {
+                    size: 10,
+                    net_mae: 0.4,
+                },
+                quantify::select::SizeError {
+                    size: 100,
+                    net_mae: 0.2,
+                },
+            ],
+            candidates: Vec::new(),
+            app_groups: 0,
+            real_groups: 0,
+        });
+        let pcc = compare(
+            &arts,
+            &CompareOptions {
+                estimator: Estimator::Pcc,
+                ..CompareOptions::default()
+            },
+            &view,
+        );
+        let auto = compare(&arts, &CompareOptions::default(), &view);
+        assert_eq!(auto[0].estimator, Estimator::Pcc);
+        let (p, a) = (pcc[0].chosen(), auto[0].chosen());
+        assert_eq!(p.share, a.share);
+        for c in 0..2 {
+            // Share half-widths doubled (no floor), clipped to [0, 1].
+            let lo = (p.share[c] - 2.0 * (p.share[c] - p.low[c])).max(0.0);
+            let hi = (p.share[c] + 2.0 * (p.high[c] - p.share[c])).min(1.0);
+            assert!((a.low[c] - lo).abs() < 1e-12 && (a.high[c] - hi).abs() < 1e-12);
+        }
+        // Net half-widths h become √(h² + 0.5²).
+        let ([m, plo, phi], [_, alo, ahi]) = (p.net.unwrap(), a.net.unwrap());
+        let lo = (m - ((m - plo).powi(2) + 0.25).sqrt()).max(-1.0);
+        let hi = (m + ((phi - m).powi(2) + 0.25).sqrt()).min(1.0);
+        assert!((alo - lo).abs() < 1e-12 && (ahi - hi).abs() < 1e-12);
+        // No real-use report: the expected error is the inner one at 3 articles (below the
+        // smallest inner size, its value there); an explicitly chosen estimator has none.
+        assert_eq!(auto[0].expected_error, Some(0.4));
+        assert_eq!(pcc[0].expected_error, None);
+    }
+
+    #[test]
     fn groups_counts_shares_and_means() {
         let arts = vec![
             art("A", "2023-10-01", "Iran", "against", -0.5),

@@ -324,6 +324,11 @@ impl TrainingSet {
     /// without saying so: a field that no article has (misspelt, or not in this data). The
     /// built-in fields (id, source, date, month) are always there.
     pub fn check_group_field(&self, field: Option<&str>) -> Result<()> {
+        self.check_field("--group-by", field)
+    }
+
+    /// [`TrainingSet::check_group_field`] for the option `flag` (named in the message).
+    pub fn check_field(&self, flag: &str, field: Option<&str>) -> Result<()> {
         let Some(f) = field.filter(|f| !matches!(*f, "id" | "source" | "date" | "month")) else {
             return Ok(());
         };
@@ -336,7 +341,7 @@ impl TrainingSet {
             .flat_map(|a| a.extra.keys().map(String::as_str))
             .collect();
         Err(Error::Config(format!(
-            "--group-by \"{f}\": no labeled article has this field, so every article would be a group of its own (group by id, source, date, month{}{})",
+            "{flag} \"{f}\": no labeled article has this field, so every article would be a group of its own (group by id, source, date, month{}{})",
             if seen.is_empty() { "" } else { ", or a field the records have: " },
             seen.into_iter().collect::<Vec<_>>().join(", ")
         )))

@@ -328,6 +328,24 @@ pub fn evaluate(
             opts.new_share
         )));
     }
+    let (first, new_part) = match data {
+        Data::Split(set) => (set, set),
+        Data::Given { labeled, new } => (labeled, new),
+    };
+    new_part.check_field("--by", Some(&opts.group_by))?;
+    if let Some(field) = &opts.split_by {
+        first.check_field("--split-by", Some(field))?;
+        let values: std::collections::BTreeSet<String> = (0..first.articles.len())
+            .map(|i| first.group_of(i, Some(field)))
+            .collect();
+        if values.len() < 2 {
+            return Err(Error::Config(format!(
+                "--split-by \"{field}\": the labeled articles have {} value{} of it, so no whole group can be held out",
+                values.len(),
+                if values.len() == 1 { "" } else { "s" }
+            )));
+        }
+    }
     let mut splits = Vec::new();
     let mut table = Table::new();
     let (labels, data_hash) = match data {
