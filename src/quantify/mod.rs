@@ -22,8 +22,9 @@
 //! recalibration on each resample), so the uncertainty of the error rates is in them too.
 //!
 //! The parts: [`solve`] (the adjustment on the simplex), [`recalibration`] (bias-corrected
-//! temperature scaling), [`estimate`] (every estimator for one group, with bootstrap
-//! intervals), [`bayes`] (BayesianCC), [`realuse`] (the real-use evaluation), [`select`] (the estimator each model chooses on its own labeled data: `auto`, the default).
+//! temperature scaling), [`estimate`](mod@estimate) (every estimator for one group, with
+//! bootstrap intervals), [`bayes`] (BayesianCC), [`realuse`] (the real-use evaluation),
+//! [`select`] (the estimator each model chooses on its own labeled data: `auto`, the default).
 
 pub mod bayes;
 pub mod estimate;
