@@ -621,11 +621,24 @@ fn shell_word(w: &str) -> String {
 pub fn train_command(
     labeled: &LabeledArgs,
     cfg: &TrainConfig,
+    cv: &CvOptions,
     out: Option<&std::path::Path>,
 ) -> String {
     let d = defaults();
     let mut w: Vec<String> = vec!["stance".into(), "train".into()];
     w.extend(data_flags(labeled));
+    // The folds decide the cross-validation report, the calibration and the share estimator
+    // the model chooses: a winner retrained on other folds would not be the model searched.
+    let dcv = CvOptions::default();
+    if cv.folds != dcv.folds {
+        w.extend(["--folds".into(), cv.folds.to_string()]);
+    }
+    if cv.seed != dcv.seed {
+        w.extend(["--seed".into(), cv.seed.to_string()]);
+    }
+    if let Some(g) = &cv.group_by {
+        w.extend(["--group-by".into(), g.clone()]);
+    }
     w.extend(feature_flags(&cfg.features, &d.features));
     w.extend(context_flags(&cfg.context, &d.context));
     w.extend(logistic_flags(&cfg.logistic, &d.logistic));
@@ -793,7 +806,7 @@ mod tests {
         };
         let mut cfg = TrainConfig::default();
         assert_eq!(
-            train_command(&labeled, &cfg, None),
+            train_command(&labeled, &cfg, &CvOptions::default(), None),
             "stance train --data 'my data.jsonl' --actors data/actors.toml --text-col body --out model.json"
         );
         cfg.logistic.alpha = 0.3;
@@ -802,7 +815,12 @@ mod tests {
         cfg.context.markers = Markers::None;
         cfg.features.per_actor = true;
         assert_eq!(
-            train_command(&labeled, &cfg, Some(std::path::Path::new("t.json"))),
+            train_command(
+                &labeled,
+                &cfg,
+                &CvOptions::default(),
+                Some(std::path::Path::new("t.json"))
+            ),
             "stance train --data 'my data.jsonl' --actors data/actors.toml --text-col body --ngrams 1 --per-actor --window all --markers none --alpha 0.3 --out t.json"
         );
     }

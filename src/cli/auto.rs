@@ -84,6 +84,7 @@ pub fn print(
     outcome: &Outcome,
     record: &AutoRecord,
     labeled: &LabeledArgs,
+    cv: &stance::pipeline::CvOptions,
     model_out: &std::path::Path,
 ) -> anyhow::Result<()> {
     let s = &outcome.search;
@@ -149,7 +150,7 @@ pub fn print(
     writeln!(
         out,
         "as a command:\n  {}",
-        train_command(labeled, &s.config, Some(model_out))
+        train_command(labeled, &s.config, cv, Some(model_out))
     )?;
     match &outcome.honest {
         Some(h) => writeln!(

@@ -286,13 +286,24 @@ mod tests {
             "pro",
             "--negative-label",
             "anti",
+            "--folds",
+            "3",
+            "--seed",
+            "7",
+            "--group-by",
+            "story",
         ];
         let Command::Train(t) = parse(&given) else {
             panic!("not train");
         };
         let cfg = t.model_args.config();
         assert_ne!(cfg, TrainConfig::default());
-        let command = args::train_command(&t.labeled, &cfg, Some(std::path::Path::new("m.json")));
+        let command = args::train_command(
+            &t.labeled,
+            &cfg,
+            &t.cv.options(),
+            Some(std::path::Path::new("m.json")),
+        );
         let w = words(&command);
         assert_eq!(&w[..2], ["stance", "train"], "{command}");
         let Command::Train(back) = parse(&w[1..].iter().map(String::as_str).collect::<Vec<_>>())
@@ -300,13 +311,20 @@ mod tests {
             panic!("not train");
         };
         assert_eq!(back.model_args.config(), cfg, "{command}");
+        // The folds travel too: they decide the report, the calibration and auto's estimator.
+        assert_eq!(back.cv.options(), t.cv.options(), "{command}");
         assert_eq!(back.labeled.data, ["my data.jsonl"]);
         assert_eq!(back.labeled.read.text_col, "body");
         assert_eq!(back.labeled.labels.stance_col, "position");
         assert_eq!(back.out, std::path::Path::new("m.json"));
         // With the defaults, only the data flags and --out.
         assert_eq!(
-            args::train_command(&t.labeled, &TrainConfig::default(), None),
+            args::train_command(
+                &t.labeled,
+                &TrainConfig::default(),
+                &stance::pipeline::CvOptions::default(),
+                None
+            ),
             "stance train --data 'my data.jsonl' --actors a.toml --text-col body --stance-col position --out model.json"
         );
     }

@@ -102,7 +102,7 @@ impl TrainCmd {
                 "auto": auto.as_ref().map(|(o, r)| serde_json::json!({
                     "record": r,
                     "trials": o.search.trials,
-                    "command": super::args::train_command(&self.labeled, &o.search.config, Some(&self.out)),
+                    "command": super::args::train_command(&self.labeled, &o.search.config, &self.cv.options(), Some(&self.out)),
                 })),
             });
             serde_json::to_writer_pretty(&mut out, &summary)?;
@@ -110,7 +110,14 @@ impl TrainCmd {
             return Ok(0);
         }
         if let Some((outcome, record)) = &auto {
-            super::auto::print(&mut out, outcome, record, &self.labeled, &self.out)?;
+            super::auto::print(
+                &mut out,
+                outcome,
+                record,
+                &self.labeled,
+                &self.cv.options(),
+                &self.out,
+            )?;
         }
         writeln!(
             out,

@@ -162,7 +162,7 @@ impl TuneCmd {
             )?)
         };
         let best = &candidates[ranked[0].1];
-        let command = train_command(&self.labeled, &best.config, self.out.as_deref());
+        let command = train_command(&self.labeled, &best.config, &cv, self.out.as_deref());
         if let Some(out) = &self.out {
             let mut model = StanceModel::train(&set, &best.config, cv.seed)?;
             model.name = out.file_stem().map(|s| s.to_string_lossy().into_owned());
