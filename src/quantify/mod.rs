@@ -72,9 +72,9 @@ pub enum Estimator {
     /// BayesianCC (Ziegler and Czyż 2023): the posterior of the shares given the group's
     /// predicted-label counts and the out-of-fold confusion counts.
     Bcc,
-    /// The estimator the model chose on its own labeled data at training time, with its
-    /// intervals widened as the same evaluation found necessary ([`select`]); BayesianCC for a
-    /// model trained before models chose.
+    /// The estimator the model chose on its own labeled data at training time (held-out
+    /// folds), with its intervals widened until they covered there; BayesianCC for a model
+    /// trained before models chose.
     Auto,
 }
 
