@@ -1,13 +1,10 @@
 //! `stance train --auto`: the search's record in the model, its command line, its budget, the
 //! dimensions it leaves out, and its errors.
 
-use assert_cmd::Command;
+mod common;
+use common::stance;
 use predicates::prelude::*;
 use std::path::{Path, PathBuf};
-
-fn stance() -> Command {
-    Command::cargo_bin("stance").unwrap()
-}
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let p = dir.join(name);
@@ -137,23 +134,7 @@ fn auto_records_its_search_and_prints_the_winner_as_a_command() {
 
 #[test]
 fn a_model_trained_without_auto_has_no_record() {
-    let d = tempfile::tempdir().unwrap();
-    let m = d.path().join("plain.json");
-    stance()
-        .args([
-            "train",
-            "--data",
-            "data/articles.jsonl",
-            "--actors",
-            "data/actors.toml",
-            "--no-cv",
-            "-q",
-            "--out",
-        ])
-        .arg(&m)
-        .assert()
-        .success();
-    let text = std::fs::read_to_string(&m).unwrap();
+    let text = std::fs::read_to_string(common::model()).unwrap();
     assert!(!text.contains("selection_score"));
     assert!(!text.contains("\"auto\""));
 }

@@ -6,38 +6,8 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-fn stance() -> Command {
-    Command::cargo_bin("stance").unwrap()
-}
-
-fn tmp() -> tempfile::TempDir {
-    tempfile::tempdir().unwrap()
-}
-
-/// A model trained once on the starter corpus, without cross-validation, shared by the tests.
-fn model() -> &'static Path {
-    static DIR: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
-    &DIR.get_or_init(|| {
-        let d = tmp();
-        let m = d.path().join("m.json");
-        stance()
-            .args([
-                "train",
-                "--data",
-                "data/articles.jsonl",
-                "--actors",
-                "data/actors.toml",
-                "--no-cv",
-                "-q",
-                "--out",
-            ])
-            .arg(&m)
-            .assert()
-            .success();
-        (d, m)
-    })
-    .1
-}
+mod common;
+use common::{model, stance, tmp};
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let p = dir.join(name);

@@ -169,13 +169,7 @@ fn print_text(out: &mut dyn Write, r: &Report, opts: &RealUse) -> std::io::Resul
         "\nMAE against classify and count (APP sizes {lo}–{hi}; real groups of at least {}):",
         opts.min_group
     )?;
-    let every = || {
-        Estimator::ALL
-            .iter()
-            .chain([&Estimator::Auto])
-            .map(|&e| Some(e))
-    };
-    for e in std::iter::once(None).chain(every()) {
+    for e in std::iter::once(None).chain(Estimator::REPORTED.map(Some)) {
         writeln!(
             out,
             "  {:<5} app {:.3}× cc   real {:.3}× cc{}",
@@ -205,8 +199,7 @@ fn print_largest(out: &mut dyn Write, r: &Report) -> std::io::Result<()> {
         )?;
         let mut rows = vec![std::iter::once("group".to_string())
             .chain(["n", "true"].map(String::from))
-            .chain(Estimator::ALL.iter().map(|e| e.name().to_string()))
-            .chain(["auto".to_string()])
+            .chain(Estimator::REPORTED.iter().map(|e| e.name().to_string()))
             .collect::<Vec<_>>()];
         for g in &s.largest {
             let t = g.truth_net.unwrap_or(f64::NAN);

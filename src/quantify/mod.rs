@@ -89,6 +89,17 @@ impl Estimator {
         Estimator::Bcc,
     ];
 
+    /// Every estimator, then `auto` (the rows of a real-use table).
+    pub const REPORTED: [Estimator; 7] = [
+        Estimator::Cc,
+        Estimator::Pcc,
+        Estimator::Acc,
+        Estimator::Pacc,
+        Estimator::Emq,
+        Estimator::Bcc,
+        Estimator::Auto,
+    ];
+
     /// The estimator's name on the command line.
     pub const fn name(&self) -> &'static str {
         match self {

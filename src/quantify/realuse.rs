@@ -229,18 +229,7 @@ impl Report {
             .iter()
             .filter_map(|r| Some(((r.size as f64).ln(), r.net_mae?)))
             .collect();
-        let x = (n.max(1) as f64).ln();
-        let (first, last) = (pts.first()?, pts.last()?);
-        if x <= first.0 {
-            return Some(first.1);
-        }
-        if x >= last.0 {
-            return Some(last.1);
-        }
-        pts.windows(2).find(|w| x <= w[1].0).map(|w| {
-            let t = (x - w[0].0) / (w[1].0 - w[0].0);
-            w[0].1 + t * (w[1].1 - w[0].1)
-        })
+        super::select::interpolate(&pts, (n.max(1) as f64).ln())
     }
 
     /// The real-use evaluation of the training procedure of the built-in model
@@ -501,17 +490,6 @@ fn one_split(
     })
 }
 
-/// The estimators of the table's slots after MLPE: every one, then `auto`.
-const REPORTED: [Estimator; 7] = [
-    Estimator::Cc,
-    Estimator::Pcc,
-    Estimator::Acc,
-    Estimator::Pacc,
-    Estimator::Emq,
-    Estimator::Bcc,
-    Estimator::Auto,
-];
-
 /// The estimate `auto` gives: the chosen estimator's, widened (BayesianCC's when the model
 /// chose none).
 fn auto_of(choice: Option<&super::select::Choice>, est: &[Shares]) -> Option<Shares> {
@@ -644,20 +622,9 @@ fn groups(s: &Scored, k: usize, opts: &RealUse, rng: &mut ChaCha8Rng) -> Vec<Gro
     let grid = simplex_grid(k, opts.grid);
     for &n in &opts.sizes {
         let mut draw = |shares: &[f64], kind: Kind, rng: &mut ChaCha8Rng| {
-            let counts = super::apportion(shares, n);
-            if counts
-                .iter()
-                .zip(&by_label)
-                .any(|(&c, pool)| c > 0 && pool.is_empty())
-            {
+            let Some((rows, counts)) = draw_sample(&by_label, shares, n, rng) else {
                 return;
-            }
-            let mut rows = Vec::with_capacity(n);
-            for (c, &m) in counts.iter().enumerate() {
-                for _ in 0..m {
-                    rows.push(by_label[c][rng.gen_range(0..by_label[c].len())]);
-                }
-            }
+            };
             out.push(Group {
                 name: None,
                 kind,
@@ -675,6 +642,32 @@ fn groups(s: &Scored, k: usize, opts: &RealUse, rng: &mut ChaCha8Rng) -> Vec<Gro
         }
     }
     out
+}
+
+/// A sample of `n` examples at `shares` (whole counts by largest remainders), drawn with
+/// replacement from each label's examples `by_label`, with its counts per label; None when a
+/// label it needs has no examples.
+pub(crate) fn draw_sample(
+    by_label: &[Vec<usize>],
+    shares: &[f64],
+    n: usize,
+    rng: &mut ChaCha8Rng,
+) -> Option<(Vec<usize>, Vec<usize>)> {
+    let counts = super::apportion(shares, n);
+    if counts
+        .iter()
+        .zip(by_label)
+        .any(|(&c, pool)| c > 0 && pool.is_empty())
+    {
+        return None;
+    }
+    let mut rows = Vec::with_capacity(n);
+    for (c, &m) in counts.iter().enumerate() {
+        for _ in 0..m {
+            rows.push(by_label[c][rng.gen_range(0..by_label[c].len())]);
+        }
+    }
+    Some((rows, counts))
 }
 
 /// Every point of the simplex of `k` shares in steps of `1 / steps`.
@@ -746,7 +739,7 @@ impl Outcome {
     }
 }
 
-fn mean_abs(a: &[f64], b: &[f64]) -> f64 {
+pub(crate) fn mean_abs(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| (x - y).abs()).sum::<f64>() / a.len().max(1) as f64
 }
 
@@ -808,7 +801,7 @@ impl Sums {
         Row {
             kind,
             size,
-            estimator: slot.checked_sub(1).map(|i| REPORTED[i]),
+            estimator: slot.checked_sub(1).map(|i| Estimator::REPORTED[i]),
             groups: self.n,
             mean_size: self.size / n,
             mae: self.abs / n,

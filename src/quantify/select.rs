@@ -27,10 +27,10 @@
 //! data and seed.
 
 use super::estimate::{estimate_only, points, Shares};
-use super::realuse::simplex_grid;
-use super::{apportion, Calibration, Estimator};
+use super::realuse::{draw_sample, mean_abs, simplex_grid};
+use super::{Calibration, Estimator};
 use crate::labels::LabelSet;
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -485,28 +485,12 @@ fn inner_groups(
     }
     for &n in &SIZES {
         for p in simplex_grid(k, GRID) {
-            let counts = apportion(&p, n);
-            if counts
-                .iter()
-                .zip(&by_label)
-                .any(|(&c, pool)| c > 0 && pool.is_empty())
-            {
-                continue;
+            if let Some((rows, _)) = draw_sample(&by_label, &p, n, rng) {
+                out.push((Some(n), rows));
             }
-            let mut rows = Vec::with_capacity(n);
-            for (c, &m) in counts.iter().enumerate() {
-                for _ in 0..m {
-                    rows.push(by_label[c][rng.gen_range(0..by_label[c].len())]);
-                }
-            }
-            out.push((Some(n), rows));
         }
     }
     out
-}
-
-fn mean_abs(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| (x - y).abs()).sum::<f64>() / a.len().max(1) as f64
 }
 
 #[cfg(test)]
@@ -543,13 +527,19 @@ mod tests {
         assert_eq!(interpolate(&[], 1.0), None);
     }
 
-    #[test]
-    fn calibration_allows_one_class_a_little_below_the_level() {
-        // Twenty intervals of half-width 0.1 on a class of size 10, one missing the truth by
-        // 0.12 (class coverage 0.95 at w = 1, τ = 0 would need 19/20 ≥ 0.95: met); a class of
-        // size 50 with 9 of 10 covered (0.90 = 0.95 − 0.05) and the pool 28/30 < 0.95: not
-        // met at (1, 0); the narrowest pair that covers the pooled level is chosen instead.
-        let s = Shares {
+    /// The interval of the first share, beside the first true share.
+    fn first_share(s: &Shares, t: &[f64]) -> Vec<Checked> {
+        vec![Checked {
+            point: s.share[0],
+            low: s.low[0],
+            high: s.high[0],
+            truth: t[0],
+        }]
+    }
+
+    /// One share 0.5 with the interval [0.4, 0.6].
+    fn one_share() -> Shares {
+        Shares {
             estimator: Estimator::Cc,
             share: vec![0.5],
             low: vec![0.4],
@@ -557,27 +547,28 @@ mod tests {
             net: None,
             at_edge: false,
             unexplained: false,
-        };
+        }
+    }
+
+    #[test]
+    fn calibration_allows_one_class_a_little_below_the_level() {
+        // Twenty intervals of half-width 0.1 on a class of size 10, one missing the truth by
+        // 0.12 (class coverage 0.95 at w = 1, τ = 0 would need 19/20 ≥ 0.95: met); a class of
+        // size 50 with 9 of 10 covered (0.90 = 0.95 − 0.05) and the pool 28/30 < 0.95: not
+        // met at (1, 0); the narrowest pair that covers the pooled level is chosen instead.
+        let s = one_share();
         let mut cases: Vec<(Option<usize>, [f64; 1])> = vec![(Some(10), [0.5]); 19];
         cases.push((Some(10), [0.62]));
         cases.extend(vec![(Some(50), [0.5]); 9]);
         cases.push((Some(50), [0.62]));
         let chosen: Vec<(Option<usize>, &[f64], &Shares)> =
             cases.iter().map(|(n, t)| (*n, t.as_slice(), &s)).collect();
-        let parts = |s: &Shares, t: &[f64]| {
-            vec![Checked {
-                point: s.share[0],
-                low: s.low[0],
-                high: s.high[0],
-                truth: t[0],
-            }]
-        };
-        let (w, tau, cov) = calibrate(&chosen, 0.95, 1.0, parts);
+        let (w, tau, cov) = calibrate(&chosen, 0.95, 1.0, first_share);
         assert_eq!((w, tau), (1.0, 0.07));
         assert_eq!(cov, 1.0);
         // At level 0.9 the pool (28/30 ≈ 0.933) and the classes (0.95, 0.90 ≥ 0.85) pass as
         // they are.
-        let (w, tau, cov) = calibrate(&chosen, 0.9, 1.0, parts);
+        let (w, tau, cov) = calibrate(&chosen, 0.9, 1.0, first_share);
         assert_eq!((w, tau), (1.0, 0.0));
         assert!((cov - 28.0 / 30.0).abs() < 1e-12);
     }
@@ -586,29 +577,13 @@ mod tests {
     fn calibration_picks_the_narrowest_pair_that_covers() {
         // Intervals of half-width 0.1 around points that miss the truth by 0.12 in one of
         // four cases: w = 1.25 (half-width 0.125) covers all four and is the narrowest.
-        let s = Shares {
-            estimator: Estimator::Cc,
-            share: vec![0.5],
-            low: vec![0.4],
-            high: vec![0.6],
-            net: None,
-            at_edge: false,
-            unexplained: false,
-        };
+        let s = one_share();
         let truths = [[0.5], [0.55], [0.62], [0.45]];
         let chosen: Vec<(Option<usize>, &[f64], &Shares)> = truths
             .iter()
             .map(|t| (Some(10), t.as_slice(), &s))
             .collect();
-        let parts = |s: &Shares, t: &[f64]| {
-            vec![Checked {
-                point: s.share[0],
-                low: s.low[0],
-                high: s.high[0],
-                truth: t[0],
-            }]
-        };
-        let (w, tau, cov) = calibrate(&chosen, 0.95, 1.0, parts);
+        let (w, tau, cov) = calibrate(&chosen, 0.95, 1.0, first_share);
         // (1.0, 0.07): √(0.1² + 0.07²) ≈ 0.122 also covers 0.12, and is narrower than 0.125.
         assert_eq!((w, tau), (1.0, 0.07));
         assert_eq!(cov, 1.0);
@@ -616,7 +591,7 @@ mod tests {
         let far = [[1.0]];
         let chosen: Vec<(Option<usize>, &[f64], &Shares)> =
             far.iter().map(|t| (Some(10), t.as_slice(), &s)).collect();
-        let (w, tau, cov) = calibrate(&chosen, 0.95, 1.0, parts);
+        let (w, tau, cov) = calibrate(&chosen, 0.95, 1.0, first_share);
         assert_eq!((w, tau), (4.0, 0.22));
         assert_eq!(cov, 0.0);
     }
