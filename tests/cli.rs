@@ -1,10 +1,8 @@
 //! End-to-end tests of the `stance` command line.
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 mod common;
 use common::{model, stance, tmp};
