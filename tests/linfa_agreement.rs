@@ -22,6 +22,9 @@ fn compare(x: &Array2<f64>, y: &Array1<usize>, alpha: f64) -> (f64, f64, Classif
         alpha,
         class_weight: ClassWeight::None,
         max_iterations: 100,
+        // linfa's default tolerance (1e-4 on the summed loss's gradient) in our units, which
+        // are per example.
+        gradient_tolerance: 1e-4 / x.nrows() as f64,
         ..LogisticConfig::default()
     };
     let ours = Classifier::fit(&csr, &y.to_vec(), classes.clone(), &cfg).unwrap();

@@ -315,7 +315,7 @@ pub struct ModelArgs {
     /// Most solver iterations.
     #[arg(long, default_value_t = defaults().logistic.max_iterations)]
     pub max_iter: u64,
-    /// Stop when the gradient norm is below this.
+    /// Stop when the gradient norm is below this per example (the mean loss's gradient).
     #[arg(long, default_value_t = defaults().logistic.gradient_tolerance)]
     pub tol: f64,
     /// Weight examples so each label counts equally in total.
