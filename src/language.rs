@@ -103,12 +103,116 @@ const FUNCTION_WORDS: &[(&str, &[&str])] = &[
     ),
 ];
 
+/// The longest function word, in characters: a longer word is none of them (lower-casing never
+/// gives fewer characters than it was given).
+const LONGEST: usize = 6;
+
+/// A word of at most 8 bytes as one number (its bytes, zero-padded): no word contains a zero
+/// byte, so two words are equal exactly when their numbers are.
+#[inline]
+fn pack(word: &[u8]) -> Option<u64> {
+    let mut a = [0u8; 8];
+    a.get_mut(..word.len())?.copy_from_slice(word);
+    Some(u64::from_le_bytes(a))
+}
+
+/// Every function word (packed) → the languages (bits: indices into [`FUNCTION_WORDS`]) it
+/// counts for. Built once: one hash of a number per word instead of a scan of every list.
+fn table() -> &'static rustc_hash::FxHashMap<u64, u8> {
+    static TABLE: std::sync::OnceLock<rustc_hash::FxHashMap<u64, u8>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut t = rustc_hash::FxHashMap::default();
+        for (i, (_, list)) in FUNCTION_WORDS.iter().enumerate() {
+            for w in *list {
+                // Every function word has at most 8 bytes (the tests check it).
+                if let Some(k) = pack(w.as_bytes()) {
+                    *t.entry(k).or_insert(0u8) |= 1 << i;
+                }
+            }
+        }
+        t
+    })
+}
+
 /// The language of `text` (ISO 639-1 code) when its function words make it clear: at least
 /// eight of them among the first [`SAMPLE`] words, and one language ahead of the next by a
 /// third. None for short or mixed texts and for languages the detector does not know.
 pub fn detect(text: &str) -> Option<&'static str> {
+    let table = table();
     let mut counts = [0usize; FUNCTION_WORDS.len()];
     let mut word = String::new();
+    let mut seen = 0;
+    // The words of `text.split(|c: char| !c.is_alphanumeric())` that are not empty, found
+    // byte by byte (a character is decoded only where a byte is not ASCII).
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() && seen < SAMPLE {
+        let (alnum, len) = alnum_at(text, i);
+        if !alnum {
+            i += len;
+            continue;
+        }
+        let start = i;
+        let mut is_ascii = true;
+        while i < bytes.len() {
+            let (alnum, len) = alnum_at(text, i);
+            if !alnum {
+                break;
+            }
+            is_ascii &= len == 1 && bytes[i] < 128;
+            i += len;
+        }
+        let w = &text[start..i];
+        seen += 1;
+        let key = if is_ascii && w.len() <= LONGEST {
+            let mut a = [0u8; 8];
+            for (d, c) in a.iter_mut().zip(w.bytes()) {
+                *d = c.to_ascii_lowercase();
+            }
+            u64::from_le_bytes(a)
+        } else if is_ascii || w.chars().nth(LONGEST).is_some() {
+            continue; // longer than every function word
+        } else {
+            word.clear();
+            word.extend(w.chars().flat_map(char::to_lowercase));
+            match pack(word.as_bytes()) {
+                Some(k) => k,
+                None => continue,
+            }
+        };
+        if let Some(&langs) = table.get(&key) {
+            for (i, c) in counts.iter_mut().enumerate() {
+                *c += usize::from(langs >> i & 1);
+            }
+        }
+    }
+    if seen < 20 {
+        return None;
+    }
+    let mut order: Vec<usize> = (0..counts.len()).collect();
+    order.sort_by(|&a, &b| counts[b].cmp(&counts[a]));
+    let (best, second) = (counts[order[0]], counts[order[1]]);
+    (best >= 8 && best * 3 >= second * 4).then_some(FUNCTION_WORDS[order[0]].0)
+}
+
+/// Whether the character at byte `i` of `text` is alphanumeric, and its length in bytes.
+#[inline]
+fn alnum_at(text: &str, i: usize) -> (bool, usize) {
+    let b = text.as_bytes()[i];
+    if b < 128 {
+        return (b.is_ascii_alphanumeric(), 1);
+    }
+    match text.get(i..).and_then(|s| s.chars().next()) {
+        Some(c) => (c.is_alphanumeric(), c.len_utf8()),
+        None => (false, 1), // not a character boundary: cannot happen, but never loop forever
+    }
+}
+
+/// The detector as it was first written (a scan of every list per word), kept for the test
+/// that the table gives the same answers.
+#[cfg(test)]
+fn detect_by_scan(text: &str) -> Option<&'static str> {
+    let mut counts = [0usize; FUNCTION_WORDS.len()];
     let mut seen = 0;
     for w in text
         .split(|c: char| !c.is_alphanumeric())
@@ -116,8 +220,7 @@ pub fn detect(text: &str) -> Option<&'static str> {
         .take(SAMPLE)
     {
         seen += 1;
-        word.clear();
-        word.extend(w.chars().flat_map(char::to_lowercase));
+        let word: String = w.chars().flat_map(char::to_lowercase).collect();
         for (i, (_, list)) in FUNCTION_WORDS.iter().enumerate() {
             if list.contains(&word.as_str()) {
                 counts[i] += 1;
@@ -160,5 +263,34 @@ mod tests {
         assert_eq!(detect(es), Some("es"));
         // Too short to tell.
         assert_eq!(detect("Russland und die Ukraine."), None);
+    }
+
+    #[test]
+    fn the_table_answers_as_the_scan_did() {
+        assert!(FUNCTION_WORDS.len() <= 8, "the table's bit masks are u8");
+        for (_, list) in FUNCTION_WORDS {
+            for w in *list {
+                assert!(w.chars().count() <= LONGEST, "{w}");
+                assert!(w.len() <= 8 && !w.contains('\0'), "{w}");
+            }
+        }
+        let mut texts: Vec<String> = Vec::new();
+        for file in ["data/articles.jsonl", "data/multilingual/articles.jsonl"] {
+            for l in std::fs::read_to_string(file).unwrap().lines() {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                if let Some(t) = v["text"].as_str() {
+                    texts.push(t.to_string());
+                }
+            }
+        }
+        assert!(texts.len() > 200);
+        texts.push("DER DIE UND DAS İST NİCHT MIT DEN SICH DES AUF FÜR DEM EIN EINE AUCH ES AN ALS WIRD BEI NACH SIE HAT WIE".into());
+        texts.push("ÉTÉ Été été LA LE LES ET DES DU EST UNE QUE QUI DANS POUR PAS SUR AU AUX AVEC CE IL ELLE SONT".into());
+        texts
+            .push("l'été où la ville, qu'il a dit: « Straße » 1,400 et 3.5% — Ⅻ ²³ ǅ ﬁ".repeat(30));
+        texts.push("K\u{212A}ELVIN the of and to in is that for it with as was on are".repeat(3));
+        for t in &texts {
+            assert_eq!(detect(t), detect_by_scan(t), "{}", &t[..t.len().min(80)]);
+        }
     }
 }
