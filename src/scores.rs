@@ -189,10 +189,34 @@ pub struct ReadScores {
 /// one of them (the model's labels): scores of another model are refused, naming the file,
 /// line and label.
 pub fn read(paths: &[String], labels: Option<&[String]>) -> Result<ReadScores> {
-    let mut out = ReadScores::default();
+    let mut articles = Vec::new();
+    let skipped = each(paths, labels, &mut |a| {
+        articles.push(a);
+        Ok(())
+    })?;
+    Ok(ReadScores { articles, skipped })
+}
+
+/// [`read`] one article at a time: `f` gets each scored article in input order, as it is
+/// read, so nothing but the current record is held; returns the number of error records
+/// left out. An error of `f` stops the reading.
+pub fn each(
+    paths: &[String],
+    labels: Option<&[String]>,
+    f: &mut dyn FnMut(ArticleScore) -> Result<()>,
+) -> Result<usize> {
+    let (mut seen, mut skipped) = (0usize, 0usize);
     for p in paths {
         if p.ends_with(".csv") {
-            read_csv(p, labels, &mut out)?;
+            read_csv(
+                p,
+                labels,
+                &mut |a| {
+                    seen += 1;
+                    f(a)
+                },
+                &mut skipped,
+            )?;
             continue;
         }
         let mut reader: Box<dyn BufRead> = if p == "-" {
@@ -225,18 +249,21 @@ pub fn read(paths: &[String], labels: Option<&[String]>) -> Result<ReadScores> {
                 continue;
             }
             match parse_line(line, p, n, labels)? {
-                Some(a) => out.articles.push(a),
-                None => out.skipped += 1,
+                Some(a) => {
+                    seen += 1;
+                    f(a)?
+                }
+                None => skipped += 1,
             }
         }
     }
-    if out.articles.is_empty() && out.skipped == 0 {
+    if seen == 0 && skipped == 0 {
         return Err(Error::Config(format!(
             "no score records in {}",
             paths.join(", ")
         )));
     }
-    Ok(out)
+    Ok(skipped)
 }
 
 /// The longest score line (or CSV row) read back: far more than `stance score` writes.
@@ -500,7 +527,12 @@ impl ScoreColumns {
 
 /// Reads the long-form CSV of `stance score` back into articles: consecutive rows of one id
 /// are one article.
-fn read_csv(path: &str, labels: Option<&[String]>, out: &mut ReadScores) -> Result<()> {
+fn read_csv(
+    path: &str,
+    labels: Option<&[String]>,
+    f: &mut dyn FnMut(ArticleScore) -> Result<()>,
+    skipped: &mut usize,
+) -> Result<()> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path.as_ref(), e))?;
     let mut rdr = csv::Reader::from_reader(crate::corpus::CsvInput::new(
         Box::new(std::io::BufReader::new(file)),
@@ -549,13 +581,13 @@ fn read_csv(path: &str, labels: Option<&[String]>, out: &mut ReadScores) -> Resu
         }
         let at = |field: &str, msg: String| Error::input(path, Some(line), Some(field), msg);
         if r.get(cols.status).is_some_and(|s| s.starts_with("error")) {
-            out.skipped += 1;
+            *skipped += 1;
             continue;
         }
         let rid = from_csv_text(r.get(cols.id).unwrap_or_default()).to_string();
         if current.as_ref().is_none_or(|c| c.id != rid) {
             if let Some(done) = current.take() {
-                out.articles.push(done);
+                f(done)?;
             }
             current = Some(cols.article(&r, rid, &at)?);
         }
@@ -564,7 +596,7 @@ fn read_csv(path: &str, labels: Option<&[String]>, out: &mut ReadScores) -> Resu
         }
     }
     if let Some(done) = current.take() {
-        out.articles.push(done);
+        f(done)?;
     }
     Ok(())
 }

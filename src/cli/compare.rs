@@ -3,7 +3,7 @@
 use super::args::{parse_positive, table, ModelArg, OutputFormat};
 use clap::Args;
 use stance::compare::{
-    compare, diff, signed, CompareOptions, Difference, GroupBy, GroupRow, ModelView,
+    compare_groups, diff, signed, CompareOptions, Difference, GroupBy, GroupRow, Groups, ModelView,
 };
 use stance::pipeline::ArticleScore;
 use stance::quantify::Estimator;
@@ -43,6 +43,11 @@ pub struct CompareCmd {
     /// Bootstrap resamples for the intervals.
     #[arg(long, default_value_t = CompareOptions::default().bootstrap, value_parser = parse_positive)]
     pub bootstrap: usize,
+    /// Groups (per actor) of up to this many articles are estimated exactly, article by
+    /// article; larger ones from a summary (bins of probabilities 0.01 wide) in bounded memory
+    /// and time, EMQ and the intervals then approximate.
+    #[arg(long, default_value_t = CompareOptions::default().exact_limit)]
+    pub exact_limit: usize,
     /// Seed of the bootstrap resamples and the permutations.
     #[arg(long, default_value_t = CompareOptions::default().seed)]
     pub seed: u64,
@@ -64,38 +69,79 @@ pub struct CompareCmd {
 }
 
 impl CompareCmd {
+    /// What the comparison needs of the model (None with --no-model).
+    fn view(&self) -> anyhow::Result<Option<ModelView>> {
+        if self.no_model {
+            return Ok(None);
+        }
+        let model = self.model.load().map_err(|e| {
+            anyhow::anyhow!("{e}\n(compare reads the model for its error rates; name it with --model, or pass --no-model)")
+        })?;
+        let v = ModelView::of_model(&model);
+        if v.calibration.is_none() && self.estimator.adjusted() {
+            eprintln!(
+                "stance: warning: {} holds no cross-validation predictions (trained with --no-cv), so {} falls back to pcc",
+                self.model.name(),
+                self.estimator.name()
+            );
+        }
+        Ok(Some(v))
+    }
+
+    fn skipped(skipped: usize) {
+        if skipped > 0 {
+            eprintln!("stance: {skipped} error records in the scores were left out");
+        }
+    }
+
     /// The scores, and what the comparison needs of the model (read first, so the scores'
     /// labels can be checked against it).
     pub fn load(&self) -> anyhow::Result<(Vec<ArticleScore>, ModelView)> {
-        let (read, view) = if self.no_model {
-            let r = stance::scores::read(&self.scores, None)?;
-            let v = ModelView::from_scores(&r.articles);
-            (r, v)
-        } else {
-            let model = self.model.load().map_err(|e| {
-                anyhow::anyhow!("{e}\n(compare reads the model for its error rates; name it with --model, or pass --no-model)")
-            })?;
-            let v = ModelView::of_model(&model);
-            if v.calibration.is_none() && self.estimator.adjusted() {
-                eprintln!(
-                    "stance: warning: {} holds no cross-validation predictions (trained with --no-cv), so {} falls back to pcc",
-                    self.model.name(),
-                    self.estimator.name()
-                );
+        let (read, view) = match self.view()? {
+            None => {
+                let r = stance::scores::read(&self.scores, None)?;
+                let v = ModelView::from_scores(&r.articles);
+                (r, v)
             }
-            let r = stance::scores::read(&self.scores, Some(v.labels.names()))?;
-            if let Some(w) = v.check_scores(&r.articles).map_err(anyhow::Error::msg)? {
-                eprintln!("stance: warning: {w}");
+            Some(v) => {
+                let r = stance::scores::read(&self.scores, Some(v.labels.names()))?;
+                if let Some(w) = v.check_scores(&r.articles).map_err(anyhow::Error::msg)? {
+                    eprintln!("stance: warning: {w}");
+                }
+                (r, v)
             }
-            (r, v)
         };
-        if read.skipped > 0 {
-            eprintln!(
-                "stance: {} error records in the scores were left out",
-                read.skipped
-            );
-        }
+        Self::skipped(read.skipped);
         Ok((read.articles, view))
+    }
+
+    /// The scores streamed into per-group summaries ([`Groups`]): one record held at a time.
+    pub fn stream(&self, opts: &CompareOptions) -> anyhow::Result<(Groups, ModelView)> {
+        let view = self.view()?;
+        let labels = view.as_ref().map(|v| v.labels.names().to_vec());
+        let mut groups = Groups::new(opts, labels.as_deref());
+        let mut unmarked = 0usize;
+        let skipped = stance::scores::each(&self.scores, labels.as_deref(), &mut |a| {
+            if let Some(v) = &view {
+                unmarked += usize::from(!v.check_score(&a).map_err(stance::Error::Config)?);
+            }
+            groups.add(&a);
+            Ok(())
+        })?;
+        let view = match view {
+            Some(v) => {
+                if let Some(w) = v.unmarked_warning(unmarked, groups.articles()) {
+                    eprintln!("stance: warning: {w}");
+                }
+                v
+            }
+            None => ModelView {
+                labels: stance::labels::LabelSet::recognised(groups.labels().to_vec()),
+                ..ModelView::default()
+            },
+        };
+        Self::skipped(skipped);
+        Ok((groups, view))
     }
 
     pub fn options(&self) -> CompareOptions {
@@ -107,16 +153,12 @@ impl CompareCmd {
             level: 0.95,
             estimator: self.estimator,
             expected: None,
+            exact_limit: self.exact_limit,
         }
     }
 
-    pub fn run(self) -> anyhow::Result<i32> {
-        self.check_files()?;
-        let (articles, view) = self.load()?;
-        self.by
-            .check(&articles)
-            .map_err(|e| anyhow::anyhow!("--by: {e}"))?;
-        let mut opts = self.options();
+    /// Sets the real-use evaluation that gives the rows their expected error.
+    fn expected(&self, opts: &mut CompareOptions, view: &ModelView) -> anyhow::Result<()> {
         let given = match &self.expected_error {
             Some(p) => {
                 let text = std::fs::read_to_string(p).map_err(|e| stance::Error::io(p, e))?;
@@ -134,10 +176,26 @@ impl CompareCmd {
             eprintln!("stance: warning: {w}");
         }
         opts.expected = expected.map(std::sync::Arc::new);
+        Ok(())
+    }
+
+    pub fn run(self) -> anyhow::Result<i32> {
+        self.check_files()?;
+        let mut opts = self.options();
         if let Some(pair) = &self.diff {
+            let (articles, view) = self.load()?;
+            self.by
+                .check(&articles)
+                .map_err(|e| anyhow::anyhow!("--by: {e}"))?;
+            self.expected(&mut opts, &view)?;
             return self.run_diff(&articles, &pair[0], &pair[1], &opts, &view);
         }
-        let rows = compare(&articles, &opts, &view);
+        let (groups, view) = self.stream(&opts)?;
+        groups
+            .check_by()
+            .map_err(|e| anyhow::anyhow!("--by: {e}"))?;
+        self.expected(&mut opts, &view)?;
+        let rows = compare_groups(&groups, &opts, &view);
         if rows.is_empty() {
             anyhow::bail!(
                 "nothing to compare: no article in {} has {}",

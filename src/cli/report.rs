@@ -73,6 +73,7 @@ impl ReportCmd {
             level: 0.95,
             estimator: self.estimator,
             expected: expected.clone(),
+            exact_limit: stance::compare::EXACT_LIMIT,
         };
         let by_source = compare(&articles, &opts(GroupBy::Source), &view);
         let overall = compare(&articles, &opts(GroupBy::All), &view);

@@ -14,8 +14,10 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 mod diff;
+pub mod summary;
 
 pub use diff::{diff, Difference};
+pub use summary::{Group, Groups, Held};
 
 /// What to group articles by: the source, the month of the date, both, nothing, or any other
 /// field of the input records (carried into the scores by `stance score`).
@@ -91,16 +93,21 @@ impl GroupBy {
         if articles.iter().any(|a| field_of(a, name).is_some()) {
             return Ok(());
         }
-        let seen: std::collections::BTreeSet<&str> = articles
+        let seen: std::collections::BTreeSet<String> = articles
             .iter()
-            .flat_map(|a| a.fields.keys().map(String::as_str))
+            .flat_map(|a| a.fields.keys().cloned())
             .collect();
-        Err(format!(
-            "no scored article has a field \"{name}\" to group by (use source, month, source-month, all{}{})",
-            if seen.is_empty() { "" } else { ", or a field the scores carry: " },
-            seen.into_iter().collect::<Vec<_>>().join(", ")
-        ))
+        Err(missing_field(name, &seen))
     }
+}
+
+/// The error of grouping by a field `name` that no article has, naming the fields `seen`.
+fn missing_field(name: &str, seen: &std::collections::BTreeSet<String>) -> String {
+    format!(
+        "no scored article has a field \"{name}\" to group by (use source, month, source-month, all{}{})",
+        if seen.is_empty() { "" } else { ", or a field the scores carry: " },
+        seen.iter().map(String::as_str).collect::<Vec<_>>().join(", ")
+    )
 }
 
 /// The value of field `name` of a scored article: a field of the input record carried into
@@ -203,7 +210,14 @@ pub struct CompareOptions {
     pub estimator: Estimator,
     /// The real-use evaluation that gives each row its expected error, when known.
     pub expected: Option<std::sync::Arc<quantify::realuse::Report>>,
+    /// Groups of up to this many articles (per actor) are held article by article and
+    /// estimated exactly; larger ones as bins ([`summary`]), with approximate EMQ and
+    /// intervals.
+    pub exact_limit: usize,
 }
+
+/// The default [`CompareOptions::exact_limit`].
+pub const EXACT_LIMIT: usize = 1000;
 
 impl Default for CompareOptions {
     fn default() -> Self {
@@ -215,6 +229,7 @@ impl Default for CompareOptions {
             level: 0.95,
             estimator: quantify::DEFAULT,
             expected: None,
+            exact_limit: EXACT_LIMIT,
         }
     }
 }
@@ -296,13 +311,22 @@ impl ModelView {
     /// correct them. Scores of another model are an error naming both; scores that carry no
     /// model (written by an earlier version) give a warning.
     pub fn check_scores(&self, articles: &[ArticleScore]) -> Result<Option<String>, String> {
-        let Some(id) = &self.identity else {
-            return Ok(None);
-        };
         let mut unmarked = 0;
         for a in articles {
+            unmarked += usize::from(!self.check_score(a)?);
+        }
+        Ok(self.unmarked_warning(unmarked, articles.len()))
+    }
+
+    /// [`ModelView::check_scores`] of one article: an error for scores of another model or
+    /// of raw probabilities; false when the article does not say which model made it.
+    pub fn check_score(&self, a: &ArticleScore) -> Result<bool, String> {
+        let Some(id) = &self.identity else {
+            return Ok(true);
+        };
+        {
             match &a.model {
-                None => unmarked += 1,
+                None => return Ok(false),
                 Some(m) if m.raw_probabilities => {
                     return Err(format!(
                         "article \"{}\" was scored with --raw-probabilities: the error rates describe the calibrated probabilities, so score again without it",
@@ -322,13 +346,19 @@ impl ModelView {
                 }
             }
         }
-        Ok((unmarked > 0).then(|| {
+        Ok(true)
+    }
+
+    /// The warning for `unmarked` of `total` score records that do not say which model made
+    /// them.
+    pub fn unmarked_warning(&self, unmarked: usize, total: usize) -> Option<String> {
+        let id = self.identity.as_ref()?;
+        (unmarked > 0).then(|| {
             format!(
-                "{unmarked} of {} score records do not say which model made them (scored by an earlier version of stance); cannot check they were made by {}",
-                articles.len(),
+                "{unmarked} of {total} score records do not say which model made them (scored by an earlier version of stance); cannot check they were made by {}",
                 id.name.as_deref().unwrap_or("the given model")
             )
-        }))
+        })
     }
 
     /// Without a model: the labels seen in the scores, favor/against recognised by name.
@@ -394,45 +424,89 @@ pub fn compare(
     opts: &CompareOptions,
     view: &ModelView,
 ) -> Vec<GroupRow> {
+    let mut groups = Groups::new(opts, Some(view.labels.names()));
+    for a in articles {
+        groups.add(a);
+    }
+    compare_groups(&groups, opts, view)
+}
+
+/// Compares the groups filled from a stream of scored articles ([`Groups::add`]); the
+/// labels of `view` must be those of the groups.
+pub fn compare_groups(groups: &Groups, opts: &CompareOptions, view: &ModelView) -> Vec<GroupRow> {
     let estimator = effective(opts.estimator, view);
     let rates = view
         .calibration
         .as_ref()
         .map(|c| c.error_rates(opts.bootstrap, &mut ChaCha8Rng::seed_from_u64(opts.seed)));
-    let cells: Vec<((String, String), Vec<Cell>)> =
-        cells(articles, opts, view).into_iter().collect();
+    let cells: Vec<(&(String, String), &Group)> = groups.cells().iter().collect();
     // Cells run in parallel, each with its own generator seeded from the seed and the cell's
     // position, so results do not depend on the number of threads.
     let mut rows = cells
         .into_par_iter()
         .enumerate()
-        .map(|(i, ((group, actor), cells))| {
+        .map(|(i, ((group, actor), cell))| {
             let mut rng = ChaCha8Rng::seed_from_u64(opts.seed.wrapping_add(1 + i as u64));
-            let n = cells.len();
-            let signed: Vec<f64> = cells.iter().filter_map(|c| c.score).collect();
-            let score = (signed.len() == n && n > 0)
-                .then(|| bootstrap_mean(&signed, opts.bootstrap, opts.level, &mut rng));
-            let rows: Vec<&[f64]> = cells.iter().map(|c| c.probs.as_slice()).collect();
+            let n = cell.n();
             let mut label_count = vec![0usize; view.labels.len()];
-            for r in &rows {
-                label_count[argmax(r)] += 1;
-            }
-            let mut estimates = quantify::estimate(
-                &rows,
-                rates.as_ref(),
-                &view.labels,
-                opts.bootstrap,
-                opts.level,
-                &mut rng,
-            );
+            let (score, mut estimates) = match cell.held() {
+                Held::Rows(rows, scores) => {
+                    let signed: Vec<f64> = scores.iter().filter_map(|s| *s).collect();
+                    let score = (signed.len() == n && n > 0)
+                        .then(|| bootstrap_mean(&signed, opts.bootstrap, opts.level, &mut rng));
+                    for r in &rows {
+                        label_count[argmax(r)] += 1;
+                    }
+                    let estimates = quantify::estimate(
+                        &rows,
+                        rates.as_ref(),
+                        &view.labels,
+                        opts.bootstrap,
+                        opts.level,
+                        &mut rng,
+                    );
+                    (score, estimates)
+                }
+                Held::Bins(bins, bin_scores) => {
+                    for (&c, &w) in bins.class.iter().zip(&bins.count) {
+                        label_count[c] += w as usize;
+                    }
+                    let (estimates, draws) = quantify::binned::estimate(
+                        &bins,
+                        bin_scores.as_deref(),
+                        rates.as_ref(),
+                        &view.labels,
+                        opts.bootstrap,
+                        opts.level,
+                        &mut rng,
+                    );
+                    let score = cell.score_mean().map(|mean| {
+                        let alpha = (1.0 - opts.level) / 2.0;
+                        if draws.is_empty() || n < 2 {
+                            Estimate {
+                                mean,
+                                low: mean,
+                                high: mean,
+                            }
+                        } else {
+                            Estimate {
+                                mean,
+                                low: quantify::quantile(&draws, alpha),
+                                high: quantify::quantile(&draws, 1.0 - alpha),
+                            }
+                        }
+                    });
+                    (score, estimates)
+                }
+            };
             if let (Estimator::Auto, Some(c)) = (opts.estimator, &view.choice) {
                 for e in &mut estimates {
                     *e = c.widened(e);
                 }
             }
             GroupRow {
-                group,
-                actor,
+                group: group.clone(),
+                actor: actor.clone(),
                 n,
                 score,
                 labels: view.labels.names().to_vec(),

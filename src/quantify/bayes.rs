@@ -107,7 +107,7 @@ pub(crate) fn dirichlet(alpha: &[f64], rng: &mut ChaCha8Rng) -> Vec<f64> {
 
 /// `n` trials spread over categories of weights `w` (not necessarily normalised), by a chain
 /// of binomial draws.
-fn multinomial(n: u64, w: &[f64], rng: &mut ChaCha8Rng) -> Vec<u64> {
+pub(crate) fn multinomial(n: u64, w: &[f64], rng: &mut ChaCha8Rng) -> Vec<u64> {
     let mut left = n;
     let mut rest: f64 = w.iter().sum();
     let mut out = vec![0; w.len()];

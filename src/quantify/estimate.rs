@@ -13,10 +13,17 @@ use serde::{Deserialize, Serialize};
 /// `q ← mean over rows of normalise(row ⊙ q / prior)` started at `prior`. `rows` are
 /// calibrated probabilities under the training prior.
 pub fn emq(rows: &[Vec<f64>], prior: &[f64]) -> Vec<f64> {
+    emq_weighted(rows, None, prior)
+}
+
+/// [`emq`] of rows that stand for `weight[i]` articles each (all 1 without weights; a weight
+/// of 1 gives the same arithmetic, bit for bit, as no weight).
+pub fn emq_weighted(rows: &[Vec<f64>], weight: Option<&[f64]>, prior: &[f64]) -> Vec<f64> {
     let k = prior.len();
     if rows.is_empty() {
         return prior.to_vec();
     }
+    let w = |i: usize| weight.map_or(1.0, |w| w[i]);
     // Rows divided by the prior once: each step is then a weighted normalisation.
     let r: Vec<Vec<f64>> = rows
         .iter()
@@ -30,11 +37,15 @@ pub fn emq(rows: &[Vec<f64>], prior: &[f64]) -> Vec<f64> {
     let mut q = prior.to_vec();
     let step = |q: &[f64]| -> Vec<f64> {
         let mut next = vec![0.0; k];
-        for row in &r {
+        for (i, row) in r.iter().enumerate() {
+            let wi = w(i);
+            if wi == 0.0 {
+                continue;
+            }
             let z: f64 = row.iter().zip(q).map(|(a, b)| a * b).sum();
             if z > 0.0 {
                 for c in 0..k {
-                    next[c] += row[c] * q[c] / z;
+                    next[c] += wi * (row[c] * q[c] / z);
                 }
             }
         }
@@ -61,7 +72,7 @@ pub fn emq(rows: &[Vec<f64>], prior: &[f64]) -> Vec<f64> {
                 .collect();
             if x.iter().all(|&y| y >= 0.0) {
                 let x = step(&x);
-                if loglik(&r, &x) >= loglik(&r, &q2) {
+                if loglik(&r, weight, &x) >= loglik(&r, weight, &q2) {
                     next = x;
                 }
             }
@@ -75,16 +86,24 @@ pub fn emq(rows: &[Vec<f64>], prior: &[f64]) -> Vec<f64> {
     q
 }
 
-/// The log-likelihood `Σ ln(row · q)` that EMQ maximises (rows already divided by the prior).
-fn loglik(r: &[Vec<f64>], q: &[f64]) -> f64 {
+/// The log-likelihood `Σ w ln(row · q)` that EMQ maximises (rows already divided by the
+/// prior; every weight 1 without weights).
+fn loglik(r: &[Vec<f64>], weight: Option<&[f64]>, q: &[f64]) -> f64 {
     r.iter()
-        .map(|row| {
-            row.iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let l = row
+                .iter()
                 .zip(q)
                 .map(|(a, b)| a * b)
                 .sum::<f64>()
                 .max(1e-300)
-                .ln()
+                .ln();
+            match weight {
+                Some(w) if w[i] == 0.0 => 0.0,
+                Some(w) => w[i] * l,
+                None => l,
+            }
         })
         .sum()
 }
@@ -158,7 +177,18 @@ fn bcc(rows: &[&[f64]], rates: &Rates, rng: &mut ChaCha8Rng) -> (Vec<f64>, Vec<V
     for r in rows {
         observed[crate::model::argmax(r)] += 1.0;
     }
-    let draws = posterior(&rates.hard_counts, &observed, &Sampler::default(), rng);
+    bcc_counts(&observed, rates, rng)
+}
+
+/// BayesianCC's posterior mean and draws for a group of `observed[c]` articles predicted as
+/// `c` (all it needs of the group).
+pub(crate) fn bcc_counts(
+    observed: &[f64],
+    rates: &Rates,
+    rng: &mut ChaCha8Rng,
+) -> (Vec<f64>, Vec<Vec<f64>>) {
+    let k = rates.hard_counts.len();
+    let draws = posterior(&rates.hard_counts, observed, &Sampler::default(), rng);
     let mean = (0..k)
         .map(|c| draws.iter().map(|d| d[c]).sum::<f64>() / draws.len() as f64)
         .collect();
@@ -359,21 +389,34 @@ pub(crate) fn estimate_only(
             draws[j].push(s);
         }
     }
-    let alpha = (1.0 - level) / 2.0;
     let mut point = point;
     if let (Some(r), None | Some(Estimator::Bcc)) = (rates, only) {
         let (mean, d) = bcc(rows, &r.point, rng);
         point.push((Estimator::Bcc, mean));
         draws.push(d);
     }
+    let mut q = vec![0.0; k];
+    for row in rows {
+        q[crate::model::argmax(row)] += 1.0 / n.max(1) as f64;
+    }
+    finish(point, draws, &q, n, rates, labels, level)
+}
+
+/// The shares with their intervals, from each estimator's point estimate and its bootstrap
+/// (or posterior) draws, for a group of `n` articles whose predicted-label shares are `q`.
+pub(crate) fn finish(
+    point: Vec<(Estimator, Vec<f64>)>,
+    draws: Vec<Vec<Vec<f64>>>,
+    q: &[f64],
+    n: usize,
+    rates: Option<&ErrorRates>,
+    labels: &LabelSet,
+    level: f64,
+) -> Vec<Shares> {
+    let k = q.len();
+    let alpha = (1.0 - level) / 2.0;
     let z = normal_quantile(1.0 - alpha);
-    let unexplained = rates.is_some_and(|r| {
-        let mut q = vec![0.0; k];
-        for row in rows {
-            q[crate::model::argmax(row)] += 1.0 / n.max(1) as f64;
-        }
-        misfit(&r.point, &q, n) > MISFIT_LIMIT
-    });
+    let unexplained = rates.is_some_and(|r| misfit(&r.point, q, n) > MISFIT_LIMIT);
     point
         .into_iter()
         .zip(draws)

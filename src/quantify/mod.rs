@@ -27,6 +27,7 @@
 //! [`select`] (the estimator each model chooses on its own labeled data: `auto`, the default).
 
 pub mod bayes;
+pub mod binned;
 pub mod estimate;
 pub mod realuse;
 pub mod recalibration;
