@@ -1,10 +1,8 @@
 //! End-to-end tests of the `stance` command line.
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 mod common;
 use common::{model, stance, tmp};
@@ -1222,4 +1220,77 @@ fn shipped_choice() -> &'static str {
         .expect("the shipped model chose its estimator at training")
         .estimator
         .name()
+}
+
+#[test]
+fn score_and_eval_take_an_actors_file_without_retraining() {
+    let d = tmp();
+    let extra = write(
+        d.path(),
+        "extra.toml",
+        "[[actor]]\nname = \"Lebanon\"\naliases = [\"Beirut\"]\n\n[[actor]]\nname = \"Russia\"\naliases = [\"Muscovy\"]\n",
+    );
+    let input = write(
+        d.path(),
+        "a.jsonl",
+        "{\"id\":\"a1\",\"text\":\"Beirut was praised for a brave peace offer. Muscovy was condemned for a brutal strike.\"}\n",
+    );
+    let actors = |args: &[&str]| -> Vec<(String, u64)> {
+        let out = stance()
+            .args(["score", "--evidence", "0", "-q", "--model"])
+            .arg(model())
+            .args(args)
+            .arg(&input)
+            .assert()
+            .success();
+        lines(&out.get_output().stdout)[0]["actors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                (
+                    a["actor"].as_str().unwrap().to_string(),
+                    a["mentions"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    assert!(actors(&[]).is_empty());
+    let extra_s = extra.to_str().unwrap();
+    assert_eq!(
+        actors(&["--actors", extra_s]),
+        [("Lebanon".to_string(), 1), ("Russia".to_string(), 1)]
+    );
+    // An alias of the file that is a model actor's alias: refused, naming the file.
+    let clash = write(
+        d.path(),
+        "clash.toml",
+        "[[actor]]\nname = \"Lebanon\"\naliases = [\"Moscow\"]\n",
+    );
+    stance()
+        .args(["score", "--model"])
+        .arg(model())
+        .arg("--actors")
+        .arg(&clash)
+        .arg(&input)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("clash.toml").and(predicate::str::contains("\"Moscow\"")));
+    // eval --model matches the file's actors too: the label's actor is named in the text.
+    let labeled = write(
+        d.path(),
+        "l.jsonl",
+        "{\"id\":\"l1\",\"text\":\"Beirut was praised for a brave peace offer.\",\"stance\":{\"Lebanon\":\"favor\"}}\n",
+    );
+    let eval = |with: bool| {
+        let mut c = stance();
+        c.args(["eval", "--format", "json", "--model"]).arg(model());
+        if with {
+            c.arg("--actors").arg(&extra);
+        }
+        let out = c.arg("--data").arg(&labeled).assert().success();
+        String::from_utf8(out.get_output().stderr.clone()).unwrap()
+    };
+    assert!(eval(false).contains("never names"));
+    assert!(!eval(true).contains("never names"));
 }

@@ -34,6 +34,10 @@ pub struct ScoreCmd {
     /// Score only the actors given with --actor.
     #[arg(long)]
     pub only_actors: bool,
+    /// An actors file whose actors and aliases are added to the model's, without retraining
+    /// (a new actor is scored from its context, with no prior of its own).
+    #[arg(long = "actors", value_name = "FILE")]
+    pub actors_file: Option<PathBuf>,
     /// Evidence sentences per actor (0 for none, which is faster).
     #[arg(long, default_value_t = ScoreOptions::default().evidence)]
     pub evidence: usize,
@@ -68,7 +72,10 @@ pub struct ScoreCmd {
 impl ScoreCmd {
     pub fn run(self) -> anyhow::Result<i32> {
         self.check_paths()?;
-        let model = self.model.load()?;
+        let mut model = self.model.load()?;
+        if let Some(p) = &self.actors_file {
+            super::args::add_actors(&mut model, p)?;
+        }
         self.check_actors(&model)?;
         let opts = self.stream_options(self.output_format(&model));
         let mut out = super::args::output(self.out.as_ref())?;
@@ -138,6 +145,9 @@ impl ScoreCmd {
             .collect();
         if let Some(m) = &self.model.model {
             inputs.push(("--model", m.as_path()));
+        }
+        if let Some(a) = &self.actors_file {
+            inputs.push(("--actors", a.as_path()));
         }
         let mut outputs = vec![(
             "--out",
