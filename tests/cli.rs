@@ -1294,3 +1294,49 @@ fn score_and_eval_take_an_actors_file_without_retraining() {
     assert!(eval(false).contains("never names"));
     assert!(!eval(true).contains("never names"));
 }
+
+#[test]
+fn score_matches_lists_each_mention_with_its_offsets_and_alias() {
+    let d = tmp();
+    let input = write(
+        d.path(),
+        "a.jsonl",
+        "{\"id\":\"a1\",\"text\":\"Mr. Netanyahu met a Kremlin envoy; Netanyahu and the Kremlin talked.\"}\n",
+    );
+    let score = |extra: &[&str]| {
+        let out = stance()
+            .args(["score", "--evidence", "0", "-q", "--model"])
+            .arg(model())
+            .args(extra)
+            .arg(&input)
+            .assert()
+            .success();
+        lines(&out.get_output().stdout).remove(0)
+    };
+    // Not asked for: no field (the records stay as they were).
+    assert!(score(&[])["actors"][0].get("matches").is_none());
+    let r = score(&["--matches"]);
+    let by_actor = |name: &str| {
+        r["actors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["actor"] == name)
+            .unwrap()["matches"]
+            .clone()
+    };
+    assert_eq!(
+        by_actor("Benjamin Netanyahu"),
+        serde_json::json!([
+            {"start": 0, "end": 13, "alias": "Mr. Netanyahu", "automatic": true},
+            {"start": 35, "end": 44, "alias": "Netanyahu"}
+        ])
+    );
+    assert_eq!(
+        by_actor("Russia"),
+        serde_json::json!([
+            {"start": 20, "end": 27, "alias": "Kremlin", "automatic": true},
+            {"start": 49, "end": 60, "alias": "the Kremlin"}
+        ])
+    );
+}

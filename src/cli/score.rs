@@ -38,6 +38,11 @@ pub struct ScoreCmd {
     /// (a new actor is scored from its context, with no prior of its own).
     #[arg(long = "actors", value_name = "FILE")]
     pub actors_file: Option<PathBuf>,
+    /// List each actor's mentions in the JSON records ("matches": character offsets, the
+    /// alias or automatic name form that matched, "automatic": true for the latter), to audit
+    /// the matching.
+    #[arg(long)]
+    pub matches: bool,
     /// Evidence sentences per actor (0 for none, which is faster).
     #[arg(long, default_value_t = ScoreOptions::default().evidence)]
     pub evidence: usize,
@@ -208,6 +213,7 @@ impl ScoreCmd {
                 only_listed: self.only_actors,
                 evidence: self.evidence,
                 raw_probabilities: self.raw_probabilities,
+                matches: self.matches,
             },
             format,
             threads,
