@@ -13,11 +13,12 @@
 //! forms a text names an actor by (unless built with [`Registry::with_name_forms`]`(false)`,
 //! `--verbatim-names`):
 //!
-//! - an alias "the X" (or "The X") also matches "X" alone, where X starts with a capital or a
-//!   digit and has at least three letters or digits: "the Kremlin" gives "Kremlin", so
-//!   "Kremlin spokesman", "pro-Kremlin", "anti-Kremlin" and "Kremlin-backed" match (a hyphen is
-//!   a word boundary); "the PA" gives nothing (too short), "the government" nothing (not a
-//!   name);
+//! - an alias "the X" (or "The X") also matches "X" alone, where X is one word that starts
+//!   with a capital or a digit and has at least three letters or digits: "the Kremlin" gives
+//!   "Kremlin", so "Kremlin spokesman", "pro-Kremlin", "anti-Kremlin" and "Kremlin-backed"
+//!   match (a hyphen is a word boundary); "the PA" gives nothing (too short), "the government"
+//!   nothing (not a name), "the Security Council" nothing (a phrase of several words is often
+//!   the tail of another name: "Israel's National Security Council");
 //! - for an actor of `kind = "person"`, each name of two or more words gives its surname (the
 //!   last word, with a lower-case particle before it: "de Blasio", "von der Leyen"; a suffix
 //!   such as "Jr." is skipped) and the surname after "Mr.", "Ms.", "Mrs.", "Dr." (with or
@@ -148,7 +149,11 @@ fn automatic_forms(name: &str, person: bool) -> Vec<(String, String)> {
                 .chars()
                 .next()
                 .is_some_and(|c| c.is_uppercase() || c.is_ascii_digit());
-            if starts_as_name && rest.chars().filter(|c| c.is_alphanumeric()).count() >= 3 {
+            let one_word = !rest.contains(char::is_whitespace);
+            if starts_as_name
+                && one_word
+                && rest.chars().filter(|c| c.is_alphanumeric()).count() >= 3
+            {
                 out.push((rest.to_string(), rest.to_string()));
             }
         }
@@ -887,10 +892,17 @@ name = "Joe Biden"
         );
         let spans: Vec<usize> = r.mentions(t).iter().map(|m| m.span.start).collect();
         assert_eq!(spans, [2, 25, 42, 57, 80]);
-        // "the PA" is too short to stand alone, "the government" is not a name.
+        // "the PA" is too short to stand alone, "the government" is not a name, "the Security
+        // Council" is several words (and the tail of "National Security Council").
         let p = persons();
         assert!(found(&p, "PA and government.").is_empty());
         assert_eq!(found(&p, "the PA").len(), 1);
+        let un = Registry::from_toml_str(
+            "[[actor]]\nname = \"United Nations\"\naliases = [\"the Security Council\"]\n",
+        )
+        .unwrap();
+        assert!(found(&un, "Israel's National Security Council").is_empty());
+        assert_eq!(found(&un, "the Security Council").len(), 1);
     }
 
     #[test]
