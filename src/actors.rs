@@ -9,6 +9,26 @@
 //! count. Where aliases overlap, the leftmost and then the longest wins ("Palestinian
 //! Authority" over "Palestinian").
 //!
+//! **Automatic name forms.** Besides the names and aliases as written, a registry matches the
+//! forms a text names an actor by (unless built with [`Registry::with_name_forms`]`(false)`,
+//! `--verbatim-names`):
+//!
+//! - an alias "the X" (or "The X") also matches "X" alone, where X is one word that starts
+//!   with a capital or a digit and has at least three letters or digits: "the Kremlin" gives
+//!   "Kremlin", so "Kremlin spokesman", "pro-Kremlin", "anti-Kremlin" and "Kremlin-backed"
+//!   match (a hyphen is a word boundary); "the PA" gives nothing (too short), "the government"
+//!   nothing (not a name), "the Security Council" nothing (a phrase of several words is often
+//!   the tail of another name: "Israel's National Security Council");
+//! - for an actor of `kind = "person"`, each name of two or more words gives its surname (the
+//!   last word, with a lower-case particle before it: "de Blasio", "von der Leyen"; a suffix
+//!   such as "Jr." is skipped) and the surname after "Mr.", "Ms.", "Mrs.", "Dr." (with or
+//!   without the full stop): "Benjamin Netanyahu" gives "Netanyahu", "Mr. Netanyahu", ….
+//!
+//! A form is ambiguous when it is the name or alias of another actor as written (the file's
+//! word wins), or the form of two actors ("Brown" of both "Michael Brown" and "Chris Brown"):
+//! an ambiguous form is dropped, for every actor that would have it, with its honorific forms
+//! ("Mr. Brown"). Write it as an alias of the actor you mean to give it to.
+//!
 //! An actors file may give aliases per language (`[actor.languages]`, keyed by ISO 639-1 code:
 //! `de = ["Russland", "Moskau"]`). A registry matches the names and aliases, plus the aliases
 //! of one language: that of the model's stemmer (`--language german` → `de`), so an English
@@ -81,6 +101,8 @@ pub struct Mention {
     pub actor: usize,
     /// Where in the text (byte offsets).
     pub span: Span,
+    /// Which spelling matched: an index for [`Registry::alias`].
+    pub alias: u32,
 }
 
 /// The set of actors the tool looks for, and a compiled matcher over all their names.
@@ -93,6 +115,90 @@ pub struct Registry {
     pattern_actor: Vec<usize>,
     /// The language whose aliases are matched too (ISO 639-1 code).
     language: Option<String>,
+    /// Whether the automatic name forms are matched.
+    name_forms: bool,
+    /// Every spelling `matcher` looks for, in pattern order: the names and aliases as written
+    /// (and capitalised), then, from `explicit` on, the automatic name forms.
+    patterns: Vec<String>,
+    /// The number of patterns written in the actors file (the rest are automatic forms).
+    explicit: usize,
+}
+
+/// The honorifics a person's surname is also matched after.
+const HONORIFICS: [&str; 8] = ["Mr.", "Ms.", "Mrs.", "Dr.", "Mr", "Ms", "Mrs", "Dr"];
+
+/// Words after a surname that are not the surname.
+const SUFFIXES: [&str; 8] = ["Jr.", "Jr", "Sr.", "Sr", "II", "III", "IV", "Jnr"];
+
+/// Whether an actor's kind is a person.
+fn is_person(actor: &Actor) -> bool {
+    actor
+        .kind
+        .as_deref()
+        .is_some_and(|k| k.trim().eq_ignore_ascii_case("person"))
+}
+
+/// The automatic forms of one of an actor's names, each with its key (what decides whether it
+/// is ambiguous: the X of "the X", the surname of a person).
+fn automatic_forms(name: &str, person: bool) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for article in ["the ", "The "] {
+        if let Some(rest) = name.strip_prefix(article) {
+            let rest = rest.trim_start();
+            let starts_as_name = rest
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_uppercase() || c.is_ascii_digit());
+            let one_word = !rest.contains(char::is_whitespace);
+            if starts_as_name
+                && one_word
+                && rest.chars().filter(|c| c.is_alphanumeric()).count() >= 3
+            {
+                out.push((rest.to_string(), rest.to_string()));
+            }
+        }
+    }
+    if person {
+        if let Some(surname) = surname(name) {
+            out.push((surname.clone(), surname.clone()));
+            for h in HONORIFICS {
+                out.push((format!("{h} {surname}"), surname.clone()));
+            }
+        }
+    }
+    out
+}
+
+/// The surname of a person's name of two or more words: the last word (not a suffix such as
+/// "Jr."), with the lower-case particles before it ("de Blasio"); None if the name is one
+/// word, or the last word does not start with a capital.
+fn surname(name: &str) -> Option<String> {
+    let mut words: Vec<&str> = name
+        .split_whitespace()
+        .map(|w| w.trim_end_matches(','))
+        .filter(|w| w.chars().any(char::is_alphanumeric))
+        .collect();
+    while words.len() > 2 && words.last().is_some_and(|w| SUFFIXES.contains(w)) {
+        words.pop();
+    }
+    if words.len() < 2 {
+        return None;
+    }
+    let last = words.len() - 1;
+    let capital = words[last].chars().next().is_some_and(char::is_uppercase);
+    if !capital || words[last].chars().filter(|c| c.is_alphabetic()).count() < 2 {
+        return None;
+    }
+    let mut first = last;
+    while first > 1
+        && words[first - 1]
+            .chars()
+            .next()
+            .is_some_and(char::is_lowercase)
+    {
+        first -= 1;
+    }
+    Some(words[first..].join(" "))
 }
 
 /// An alias (trimmed) must not be empty nor longer than [`MAX_ALIAS_BYTES`].
@@ -149,7 +255,17 @@ impl Registry {
 
     /// A registry that also matches the aliases of `language` (ISO 639-1 code).
     pub fn for_language(actors: Vec<Actor>, language: Option<&str>) -> Result<Registry> {
-        Self::build(actors, language).map_err(|p| Error::Actors(p.message))
+        Self::with_options(actors, language, true)
+    }
+
+    /// A registry matching the aliases of `language` too, and the automatic name forms if
+    /// `name_forms` (see the module documentation).
+    pub fn with_options(
+        actors: Vec<Actor>,
+        language: Option<&str>,
+        name_forms: bool,
+    ) -> Result<Registry> {
+        Self::build(actors, language, name_forms).map_err(|p| Error::Actors(p.message))
     }
 
     /// The same actors, matching the aliases of `language` (None: names and aliases only).
@@ -157,7 +273,69 @@ impl Registry {
         if self.language.as_deref() == language {
             return Ok(self.clone());
         }
-        Self::for_language(self.actors.clone(), language)
+        Self::with_options(self.actors.clone(), language, self.name_forms)
+    }
+
+    /// The same actors, with the automatic name forms matched or not.
+    pub fn with_name_forms(&self, name_forms: bool) -> Result<Registry> {
+        if self.name_forms == name_forms {
+            return Ok(self.clone());
+        }
+        Self::with_options(self.actors.clone(), self.language.as_deref(), name_forms)
+    }
+
+    /// Whether the automatic name forms are matched.
+    pub fn name_forms(&self) -> bool {
+        self.name_forms
+    }
+
+    /// The spelling a mention matched ([`Mention::alias`]) and whether it is an automatic name
+    /// form rather than a name or alias of the actors file.
+    pub fn alias(&self, alias: u32) -> Option<(&str, bool)> {
+        let i = alias as usize;
+        self.patterns
+            .get(i)
+            .map(|p| (p.as_str(), i >= self.explicit))
+    }
+
+    /// The automatic name forms matched, with their actors, in pattern order.
+    pub fn automatic_forms(&self) -> impl Iterator<Item = (&str, usize)> + '_ {
+        self.patterns[self.explicit..]
+            .iter()
+            .zip(&self.pattern_actor[self.explicit..])
+            .map(|(p, &a)| (p.as_str(), a))
+    }
+
+    /// These actors with those of `extra` added: an actor of both gets `extra`'s aliases (and
+    /// language aliases) beside its own, an actor only in `extra` is added after the others
+    /// (so the indices of these actors do not change). The language and the name forms stay
+    /// these. Fails where an alias would name two actors.
+    pub fn merged(&self, extra: &Registry) -> Result<Registry> {
+        let mut actors = self.actors.clone();
+        for a in &extra.actors {
+            match actors.iter_mut().find(|x| x.name == a.name) {
+                Some(x) => {
+                    for alias in &a.aliases {
+                        if !x.aliases.contains(alias) {
+                            x.aliases.push(alias.clone());
+                        }
+                    }
+                    for (l, v) in &a.languages {
+                        let own = x.languages.entry(l.clone()).or_default();
+                        for alias in v {
+                            if !own.contains(alias) {
+                                own.push(alias.clone());
+                            }
+                        }
+                    }
+                    if x.kind.is_none() {
+                        x.kind.clone_from(&a.kind);
+                    }
+                }
+                None => actors.push(a.clone()),
+            }
+        }
+        Self::with_options(actors, self.language.as_deref(), self.name_forms)
     }
 
     /// The language whose aliases are matched, if any.
@@ -173,7 +351,11 @@ impl Registry {
             .collect()
     }
 
-    fn build(actors: Vec<Actor>, language: Option<&str>) -> std::result::Result<Registry, Problem> {
+    fn build(
+        actors: Vec<Actor>,
+        language: Option<&str>,
+        name_forms: bool,
+    ) -> std::result::Result<Registry, Problem> {
         let problem = |actor: usize, name: Option<usize>, message: String| Problem {
             actor,
             name,
@@ -227,6 +409,18 @@ impl Registry {
                 }
             }
         }
+        let explicit = patterns.len();
+        if name_forms {
+            for (form, actor) in Self::unambiguous_forms(&actors, language, &alias_owner) {
+                for v in alias_variants(&form) {
+                    if let std::collections::hash_map::Entry::Vacant(e) = alias_owner.entry(v) {
+                        patterns.push(e.key().clone());
+                        pattern_actor.push(actor);
+                        e.insert(actor);
+                    }
+                }
+            }
+        }
         let matcher = alias_matcher(&patterns)?;
         Ok(Registry {
             actors,
@@ -234,7 +428,58 @@ impl Registry {
             matcher,
             pattern_actor,
             language: language.map(str::to_string),
+            name_forms,
+            patterns,
+            explicit,
         })
+    }
+
+    /// The automatic forms of every actor's names that are not ambiguous (see the module
+    /// documentation), with their actor, in actor order; `written` holds every spelling of the
+    /// actors file and its actor.
+    fn unambiguous_forms(
+        actors: &[Actor],
+        language: Option<&str>,
+        written: &HashMap<String, usize>,
+    ) -> Vec<(String, usize)> {
+        let mut forms: Vec<(String, String, usize)> = Vec::new();
+        let mut claimed: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, a) in actors.iter().enumerate() {
+            let person = is_person(a);
+            let own = language.and_then(|l| a.languages.get(l));
+            let names = std::iter::once(&a.name)
+                .chain(a.aliases.iter())
+                .chain(own.into_iter().flatten());
+            for name in names {
+                for (form, key) in automatic_forms(name.trim(), person) {
+                    let owners = claimed.entry(key.clone()).or_default();
+                    if !owners.contains(&i) {
+                        owners.push(i);
+                    }
+                    forms.push((form, key, i));
+                }
+            }
+        }
+        // A key is ambiguous if two actors claim it, or a spelling of one of its forms is
+        // written for another actor.
+        let mut ambiguous: std::collections::HashSet<&str> = claimed
+            .iter()
+            .filter(|(_, owners)| owners.len() > 1)
+            .map(|(k, _)| k.as_str())
+            .collect();
+        for (form, key, i) in &forms {
+            let elsewhere = alias_variants(form)
+                .iter()
+                .any(|v| written.get(v).is_some_and(|j| j != i));
+            if elsewhere {
+                ambiguous.insert(key.as_str());
+            }
+        }
+        forms
+            .iter()
+            .filter(|(_, key, _)| !ambiguous.contains(key.as_str()))
+            .map(|(form, _, i)| (form.clone(), *i))
+            .collect()
     }
 
     /// Reads an actors file (TOML, `[[actor]]` blocks with `name`, `aliases`, `kind`).
@@ -311,7 +556,19 @@ impl Registry {
                 .and_then(|n| places.get(p.actor).and_then(|v| v.get(n)))
                 .or_else(|| places.get(p.actor).and_then(|v| v.first()));
             match at {
-                Some(&b) => Error::Actors(format!("line {}: {}", line_of(b), p.message)),
+                Some(&b) => {
+                    let field = match (p.name, file.actor.get(p.actor)) {
+                        (Some(0), _) => "name".to_string(),
+                        (Some(n), Some(a)) if n <= a.aliases.len() => "aliases".to_string(),
+                        (Some(_), _) => format!("languages.{}", language.unwrap_or("?")),
+                        (None, _) => "name".to_string(),
+                    };
+                    Error::Actors(format!(
+                        "line {}: field \"{field}\": {}",
+                        line_of(b),
+                        p.message
+                    ))
+                }
                 None => Error::Actors(p.message),
             }
         };
@@ -326,9 +583,9 @@ impl Registry {
                     "language \"{l}\": name languages by their two-letter ISO 639-1 code (de, fr, es, …)"
                 )));
             }
-            Registry::build(actors.clone(), Some(l)).map_err(|p| located(p, Some(l)))?;
+            Registry::build(actors.clone(), Some(l), true).map_err(|p| located(p, Some(l)))?;
         }
-        Registry::build(actors, None).map_err(|p| located(p, None))
+        Registry::build(actors, None, true).map_err(|p| located(p, None))
     }
 
     /// An empty registry.
@@ -353,7 +610,7 @@ impl Registry {
             }
         }
         if added {
-            Registry::for_language(actors, self.language.as_deref())
+            Registry::with_options(actors, self.language.as_deref(), self.name_forms)
         } else {
             Ok(self.clone())
         }
@@ -396,6 +653,7 @@ impl Registry {
                 found.push(Mention {
                     actor: self.pattern_actor[m.pattern().as_usize()],
                     span,
+                    alias: m.pattern().as_u32(),
                 });
             }
         }
@@ -504,7 +762,7 @@ aliases = ["Palestinian", "Palestinian Authority"]
         .unwrap_err();
         assert_eq!(
             e.to_string(),
-            "actors file: line 6: alias \"X\" belongs to both \"A\" and \"B\""
+            "actors file: line 6: field \"aliases\": alias \"X\" belongs to both \"A\" and \"B\""
         );
     }
 
@@ -513,14 +771,14 @@ aliases = ["Palestinian", "Palestinian Authority"]
         let twice = "[[actor]]\nname = \"A\"\n\n[[actor]]\nname = \"A\"\n";
         assert_eq!(
             Registry::from_toml_str(twice).unwrap_err().to_string(),
-            "actors file: line 5: actor \"A\" is defined twice"
+            "actors file: line 5: field \"name\": actor \"A\" is defined twice"
         );
         // The alias on line 4 is empty; a quoted "X" elsewhere in the file does not mislead.
         let empty =
             "[[actor]]\nname = \"X\"\n[[actor]]\nname = \"B\"\naliases = [\"Bee\",\n  \" \"]\n";
         assert_eq!(
             Registry::from_toml_str(empty).unwrap_err().to_string(),
-            "actors file: line 6: actor \"B\" has an empty alias"
+            "actors file: line 6: field \"aliases\": actor \"B\" has an empty alias"
         );
     }
 
@@ -557,7 +815,7 @@ fr = ["Russie"]
         let clash = "[[actor]]\nname = \"A\"\n[actor.languages]\nde = [\"X\"]\n[[actor]]\nname = \"B\"\n[actor.languages]\nde = [\"X\"]\n";
         assert_eq!(
             Registry::from_toml_str(clash).unwrap_err().to_string(),
-            "actors file: line 8: alias \"X\" belongs to both \"A\" and \"B\""
+            "actors file: line 8: field \"languages.de\": alias \"X\" belongs to both \"A\" and \"B\""
         );
         let bad = "[[actor]]\nname = \"A\"\n[actor.languages]\ngerman = [\"X\"]\n";
         assert!(Registry::from_toml_str(bad)
@@ -585,6 +843,142 @@ fr = ["Russie"]
             .collect();
         let r = Registry::new(actors).unwrap();
         assert_eq!(found(&r, "Alias7x99 met Actor3.").len(), 2);
+    }
+
+    fn persons() -> Registry {
+        Registry::from_toml_str(
+            r#"
+[[actor]]
+name = "Russia"
+aliases = ["the Kremlin", "the PA", "the government"]
+[[actor]]
+name = "Benjamin Netanyahu"
+kind = "person"
+[[actor]]
+name = "Michael Brown"
+kind = "person"
+[[actor]]
+name = "Chris Brown"
+kind = "Person"
+[[actor]]
+name = "Bill de Blasio"
+kind = "person"
+[[actor]]
+name = "Martin Luther King Jr."
+kind = "person"
+[[actor]]
+name = "Donald Trump"
+kind = "person"
+[[actor]]
+name = "Trump"
+[[actor]]
+name = "Ivanka Trump"
+kind = "person"
+[[actor]]
+name = "Joe Biden"
+"#,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn the_x_gives_x_and_its_hyphenated_forms() {
+        let r = reg();
+        let t = "A Kremlin spokesman, pro-Kremlin and anti-Kremlin media, Kremlin-backed groups; the Kremlin's.";
+        let got: Vec<String> = found(&r, t).into_iter().map(|(_, s)| s).collect();
+        assert_eq!(
+            got,
+            ["Kremlin", "Kremlin", "Kremlin", "Kremlin", "the Kremlin"]
+        );
+        let spans: Vec<usize> = r.mentions(t).iter().map(|m| m.span.start).collect();
+        assert_eq!(spans, [2, 25, 42, 57, 80]);
+        // "the PA" is too short to stand alone, "the government" is not a name, "the Security
+        // Council" is several words (and the tail of "National Security Council").
+        let p = persons();
+        assert!(found(&p, "PA and government.").is_empty());
+        assert_eq!(found(&p, "the PA").len(), 1);
+        let un = Registry::from_toml_str(
+            "[[actor]]\nname = \"United Nations\"\naliases = [\"the Security Council\"]\n",
+        )
+        .unwrap();
+        assert!(found(&un, "Israel's National Security Council").is_empty());
+        assert_eq!(found(&un, "the Security Council").len(), 1);
+    }
+
+    #[test]
+    fn a_persons_surname_and_honorifics_unless_ambiguous() {
+        let r = persons();
+        let t = "Netanyahu met Mr. Netanyahu's aide, Mr Netanyahu and Dr. de Blasio; de Blasio and King spoke.";
+        assert_eq!(
+            found(&r, t),
+            vec![
+                ("Benjamin Netanyahu".into(), "Netanyahu".into()),
+                ("Benjamin Netanyahu".into(), "Mr. Netanyahu".into()),
+                ("Benjamin Netanyahu".into(), "Mr Netanyahu".into()),
+                ("Bill de Blasio".into(), "Dr. de Blasio".into()),
+                ("Bill de Blasio".into(), "de Blasio".into()),
+                ("Martin Luther King Jr.".into(), "King".into()),
+            ]
+        );
+        // "Brown" is the surname of two persons: dropped for both, "Mr. Brown" too; their
+        // full names still match. "Trump" is written as an actor of its own: the file's word
+        // wins, and the surname form of Donald and Ivanka Trump is dropped. Joe Biden has no
+        // kind, so no surname form.
+        let t = "Brown and Ms. Brown; Michael Brown; Mr. Trump and Trump; Ivanka Trump; Biden.";
+        assert_eq!(
+            found(&r, t),
+            vec![
+                ("Michael Brown".into(), "Michael Brown".into()),
+                ("Trump".into(), "Trump".into()),
+                ("Trump".into(), "Trump".into()),
+                ("Ivanka Trump".into(), "Ivanka Trump".into()),
+            ]
+        );
+        let forms: Vec<&str> = r.automatic_forms().map(|(f, _)| f).collect();
+        assert!(forms.contains(&"Mrs. Netanyahu") && forms.contains(&"De Blasio"));
+        assert!(!forms
+            .iter()
+            .any(|f| f.contains("Brown") || f.contains("Trump")));
+        // The matched spelling, and whether it is automatic, for auditing.
+        let m = r.mentions("Mr. Netanyahu and Benjamin Netanyahu");
+        assert_eq!(r.alias(m[0].alias), Some(("Mr. Netanyahu", true)));
+        assert_eq!(r.alias(m[1].alias), Some(("Benjamin Netanyahu", false)));
+    }
+
+    #[test]
+    fn verbatim_names_match_as_written_only() {
+        let r = persons().with_name_forms(false).unwrap();
+        assert!(!r.name_forms());
+        assert_eq!(r.automatic_forms().count(), 0);
+        assert!(found(&r, "Netanyahu, Mr. Netanyahu, pro-Kremlin").is_empty());
+        // Adding actors keeps the setting, both ways.
+        assert!(!r.with_names(["Iran"]).unwrap().name_forms());
+        let on = r.with_name_forms(true).unwrap();
+        assert_eq!(found(&on, "pro-Kremlin").len(), 1);
+        assert!(on.with_language(Some("de")).unwrap().name_forms());
+    }
+
+    #[test]
+    fn merged_adds_actors_and_aliases_keeping_indices() {
+        let base = reg();
+        let extra = Registry::from_toml_str(
+            "[[actor]]\nname = \"Russia\"\naliases = [\"Muscovy\"]\n[[actor]]\nname = \"Avigdor Lieberman\"\nkind = \"person\"\n",
+        )
+        .unwrap();
+        let m = base.merged(&extra).unwrap();
+        assert_eq!(m.len(), 4);
+        assert_eq!(m.index("Palestinians"), base.index("Palestinians"));
+        assert_eq!(
+            found(&m, "Muscovy and Lieberman"),
+            vec![
+                ("Russia".into(), "Muscovy".into()),
+                ("Avigdor Lieberman".into(), "Lieberman".into())
+            ]
+        );
+        let clash = Registry::from_toml_str("[[actor]]\nname = \"Iran\"\naliases = [\"Moscow\"]\n")
+            .unwrap();
+        let e = base.merged(&clash).unwrap_err().to_string();
+        assert!(e.contains("\"Moscow\"") && e.contains("\"Iran\""), "{e}");
     }
 
     #[test]

@@ -236,6 +236,9 @@ pub struct ContextConfig {
     /// Give the model the actor's identity as a feature, so it can learn a prior per actor
     /// (most outlets' stance toward Hezbollah is not the same as toward Qatar).
     pub actor_prior: bool,
+    /// Match the actors' automatic name forms too ("Kremlin" for "the Kremlin", a person's
+    /// surname; see [`crate::actors`]), not only their names and aliases as written.
+    pub name_forms: bool,
 }
 
 /// [`ContextConfig`] as the model file stores it.
@@ -246,6 +249,9 @@ struct ContextFile {
     mark_target: bool,
     mark_others: bool,
     actor_prior: bool,
+    /// Absent from the files of versions that matched names as written only.
+    #[serde(default)]
+    name_forms: bool,
 }
 
 impl Default for ContextFile {
@@ -260,6 +266,7 @@ impl From<ContextFile> for ContextConfig {
             window: f.window,
             markers: Markers::from_flags(f.mark_target, f.mark_others),
             actor_prior: f.actor_prior,
+            name_forms: f.name_forms,
         }
     }
 }
@@ -271,6 +278,7 @@ impl From<ContextConfig> for ContextFile {
             mark_target: c.markers.target(),
             mark_others: c.markers.others(),
             actor_prior: c.actor_prior,
+            name_forms: c.name_forms,
         }
     }
 }
@@ -288,6 +296,7 @@ impl Default for ContextConfig {
             window: Window::Sentences(0),
             markers: Markers::Both,
             actor_prior: true,
+            name_forms: true,
         }
     }
 }
@@ -430,20 +439,23 @@ mod tests {
             window: Window::All,
             markers: Markers::Target,
             actor_prior: false,
+            name_forms: false,
         };
         let json = serde_json::to_string(&all).unwrap();
         assert_eq!(
             json,
-            r#"{"window":"all","mark_target":true,"mark_others":false,"actor_prior":false}"#
+            r#"{"window":"all","mark_target":true,"mark_others":false,"actor_prior":false,"name_forms":false}"#
         );
         assert_eq!(serde_json::from_str::<ContextConfig>(&json).unwrap(), all);
         // Earlier versions wrote "all" as the largest 64-bit number.
         let old = r#"{"window":18446744073709551615,"mark_target":false,"mark_others":false,"actor_prior":true}"#;
         let c: ContextConfig = serde_json::from_str(old).unwrap();
         assert_eq!((c.window, c.markers), (Window::All, Markers::None));
+        // They matched names as written: without the field, no automatic name forms.
+        assert!(!c.name_forms);
         assert_eq!(
             serde_json::to_string(&ContextConfig::default()).unwrap(),
-            r#"{"window":0,"mark_target":true,"mark_others":true,"actor_prior":true}"#
+            r#"{"window":0,"mark_target":true,"mark_others":true,"actor_prior":true,"name_forms":true}"#
         );
         assert_eq!("all".parse::<Window>(), Ok(Window::All));
         assert_eq!(" 2".parse::<Window>(), Ok(Window::Sentences(2)));

@@ -521,6 +521,7 @@ impl ScoreColumns {
             probabilities,
             score: self.opt(r, "score").and_then(|x| x.parse().ok()),
             evidence: Vec::new(),
+            matches: Vec::new(),
         }))
     }
 }

@@ -460,7 +460,23 @@ fn cases() -> Vec<Case> {
         .err("\"Tehran\"")
         .err("\"Iran\"")
         .err("\"Persia\"")
-        .err("line 6"),
+        .err("line 6")
+        .err("field \"aliases\""),
+        case("score --actors: a bad actors file names the file, the line and the field", &["score", "--model", "{model}", "--evidence", "0", "--actors", "bad.toml", "x.jsonl"])
+            .file("x.jsonl", "{\"id\":\"x1\",\"text\":\"Iran was praised.\"}\n")
+            .file("bad.toml", "[[actor]]\nname = \"Lebanon\"\n\n[[actor]]\nname = \"Lebanon\"\n")
+            .code(1)
+            .err("bad.toml")
+            .err("line 5")
+            .err("field \"name\"")
+            .err("defined twice"),
+        case("eval --model --actors: an alias of another model actor is refused, naming the file", &["eval", "--model", "{model}", "--data", "e.jsonl", "--actors", "clash.toml"])
+            .file("e.jsonl", "{\"id\":\"e1\",\"text\":\"Iran was praised.\",\"stance\":{\"Iran\":\"favor\"}}\n")
+            .file("clash.toml", "[[actor]]\nname = \"Persia\"\naliases = [\"Iran\"]\n")
+            .code(1)
+            .err("clash.toml")
+            .err("\"Iran\"")
+            .err("\"Persia\""),
         case("actors: a TOML syntax error names file and line", &{
             let mut a = train("train.jsonl");
             a.extend(["--actors", "syntax.toml"]);

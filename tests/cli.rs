@@ -1221,3 +1221,122 @@ fn shipped_choice() -> &'static str {
         .estimator
         .name()
 }
+
+#[test]
+fn score_and_eval_take_an_actors_file_without_retraining() {
+    let d = tmp();
+    let extra = write(
+        d.path(),
+        "extra.toml",
+        "[[actor]]\nname = \"Lebanon\"\naliases = [\"Beirut\"]\n\n[[actor]]\nname = \"Russia\"\naliases = [\"Muscovy\"]\n",
+    );
+    let input = write(
+        d.path(),
+        "a.jsonl",
+        "{\"id\":\"a1\",\"text\":\"Beirut was praised for a brave peace offer. Muscovy was condemned for a brutal strike.\"}\n",
+    );
+    let actors = |args: &[&str]| -> Vec<(String, u64)> {
+        let out = stance()
+            .args(["score", "--evidence", "0", "-q", "--model"])
+            .arg(model())
+            .args(args)
+            .arg(&input)
+            .assert()
+            .success();
+        lines(&out.get_output().stdout)[0]["actors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                (
+                    a["actor"].as_str().unwrap().to_string(),
+                    a["mentions"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    assert!(actors(&[]).is_empty());
+    let extra_s = extra.to_str().unwrap();
+    assert_eq!(
+        actors(&["--actors", extra_s]),
+        [("Lebanon".to_string(), 1), ("Russia".to_string(), 1)]
+    );
+    // An alias of the file that is a model actor's alias: refused, naming the file.
+    let clash = write(
+        d.path(),
+        "clash.toml",
+        "[[actor]]\nname = \"Lebanon\"\naliases = [\"Moscow\"]\n",
+    );
+    stance()
+        .args(["score", "--model"])
+        .arg(model())
+        .arg("--actors")
+        .arg(&clash)
+        .arg(&input)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("clash.toml").and(predicate::str::contains("\"Moscow\"")));
+    // eval --model matches the file's actors too: the label's actor is named in the text.
+    let labeled = write(
+        d.path(),
+        "l.jsonl",
+        "{\"id\":\"l1\",\"text\":\"Beirut was praised for a brave peace offer.\",\"stance\":{\"Lebanon\":\"favor\"}}\n",
+    );
+    let eval = |with: bool| {
+        let mut c = stance();
+        c.args(["eval", "--format", "json", "--model"]).arg(model());
+        if with {
+            c.arg("--actors").arg(&extra);
+        }
+        let out = c.arg("--data").arg(&labeled).assert().success();
+        String::from_utf8(out.get_output().stderr.clone()).unwrap()
+    };
+    assert!(eval(false).contains("never names"));
+    assert!(!eval(true).contains("never names"));
+}
+
+#[test]
+fn score_matches_lists_each_mention_with_its_offsets_and_alias() {
+    let d = tmp();
+    let input = write(
+        d.path(),
+        "a.jsonl",
+        "{\"id\":\"a1\",\"text\":\"Mr. Netanyahu met a Kremlin envoy; Netanyahu and the Kremlin talked.\"}\n",
+    );
+    let score = |extra: &[&str]| {
+        let out = stance()
+            .args(["score", "--evidence", "0", "-q", "--model"])
+            .arg(model())
+            .args(extra)
+            .arg(&input)
+            .assert()
+            .success();
+        lines(&out.get_output().stdout).remove(0)
+    };
+    // Not asked for: no field (the records stay as they were).
+    assert!(score(&[])["actors"][0].get("matches").is_none());
+    let r = score(&["--matches"]);
+    let by_actor = |name: &str| {
+        r["actors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["actor"] == name)
+            .unwrap()["matches"]
+            .clone()
+    };
+    assert_eq!(
+        by_actor("Benjamin Netanyahu"),
+        serde_json::json!([
+            {"start": 0, "end": 13, "alias": "Mr. Netanyahu", "automatic": true},
+            {"start": 35, "end": 44, "alias": "Netanyahu"}
+        ])
+    );
+    assert_eq!(
+        by_actor("Russia"),
+        serde_json::json!([
+            {"start": 20, "end": 27, "alias": "Kremlin", "automatic": true},
+            {"start": 49, "end": 60, "alias": "the Kremlin"}
+        ])
+    );
+}

@@ -154,6 +154,8 @@ proptest! {
                     let the = n.strip_prefix("the ").map(|rest| format!("The {rest}"));
                     std::iter::once(n).chain(the)
                 })
+                // The automatic name forms ("Kremlin" of "the Kremlin") are names too.
+                .chain(r.automatic_forms().filter(|&(_, actor)| actor == m.actor).map(|(f, _)| f.to_string()))
                 .collect();
             prop_assert!(names.iter().any(|n| n == found), "mention {found:?} is no name of {}", a.name);
             let before = t[..m.span.start].chars().next_back();

@@ -233,6 +233,16 @@ def convert_persent(root, out, mode="masked"):
     a = os.path.join(out, "persent-actors.toml")
     write_actors(a, [TARGET])
     files["actors"] = a
+    if mode == "surface":
+        # Every labelled person of every split, declared as a person, so that stance's
+        # automatic name forms (the surname alone, "Mr. Surname") apply to them.
+        persons = sorted({r["actor"] for split in PERSENT_SPLITS
+                          for r in persent_rows(root, split, mode)})
+        p = os.path.join(out, "persent-persons.toml")
+        with open(p, "w", encoding="utf-8") as f:
+            for n in persons:
+                f.write(f'[[actor]]\nname = {json.dumps(n, ensure_ascii=False)}\nkind = "person"\n\n')
+        files["persons"] = p
     return files
 
 

@@ -249,7 +249,10 @@ impl LabeledArgs {
     /// language of `cfg`'s stemmer.
     pub fn registry(&self, cfg: &TrainConfig) -> anyhow::Result<Registry> {
         let r = load_actors(self.actors.as_ref())?;
-        Ok(r.with_language(stance::language::code_of(&cfg.features.language))?)
+        Ok(
+            r.with_language(stance::language::code_of(&cfg.features.language))?
+                .with_name_forms(cfg.context.name_forms)?,
+        )
     }
 }
 
@@ -309,6 +312,11 @@ pub struct ModelArgs {
     /// Do not give the model the actor's identity as a feature (no per-actor prior).
     #[arg(long)]
     pub no_actor_prior: bool,
+    /// Match actors by their names and aliases as written only: no automatic name forms
+    /// ("Kremlin" for "the Kremlin", a person's surname, "Mr. Surname"). Saved in the model,
+    /// so scoring matches as training did.
+    #[arg(long)]
+    pub verbatim_names: bool,
     /// L2 penalty (linfa's alpha).
     #[arg(long, default_value_t = defaults().logistic.alpha)]
     pub alpha: f64,
@@ -355,6 +363,7 @@ impl ModelArgs {
                 window: self.window,
                 markers: self.markers,
                 actor_prior: !self.no_actor_prior,
+                name_forms: !self.verbatim_names,
             },
             logistic: LogisticConfig {
                 alpha: self.alpha,
@@ -433,6 +442,19 @@ pub fn warn_unconverged(unconverged: usize, folds: usize, max_iter: u64) {
             "stance: warning: {unconverged} of the cross-validation fits ({folds} folds) stopped at --max-iter {max_iter} before converging; raise --max-iter"
         );
     }
+}
+
+/// Adds the actors and aliases of the actors file `path` to `model` (`score --actors`,
+/// `eval --model … --actors`); an error names the file.
+pub fn add_actors(model: &mut StanceModel, path: &std::path::Path) -> anyhow::Result<()> {
+    let extra = Registry::from_toml_file(path)?;
+    model.add_actors(&extra).map_err(|e| match e {
+        stance::Error::Actors(m) => anyhow::anyhow!(
+            "actors file: {}: cannot add its actors to the model's: {m}",
+            path.display()
+        ),
+        other => other.into(),
+    })
 }
 
 /// Loads the actors file, or an empty registry.
@@ -751,6 +773,9 @@ fn context_flags(x: &ContextConfig, dx: &ContextConfig) -> Vec<String> {
     }
     if !x.actor_prior {
         w.set("--no-actor-prior", None);
+    }
+    if x.name_forms != dx.name_forms {
+        w.set("--verbatim-names", None);
     }
     w.0
 }

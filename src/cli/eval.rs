@@ -1,7 +1,7 @@
 //! `stance eval`: cross-validation on labeled data, or a trained model on held-out data.
 
 use super::args::{
-    check_files, labeled_inputs, load_actors, warn_rare_labels, warn_unconverged, CvArgs,
+    add_actors, check_files, labeled_inputs, warn_rare_labels, warn_unconverged, CvArgs,
     LabeledArgs, ModelArgs, OutputFormat,
 };
 use super::print;
@@ -54,14 +54,11 @@ impl EvalCmd {
         let deadline = self.limit.start("evaluating");
         let (report, preds) = match &self.model {
             Some(path) => {
-                let model = StanceModel::load(path)?;
-                let actors = match &self.labeled.actors {
-                    Some(_) => load_actors(self.labeled.actors.as_ref())?.with_language(
-                        stance::language::code_of(&model.config.features.language),
-                    )?,
-                    None => model.registry.clone(),
-                };
-                let set = self.labeled.read(&actors)?;
+                let mut model = StanceModel::load(path)?;
+                if let Some(a) = &self.labeled.actors {
+                    add_actors(&mut model, a)?;
+                }
+                let set = self.labeled.read(&model.registry)?;
                 evaluate_model(&model, &set)?
             }
             None => {

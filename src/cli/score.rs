@@ -34,6 +34,15 @@ pub struct ScoreCmd {
     /// Score only the actors given with --actor.
     #[arg(long)]
     pub only_actors: bool,
+    /// An actors file whose actors and aliases are added to the model's, without retraining
+    /// (a new actor is scored from its context, with no prior of its own).
+    #[arg(long = "actors", value_name = "FILE")]
+    pub actors_file: Option<PathBuf>,
+    /// List each actor's mentions in the JSON records ("matches": character offsets, the
+    /// alias or automatic name form that matched, "automatic": true for the latter), to audit
+    /// the matching.
+    #[arg(long)]
+    pub matches: bool,
     /// Evidence sentences per actor (0 for none, which is faster).
     #[arg(long, default_value_t = ScoreOptions::default().evidence)]
     pub evidence: usize,
@@ -68,7 +77,10 @@ pub struct ScoreCmd {
 impl ScoreCmd {
     pub fn run(self) -> anyhow::Result<i32> {
         self.check_paths()?;
-        let model = self.model.load()?;
+        let mut model = self.model.load()?;
+        if let Some(p) = &self.actors_file {
+            super::args::add_actors(&mut model, p)?;
+        }
         self.check_actors(&model)?;
         let opts = self.stream_options(self.output_format(&model));
         let mut out = super::args::output(self.out.as_ref())?;
@@ -139,6 +151,9 @@ impl ScoreCmd {
         if let Some(m) = &self.model.model {
             inputs.push(("--model", m.as_path()));
         }
+        if let Some(a) = &self.actors_file {
+            inputs.push(("--actors", a.as_path()));
+        }
         let mut outputs = vec![(
             "--out",
             self.out.as_deref().unwrap_or(Path::new("-")),
@@ -198,6 +213,7 @@ impl ScoreCmd {
                 only_listed: self.only_actors,
                 evidence: self.evidence,
                 raw_probabilities: self.raw_probabilities,
+                matches: self.matches,
             },
             format,
             threads,

@@ -596,6 +596,7 @@ mod tests {
             date: Some(date.into()),
             sentiment: None,
             actors: vec![ActorScore {
+                matches: Vec::new(),
                 actor: actor.into(),
                 mentions: 1,
                 label: label.into(),

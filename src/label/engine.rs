@@ -221,6 +221,7 @@ pub fn guess(
         only_listed: true,
         evidence: 0,
         raw_probabilities: false,
+        matches: false,
     };
     let score = model.score(article, &opts);
     let to_guess = |probs: &BTreeMap<String, f64>, classes: &[String]| Guess {

@@ -113,6 +113,20 @@ impl StanceModel {
         Ok((body, sum))
     }
 
+    /// Adds the actors of `extra` to those the model looks for, without retraining: an actor
+    /// the model knows gets `extra`'s aliases beside its own, a new actor is matched by its
+    /// name, aliases and (unless the model matches verbatim) automatic name forms. A new
+    /// actor is scorable because its mentions become the target marker in its context; the
+    /// model has no actor-prior (nor per-actor) weight for it, so its score comes from the
+    /// context's words and markers alone, as for an actor with a neutral prior. The model's
+    /// identity (its file's checksum, carried by score records) stays that of its file: the
+    /// classifier is the same. Fails where an alias would name two actors.
+    pub fn add_actors(&mut self, extra: &Registry) -> Result<()> {
+        self.identity();
+        self.registry = self.registry.merged(extra)?;
+        Ok(())
+    }
+
     /// Which model this is: the checksum of its file (computed once, for a model that was
     /// not read from a file) and the name written in it.
     pub fn identity(&self) -> &ModelIdentity {
@@ -196,9 +210,10 @@ impl StanceModel {
             check(s, Task::Sentiment)?;
         }
         check_training(&f.training, f.stance.classes(), featurizer.len())?;
-        let registry = Registry::for_language(
+        let registry = Registry::with_options(
             f.actors,
             crate::language::code_of(&f.config.features.language),
+            f.config.context.name_forms,
         )?;
         f.config.check()?;
         let stance = TaskModel::new(Task::Stance, f.stance, &f.config.polarity)?;

@@ -20,7 +20,9 @@ pub mod train;
 pub use config::{CheckedConfig, Polarity, TrainConfig};
 pub use dataset::{Example, TaskExample, TrainingSet};
 pub use file::{ModelFile, BUILTIN_MODEL, BUILTIN_NAME, MODEL_FORMAT, MODEL_VERSION};
-pub use score::{ActorScore, ArticleScore, Evidence, LabelScore, ModelRef, ScoreOptions, Scorer};
+pub use score::{
+    ActorScore, ArticleScore, Evidence, LabelScore, MentionMatch, ModelRef, ScoreOptions, Scorer,
+};
 pub use train::CvOptions;
 
 use crate::actors::Registry;

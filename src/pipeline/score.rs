@@ -23,6 +23,8 @@ pub struct ScoreOptions {
     pub evidence: usize,
     /// Print the classifier's own probabilities instead of the calibrated ones.
     pub raw_probabilities: bool,
+    /// List each actor's mentions (offsets and the spelling matched), to audit the matching.
+    pub matches: bool,
 }
 
 impl Default for ScoreOptions {
@@ -32,6 +34,7 @@ impl Default for ScoreOptions {
             only_listed: false,
             evidence: 2,
             raw_probabilities: false,
+            matches: false,
         }
     }
 }
@@ -108,6 +111,24 @@ pub struct ActorScore {
     /// The sentences that weighed most toward the label.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub evidence: Vec<Evidence>,
+    /// Each mention of the actor, when asked for ([`ScoreOptions::matches`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub matches: Vec<MentionMatch>,
+}
+
+/// One mention of an actor: where it stands and which spelling matched it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MentionMatch {
+    /// Offset of its first character in the article's text (in characters).
+    pub start: usize,
+    /// Offset just past its last character.
+    pub end: usize,
+    /// The name, alias or automatic name form that matched, as the registry spells it.
+    pub alias: String,
+    /// Whether that spelling is an automatic name form ("Kremlin" for "the Kremlin", a
+    /// person's surname) rather than a name or alias of the actors file.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub automatic: bool,
 }
 
 /// A sentence that carried weight toward the predicted label, with character offsets.
@@ -222,6 +243,11 @@ impl<'m> Scorer<'m> {
                 score: model.stance.labels.signed(&p),
                 probabilities: named(model.stance.classes(), &p),
                 evidence,
+                matches: if self.opts.matches {
+                    matches(&analysis, &model.registry, a)
+                } else {
+                    Vec::new()
+                },
             });
         }
         let sentiment = model.sentiment.as_ref().map(|s| {
@@ -342,6 +368,29 @@ fn evidence(
                 start: char_offset(analysis.text, span.start),
                 end: char_offset(analysis.text, span.end),
                 weight: per_segment[s],
+            }
+        })
+        .collect()
+}
+
+/// The mentions of `actor` in an analysed article, with character offsets and the spelling
+/// each matched.
+fn matches(
+    analysis: &Analysis,
+    registry: &crate::actors::Registry,
+    actor: usize,
+) -> Vec<MentionMatch> {
+    analysis
+        .mentions
+        .iter()
+        .filter(|m| m.actor == actor)
+        .map(|m| {
+            let (alias, automatic) = registry.alias(m.alias).unwrap_or(("", false));
+            MentionMatch {
+                start: char_offset(analysis.text, m.span.start),
+                end: char_offset(analysis.text, m.span.end),
+                alias: alias.to_string(),
+                automatic,
             }
         })
         .collect()

@@ -29,16 +29,30 @@ pub struct Prepared<'a> {
 impl<'a> Prepared<'a> {
     /// Analyses every article and cuts every example's context.
     pub fn new(set: &'a TrainingSet, cfg: &ContextConfig) -> Prepared<'a> {
+        // The actors are matched as the settings say (the model file rebuilds its registry
+        // from them), whatever the training set's registry was built with.
+        let own;
+        let registry = match set.registry.name_forms() == cfg.name_forms {
+            true => &set.registry,
+            false => match set.registry.with_name_forms(cfg.name_forms) {
+                Ok(r) => {
+                    own = r;
+                    &own
+                }
+                // Cannot happen (the same actors built once already); match as the set does.
+                Err(_) => &set.registry,
+            },
+        };
         let analyses: Vec<Analysis> = set
             .articles
             .iter()
-            .map(|a| Analysis::new(&a.article.text, &set.registry))
+            .map(|a| Analysis::new(&a.article.text, registry))
             .collect();
         let contexts = set
             .examples
             .iter()
             .map(|e| {
-                let actor = set.registry.index(&e.actor);
+                let actor = registry.index(&e.actor);
                 context(&analyses[e.article], actor, cfg)
             })
             .collect();
@@ -261,7 +275,7 @@ impl StanceModel {
         };
         Ok(StanceModel {
             config: cfg.config().clone(),
-            registry: set.registry.clone(),
+            registry: set.registry.with_name_forms(cfg.context.name_forms)?,
             featurizer: fitted.featurizer,
             stance: fitted.stance,
             sentiment: fitted.sentiment,
