@@ -804,7 +804,10 @@ mod tests {
             want[j] += 0.7 * w[j];
             want_loss += 0.5 * 0.7 * w[j] * w[j];
         }
-        assert!((loss - want_loss).abs() < 1e-8 * want_loss.abs(), "{loss} vs {want_loss}");
+        assert!(
+            (loss - want_loss).abs() < 1e-8 * want_loss.abs(),
+            "{loss} vs {want_loss}"
+        );
         for (j, (a, b)) in g.iter().zip(&want).enumerate() {
             assert!((a - b).abs() < 1e-9, "param {j}: {a} vs {b}");
         }
