@@ -100,7 +100,7 @@ impl Group {
                 probs.extend_from_slice(p);
                 scores.push(score);
                 if scores.len() > limit {
-                    self.to_bins();
+                    self.switch_to_bins();
                 }
             }
             Store::Bins(bins) => add_bin(bins, p, score),
@@ -108,7 +108,7 @@ impl Group {
     }
 
     /// Pools the group's articles into bins.
-    fn to_bins(&mut self) {
+    fn switch_to_bins(&mut self) {
         if let Store::Rows { probs, scores } = &self.store {
             let mut bins = BTreeMap::new();
             for (p, s) in probs.chunks(self.k.max(1)).zip(scores) {
@@ -135,12 +135,12 @@ impl Group {
                 probs.append(p2);
                 scores.append(s2);
                 if scores.len() > limit {
-                    self.to_bins();
+                    self.switch_to_bins();
                 }
             }
             _ => {
-                self.to_bins();
-                other.to_bins();
+                self.switch_to_bins();
+                other.switch_to_bins();
                 let (Store::Bins(a), Store::Bins(b)) = (&mut self.store, other.store) else {
                     unreachable!("both binned above")
                 };

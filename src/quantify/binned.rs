@@ -61,8 +61,8 @@ fn estimate_weighted(
             continue;
         }
         cc[bins.class[i]] += wi / n;
-        for c in 0..k {
-            pcc[c] += wi * bins.mean[i][c] / n;
+        for (p, m) in pcc.iter_mut().zip(&bins.mean[i]) {
+            *p += wi * m / n;
         }
     }
     let want = |e: Estimator| only.is_none_or(|o| o == e);
