@@ -699,9 +699,9 @@ impl From<linfa::Error> for Error {
 mod tests {
     use super::*;
 
-    #[test]
-    fn gradient_matches_finite_differences() {
-        let rows = vec![
+    /// [[0.6, 0, 0.8], [0, 1, 0], [0.5, -0.5, 0]] as sparse rows.
+    fn three_rows() -> Vec<SparseVec> {
+        vec![
             SparseVec {
                 idx: vec![0, 2],
                 val: vec![0.6, 0.8],
@@ -714,7 +714,12 @@ mod tests {
                 idx: vec![0, 1],
                 val: vec![0.5, -0.5],
             },
-        ];
+        ]
+    }
+
+    #[test]
+    fn gradient_matches_finite_differences() {
+        let rows = three_rows();
         let x = Csr::from_rows(&rows, 3);
         let y = [0, 1, 2];
         let w = [1.0, 2.0, 0.5];
@@ -735,20 +740,7 @@ mod tests {
     #[test]
     fn transpose_by_hand() {
         // [[0.6, 0, 0.8], [0, 1, 0], [0.5, -0.5, 0]] transposed.
-        let rows = vec![
-            SparseVec {
-                idx: vec![0, 2],
-                val: vec![0.6, 0.8],
-            },
-            SparseVec {
-                idx: vec![1],
-                val: vec![1.0],
-            },
-            SparseVec {
-                idx: vec![0, 1],
-                val: vec![0.5, -0.5],
-            },
-        ];
+        let rows = three_rows();
         let t = Csr::from_rows(&rows, 3).transpose();
         assert_eq!(t.n_rows(), 3);
         assert_eq!(t.n_cols, 3);
