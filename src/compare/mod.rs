@@ -501,7 +501,7 @@ pub fn compare_groups(groups: &Groups, opts: &CompareOptions, view: &ModelView) 
             };
             if let (Estimator::Auto, Some(c)) = (opts.estimator, &view.choice) {
                 for e in &mut estimates {
-                    *e = c.widened(e);
+                    *e = c.widened(e, 0.0);
                 }
             }
             GroupRow {
@@ -667,6 +667,7 @@ mod tests {
             candidates: Vec::new(),
             app_groups: 0,
             real_groups: 0,
+            unseen: None,
         });
         let pcc = compare(
             &arts,

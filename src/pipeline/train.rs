@@ -240,13 +240,15 @@ impl StanceModel {
             let p = super::scaled(row.to_vec(), stance_scale);
             row.copy_from_slice(&p);
         }
-        model.info.quantify = choose_estimator(
-            set,
-            &result.predictions,
-            &calibration,
-            &model.stance.labels,
-            cv,
-        );
+        let labels = model.stance.labels.clone();
+        let classes = model.stance.classes().to_vec();
+        let field = cv.group_by.as_deref().unwrap_or("source");
+        let inner = Inner::of(set, &result.predictions, &labels, field, cv.seed);
+        model.info.quantify = crate::quantify::select::choose(&inner.view(&calibration));
+        if let Some(choice) = model.info.quantify.as_mut() {
+            let (est, scale) = (choice.estimator, stance_scale);
+            choice.unseen = unseen_sources(set, cfg, cv, est, scale, &classes, &labels)?;
+        }
         model.info.calibration = Some(calibration);
         Ok((model, result))
     }
@@ -286,50 +288,116 @@ impl StanceModel {
     }
 }
 
-/// The share estimator chosen on the out-of-fold predictions ([`crate::quantify::select`]):
-/// real groups by the cross-validation's group field (the source when none), crossed with the
-/// actor, and by actor.
-fn choose_estimator(
+/// What the inner evaluation of the share estimators ([`crate::quantify::select`]) needs of
+/// a cross-validation: each stance prediction's fold and real groups (by the group field,
+/// crossed with the actor, and by actor).
+struct Inner {
+    folds: Vec<usize>,
+    groups: Vec<Vec<String>>,
+    seed: u64,
+    labels: crate::labels::LabelSet,
+}
+
+impl Inner {
+    fn of(
+        set: &TrainingSet,
+        predictions: &[crate::evaluate::Prediction],
+        labels: &crate::labels::LabelSet,
+        field: &str,
+        seed: u64,
+    ) -> Inner {
+        let index: std::collections::HashMap<&str, usize> = set
+            .articles
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.article.id.as_str(), i))
+            .collect();
+        let stance: Vec<_> = predictions
+            .iter()
+            .filter(|p| p.task == Task::Stance)
+            .collect();
+        let groups = stance
+            .iter()
+            .map(|p| {
+                let actor = p.actor.clone().unwrap_or_default();
+                let mut g = Vec::new();
+                if let Some(&i) = index.get(p.id.as_str()) {
+                    let value = set.group_of(i, Some(field));
+                    if !value.is_empty() && value != p.id {
+                        g.push(format!("{value} / {actor}"));
+                    }
+                }
+                g.push(actor);
+                g
+            })
+            .collect();
+        Inner {
+            folds: stance.iter().map(|p| p.fold.unwrap_or(0)).collect(),
+            groups,
+            seed,
+            labels: labels.clone(),
+        }
+    }
+
+    fn view<'a>(
+        &'a self,
+        calibration: &'a crate::quantify::Calibration,
+    ) -> crate::quantify::select::Inner<'a> {
+        crate::quantify::select::Inner {
+            calibration,
+            folds: self.folds.clone(),
+            groups: self.groups.clone(),
+            labels: &self.labels,
+            level: 0.95,
+            seed: self.seed,
+        }
+    }
+}
+
+/// Fewest distinct sources for the source-held-out cross-validation of [`unseen_sources`].
+const MIN_SOURCES: usize = 3;
+
+/// The widening of `estimator` for articles of unseen sources
+/// ([`crate::quantify::select::Unseen`]): a second cross-validation whose folds hold out
+/// whole sources (as many folds as `cv` asks, at most one per source), its out-of-fold
+/// predictions scaled as the model scales. `None` when the labeled articles name fewer than
+/// [`MIN_SOURCES`] sources, when `cv` already groups by source, or when a fold lacks a label.
+fn unseen_sources(
     set: &TrainingSet,
-    predictions: &[crate::evaluate::Prediction],
-    calibration: &crate::quantify::Calibration,
-    labels: &crate::labels::LabelSet,
+    cfg: &TrainConfig,
     cv: &CvOptions,
-) -> Option<crate::quantify::select::Choice> {
-    let field = cv.group_by.as_deref().unwrap_or("source");
-    let index: std::collections::HashMap<&str, usize> = set
+    estimator: crate::quantify::Estimator,
+    scale: f64,
+    classes: &[String],
+    labels: &crate::labels::LabelSet,
+) -> Result<Option<crate::quantify::select::Unseen>> {
+    let sources: std::collections::BTreeSet<String> = set
         .articles
         .iter()
-        .enumerate()
-        .map(|(i, a)| (a.article.id.as_str(), i))
+        .filter_map(|a| a.article.source.clone())
+        .filter(|s| !s.is_empty())
         .collect();
-    let stance: Vec<_> = predictions
-        .iter()
-        .filter(|p| p.task == Task::Stance)
-        .collect();
-    let groups = stance
-        .iter()
-        .map(|p| {
-            let actor = p.actor.clone().unwrap_or_default();
-            let mut g = Vec::new();
-            if let Some(&i) = index.get(p.id.as_str()) {
-                let value = set.group_of(i, Some(field));
-                if !value.is_empty() && value != p.id {
-                    g.push(format!("{value} / {actor}"));
-                }
-            }
-            g.push(actor);
-            g
-        })
-        .collect();
-    crate::quantify::select::choose(&crate::quantify::select::Inner {
-        calibration,
-        folds: stance.iter().map(|p| p.fold.unwrap_or(0)).collect(),
-        groups,
-        labels,
-        level: 0.95,
-        seed: cv.seed,
-    })
+    if sources.len() < MIN_SOURCES || cv.group_by.as_deref() == Some("source") {
+        return Ok(None);
+    }
+    let folds = cv.folds.min(sources.len());
+    let result = cross_validate(set, cfg, folds, cv.seed, Some("source"))?;
+    let mut calibration = crate::evaluate::calibration(&result.predictions, classes);
+    let k = calibration.classes.len();
+    for row in calibration.probabilities.chunks_mut(k.max(1)) {
+        let p = super::scaled(row.to_vec(), scale);
+        row.copy_from_slice(&p);
+    }
+    let inner = Inner::of(set, &result.predictions, labels, "source", cv.seed);
+    Ok(
+        crate::quantify::select::unseen_widening(&inner.view(&calibration), estimator).map(
+            |widening| crate::quantify::select::Unseen {
+                sources: sources.into_iter().collect(),
+                folds,
+                widening,
+            },
+        ),
+    )
 }
 
 /// Per actor: the label counts of its examples, and its profile (the 300 features with the

@@ -284,6 +284,8 @@ struct Scored {
     truth: Vec<usize>,
     /// Per example: (group field value, actor).
     keys: Vec<(String, String)>,
+    /// Per example: whether its source is one the model's labeled articles lack.
+    unseen: Vec<bool>,
 }
 
 /// Where the new articles come from.
@@ -428,7 +430,9 @@ fn one_split(
             let mut out = vec![Outcome::of_point(&mlpe, &g.truth, labels, n)];
             out.extend(est.iter().map(|e| Outcome::of(e, &g.truth, labels, n)));
             // `auto`: the model's own choice, as `stance compare` uses it.
-            let auto = auto_of(model.info.quantify.as_ref(), &est);
+            let unseen = g.rows.iter().filter(|&&i| scored.unseen[i]).count() as f64;
+            let unseen = unseen / n.max(1) as f64;
+            let auto = auto_of(model.info.quantify.as_ref(), &est, unseen);
             out.extend(auto.iter().map(|e| Outcome::of(e, &g.truth, labels, n)));
             let mut est = est;
             est.extend(auto);
@@ -492,10 +496,10 @@ fn one_split(
 
 /// The estimate `auto` gives: the chosen estimator's, widened (BayesianCC's when the model
 /// chose none).
-fn auto_of(choice: Option<&super::select::Choice>, est: &[Shares]) -> Option<Shares> {
+fn auto_of(choice: Option<&super::select::Choice>, est: &[Shares], unseen: f64) -> Option<Shares> {
     let e = choice.map_or(Estimator::Bcc, |c| c.estimator);
     let s = est.iter().find(|s| s.estimator == e)?;
-    let mut auto = choice.map_or_else(|| s.clone(), |c| c.widened(s));
+    let mut auto = choice.map_or_else(|| s.clone(), |c| c.widened(s, unseen));
     auto.estimator = Estimator::Auto;
     Some(auto)
 }
@@ -556,7 +560,9 @@ fn score(model: &StanceModel, test: &TrainingSet, group_by: &str) -> Result<Scor
         probs: Vec::new(),
         truth: Vec::new(),
         keys: Vec::new(),
+        unseen: Vec::new(),
     };
+    let choice = model.info.quantify.as_ref();
     let stance = preds.iter().filter(|p| p.task == Task::Stance);
     for (e, p) in test.examples.iter().zip(stance) {
         out.probs
@@ -571,6 +577,9 @@ fn score(model: &StanceModel, test: &TrainingSet, group_by: &str) -> Result<Scor
         out.truth.push(t);
         out.keys
             .push((test.group_of(e.article, Some(group_by)), e.actor.clone()));
+        let source = test.group_of(e.article, Some("source"));
+        out.unseen
+            .push(choice.is_some_and(|c| !c.knows_source(&source)));
     }
     Ok(out)
 }

@@ -54,8 +54,10 @@ const BOOTSTRAP: usize = 50;
 /// Candidate interval factors `w` and floors `τ` (the net's floor is twice the share's: its
 /// range is twice as long).
 const WIDEN: [f64; 7] = [1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0];
-const FLOORS: [f64; 11] = [
-    0.0, 0.01, 0.02, 0.03, 0.04, 0.05, 0.07, 0.1, 0.13, 0.17, 0.22,
+/// The largest floors matter where whole sources are held out (see [`Unseen`]): a classifier
+/// near chance on an unseen outlet leaves shares known only to ±0.3 or worse, at any size.
+const FLOORS: [f64; 15] = [
+    0.0, 0.01, 0.02, 0.03, 0.04, 0.05, 0.07, 0.1, 0.13, 0.17, 0.22, 0.28, 0.35, 0.42, 0.5,
 ];
 
 /// One estimator's inner errors.
@@ -103,29 +105,110 @@ pub struct Choice {
     pub app_groups: usize,
     /// Real groups among them.
     pub real_groups: usize,
+    /// The widening for articles from sources the labeled data does not hold (absent when it
+    /// names fewer than three sources, in models from before it, or when the folds already
+    /// held out whole sources).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unseen: Option<Unseen>,
+}
+
+/// An interval widening: each half-width `h` becomes `√((w h)² + τ²)`, on the shares and on the
+/// net score.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Widening {
+    /// `w` of the shares.
+    pub widen: f64,
+    /// `τ` of the shares.
+    pub floor: f64,
+    /// `w` of the net score.
+    pub net_widen: f64,
+    /// `τ` of the net score.
+    pub net_floor: f64,
+    /// Inner coverage of the widened share intervals.
+    pub coverage: f64,
+}
+
+/// The widening that holds for articles of an outlet the model never saw.
+///
+/// Folds of random articles put every outlet on both sides, so the error rates they measure
+/// are those of outlets the model knows. Articles of a new outlet meet a shift in how the
+/// labels are written (`p(text | label)`) that no such fold sees: measured on `data/` with
+/// whole outlets held out, stance accuracy fell from about 0.6 to 0.3–0.5 and the widened
+/// intervals covered 0.6–0.9 of the true shares. So training runs a second cross-validation
+/// whose folds hold out whole sources and calibrates the same estimator's widening there;
+/// a group is widened by the two, mixed in proportion to its articles from unseen sources.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Unseen {
+    /// The sources of the labeled articles (sorted).
+    pub sources: Vec<String>,
+    /// Folds of the source-held-out cross-validation.
+    pub folds: usize,
+    /// The widening calibrated on its folds.
+    pub widening: Widening,
 }
 
 impl Choice {
-    /// The estimate with its intervals widened (only when it is the chosen estimator's).
-    pub fn widened(&self, s: &Shares) -> Shares {
+    /// The widening fitted on folds of random articles.
+    pub fn base(&self) -> Widening {
+        Widening {
+            widen: self.widen,
+            floor: self.floor,
+            net_widen: self.net_widen,
+            net_floor: self.net_floor,
+            coverage: self.coverage,
+        }
+    }
+
+    /// The widening of a group whose share `unseen` of articles (0 to 1) comes from sources
+    /// the labeled data does not hold: the base one and [`Unseen`]'s, mixed linearly.
+    pub fn widening_for(&self, unseen: f64) -> Widening {
+        let base = self.base();
+        let Some(u) = &self.unseen else {
+            return base;
+        };
+        let f = unseen.clamp(0.0, 1.0);
+        let mix = |a: f64, b: f64| a + f * (b - a);
+        let w = &u.widening;
+        Widening {
+            widen: mix(base.widen, w.widen),
+            floor: mix(base.floor, w.floor),
+            net_widen: mix(base.net_widen, w.net_widen),
+            net_floor: mix(base.net_floor, w.net_floor),
+            coverage: mix(base.coverage, w.coverage),
+        }
+    }
+
+    /// Whether `source` is one the labeled data holds (always, when the model keeps no list).
+    pub fn knows_source(&self, source: &str) -> bool {
+        self.unseen.as_ref().is_none_or(|u| {
+            u.sources
+                .binary_search_by(|s| s.as_str().cmp(source))
+                .is_ok()
+        })
+    }
+
+    /// The estimate with its intervals widened (only when it is the chosen estimator's), for a
+    /// group whose share `unseen` of articles comes from sources the labeled data does not hold.
+    pub fn widened(&self, s: &Shares, unseen: f64) -> Shares {
         let mut out = s.clone();
         if s.estimator != self.estimator {
             return out;
         }
+        let w = self.widening_for(unseen);
         for c in 0..s.share.len() {
             let (lo, hi) = widen(
                 s.share[c],
                 s.low[c],
                 s.high[c],
-                self.widen,
-                self.floor,
+                w.widen,
+                w.floor,
                 (0.0, 1.0),
             );
             out.low[c] = lo;
             out.high[c] = hi;
         }
         if let Some([m, lo, hi]) = s.net {
-            let (lo, hi) = widen(m, lo, hi, self.net_widen, self.net_floor, (-1.0, 1.0));
+            let (lo, hi) = widen(m, lo, hi, w.net_widen, w.net_floor, (-1.0, 1.0));
             out.net = Some([m, lo, hi]);
         }
         out
@@ -156,7 +239,13 @@ pub fn method_note(c: &Choice) -> String {
         c.net_widen,
         c.net_floor,
         100.0 * c.coverage
-    )
+    ) + &c.unseen.as_ref().map_or(String::new(), |u| {
+        let w = &u.widening;
+        format!(
+            ", and, for articles of outlets the labeled articles do not include, ×{} with a floor of {} (net ×{}, floor {}), calibrated the same way on folds that held out whole outlets and mixed in proportion to a group's articles from such outlets",
+            w.widen, w.floor, w.net_widen, w.net_floor
+        )
+    })
 }
 
 /// One line saying what was chosen and why (for `train`, `eval` and `simulate`).
@@ -181,7 +270,24 @@ pub fn summary(c: &Choice) -> String {
         c.net_widen,
         c.net_floor,
         c.coverage
-    )
+    ) + &unseen_clause(c)
+}
+
+/// The summary's clause on the widening for unseen sources (empty without one).
+fn unseen_clause(c: &Choice) -> String {
+    c.unseen.as_ref().map_or(String::new(), |u| {
+        let w = &u.widening;
+        format!(
+            "; for articles of sources the labeled data lacks (calibrated on {} folds that hold out whole sources of {}) ×{} with floor {} (net ×{}, floor {}): inner coverage {:.3}",
+            u.folds,
+            u.sources.len(),
+            w.widen,
+            w.floor,
+            w.net_widen,
+            w.net_floor,
+            w.coverage
+        )
+    })
 }
 
 /// Piecewise-linear interpolation through `pts` (sorted by x), flat outside them.
@@ -234,9 +340,15 @@ struct Group {
     truth: Vec<f64>,
 }
 
-/// Chooses the estimator and its interval widening; `None` when there are fewer than two
-/// folds or a fold's complement lacks a label.
-pub fn choose(inner: &Inner<'_>) -> Option<Choice> {
+/// Each fold's error rates (measured on the other folds) and its inner groups.
+struct Setup {
+    rates: Vec<super::ErrorRates>,
+    groups: Vec<Group>,
+}
+
+/// The folds' error rates and inner groups; `None` when there are fewer than two folds or a
+/// fold's complement lacks a label.
+fn setup(inner: &Inner<'_>) -> Option<Setup> {
     let cal = inner.calibration;
     let k = cal.classes.len();
     let fold_ids: Vec<usize> = {
@@ -272,14 +384,35 @@ pub fn choose(inner: &Inner<'_>) -> Option<Choice> {
             });
         }
     }
-    let probs_of = |g: &Group| -> Vec<&[f64]> { g.rows.iter().map(|&i| cal.probs(i)).collect() };
-    let rng_of =
-        |gi: usize| ChaCha8Rng::seed_from_u64(inner.seed ^ (gi as u64).wrapping_mul(0x9e37));
+    Some(Setup { rates, groups })
+}
+
+/// The probabilities of a group's rows.
+fn probs_of<'a>(cal: &'a Calibration, g: &Group) -> Vec<&'a [f64]> {
+    g.rows.iter().map(|&i| cal.probs(i)).collect()
+}
+
+/// The generator of inner group `gi`.
+fn rng_of(seed: u64, gi: usize) -> ChaCha8Rng {
+    ChaCha8Rng::seed_from_u64(seed ^ (gi as u64).wrapping_mul(0x9e37))
+}
+
+/// Chooses the estimator and its interval widening; `None` when there are fewer than two
+/// folds or a fold's complement lacks a label.
+pub fn choose(inner: &Inner<'_>) -> Option<Choice> {
+    let cal = inner.calibration;
+    let Setup { rates, groups } = setup(inner)?;
     // Every estimator's point estimate of every group, then the winner's intervals only.
     let points: Vec<Vec<(Estimator, Vec<f64>)>> = groups
         .par_iter()
         .enumerate()
-        .map(|(gi, g)| points(&probs_of(g), &rates[g.fold].point, &mut rng_of(gi)))
+        .map(|(gi, g)| {
+            points(
+                &probs_of(cal, g),
+                &rates[g.fold].point,
+                &mut rng_of(inner.seed, gi),
+            )
+        })
         .collect();
     // The choice weighs samples of at least 50 articles (below, every estimator's error is
     // mostly the sample's own noise); all sizes count for the intervals and expected errors.
@@ -324,7 +457,41 @@ pub fn choose(inner: &Inner<'_>) -> Option<Choice> {
         .iter()
         .min_by(|a, b| a.score.total_cmp(&b.score))?
         .estimator;
-    let kept: Vec<&Group> = groups
+    let (w, expected) = fit_widening(inner, &Setup { rates, groups }, best, use_real);
+    Some(Choice {
+        estimator: best,
+        widen: w.widen,
+        floor: w.floor,
+        net_widen: w.net_widen,
+        net_floor: w.net_floor,
+        coverage: w.coverage,
+        expected,
+        candidates,
+        app_groups,
+        real_groups,
+        unseen: None,
+    })
+}
+
+/// The widening of `estimator` calibrated on `inner`'s folds (for [`Unseen`]: folds that hold
+/// out whole sources); `None` as for [`choose`].
+pub fn unseen_widening(inner: &Inner<'_>, estimator: Estimator) -> Option<Widening> {
+    let setup = setup(inner)?;
+    let real = setup.groups.iter().filter(|g| g.size.is_none()).count();
+    Some(fit_widening(inner, &setup, estimator, real >= MIN_REAL_GROUPS).0)
+}
+
+/// The narrowest widening of `best`'s intervals that covers the inner groups (the real ones
+/// only when `use_real`), and its mean net error per APP size.
+fn fit_widening(
+    inner: &Inner<'_>,
+    setup: &Setup,
+    best: Estimator,
+    use_real: bool,
+) -> (Widening, Vec<SizeError>) {
+    let cal = inner.calibration;
+    let kept: Vec<&Group> = setup
+        .groups
         .iter()
         .filter(|g| use_real || g.size.is_some())
         .collect();
@@ -333,12 +500,12 @@ pub fn choose(inner: &Inner<'_>) -> Option<Choice> {
         .enumerate()
         .filter_map(|(gi, g)| {
             estimate_only(
-                &probs_of(g),
-                Some(&rates[g.fold]),
+                &probs_of(cal, g),
+                Some(&setup.rates[g.fold]),
                 inner.labels,
                 BOOTSTRAP,
                 inner.level,
-                &mut rng_of(gi),
+                &mut rng_of(inner.seed, gi),
                 Some(best),
             )
             .pop()
@@ -384,18 +551,14 @@ pub fn choose(inner: &Inner<'_>) -> Option<Choice> {
             }
         })
         .collect();
-    Some(Choice {
-        estimator: best,
+    let widening = Widening {
         widen: widen_s,
         floor: floor_s,
         net_widen,
         net_floor,
         coverage,
-        expected,
-        candidates,
-        app_groups,
-        real_groups,
-    })
+    };
+    (widening, expected)
 }
 
 /// One interval of an inner estimate, beside the true value.
@@ -516,6 +679,60 @@ mod tests {
         ));
     }
 
+    /// A choice of CC with the base widening (1, 0.1; net 1, 0.2) and, when `unseen`, the
+    /// widening (3, 0.3; net 2, 0.4) for the sources outside "A" and "B".
+    fn cc_choice(unseen: bool) -> Choice {
+        Choice {
+            estimator: Estimator::Cc,
+            widen: 1.0,
+            floor: 0.1,
+            net_widen: 1.0,
+            net_floor: 0.2,
+            coverage: 0.95,
+            expected: Vec::new(),
+            candidates: Vec::new(),
+            app_groups: 0,
+            real_groups: 0,
+            unseen: unseen.then(|| Unseen {
+                sources: vec!["A".into(), "B".into()],
+                folds: 2,
+                widening: Widening {
+                    widen: 3.0,
+                    floor: 0.3,
+                    net_widen: 2.0,
+                    net_floor: 0.4,
+                    coverage: 0.9,
+                },
+            }),
+        }
+    }
+
+    #[test]
+    fn unseen_sources_widen_in_proportion() {
+        let c = cc_choice(true);
+        assert!(c.knows_source("A") && c.knows_source("B"));
+        assert!(!c.knows_source("C") && !c.knows_source(""));
+        // Half the articles unseen: every term halfway between the two widenings.
+        let w = c.widening_for(0.5);
+        assert_eq!((w.widen, w.floor, w.net_widen), (2.0, 0.2, 1.5));
+        assert!((w.net_floor - 0.3).abs() < 1e-12);
+        assert_eq!(c.widening_for(0.0), c.base());
+        assert_eq!(c.widening_for(7.0).widen, 3.0);
+        // All unseen, share 0.5 in [0.4, 0.6]: √((3 · 0.1)² + 0.3²) = √0.18 each side.
+        let s = one_share();
+        let out = c.widened(&s, 1.0);
+        let h = 0.18f64.sqrt();
+        assert!((out.low[0] - (0.5 - h)).abs() < 1e-12);
+        assert!((out.high[0] - (0.5 + h)).abs() < 1e-12);
+        // All seen: √(0.1² + 0.1²) = √0.02.
+        let out = c.widened(&s, 0.0);
+        assert!((out.high[0] - (0.5 + 0.02f64.sqrt())).abs() < 1e-12);
+        // A model without the list knows every source and widens by its base pair alone.
+        let old = cc_choice(false);
+        assert!(old.knows_source("C"));
+        assert_eq!(old.widened(&s, 1.0), c.widened(&s, 0.0));
+    }
+
     #[test]
     fn interpolation_in_log_size() {
         let pts = [(10f64.ln(), 0.4), (100f64.ln(), 0.2)];
@@ -587,12 +804,27 @@ mod tests {
         // (1.0, 0.07): √(0.1² + 0.07²) ≈ 0.122 also covers 0.12, and is narrower than 0.125.
         assert_eq!((w, tau), (1.0, 0.07));
         assert_eq!(cov, 1.0);
-        // With the truth 0.5 away, nothing covers: the widest pair.
+        // With the truth 0.5 away, only a floor of about 0.5 covers: w = 1 needs
+        // √(0.1² + τ²) ≥ 0.5, so τ = 0.5 (0.42 gives 0.43); every covering pair is clipped to
+        // [0, 1], and the first of equal width is kept.
         let far = [[1.0]];
         let chosen: Vec<(Option<usize>, &[f64], &Shares)> =
             far.iter().map(|t| (Some(10), t.as_slice(), &s)).collect();
         let (w, tau, cov) = calibrate(&chosen, 0.95, 1.0, first_share);
-        assert_eq!((w, tau), (4.0, 0.22));
+        assert_eq!((w, tau), (1.0, 0.5));
+        assert_eq!(cov, 1.0);
+        // A point at 0 with no width cannot reach a truth of 1 (at most 0.5 away): nothing
+        // covers, and the widest pair is returned.
+        let mut zero = one_share();
+        zero.share = vec![0.0];
+        zero.low = vec![0.0];
+        zero.high = vec![0.0];
+        let chosen: Vec<(Option<usize>, &[f64], &Shares)> = far
+            .iter()
+            .map(|t| (Some(10), t.as_slice(), &zero))
+            .collect();
+        let (w, tau, cov) = calibrate(&chosen, 0.95, 1.0, first_share);
+        assert_eq!((w, tau), (4.0, 0.5));
         assert_eq!(cov, 0.0);
     }
 }
