@@ -391,10 +391,11 @@ fn unseen_sources(
     let inner = Inner::of(set, &result.predictions, labels, "source", cv.seed);
     Ok(
         crate::quantify::select::unseen_widening(&inner.view(&calibration), estimator).map(
-            |widening| crate::quantify::select::Unseen {
+            |(widening, expected)| crate::quantify::select::Unseen {
                 sources: sources.into_iter().collect(),
                 folds,
                 widening,
+                expected,
             },
         ),
     )

@@ -145,6 +145,9 @@ pub struct Unseen {
     pub folds: usize,
     /// The widening calibrated on its folds.
     pub widening: Widening,
+    /// The estimator's mean net error by size on its folds' APP samples.
+    #[serde(default)]
+    pub expected: Vec<SizeError>,
 }
 
 impl Choice {
@@ -217,13 +220,29 @@ impl Choice {
     /// The expected net error of a group of `n` articles (interpolated in log size between the
     /// inner sizes, the nearest one outside them).
     pub fn expected_net_error(&self, n: usize) -> Option<f64> {
-        let pts: Vec<(f64, f64)> = self
-            .expected
-            .iter()
-            .map(|e| ((e.size as f64).ln(), e.net_mae))
-            .collect();
-        interpolate(&pts, (n.max(1) as f64).ln())
+        by_size(&self.expected, n)
     }
+
+    /// [`Choice::expected_net_error`] of a group whose share `unseen` of articles comes from
+    /// sources the labeled data lacks: `base` (the error expected of seen sources, this
+    /// choice's own when `None`) mixed linearly with [`Unseen`]'s.
+    pub fn expected_net_error_for(&self, n: usize, unseen: f64, base: Option<f64>) -> Option<f64> {
+        let base = base.or_else(|| self.expected_net_error(n));
+        let shifted = self.unseen.as_ref().and_then(|u| by_size(&u.expected, n));
+        match (base, shifted) {
+            (Some(b), Some(s)) => Some(b + unseen.clamp(0.0, 1.0) * (s - b)),
+            (b, _) => b,
+        }
+    }
+}
+
+/// An error by size, interpolated in log size (the nearest size outside them).
+fn by_size(errors: &[SizeError], n: usize) -> Option<f64> {
+    let pts: Vec<(f64, f64)> = errors
+        .iter()
+        .map(|e| ((e.size as f64).ln(), e.net_mae))
+        .collect();
+    interpolate(&pts, (n.max(1) as f64).ln())
 }
 
 /// How `auto` chose, as a clause of a methods section.
@@ -475,10 +494,13 @@ pub fn choose(inner: &Inner<'_>) -> Option<Choice> {
 
 /// The widening of `estimator` calibrated on `inner`'s folds (for [`Unseen`]: folds that hold
 /// out whole sources); `None` as for [`choose`].
-pub fn unseen_widening(inner: &Inner<'_>, estimator: Estimator) -> Option<Widening> {
+pub fn unseen_widening(
+    inner: &Inner<'_>,
+    estimator: Estimator,
+) -> Option<(Widening, Vec<SizeError>)> {
     let setup = setup(inner)?;
     let real = setup.groups.iter().filter(|g| g.size.is_none()).count();
-    Some(fit_widening(inner, &setup, estimator, real >= MIN_REAL_GROUPS).0)
+    Some(fit_widening(inner, &setup, estimator, real >= MIN_REAL_GROUPS))
 }
 
 /// The narrowest widening of `best`'s intervals that covers the inner groups (the real ones
@@ -703,6 +725,10 @@ mod tests {
                     net_floor: 0.4,
                     coverage: 0.9,
                 },
+                expected: vec![SizeError {
+                    size: 10,
+                    net_mae: 0.6,
+                }],
             }),
         }
     }
@@ -731,6 +757,11 @@ mod tests {
         let old = cc_choice(false);
         assert!(old.knows_source("C"));
         assert_eq!(old.widened(&s, 1.0), c.widened(&s, 0.0));
+        // Expected errors: the base (here given as 0.2) and the unseen one (0.6) mixed.
+        assert_eq!(c.expected_net_error_for(10, 0.0, Some(0.2)), Some(0.2));
+        assert!((c.expected_net_error_for(40, 0.25, Some(0.2)).unwrap() - 0.3).abs() < 1e-12);
+        assert_eq!(old.expected_net_error_for(10, 1.0, Some(0.2)), Some(0.2));
+        assert_eq!(old.expected_net_error_for(10, 1.0, None), None);
     }
 
     #[test]
