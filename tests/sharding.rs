@@ -259,7 +259,10 @@ fn idless_records_get_the_same_ids_in_shards() {
         };
         assert_eq!(w["id"], expected.as_str(), "record {input}");
     }
-    assert_eq!(want[17]["id"], want[151]["id"], "the same text, the same id");
+    assert_eq!(
+        want[17]["id"], want[151]["id"],
+        "the same text, the same id"
+    );
     assert!(want[90]["error"].as_str().unwrap().contains("date"));
     let mut rng = Lcg(11);
     for k in [2, 4, 6] {
