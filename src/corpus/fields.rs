@@ -92,8 +92,9 @@ pub(crate) fn record_id(fields: &impl Fields, columns: &Columns) -> Option<Strin
     match fields.get(&columns.id) {
         Field::Str(s) => Some(s.to_string()),
         Field::Num(n) => Some(n.to_string()),
+        // An empty text is an error of its own, and an empty CSV cell is no text at all.
         _ => match fields.get(&columns.text) {
-            Field::Str(t) => Some(text_id(t)),
+            Field::Str(t) if !t.is_empty() => Some(text_id(t)),
             _ => None,
         },
     }
@@ -382,9 +383,11 @@ mod tests {
         let a = same_article(r#"{"id":17,"text":"x"}"#, "id,text", "17,x");
         assert_eq!(a.article.id, "17");
         assert_eq!(a.article.source.as_deref(), Some("fallback"));
-        // No id: FILE:LINE. (An empty CSV cell is no value; in JSON that is a missing key.)
+        // No id: the text's (`printf x | sha256sum`). (An empty CSV cell is no value; in JSON
+        // that is a missing key.)
         let a = same_article(r#"{"text":"x","n":3,"b":true}"#, "id,text,n,b", ",x,3,true");
-        assert_eq!(a.article.id, "in:2");
+        assert_eq!(a.article.id, "sha256:2d711642b726b044");
+        assert_eq!(text_id("x"), a.article.id);
         assert_eq!(a.extra.get("n").map(String::as_str), Some("3"));
         assert_eq!(a.extra.get("b").map(String::as_str), Some("true"));
     }
