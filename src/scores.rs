@@ -199,24 +199,37 @@ pub fn read(paths: &[String], labels: Option<&[String]>) -> Result<ReadScores> {
 
 /// [`read`] one article at a time: `f` gets each scored article in input order, as it is
 /// read, so nothing but the current record is held; returns the number of error records
-/// left out. An error of `f` stops the reading.
+/// left out. An error of `f` stops the reading; so does an input without any record.
 pub fn each(
     paths: &[String],
     labels: Option<&[String]>,
     f: &mut dyn FnMut(ArticleScore) -> Result<()>,
 ) -> Result<usize> {
-    let (mut seen, mut skipped) = (0usize, 0usize);
+    let mut seen = 0usize;
+    let skipped = each_or_none(paths, labels, &mut |a| {
+        seen += 1;
+        f(a)
+    })?;
+    if seen == 0 && skipped == 0 {
+        return Err(Error::Config(format!(
+            "no score records in {}",
+            paths.join(", ")
+        )));
+    }
+    Ok(skipped)
+}
+
+/// [`each`], where an input without any record is no error (a partition of the scores may
+/// be empty: `compare --save-summary`).
+pub fn each_or_none(
+    paths: &[String],
+    labels: Option<&[String]>,
+    f: &mut dyn FnMut(ArticleScore) -> Result<()>,
+) -> Result<usize> {
+    let mut skipped = 0usize;
     for p in paths {
         if p.ends_with(".csv") {
-            read_csv(
-                p,
-                labels,
-                &mut |a| {
-                    seen += 1;
-                    f(a)
-                },
-                &mut skipped,
-            )?;
+            read_csv(p, labels, f, &mut skipped)?;
             continue;
         }
         let mut reader: Box<dyn BufRead> = if p == "-" {
@@ -249,19 +262,10 @@ pub fn each(
                 continue;
             }
             match parse_line(line, p, n, labels)? {
-                Some(a) => {
-                    seen += 1;
-                    f(a)?
-                }
+                Some(a) => f(a)?,
                 None => skipped += 1,
             }
         }
-    }
-    if seen == 0 && skipped == 0 {
-        return Err(Error::Config(format!(
-            "no score records in {}",
-            paths.join(", ")
-        )));
     }
     Ok(skipped)
 }

@@ -98,3 +98,196 @@ fn the_summary_agrees_with_the_exact_computation() {
         "{summary:?} {reseeded:?}"
     );
 }
+
+/// Every number of two JSON values within `tol` of each other, everything else equal; the
+/// largest gap.
+fn max_gap(a: &Value, b: &Value, at: &str) -> f64 {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            assert_eq!(x.len(), y.len(), "{at}: keys");
+            x.iter()
+                .map(|(k, v)| max_gap(v, &y[k], &format!("{at}.{k}")))
+                .fold(0.0, f64::max)
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            assert_eq!(x.len(), y.len(), "{at}: length");
+            x.iter()
+                .zip(y)
+                .map(|(v, w)| max_gap(v, w, at))
+                .fold(0.0, f64::max)
+        }
+        (Value::Number(x), Value::Number(y)) if x.is_f64() || y.is_f64() => {
+            (x.as_f64().unwrap() - y.as_f64().unwrap()).abs()
+        }
+        _ => {
+            assert_eq!(a, b, "{at}");
+            0.0
+        }
+    }
+}
+
+/// The score file cut into parts at `cuts` (line numbers; a repeated cut makes an empty
+/// part), each summarised with `--save-summary`; the summary files.
+fn summarise_parts(
+    dir: &std::path::Path,
+    lines: &[&str],
+    cuts: &[usize],
+    args: &[&str],
+) -> Vec<String> {
+    let mut bounds = vec![0];
+    bounds.extend_from_slice(cuts);
+    bounds.push(lines.len());
+    let mut out = Vec::new();
+    for (i, w) in bounds.windows(2).enumerate() {
+        let part = dir.join(format!("part{i}.jsonl"));
+        let text: String = lines[w[0]..w[1]].iter().map(|l| format!("{l}\n")).collect();
+        std::fs::write(&part, text).unwrap();
+        let sum = dir.join(format!("part{i}.summary.json"));
+        stance()
+            .arg("compare")
+            .arg(&part)
+            .args(args)
+            .arg("--save-summary")
+            .arg(&sum)
+            .assert()
+            .success();
+        out.push(sum.display().to_string());
+    }
+    out
+}
+
+#[test]
+fn summaries_of_parts_merged_equal_the_whole() {
+    let d = tmp();
+    let scores = d.path().join("s.jsonl");
+    let out = stance()
+        .args(["score", "data/articles.jsonl", "--evidence", "0"])
+        .assert()
+        .success();
+    std::fs::write(&scores, &out.get_output().stdout).unwrap();
+    let text = std::fs::read_to_string(&scores).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 208);
+    // Exact groups (the default limit; no group reaches it) and bins (limit 5: most groups
+    // are binned in the whole run, some only once merged, some stay exact).
+    for limit in ["1000", "5"] {
+        let args = ["--by", "all", "--exact-limit", limit];
+        let whole = stance()
+            .arg("compare")
+            .arg(&scores)
+            .args(args)
+            .args(["--format", "jsonl"])
+            .assert()
+            .success();
+        let whole = rows(&whole.get_output().stdout);
+        assert!(whole.len() >= 10);
+        for cuts in [vec![104], vec![3, 77, 77, 150], vec![1, 2, 3, 4, 5, 200]] {
+            let parts = summarise_parts(d.path(), &lines, &cuts, &args);
+            let merged = stance()
+                .arg("compare")
+                .arg("--from-summary")
+                .args(&parts)
+                .args(args)
+                .args(["--format", "jsonl"])
+                .assert()
+                .success();
+            let merged_out = merged.get_output().stdout.clone();
+            let merged = rows(&merged_out);
+            assert_eq!(merged.len(), whole.len());
+            let gap = merged
+                .iter()
+                .zip(&whole)
+                .map(|(m, w)| max_gap(m, w, "row"))
+                .fold(0.0, f64::max);
+            if limit == "1000" {
+                // Articles appended in order: exactly the rows one run holds, the same
+                // resamples, so the same bytes.
+                assert_eq!(gap, 0.0, "cuts {cuts:?}");
+            } else {
+                // Bins' sums added in another order: floating-point rounding only.
+                assert!(gap < 1e-9, "cuts {cuts:?}: largest gap {gap}");
+            }
+            // Merging summaries into one summary first (a tree of merges) changes nothing.
+            let two = d.path().join("two.summary.json");
+            stance()
+                .arg("compare")
+                .arg("--from-summary")
+                .args(&parts[..2])
+                .args(args)
+                .arg("--save-summary")
+                .arg(&two)
+                .assert()
+                .success();
+            let again = stance()
+                .arg("compare")
+                .arg("--from-summary")
+                .arg(&two)
+                .args(&parts[2..])
+                .args(args)
+                .args(["--format", "jsonl"])
+                .assert()
+                .success();
+            let again = rows(&again.get_output().stdout);
+            assert_eq!(again.len(), merged.len());
+            let gap = again
+                .iter()
+                .zip(&merged)
+                .map(|(a, m)| max_gap(a, m, "row"))
+                .fold(0.0, f64::max);
+            // Exact groups: the same. Bins: their sums pass through the JSON of the summary
+            // once more, and serde_json's default float parser may be a unit in the last
+            // place off.
+            let tol = if limit == "1000" { 0.0 } else { 1e-12 };
+            assert!(
+                gap <= tol,
+                "cuts {cuts:?}: merged in two steps, largest gap {gap}"
+            );
+        }
+    }
+}
+
+#[test]
+fn summaries_that_do_not_fit_are_refused_by_name() {
+    let d = tmp();
+    let scores = d.path().join("s.jsonl");
+    let out = stance()
+        .args(["score", "data/articles.jsonl", "--evidence", "0"])
+        .assert()
+        .success();
+    std::fs::write(&scores, &out.get_output().stdout).unwrap();
+    let sum = d.path().join("a.json");
+    stance()
+        .arg("compare")
+        .arg(&scores)
+        .args(["--by", "month", "--save-summary"])
+        .arg(&sum)
+        .assert()
+        .success();
+    let err = |args: &[&str], file: &std::path::Path| {
+        let out = stance()
+            .args(["compare", "--from-summary"])
+            .arg(file)
+            .args(args)
+            .assert()
+            .code(1);
+        String::from_utf8_lossy(&out.get_output().stderr).to_string()
+    };
+    let e = err(&["--by", "source"], &sum);
+    assert!(e.contains("--by month") && e.contains("a.json"), "{e}");
+    let text = std::fs::read_to_string(&sum).unwrap();
+    let v2 = d.path().join("v2.json");
+    std::fs::write(&v2, text.replacen("\"version\":1", "\"version\":2", 1)).unwrap();
+    let e = err(&["--by", "month"], &v2);
+    assert!(e.contains("v2.json") && e.contains("version 2"), "{e}");
+    let short = d.path().join("short.json");
+    std::fs::write(&short, text.replacen("\"n\":", "\"n\":1", 1)).unwrap();
+    let e = err(&["--by", "month"], &short);
+    assert!(
+        e.contains("short.json: groups[0]") && e.contains("\"n\""),
+        "{e}"
+    );
+    let cut = d.path().join("cut.json");
+    std::fs::write(&cut, &text[..text.len() / 2]).unwrap();
+    let e = err(&["--by", "month"], &cut);
+    assert!(e.contains("cut.json: line 1"), "{e}");
+}

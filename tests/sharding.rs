@@ -7,10 +7,10 @@
 //! line they came from (`<stdin>` and the line within the shard under a pipe), so those two
 //! fields, and the `FILE:LINE: ` that opens their message, are left out of the comparison.
 //!
-//! Records without an id get `FILE:LINE` today, so `<stdin>:1` in every shard; ids derived from
-//! the text are planned, unique across shards. `idless_records_get_the_same_ids_in_shards`
-//! checks everything else now and, as soon as the ids are no longer positional, the ids too
-//! (equal to the direct run's, and unique); until then it says on stderr that that part waits.
+//! Records without an id get one derived from their text (`sha256:` and 16 hex digits of the
+//! text's SHA-256), the same in every shard: `idless_records_get_the_same_ids_in_shards`
+//! requires the sharded ids equal the direct run's, worked out here from the text, shared by
+//! two records with the same text and by nothing else.
 
 use assert_cmd::Command;
 use serde_json::Value;
@@ -209,18 +209,19 @@ fn bad_records_stay_in_place_across_shards() {
     }
 }
 
-/// Whether the ids of id-less records are still positional (`FILE:LINE`).
-fn positional(id: &str, file: &str) -> bool {
-    id.strip_prefix(file)
-        .and_then(|r| r.strip_prefix(':'))
-        .is_some_and(|n| n.parse::<u64>().is_ok())
+/// The id a record without one gets, worked out here from the text as the README describes it.
+fn sha256_id(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let d = Sha256::digest(text.as_bytes());
+    let hex: String = d.iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{}", &hex[..16])
 }
 
 #[test]
 fn idless_records_get_the_same_ids_in_shards() {
     let dir = tempfile::tempdir().unwrap();
     // Every third article without its id; two id-less records with the same text (in different
-    // places) too.
+    // places), and an id-less record with a readable text but a bad date (an error record).
     let mut lines: Vec<String> = data_lines()
         .into_iter()
         .enumerate()
@@ -234,67 +235,53 @@ fn idless_records_get_the_same_ids_in_shards() {
             }
         })
         .collect();
+    let twin = r#"{"text": "Tehran condemned the strikes on Gaza."}"#;
+    lines.insert(17, twin.into());
+    lines.insert(150, twin.into());
     lines.insert(
-        17,
-        r#"{"text": "Tehran condemned the strikes on Gaza."}"#.into(),
+        90,
+        r#"{"text": "Kyiv answered.", "date": "2023-02-30"}"#.into(),
     );
-    lines.insert(
-        150,
-        r#"{"text": "Tehran condemned the strikes on Gaza."}"#.into(),
-    );
-    let idless: Vec<bool> = lines
+    let inputs: Vec<Value> = lines
         .iter()
-        .map(|l| {
-            serde_json::from_str::<Value>(l)
-                .unwrap()
-                .get("id")
-                .is_none()
-        })
+        .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     let path = write_tmp(dir.path(), "idless.jsonl", &lines);
-    let (_, direct) = run(&[&path, "--evidence", "0"], None);
+    let (code, direct) = run(&[&path, "--evidence", "0"], None);
+    assert_eq!(code, 1, "the bad date makes the exit status 1");
     let want: Vec<Value> = direct.lines().map(normalise).collect();
-    let base = "idless.jsonl";
-    let still_positional = want
-        .iter()
-        .zip(&idless)
-        .filter(|(_, &n)| n)
-        .all(|(w, _)| w["id"].as_str().is_some_and(|id| positional(id, base)));
+    assert_eq!(want.len(), lines.len());
+    // The direct run's ids: the record's own, or the one its text gives.
+    for (w, input) in want.iter().zip(&inputs) {
+        let expected = match input.get("id") {
+            Some(id) => id.as_str().unwrap().to_string(),
+            None => sha256_id(input["text"].as_str().unwrap()),
+        };
+        assert_eq!(w["id"], expected.as_str(), "record {input}");
+    }
+    assert_eq!(
+        want[17]["id"], want[151]["id"],
+        "the same text, the same id"
+    );
+    assert!(want[90]["error"].as_str().unwrap().contains("date"));
     let mut rng = Lcg(11);
     for k in [2, 4, 6] {
         let parts = shards(&lines, k, &mut rng);
-        let (joined, _) = sharded(&parts, &["--evidence", "0"], false);
+        let (joined, failed) = sharded(&parts, &["--evidence", "0"], false);
+        assert!(failed);
         let got: Vec<Value> = joined.lines().map(normalise).collect();
         assert_eq!(got.len(), want.len());
-        for (i, ((g, w), &n)) in got.iter().zip(&want).zip(&idless).enumerate() {
-            if n && still_positional {
-                // Everything but the id must agree now.
-                let (mut g, mut w) = (g.clone(), w.clone());
-                g.as_object_mut().unwrap().remove("id");
-                w.as_object_mut().unwrap().remove("id");
-                assert_eq!(g, w, "{k} shards: id-less record {i} differs beyond its id");
-            } else {
-                assert_eq!(g, w, "{k} shards: record {i} differs");
-            }
-        }
-        if !still_positional {
-            // Ids derived from the text: the sharded ids equal the direct run's (checked
-            // above), and different texts never share one.
-            let mut by_id: std::collections::BTreeMap<String, String> = Default::default();
-            for (g, l) in got.iter().zip(&lines) {
-                let text = serde_json::from_str::<Value>(l).unwrap()["text"].to_string();
-                let id = g["id"].as_str().unwrap_or_default().to_string();
-                if let Some(prev) = by_id.insert(id.clone(), text.clone()) {
-                    assert_eq!(prev, text, "two different texts got the id {id}");
-                }
-            }
+        for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+            assert_eq!(g, w, "{k} shards: record {i} differs");
         }
     }
-    if still_positional {
-        let mut e = std::io::stderr();
-        let _ = writeln!(
-            e,
-            "sharding: WAITING: id-less records still get positional ids (FILE:LINE, so \"<stdin>:1\" in every shard); compared without their ids. This test checks the ids too once they are derived from the text."
-        );
+    // Different texts never share an id.
+    let mut by_id: std::collections::BTreeMap<String, String> = Default::default();
+    for (w, input) in want.iter().zip(&inputs) {
+        let text = input["text"].to_string();
+        let id = w["id"].as_str().unwrap().to_string();
+        if let Some(prev) = by_id.insert(id.clone(), text.clone()) {
+            assert_eq!(prev, text, "two different texts got the id {id}");
+        }
     }
 }

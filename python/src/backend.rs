@@ -14,8 +14,8 @@ pub use stance::features::Scratch;
 pub use stance::pipeline::{ArticleScore, Evidence, ModelRef, ScoreOptions};
 pub use stance::StanceModel as Model;
 
-/// The name a record from Python is read under: the "file" of the library's records, the
-/// prefix of the default id of a record without one (`<python>:INDEX`).
+/// The name a record from Python is read under: the "file" of the library's records (a
+/// record without an id gets the one its text gives, `stance::corpus::text_id`).
 pub const ORIGIN: &str = "<python>";
 
 /// A library error, taken apart for the Python side.

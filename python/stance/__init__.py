@@ -284,7 +284,8 @@ class Model:
         ``sentiment`` {label, probabilities, score}, ``actors`` [{actor, mentions, label,
         probabilities, score, evidence}], ``fields`` (the record's other fields, as strings;
         left out when none) and ``model`` (:attr:`identity`). A record without an id gets
-        ``<python>:INDEX``.
+        one derived from its text, as the CLI gives it:
+        ``"sha256:" + hashlib.sha256(text.encode()).hexdigest()[:16]``.
 
         ``actors``: also score these actors where an article does not name them;
         ``only_actors``: score only those. ``evidence``: sentences per actor (0: none, faster).

@@ -1,6 +1,7 @@
 """score / score_json / score_one: the same records as `stance score`, and bad input named."""
 
 import datetime
+import hashlib
 import json
 import math
 import threading
@@ -88,8 +89,9 @@ def test_one_thread_and_two_give_the_same_records_in_order(records):
 
 
 def test_texts_and_other_field_names(model):
-    r = model.score(["Critics condemned Tehran for a brutal attack."])[0]
-    assert r["id"] == "<python>:0"
+    text = "Critics condemned Tehran for a brutal attack."
+    r = model.score([text])[0]
+    assert r["id"] == "sha256:" + hashlib.sha256(text.encode()).hexdigest()[:16]
     assert r["actors"][0]["actor"] == "Iran" and r["actors"][0]["label"] == "against"
     body = {"body": "Critics condemned Tehran.", "outlet": "X", "day": "2024-01-02", "key": 7}
     r = model.score_one(body, text_col="body", source_col="outlet", date_col="day", id_col="key")

@@ -66,6 +66,14 @@ pub struct CompareCmd {
     /// dot-and-whisker chart for one actor, a heatmap of groups × actors otherwise.
     #[arg(long)]
     pub plot: Option<PathBuf>,
+    /// Write the per-group summaries to FILE (JSON; README, "Comparing at scale") instead of
+    /// the comparison: one per partition of the scores, merged later with --from-summary.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["diff", "plot"])]
+    pub save_summary: Option<PathBuf>,
+    /// The inputs are summaries written by --save-summary, merged in the order given; with
+    /// the same --by, --actor and --exact-limit they were made with.
+    #[arg(long, conflicts_with = "diff")]
+    pub from_summary: bool,
 }
 
 impl CompareCmd {
@@ -121,7 +129,13 @@ impl CompareCmd {
         let labels = view.as_ref().map(|v| v.labels.names().to_vec());
         let mut groups = Groups::new(opts, labels.as_deref());
         let mut unmarked = 0usize;
-        let skipped = stance::scores::each(&self.scores, labels.as_deref(), &mut |a| {
+        // A partition summarised for a later merge may be empty; a comparison may not.
+        let each = if self.save_summary.is_some() {
+            stance::scores::each_or_none
+        } else {
+            stance::scores::each
+        };
+        let skipped = each(&self.scores, labels.as_deref(), &mut |a| {
             if let Some(v) = &view {
                 unmarked += usize::from(!v.check_score(&a).map_err(stance::Error::Config)?);
             }
@@ -141,6 +155,18 @@ impl CompareCmd {
             },
         };
         Self::skipped(skipped);
+        Ok((groups, view))
+    }
+
+    /// The summaries given as inputs (`--from-summary`), merged.
+    fn merged(&self, opts: &CompareOptions) -> anyhow::Result<(Groups, ModelView)> {
+        let view = self.view()?;
+        let labels = view.as_ref().map(|v| v.labels.names().to_vec());
+        let groups = stance::compare::saved::read_all(&self.scores, opts, labels.as_deref())?;
+        let view = view.unwrap_or_else(|| ModelView {
+            labels: stance::labels::LabelSet::recognised(groups.labels().to_vec()),
+            ..ModelView::default()
+        });
         Ok((groups, view))
     }
 
@@ -190,7 +216,26 @@ impl CompareCmd {
             self.expected(&mut opts, &view)?;
             return self.run_diff(&articles, &pair[0], &pair[1], &opts, &view);
         }
-        let (groups, view) = self.stream(&opts)?;
+        let (groups, view) = if self.from_summary {
+            self.merged(&opts)?
+        } else {
+            self.stream(&opts)?
+        };
+        if let Some(path) = &self.save_summary {
+            let json = stance::compare::saved::to_json(&groups);
+            stance::output::write_atomic(
+                path,
+                json.as_bytes(),
+                stance::output::Target::FileOrStream,
+            )?;
+            eprintln!(
+                "stance: summary of {} articles in {} groups written to {}",
+                groups.articles(),
+                groups.cells().len(),
+                path.display()
+            );
+            return Ok(0);
+        }
         groups
             .check_by()
             .map_err(|e| anyhow::anyhow!("--by: {e}"))?;
@@ -588,6 +633,13 @@ impl CompareCmd {
             .plot
             .iter()
             .map(|p| ("--plot", p.as_path(), stance::output::Target::FileOrStream))
+            .chain(self.save_summary.iter().map(|p| {
+                (
+                    "--save-summary",
+                    p.as_path(),
+                    stance::output::Target::FileOrStream,
+                )
+            }))
             .collect();
         super::args::check_files(&inputs, &outputs)
     }

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 mod diff;
+pub mod saved;
 pub mod summary;
 
 pub use diff::{diff, Difference};

@@ -19,15 +19,15 @@ pub const RESOLUTION: f64 = 100.0;
 
 /// One bin: its articles' count and sums.
 #[derive(Debug, Clone, PartialEq)]
-struct Bin {
-    count: u64,
-    sum: Vec<f64>,
-    score_sum: f64,
+pub(super) struct Bin {
+    pub(super) count: u64,
+    pub(super) sum: Vec<f64>,
+    pub(super) score_sum: f64,
 }
 
 /// A group's articles, one by one or as bins.
 #[derive(Debug, Clone, PartialEq)]
-enum Store {
+pub(super) enum Store {
     /// Each article's probabilities (`k` per article, in the order of the labels) and score.
     Rows {
         probs: Vec<f64>,
@@ -41,10 +41,10 @@ enum Store {
 /// One group and actor.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Group {
-    n: usize,
-    scored: usize,
-    k: usize,
-    store: Store,
+    pub(super) n: usize,
+    pub(super) scored: usize,
+    pub(super) k: usize,
+    pub(super) store: Store,
 }
 
 /// What a group holds for the estimators: its rows, or its bins.
@@ -55,7 +55,7 @@ pub enum Held<'a> {
     Bins(Bins, Option<Vec<f64>>),
 }
 
-fn key(p: &[f64]) -> Vec<u16> {
+pub(super) fn key(p: &[f64]) -> Vec<u16> {
     let mut k: Vec<u16> = p
         .iter()
         .map(|&x| (x.clamp(0.0, 1.0) * RESOLUTION).round() as u16)
@@ -108,7 +108,7 @@ impl Group {
     }
 
     /// Pools the group's articles into bins.
-    fn switch_to_bins(&mut self) {
+    pub(super) fn switch_to_bins(&mut self) {
         if let Store::Rows { probs, scores } = &self.store {
             let mut bins = BTreeMap::new();
             for (p, s) in probs.chunks(self.k.max(1)).zip(scores) {
@@ -239,17 +239,17 @@ fn add_bin(bins: &mut BTreeMap<Vec<u16>, Bin>, p: &[f64], score: Option<f64>) {
 /// Every group and actor of a comparison, filled one scored article at a time.
 #[derive(Debug, Clone)]
 pub struct Groups {
-    by: GroupBy,
-    actors: Vec<String>,
-    limit: usize,
+    pub(super) by: GroupBy,
+    pub(super) actors: Vec<String>,
+    pub(super) limit: usize,
     /// The labels, in the order of every row; grown (kept sorted) from the scores when no
     /// model gave them.
-    labels: Vec<String>,
-    fixed: bool,
-    cells: BTreeMap<(String, String), Group>,
-    field_found: bool,
-    fields_seen: BTreeSet<String>,
-    articles: usize,
+    pub(super) labels: Vec<String>,
+    pub(super) fixed: bool,
+    pub(super) cells: BTreeMap<(String, String), Group>,
+    pub(super) field_found: bool,
+    pub(super) fields_seen: BTreeSet<String>,
+    pub(super) articles: usize,
 }
 
 impl Groups {

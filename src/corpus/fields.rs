@@ -7,15 +7,15 @@
 //! long-form actor are strings (a number is taken as its digits, except for a field named
 //! `text`); the stance is an object `{actor: label}` or a single label with the actor in the
 //! actor field; then the text must not be blank and the date must be `YYYY-MM-DD` (optionally
-//! with a time). A record without an id gets `FILE:LINE`, one without a source gets
-//! `--source`; every other string, number or boolean field is carried as `extra`.
+//! with a time). A record without an id gets one derived from its text ([`text_id`]), one
+//! without a source gets `--source`; every other string, number or boolean field is carried
+//! as `extra`.
 
 use super::date::is_date_field;
 use super::{Article, Columns, LabeledArticle, Origin, ReadOptions};
 use crate::error::{Error, Result};
 use serde_json::{Map, Number, Value};
 use std::collections::BTreeMap;
-use std::path::Path;
 
 /// What one named field of a record holds.
 #[derive(Debug, Clone, Copy)]
@@ -85,23 +85,33 @@ pub(crate) trait Fields {
     fn each(&self, f: &mut dyn FnMut(&str, Field<'_>));
 }
 
-/// The record's id as written, for an error record as much as for an article: a string or a
-/// number in the id field.
+/// The record's id, for an error record as much as for an article: a string or a number in
+/// the id field; failing that, the id derived from a string in the text field ([`text_id`]),
+/// so that an error record whose text can be read names it the same way in every shard.
 pub(crate) fn record_id(fields: &impl Fields, columns: &Columns) -> Option<String> {
     match fields.get(&columns.id) {
         Field::Str(s) => Some(s.to_string()),
         Field::Num(n) => Some(n.to_string()),
-        _ => None,
+        // An empty text is an error of its own, and an empty CSV cell is no text at all.
+        _ => match fields.get(&columns.text) {
+            Field::Str(t) if !t.is_empty() => Some(text_id(t)),
+            _ => None,
+        },
     }
 }
 
-/// The id of a record that has none: `FILE:LINE`, with the file's name without its folder.
-pub(crate) fn default_id(file: &str, line: u64) -> String {
-    let base = Path::new(file)
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or(file);
-    format!("{base}:{line}")
+/// The id of a record that has none: `sha256:` and the first 16 hex digits of the SHA-256
+/// of its text (the UTF-8 bytes as read, nothing trimmed or normalised). It depends on the
+/// text alone, not on the file or the line, so a record keeps its id however the input is
+/// cut into shards; two records with the same text get the same id (a suffix counting
+/// repeats would differ between shards: a repeat in another shard would be a first there).
+/// 64 bits: among 10 million different texts, the chance that any two share an id is about
+/// 3 in a million. In Python: `"sha256:" + hashlib.sha256(text.encode()).hexdigest()[:16]`.
+pub fn text_id(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(text.as_bytes());
+    let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
 }
 
 /// The labeled article a record's fields make, or the first rule it breaks (named by file,
@@ -119,7 +129,7 @@ pub(crate) fn labeled(
     let c = &opts.columns;
     let text = r.text()?;
     let id = r.string(&c.id)?;
-    let id = id.unwrap_or_else(|| default_id(&origin.file, origin.line));
+    let id = id.unwrap_or_else(|| text_id(&text));
     let source = r.string(&c.source)?.or_else(|| opts.source.clone());
     let date = r.string(&c.date)?;
     let title = r.string(&c.title)?;
@@ -373,9 +383,11 @@ mod tests {
         let a = same_article(r#"{"id":17,"text":"x"}"#, "id,text", "17,x");
         assert_eq!(a.article.id, "17");
         assert_eq!(a.article.source.as_deref(), Some("fallback"));
-        // No id: FILE:LINE. (An empty CSV cell is no value; in JSON that is a missing key.)
+        // No id: the text's (`printf x | sha256sum`). (An empty CSV cell is no value; in JSON
+        // that is a missing key.)
         let a = same_article(r#"{"text":"x","n":3,"b":true}"#, "id,text,n,b", ",x,3,true");
-        assert_eq!(a.article.id, "in:2");
+        assert_eq!(a.article.id, "sha256:2d711642b726b044");
+        assert_eq!(text_id("x"), a.article.id);
         assert_eq!(a.extra.get("n").map(String::as_str), Some("3"));
         assert_eq!(a.extra.get("b").map(String::as_str), Some("true"));
     }

@@ -19,6 +19,7 @@ mod jsonl;
 mod text;
 
 pub use date::{is_date, is_date_field};
+pub use fields::text_id;
 pub use text::split_date_opening;
 
 pub(crate) use self::csv::CsvInput;
@@ -35,7 +36,8 @@ use std::sync::Arc;
 /// A news article.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Article {
-    /// The article's id (`FILE:LINE` when the record has none; a text file's name).
+    /// The article's id (derived from the text when the record has none, [`text_id`]; a text
+    /// file's name).
     pub id: String,
     /// The outlet that published it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
