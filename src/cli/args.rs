@@ -12,6 +12,7 @@ use stance::features::{CharSource, FeatureConfig};
 use stance::model::{ClassWeight, LogisticConfig, Solver};
 use stance::output::{Output, Target};
 use stance::pipeline::{CvOptions, Polarity, TrainConfig};
+use stance::tokens::Tokens;
 use stance::{Registry, StanceModel};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -309,6 +310,11 @@ pub struct ModelArgs {
     /// target's, or none (names stay words).
     #[arg(long, value_enum, default_value_t = defaults().context.markers)]
     pub markers: Markers,
+    /// The tokenizer: words (runs of letters and digits), or social: also #hashtags (whole and
+    /// split into words), @mentions, URLs and emoji as tokens, for short social-media texts.
+    /// Saved in the model.
+    #[arg(long, value_enum, default_value_t = defaults().context.tokens)]
+    pub tokens: Tokens,
     /// Do not give the model the actor's identity as a feature (no per-actor prior).
     #[arg(long)]
     pub no_actor_prior: bool,
@@ -364,6 +370,7 @@ impl ModelArgs {
                 markers: self.markers,
                 actor_prior: !self.no_actor_prior,
                 name_forms: !self.verbatim_names,
+                tokens: self.tokens,
             },
             logistic: LogisticConfig {
                 alpha: self.alpha,
@@ -776,6 +783,9 @@ fn context_flags(x: &ContextConfig, dx: &ContextConfig) -> Vec<String> {
     }
     if x.name_forms != dx.name_forms {
         w.set("--verbatim-names", None);
+    }
+    if x.tokens != dx.tokens {
+        w.set("--tokens", Some(x.tokens.name().into()));
     }
     w.0
 }
