@@ -30,6 +30,7 @@ use crate::metrics::Confusion;
 use crate::model::ClassWeight;
 use crate::pipeline::train::Prepared;
 use crate::pipeline::{StanceModel, TrainConfig, TrainingSet};
+use crate::tokens::{self, Tokens};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -153,6 +154,8 @@ impl Default for AutoOptions {
 pub enum Dim {
     /// `--per-actor`.
     PerActor,
+    /// `--tokens words|social`.
+    Tokens,
     /// `--class-weight`.
     ClassWeight,
     /// `--alpha`: the neighbours of the current value on a 0.03–100 ladder.
@@ -182,8 +185,9 @@ pub enum Dim {
 
 impl Dim {
     /// Every dimension, in search order.
-    pub const ALL: [Dim; 13] = [
+    pub const ALL: [Dim; 14] = [
         Dim::PerActor,
+        Dim::Tokens,
         Dim::ClassWeight,
         Dim::Alpha,
         Dim::WordNgrams,
@@ -202,6 +206,7 @@ impl Dim {
     pub fn name(self) -> &'static str {
         match self {
             Dim::PerActor => "per-actor",
+            Dim::Tokens => "tokens",
             Dim::ClassWeight => "class-weight",
             Dim::Alpha => "alpha",
             Dim::WordNgrams => "ngrams",
@@ -237,6 +242,15 @@ impl Dim {
                         c.context.actor_prior = true;
                     });
                 }
+            }
+            Dim::Tokens => {
+                let other = match cur.context.tokens {
+                    Tokens::Words => Tokens::Social,
+                    Tokens::Social => Tokens::Words,
+                };
+                push(format!("--tokens {}", other.name()), &|c| {
+                    c.context.tokens = other
+                });
             }
             Dim::ClassWeight => {
                 let other = match cur.logistic.class_weight {
@@ -372,6 +386,12 @@ pub struct DataShape {
     pub multi_sentence: usize,
     /// Distinct actors among the stance examples.
     pub actors: usize,
+    /// Texts (articles).
+    #[serde(default)]
+    pub texts: usize,
+    /// Texts with a #hashtag or an @mention.
+    #[serde(default)]
+    pub social: usize,
 }
 
 impl DataShape {
@@ -398,6 +418,12 @@ impl DataShape {
             examples: set.examples.len(),
             multi_sentence: analyses.iter().filter(|a| a.sentences.len() > 1).count(),
             actors: actors.len(),
+            texts: set.articles.len(),
+            social: set
+                .articles
+                .iter()
+                .filter(|a| tokens::has_tag_or_mention(&a.article.text))
+                .count(),
         }
     }
 
@@ -412,6 +438,11 @@ impl DataShape {
             }
             Dim::Window if self.multi_sentence == 0 => Some("every text is one sentence"),
             Dim::PerActor | Dim::ActorPrior if self.actors < 2 => Some("one actor only"),
+            // Fewer than 5 % of the texts have a hashtag or mention: the social tokenizer
+            // differs from the default only by URLs and emoji.
+            Dim::Tokens if self.social * 20 < self.texts => {
+                Some("(almost) no text has a #hashtag or @mention")
+            }
             _ => None,
         }
     }
@@ -856,8 +887,17 @@ mod tests {
             examples: 100,
             multi_sentence: 40,
             actors: 3,
+            texts: 100,
+            social: 4,
         };
         assert!(shape.moot(Dim::Window).is_some());
+        // 4 texts of 100 with a hashtag or mention: below 5 %, the tokenizer is not searched.
+        assert!(shape.moot(Dim::Tokens).unwrap().contains("#hashtag"));
+        let tagged = DataShape {
+            social: 5,
+            ..shape.clone()
+        };
+        assert_eq!(tagged.moot(Dim::Tokens), None);
         assert!(shape.moot(Dim::Markers).is_some());
         assert!(shape.moot(Dim::PerActor).is_none());
         let one = DataShape {
@@ -865,6 +905,8 @@ mod tests {
             examples: 100,
             multi_sentence: 0,
             actors: 1,
+            texts: 100,
+            social: 0,
         };
         assert_eq!(one.moot(Dim::Window), Some("every text is one sentence"));
         assert!(one.moot(Dim::Markers).is_none());

@@ -55,6 +55,25 @@ impl Tokens {
     }
 }
 
+/// Whether `text` has a #hashtag or an @mention as [`Tokens::Social`] finds them (what
+/// `train --auto` looks at to decide whether to try that tokenizer).
+pub fn has_tag_or_mention(text: &str) -> bool {
+    let b = text.as_bytes();
+    tag_signs(b).any(|i| {
+        let before = text[..i].chars().next_back();
+        !before.is_some_and(|p| p.is_alphanumeric() || p == '_' || p == '&')
+            && tag_end(text, i + 1).is_some()
+    })
+}
+
+/// The offsets of every `#` and `@`.
+fn tag_signs(b: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    b.iter()
+        .enumerate()
+        .filter(|(_, &c)| c == b'#' || c == b'@')
+        .map(|(i, _)| i)
+}
+
 /// The term every URL becomes.
 pub const URL_TERM: &str = "<url>";
 /// The term every @mention gives besides its handle.
@@ -384,6 +403,14 @@ mod tests {
         );
         assert_eq!(strs("# @ #_ &#39;"), ["39"]);
         assert_eq!(strs("it's#fine"), ["it's", "fine"]);
+    }
+
+    #[test]
+    fn tags_and_mentions_are_noticed_as_the_tokenizer_finds_them() {
+        assert!(has_tag_or_mention("so true #MAGA"));
+        assert!(has_tag_or_mention("@potus listen"));
+        assert!(!has_tag_or_mention("C# and a@b.org, &#39; # @"));
+        assert!(!has_tag_or_mention("plain news text"));
     }
 
     #[test]
