@@ -15,7 +15,8 @@
 //!
 //! Dimensions that cannot matter on the data are not searched: window, markers and
 //! near-target words when (almost) no actor is named in the texts, the window when every text
-//! is one sentence, the actor prior and per-actor weights when there is only one actor.
+//! is one sentence, the actor prior and per-actor weights when there is only one actor, the
+//! tokenizer when fewer than 1 text in 20 has a #hashtag or @mention.
 //!
 //! The selection score flatters (it is the best of many); [`run`] therefore first holds out a
 //! fold of the articles, a fifth with 5 folds (or, with [`Estimate::Nested`], repeats the search inside each outer
