@@ -329,23 +329,25 @@ impl Dim {
                         c.features.char_ngrams = Some((2, 5));
                         c.features.char_source = CharSource::Stem;
                     });
+                    push(
+                        "--char-ngrams 2-5 --char-source text --block-norm".into(),
+                        &|c| {
+                            c.features.char_ngrams = Some((2, 5));
+                            c.features.char_source = CharSource::Text;
+                            c.features.block_norm = true;
+                        },
+                    );
                 } else {
                     push("char n-grams off".into(), &|c| {
                         c.features.char_ngrams = None;
                         c.features.char_source = CharSource::Stem;
                         c.features.block_norm = false;
                     });
-                    let other = match cur.features.char_source {
-                        CharSource::Stem => CharSource::Word,
-                        CharSource::Word => CharSource::Stem,
-                    };
-                    let name = match other {
-                        CharSource::Stem => "stem",
-                        CharSource::Word => "word",
-                    };
-                    push(format!("--char-source {name}"), &|c| {
-                        c.features.char_source = other
-                    });
+                    for other in [CharSource::Stem, CharSource::Word, CharSource::Text] {
+                        push(format!("--char-source {}", other.name()), &|c| {
+                            c.features.char_source = other
+                        });
+                    }
                 }
             }
             Dim::BlockNorm => {

@@ -737,7 +737,7 @@ fn feature_flags(f: &FeatureConfig, df: &FeatureConfig) -> Vec<String> {
         w.set("--char-ngrams", Some(Range(a, b).to_string()));
     }
     if f.char_source != df.char_source {
-        w.set("--char-source", Some("word".into()));
+        w.set("--char-source", Some(f.char_source.name().into()));
     }
     if f.block_norm {
         w.set("--block-norm", None);

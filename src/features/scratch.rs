@@ -175,6 +175,8 @@ impl Featurizer {
                 match self.config.char_source {
                     super::CharSource::Stem => &stem,
                     super::CharSource::Word => normalized,
+                    // Taken from the whole context instead (`chars::text_grams`).
+                    super::CharSource::Text => "",
                 },
                 range,
             ),
