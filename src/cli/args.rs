@@ -268,7 +268,8 @@ pub struct ModelArgs {
     /// Character n-gram lengths of each stem (or word, see --char-source), N-M (off by default).
     #[arg(long)]
     pub char_ngrams: Option<Range>,
-    /// Take character n-grams from the stem or from the word as written (lower-cased).
+    /// Take character n-grams from the stem, from the word as written (lower-cased), or from
+    /// each context sentence's words joined by `_` (text: n-grams cross word boundaries).
     #[arg(long, value_enum, default_value_t = defaults().features.char_source)]
     pub char_source: CharSource,
     /// L2-normalise word features and character n-grams as two separate blocks.

@@ -1,7 +1,8 @@
 //! Character n-grams (`#<wa`, `#war`, `#ar>`): the n-grams of each stem, or of each word as
 //! written (lower-cased), with `<` and `>` marking its ends. They are the second block of
 //! `block_norm`. A word's character n-gram features are computed once, when the word enters
-//! the scratch's cache.
+//! the scratch's cache. With [`CharSource::Text`] they are the n-grams of each sentence of
+//! the context instead ([`for_each_sentence`]), computed per context.
 
 use super::fit::FitDoc;
 use super::key::FeatureKey;
