@@ -466,6 +466,24 @@ mod tests {
         assert_eq!(buf, "#tag");
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_text_gives_ordered_spans_on_boundaries(t in "[a-zA-Z0-9 #@_&:/.'’é🇺🇦👍🏽\u{200d}\u{fe0f}-]{0,40}") {
+            let w = social_words(&t);
+            for p in w.windows(2) {
+                proptest::prop_assert!(p[0].span.start <= p[1].span.start);
+            }
+            for x in &w {
+                proptest::prop_assert!(x.span.start < x.span.end && x.span.end <= t.len());
+                proptest::prop_assert!(t.is_char_boundary(x.span.start) && t.is_char_boundary(x.span.end));
+            }
+            // Without #, @, URLs and emoji it is the default tokenizer.
+            if !t.contains(['#', '@', 'h', 'H', 'w', 'W', '🇺', '🇦', '👍']) {
+                proptest::prop_assert_eq!(w, text::words(&t));
+            }
+        }
+    }
+
     #[test]
     fn offsets_lie_on_character_boundaries_and_in_order() {
         let t = "Ça va #ÉtéChaud @zoë 🇫🇷 https://x.fr/é ok";
