@@ -15,7 +15,8 @@
 //!
 //! Dimensions that cannot matter on the data are not searched: window, markers and
 //! near-target words when (almost) no actor is named in the texts, the window when every text
-//! is one sentence, the actor prior and per-actor weights when there is only one actor.
+//! is one sentence, the actor prior and per-actor weights when there is only one actor, the
+//! tokenizer when fewer than 1 text in 20 has a #hashtag or @mention.
 //!
 //! The selection score flatters (it is the best of many); [`run`] therefore first holds out a
 //! fold of the articles, a fifth with 5 folds (or, with [`Estimate::Nested`], repeats the search inside each outer
@@ -30,6 +31,7 @@ use crate::metrics::Confusion;
 use crate::model::ClassWeight;
 use crate::pipeline::train::Prepared;
 use crate::pipeline::{StanceModel, TrainConfig, TrainingSet};
+use crate::tokens::{self, Tokens};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -153,6 +155,8 @@ impl Default for AutoOptions {
 pub enum Dim {
     /// `--per-actor`.
     PerActor,
+    /// `--tokens words|social`.
+    Tokens,
     /// `--class-weight`.
     ClassWeight,
     /// `--alpha`: the neighbours of the current value on a 0.03–100 ladder.
@@ -182,8 +186,9 @@ pub enum Dim {
 
 impl Dim {
     /// Every dimension, in search order.
-    pub const ALL: [Dim; 13] = [
+    pub const ALL: [Dim; 14] = [
         Dim::PerActor,
+        Dim::Tokens,
         Dim::ClassWeight,
         Dim::Alpha,
         Dim::WordNgrams,
@@ -202,6 +207,7 @@ impl Dim {
     pub fn name(self) -> &'static str {
         match self {
             Dim::PerActor => "per-actor",
+            Dim::Tokens => "tokens",
             Dim::ClassWeight => "class-weight",
             Dim::Alpha => "alpha",
             Dim::WordNgrams => "ngrams",
@@ -237,6 +243,15 @@ impl Dim {
                         c.context.actor_prior = true;
                     });
                 }
+            }
+            Dim::Tokens => {
+                let other = match cur.context.tokens {
+                    Tokens::Words => Tokens::Social,
+                    Tokens::Social => Tokens::Words,
+                };
+                push(format!("--tokens {}", other.name()), &|c| {
+                    c.context.tokens = other
+                });
             }
             Dim::ClassWeight => {
                 let other = match cur.logistic.class_weight {
@@ -314,23 +329,25 @@ impl Dim {
                         c.features.char_ngrams = Some((2, 5));
                         c.features.char_source = CharSource::Stem;
                     });
+                    push(
+                        "--char-ngrams 2-5 --char-source text --block-norm".into(),
+                        &|c| {
+                            c.features.char_ngrams = Some((2, 5));
+                            c.features.char_source = CharSource::Text;
+                            c.features.block_norm = true;
+                        },
+                    );
                 } else {
                     push("char n-grams off".into(), &|c| {
                         c.features.char_ngrams = None;
                         c.features.char_source = CharSource::Stem;
                         c.features.block_norm = false;
                     });
-                    let other = match cur.features.char_source {
-                        CharSource::Stem => CharSource::Word,
-                        CharSource::Word => CharSource::Stem,
-                    };
-                    let name = match other {
-                        CharSource::Stem => "stem",
-                        CharSource::Word => "word",
-                    };
-                    push(format!("--char-source {name}"), &|c| {
-                        c.features.char_source = other
-                    });
+                    for other in [CharSource::Stem, CharSource::Word, CharSource::Text] {
+                        push(format!("--char-source {}", other.name()), &|c| {
+                            c.features.char_source = other
+                        });
+                    }
                 }
             }
             Dim::BlockNorm => {
@@ -372,6 +389,12 @@ pub struct DataShape {
     pub multi_sentence: usize,
     /// Distinct actors among the stance examples.
     pub actors: usize,
+    /// Texts (articles).
+    #[serde(default)]
+    pub texts: usize,
+    /// Texts with a #hashtag or an @mention.
+    #[serde(default)]
+    pub social: usize,
 }
 
 impl DataShape {
@@ -398,6 +421,12 @@ impl DataShape {
             examples: set.examples.len(),
             multi_sentence: analyses.iter().filter(|a| a.sentences.len() > 1).count(),
             actors: actors.len(),
+            texts: set.articles.len(),
+            social: set
+                .articles
+                .iter()
+                .filter(|a| tokens::has_tag_or_mention(&a.article.text))
+                .count(),
         }
     }
 
@@ -412,6 +441,11 @@ impl DataShape {
             }
             Dim::Window if self.multi_sentence == 0 => Some("every text is one sentence"),
             Dim::PerActor | Dim::ActorPrior if self.actors < 2 => Some("one actor only"),
+            // Fewer than 5 % of the texts have a hashtag or mention: the social tokenizer
+            // differs from the default only by URLs and emoji.
+            Dim::Tokens if self.social * 20 < self.texts => {
+                Some("(almost) no text has a #hashtag or @mention")
+            }
             _ => None,
         }
     }
@@ -856,8 +890,17 @@ mod tests {
             examples: 100,
             multi_sentence: 40,
             actors: 3,
+            texts: 100,
+            social: 4,
         };
         assert!(shape.moot(Dim::Window).is_some());
+        // 4 texts of 100 with a hashtag or mention: below 5 %, the tokenizer is not searched.
+        assert!(shape.moot(Dim::Tokens).unwrap().contains("#hashtag"));
+        let tagged = DataShape {
+            social: 5,
+            ..shape.clone()
+        };
+        assert_eq!(tagged.moot(Dim::Tokens), None);
         assert!(shape.moot(Dim::Markers).is_some());
         assert!(shape.moot(Dim::PerActor).is_none());
         let one = DataShape {
@@ -865,6 +908,8 @@ mod tests {
             examples: 100,
             multi_sentence: 0,
             actors: 1,
+            texts: 100,
+            social: 0,
         };
         assert_eq!(one.moot(Dim::Window), Some("every text is one sentence"));
         assert!(one.moot(Dim::Markers).is_none());

@@ -10,6 +10,7 @@
 
 use crate::actors::{Mention, Registry};
 use crate::text::{self, Span, Word};
+use crate::tokens::Tokens;
 use serde::{Deserialize, Serialize};
 
 /// A sentence and the range of words it holds.
@@ -39,9 +40,15 @@ pub struct Analysis<'a> {
 }
 
 impl<'a> Analysis<'a> {
-    /// Analyses `text`: words, sentences, and the mentions of `registry`'s actors.
+    /// Analyses `text`: words ([`text::words`]), sentences, and the mentions of `registry`'s
+    /// actors.
     pub fn new(text: &'a str, registry: &Registry) -> Analysis<'a> {
-        let words = text::words(text);
+        Analysis::with_tokens(text, registry, Tokens::Words)
+    }
+
+    /// [`Analysis::new`] with the words of the tokenizer `tokens`.
+    pub fn with_tokens(text: &'a str, registry: &Registry, tokens: Tokens) -> Analysis<'a> {
+        let words = tokens.words(text);
         let spans = text::sentences(text);
         let mut sentences = Vec::with_capacity(spans.len());
         let mut w = 0;
@@ -239,6 +246,8 @@ pub struct ContextConfig {
     /// Match the actors' automatic name forms too ("Kremlin" for "the Kremlin", a person's
     /// surname; see [`crate::actors`]), not only their names and aliases as written.
     pub name_forms: bool,
+    /// The tokenizer that makes the words (see [`crate::tokens`]).
+    pub tokens: Tokens,
 }
 
 /// [`ContextConfig`] as the model file stores it.
@@ -252,6 +261,13 @@ struct ContextFile {
     /// Absent from the files of versions that matched names as written only.
     #[serde(default)]
     name_forms: bool,
+    /// Left out when it is the default: files without it tokenize as they always did.
+    #[serde(default, skip_serializing_if = "is_default_tokens")]
+    tokens: Tokens,
+}
+
+fn is_default_tokens(t: &Tokens) -> bool {
+    *t == Tokens::default()
 }
 
 impl Default for ContextFile {
@@ -267,6 +283,7 @@ impl From<ContextFile> for ContextConfig {
             markers: Markers::from_flags(f.mark_target, f.mark_others),
             actor_prior: f.actor_prior,
             name_forms: f.name_forms,
+            tokens: f.tokens,
         }
     }
 }
@@ -279,6 +296,7 @@ impl From<ContextConfig> for ContextFile {
             mark_others: c.markers.others(),
             actor_prior: c.actor_prior,
             name_forms: c.name_forms,
+            tokens: c.tokens,
         }
     }
 }
@@ -297,6 +315,7 @@ impl Default for ContextConfig {
             markers: Markers::Both,
             actor_prior: true,
             name_forms: true,
+            tokens: Tokens::Words,
         }
     }
 }
@@ -440,6 +459,7 @@ mod tests {
             markers: Markers::Target,
             actor_prior: false,
             name_forms: false,
+            tokens: Tokens::Words,
         };
         let json = serde_json::to_string(&all).unwrap();
         assert_eq!(
@@ -457,6 +477,21 @@ mod tests {
             serde_json::to_string(&ContextConfig::default()).unwrap(),
             r#"{"window":0,"mark_target":true,"mark_others":true,"actor_prior":true,"name_forms":true}"#
         );
+        // The social tokenizer is saved; without the field a file tokenizes as before.
+        let social = ContextConfig {
+            tokens: Tokens::Social,
+            ..ContextConfig::default()
+        };
+        let json = serde_json::to_string(&social).unwrap();
+        assert!(
+            json.ends_with(r#""name_forms":true,"tokens":"social"}"#),
+            "{json}"
+        );
+        assert_eq!(
+            serde_json::from_str::<ContextConfig>(&json).unwrap(),
+            social
+        );
+        assert_eq!(c.tokens, Tokens::Words);
         assert_eq!("all".parse::<Window>(), Ok(Window::All));
         assert_eq!(" 2".parse::<Window>(), Ok(Window::Sentences(2)));
         assert!("two".parse::<Window>().is_err());

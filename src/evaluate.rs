@@ -667,7 +667,7 @@ pub fn evaluate_model(
     let analyses: Vec<Analysis> = set
         .articles
         .iter()
-        .map(|a| Analysis::new(&a.article.text, &registry))
+        .map(|a| Analysis::with_tokens(&a.article.text, &registry, model.config.context.tokens))
         .collect();
     let mut reports = Vec::new();
     let mut all = Vec::new();

@@ -86,6 +86,7 @@ pub mod report;
 pub mod scores;
 pub mod stream;
 pub mod text;
+pub mod tokens;
 pub mod tune;
 
 pub use actors::{Actor, Registry};

@@ -158,7 +158,7 @@ fn dimensions_that_cannot_matter_are_not_searched() {
         .assert()
         .success()
         .stdout(predicate::str::contains(
-            "not searched: per-actor (one actor only), window (no actor is named in (almost) any text), markers (no actor is named in (almost) any text), near-target (no actor is named in (almost) any text), actor-prior (one actor only)",
+            "not searched: per-actor (one actor only), tokens ((almost) no text has a #hashtag or @mention), window (no actor is named in (almost) any text), markers (no actor is named in (almost) any text), near-target (no actor is named in (almost) any text), actor-prior (one actor only)",
         ))
         .stdout(predicate::str::contains("no honest estimate (--estimate none)"));
     // Named in every text, but each text has two sentences: the window is searched.
@@ -184,7 +184,9 @@ fn dimensions_that_cannot_matter_are_not_searched() {
         .success();
     let s = String::from_utf8(out.get_output().stdout.clone()).unwrap();
     assert!(
-        s.contains("not searched: per-actor (one actor only), actor-prior (one actor only)"),
+        s.contains(
+            "not searched: per-actor (one actor only), tokens ((almost) no text has a #hashtag or @mention), actor-prior (one actor only)"
+        ),
         "{s}"
     );
 }

@@ -12,6 +12,7 @@ use stance::features::{CharSource, FeatureConfig};
 use stance::model::{ClassWeight, LogisticConfig, Solver};
 use stance::output::{Output, Target};
 use stance::pipeline::{CvOptions, Polarity, TrainConfig};
+use stance::tokens::Tokens;
 use stance::{Registry, StanceModel};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -267,7 +268,8 @@ pub struct ModelArgs {
     /// Character n-gram lengths of each stem (or word, see --char-source), N-M (off by default).
     #[arg(long)]
     pub char_ngrams: Option<Range>,
-    /// Take character n-grams from the stem or from the word as written (lower-cased).
+    /// Take character n-grams from the stem, from the word as written (lower-cased), or from
+    /// each context sentence's words joined by `_` (text: n-grams cross word boundaries).
     #[arg(long, value_enum, default_value_t = defaults().features.char_source)]
     pub char_source: CharSource,
     /// L2-normalise word features and character n-grams as two separate blocks.
@@ -309,6 +311,11 @@ pub struct ModelArgs {
     /// target's, or none (names stay words).
     #[arg(long, value_enum, default_value_t = defaults().context.markers)]
     pub markers: Markers,
+    /// The tokenizer: words (runs of letters and digits), or social: also #hashtags (whole and
+    /// split into words), @mentions, URLs and emoji as tokens, for short social-media texts.
+    /// Saved in the model.
+    #[arg(long, value_enum, default_value_t = defaults().context.tokens)]
+    pub tokens: Tokens,
     /// Do not give the model the actor's identity as a feature (no per-actor prior).
     #[arg(long)]
     pub no_actor_prior: bool,
@@ -364,6 +371,7 @@ impl ModelArgs {
                 markers: self.markers,
                 actor_prior: !self.no_actor_prior,
                 name_forms: !self.verbatim_names,
+                tokens: self.tokens,
             },
             logistic: LogisticConfig {
                 alpha: self.alpha,
@@ -730,7 +738,7 @@ fn feature_flags(f: &FeatureConfig, df: &FeatureConfig) -> Vec<String> {
         w.set("--char-ngrams", Some(Range(a, b).to_string()));
     }
     if f.char_source != df.char_source {
-        w.set("--char-source", Some("word".into()));
+        w.set("--char-source", Some(f.char_source.name().into()));
     }
     if f.block_norm {
         w.set("--block-norm", None);
@@ -776,6 +784,9 @@ fn context_flags(x: &ContextConfig, dx: &ContextConfig) -> Vec<String> {
     }
     if x.name_forms != dx.name_forms {
         w.set("--verbatim-names", None);
+    }
+    if x.tokens != dx.tokens {
+        w.set("--tokens", Some(x.tokens.name().into()));
     }
     w.0
 }

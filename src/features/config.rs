@@ -64,6 +64,21 @@ pub enum CharSource {
     Stem,
     /// The word as written, lower-cased ("attacked").
     Word,
+    /// Each sentence of the context, its words as written (lower-cased) joined by `_`, the
+    /// target marker as `T` and another actor's as `O`: n-grams that cross word boundaries,
+    /// like scikit-learn's `analyzer="char"` over the text (punctuation left out).
+    Text,
+}
+
+impl CharSource {
+    /// The name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            CharSource::Stem => "stem",
+            CharSource::Word => "word",
+            CharSource::Text => "text",
+        }
+    }
 }
 
 impl Default for FeatureConfig {

@@ -139,7 +139,11 @@ fn clause_mark_between(gap: &str) -> bool {
 
 /// Whether a clause mark stands between word `w` and the word before it.
 pub(super) fn clause_before(a: &Analysis<'_>, w: usize) -> bool {
-    w > 0 && clause_mark_between(&a.text[a.words[w - 1].span.end..a.words[w].span.start])
+    // The social tokenizer's words overlap (a hashtag, then its pieces): nothing between them.
+    w > 0 && {
+        let start = a.words[w].span.start;
+        clause_mark_between(&a.text[a.words[w - 1].span.end.min(start)..start])
+    }
 }
 
 /// The context as the extra features see it, from the article's cached word terms.

@@ -8,7 +8,8 @@ use super::ngrams::{self, Gram, PAD};
 use super::{actor, chars, extras, CharSource, Doc, FeatureConfig, FeaturizerFile};
 use crate::context::{Piece, OTHER_TERM, TARGET_TERM};
 use crate::error::Result;
-use crate::text::{self, Stem};
+use crate::text::Stem;
+use crate::tokens;
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::hash::Hash;
 
@@ -190,12 +191,16 @@ impl<'c> Reader<'c> {
         i
     }
 
-    /// The term of the word as lower-cased in `self.buf`.
-    fn word_term(&mut self) -> u32 {
+    /// The term of the word as lower-cased in `self.buf`, stemmed if `stem` (the social tokens
+    /// are not, see [`tokens::term_into`]; their forms are no plain word's).
+    fn word_term(&mut self, stem: bool) -> u32 {
         if let Some(&t) = self.surface.get(&self.buf) {
             return t;
         }
-        let stem = self.stem.stem(&self.buf).into_owned();
+        let stem = match stem {
+            true => self.stem.stem(&self.buf).into_owned(),
+            false => self.buf.clone(),
+        };
         let t = self.intern(&stem);
         self.surface.insert(self.buf.clone(), t);
         t
@@ -211,8 +216,8 @@ impl<'c> Reader<'c> {
         for p in d.pieces {
             let (term, tok) = match *p {
                 Piece::Word(w) => {
-                    text::normalize_into(d.analysis.word_str(w as usize), &mut self.buf);
-                    let t = self.word_term();
+                    let stem = tokens::term_into(d.analysis.word_str(w as usize), &mut self.buf);
+                    let t = self.word_term(stem);
                     if words_on && !words.contains(&self.buf) {
                         words.insert(self.buf.clone());
                     }

@@ -12,6 +12,11 @@ use std::str::FromStr;
 /// The prefix of an actor's term: `__actor__` and the actor's name.
 const ACTOR_PREFIX: &str = "__actor__";
 
+/// The first characters of the other families' names (and of the escape): a word n-gram whose
+/// first term starts with one (the social tokens `#tag`, `@handle`, `<url>`) is written with
+/// a `\` before it.
+const RESERVED: &[char] = &['#', '<', '>', '!', '$', '@', '\\'];
+
 /// One feature, typed: its family and what it is about. `Display` gives the name the model
 /// file stores, `FromStr` reads it back:
 ///
@@ -27,8 +32,10 @@ const ACTOR_PREFIX: &str = "__actor__";
 /// | [`FeatureKey::PerActor`] | `@__actor__Iran\|condemn` |
 ///
 /// Terms are what the featurizer makes of words (letters, digits and apostrophes, lower-cased
-/// and stemmed) and the markers `__target__` and `__other__`; none starts with a family's
-/// prefix or holds a space or `|`, which is what keeps the names unambiguous.
+/// and stemmed), the markers `__target__` and `__other__`, and the social tokenizer's `#tag`,
+/// `@handle`, `<user>`, `<url>` and emoji; none holds a space or `|`, and a word n-gram whose
+/// first term starts with a family's prefix character is written with a `\` before it, which
+/// is what keeps the names unambiguous.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum FeatureKey {
     /// A word n-gram: 1 to 4 consecutive terms of one sentence (stems, or the markers
@@ -126,6 +133,9 @@ impl fmt::Display for FeatureKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             FeatureKey::Words(terms) => {
+                if terms.first().is_some_and(|t| t.starts_with(RESERVED)) {
+                    f.write_str("\\")?;
+                }
                 for (i, t) in terms.iter().enumerate() {
                     if i > 0 {
                         f.write_str(" ")?;
@@ -175,6 +185,14 @@ fn parse(name: &str) -> Result<FeatureKey, &'static str> {
     if name.is_empty() {
         return Err("a feature name cannot be empty");
     }
+    if let Some(rest) = name.strip_prefix('\\') {
+        return match words(rest)? {
+            FeatureKey::Words(t) if t[0].starts_with(RESERVED) => Ok(FeatureKey::Words(t)),
+            _ => Err(
+                "`\\` escapes only a word n-gram whose first term starts with # < > ! $ @ or \\",
+            ),
+        };
+    }
     if let Some(gram) = name.strip_prefix('#') {
         return Ok(FeatureKey::Char(solid(gram).ok_or(
             "a character n-gram is `#` and at least one character, no space",
@@ -217,6 +235,11 @@ fn parse(name: &str) -> Result<FeatureKey, &'static str> {
             "an actor prior is `__actor__` and the actor's name, no space",
         )?));
     }
+    words(name)
+}
+
+/// A word n-gram: 1 to [`MAX_N`] terms separated by single spaces.
+fn words(name: &str) -> Result<FeatureKey, &'static str> {
     let terms: Vec<String> = name
         .split(' ')
         .map(term)
@@ -272,6 +295,18 @@ mod tests {
                 "a b c don't",
             ),
             (FeatureKey::ActorPrior(s("Iran")), "__actor__Iran"),
+            // The social tokens: escaped when first, as they are as written elsewhere.
+            (
+                FeatureKey::Words(vec![s("#stophillary2016")]),
+                "\\#stophillary2016",
+            ),
+            (
+                FeatureKey::Words(vec![s("<user>"), s("@joebiden")]),
+                "\\<user> @joebiden",
+            ),
+            (FeatureKey::Words(vec![s("via"), s("<url>")]), "via <url>"),
+            (FeatureKey::Words(vec![s("\\x")]), "\\\\x"),
+            (FeatureKey::Before(s("#maga")), "<#maga"),
             (
                 FeatureKey::actor_prior("North Korea"),
                 "__actor__North_Korea",
@@ -360,6 +395,9 @@ mod tests {
             ("<a\x0bb", "one term"),
             ("#a\u{2003}", "no space"),
             ("a b c d e", "at most 4 terms"),
+            ("\\", "single spaces"),
+            ("\\attack", "escapes only"),
+            ("\\#a  b", "single spaces"),
         ];
         for (name, why) in cases {
             let err = name.parse::<FeatureKey>().unwrap_err();

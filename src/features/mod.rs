@@ -399,6 +399,18 @@ impl Featurizer {
             let range = self.config.word_ngrams;
             self.tables.words.emit(&win, range, words, |f| sink.add(f));
         }
+        if let (Some(range), CharSource::Text) = (self.config.char_ngrams, self.config.char_source)
+        {
+            let mut buf = String::new();
+            chars::for_each_sentence(doc, &mut buf, |s, segment| {
+                sink.segment = segment;
+                chars::char_grams(s, range, |g| {
+                    if let Some(f) = self.tables.chars.get(g) {
+                        sink.add(f);
+                    }
+                });
+            });
+        }
         if self.config.has_extras() {
             let toks = extras::toks(doc, words, entries);
             extras::for_each_extra(&self.config, &toks, |e, segment| {

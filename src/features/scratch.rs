@@ -3,7 +3,7 @@
 
 use super::ngrams::{Gram, MAX_N, UNSET};
 use super::{Analysis, Featurizer, UNKNOWN};
-use crate::text;
+use crate::tokens;
 use rustc_hash::FxHashMap;
 
 /// Per-thread working memory for [`Featurizer::transform`]: counts and a cache of the terms of
@@ -145,8 +145,8 @@ impl Featurizer {
             let idx = match cache.index.get(word) {
                 Some(&i) => i,
                 None => {
-                    text::normalize_into(word, &mut cache.buf);
-                    let entry = self.cached_term(&cache.buf);
+                    let stem = tokens::term_into(word, &mut cache.buf);
+                    let entry = self.cached_term(&cache.buf, stem);
                     let i = cache.entries.len() as u32;
                     cache.entries.push(entry);
                     cache.index.insert(word.to_string(), i);
@@ -162,14 +162,21 @@ impl Featurizer {
         }
     }
 
-    /// What the word `normalized` (lower-cased) becomes.
-    fn cached_term(&self, normalized: &str) -> CachedTerm {
-        let stem = self.stem.stem(normalized);
+    /// What the word `normalized` (lower-cased) becomes; `stem`: whether it is stemmed (the
+    /// social tokens are not, see [`tokens::term_into`]).
+    fn cached_term(&self, normalized: &str, stem: bool) -> CachedTerm {
+        let stem = if stem {
+            self.stem.stem(normalized)
+        } else {
+            std::borrow::Cow::Borrowed(normalized)
+        };
         let chars = match self.config.char_ngrams {
             Some(range) => self.tables.chars.features_of(
                 match self.config.char_source {
                     super::CharSource::Stem => &stem,
                     super::CharSource::Word => normalized,
+                    // Taken from the whole context instead (`chars::text_grams`).
+                    super::CharSource::Text => "",
                 },
                 range,
             ),

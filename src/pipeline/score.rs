@@ -203,7 +203,8 @@ impl<'m> Scorer<'m> {
     /// Scores one article.
     pub fn score(&mut self, article: &Article) -> ArticleScore {
         let model = self.model;
-        let analysis = Analysis::new(&article.text, &model.registry);
+        let analysis =
+            Analysis::with_tokens(&article.text, &model.registry, model.config.context.tokens);
         let actors = self.actors_to_score(&analysis);
         let mut words = model.featurizer.word_terms(&analysis, &mut self.scratch);
         let mut actor_scores = Vec::with_capacity(actors.len());

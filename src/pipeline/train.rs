@@ -46,7 +46,7 @@ impl<'a> Prepared<'a> {
         let analyses: Vec<Analysis> = set
             .articles
             .iter()
-            .map(|a| Analysis::new(&a.article.text, registry))
+            .map(|a| Analysis::with_tokens(&a.article.text, registry, cfg.tokens))
             .collect();
         let contexts = set
             .examples
