@@ -127,7 +127,8 @@ impl CompareCmd {
     pub fn stream(&self, opts: &CompareOptions) -> anyhow::Result<(Groups, ModelView)> {
         let view = self.view()?;
         let labels = view.as_ref().map(|v| v.labels.names().to_vec());
-        let mut groups = Groups::new(opts, labels.as_deref());
+        let known = view.as_ref().and_then(|v| v.known_sources());
+        let mut groups = Groups::new(opts, labels.as_deref()).with_known_sources(known);
         let mut unmarked = 0usize;
         // A partition summarised for a later merge may be empty; a comparison may not.
         let each = if self.save_summary.is_some() {

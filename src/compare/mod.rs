@@ -275,6 +275,12 @@ pub struct ModelView {
 }
 
 impl ModelView {
+    /// The sources of the model's labeled articles, when it keeps them for the widening of
+    /// unseen sources ([`quantify::select::Unseen`]).
+    pub fn known_sources(&self) -> Option<Vec<String>> {
+        Some(self.choice.as_ref()?.unseen.as_ref()?.sources.clone())
+    }
+
     /// The stance labels, polarity and stored error rates of a trained model.
     pub fn of_model(model: &StanceModel) -> ModelView {
         ModelView {
@@ -425,7 +431,8 @@ pub fn compare(
     opts: &CompareOptions,
     view: &ModelView,
 ) -> Vec<GroupRow> {
-    let mut groups = Groups::new(opts, Some(view.labels.names()));
+    let mut groups =
+        Groups::new(opts, Some(view.labels.names())).with_known_sources(view.known_sources());
     for a in articles {
         groups.add(a);
     }
@@ -502,7 +509,7 @@ pub fn compare_groups(groups: &Groups, opts: &CompareOptions, view: &ModelView) 
             };
             if let (Estimator::Auto, Some(c)) = (opts.estimator, &view.choice) {
                 for e in &mut estimates {
-                    *e = c.widened(e, 0.0);
+                    *e = c.widened(e, cell.unseen_share());
                 }
             }
             GroupRow {
@@ -514,7 +521,7 @@ pub fn compare_groups(groups: &Groups, opts: &CompareOptions, view: &ModelView) 
                 label_count,
                 estimator,
                 estimates,
-                expected_error: expected_error(opts, view, estimator, n),
+                expected_error: expected_error(opts, view, estimator, n, cell.unseen_share()),
                 within_error: false,
                 unreliable: false,
             }
@@ -554,16 +561,23 @@ fn expected_error(
     view: &ModelView,
     estimator: Estimator,
     n: usize,
+    unseen: f64,
 ) -> Option<f64> {
-    match &opts.expected {
+    let auto = view
+        .choice
+        .as_ref()
+        .filter(|c| c.estimator == estimator && opts.estimator == Estimator::Auto);
+    let base = match &opts.expected {
         Some(r) => r
             .expected_net_error(opts.estimator, n)
             .or_else(|| r.expected_net_error(estimator, n)),
-        None => view
-            .choice
-            .as_ref()
-            .filter(|c| c.estimator == estimator && opts.estimator == Estimator::Auto)
-            .and_then(|c| c.expected_net_error(n)),
+        None => auto.and_then(|c| c.expected_net_error(n)),
+    };
+    // Articles of unseen sources move it toward the error measured with whole sources held
+    // out.
+    match auto {
+        Some(c) if unseen > 0.0 => c.expected_net_error_for(n, unseen, base),
+        _ => base,
     }
 }
 
@@ -607,6 +621,81 @@ mod tests {
             }],
             fields: BTreeMap::from([("desk".to_string(), format!("{source}-desk"))]),
             model: None,
+        }
+    }
+
+    #[test]
+    fn articles_of_unseen_sources_get_the_unseen_widening() {
+        // Source "A" is known, "B" is not. The base widening is none (w 1, τ 0), the unseen
+        // one a floor of 0.3 on the shares and 0.6 on the net, with expected errors 0.1 and 0.5.
+        let arts = vec![
+            art("A", "2023-10-01", "Iran", "against", -0.5),
+            art("A", "2023-11-01", "Iran", "favor", 0.5),
+            art("B", "2023-11-02", "Iran", "against", -1.0),
+            art("B", "2023-11-03", "Iran", "favor", 0.6),
+        ];
+        let mut view = ModelView::from_scores(&arts);
+        let size = |net_mae| vec![quantify::select::SizeError { size: 10, net_mae }];
+        view.choice = Some(quantify::select::Choice {
+            estimator: Estimator::Pcc,
+            widen: 1.0,
+            floor: 0.0,
+            net_widen: 1.0,
+            net_floor: 0.0,
+            coverage: 0.95,
+            expected: size(0.1),
+            candidates: Vec::new(),
+            app_groups: 0,
+            real_groups: 0,
+            unseen: Some(quantify::select::Unseen {
+                sources: vec!["A".into()],
+                folds: 2,
+                widening: quantify::select::Widening {
+                    widen: 1.0,
+                    floor: 0.3,
+                    net_widen: 1.0,
+                    net_floor: 0.6,
+                    coverage: 0.95,
+                },
+                expected: size(0.5),
+            }),
+        });
+        let pcc = CompareOptions {
+            estimator: Estimator::Pcc,
+            ..CompareOptions::default()
+        };
+        let half = |s: &Shares, c: usize| (s.share[c] - s.low[c], s.high[c] - s.share[c]);
+        for by in [GroupBy::Source, GroupBy::All] {
+            let opts = CompareOptions {
+                by: by.clone(),
+                ..CompareOptions::default()
+            };
+            let auto = compare(&arts, &opts, &view);
+            let plain = compare(&arts, &CompareOptions { by, ..pcc.clone() }, &view);
+            for (p, a) in plain.iter().zip(&auto) {
+                // Share of unseen articles: A 0, B 1, all 0.5; τ mixed in proportion.
+                let f = match a.group.as_str() {
+                    "A" => 0.0,
+                    "B" => 1.0,
+                    _ => 0.5,
+                };
+                let tau: f64 = 0.3 * f;
+                let (p, a_s) = (p.chosen(), a.chosen());
+                for c in 0..2 {
+                    let (lo, hi) = half(p, c);
+                    let want_lo = (p.share[c] - (lo * lo + tau * tau).sqrt()).max(0.0);
+                    let want_hi = (p.share[c] + (hi * hi + tau * tau).sqrt()).min(1.0);
+                    assert!((a_s.low[c] - want_lo).abs() < 1e-12, "{} low", a.group);
+                    assert!((a_s.high[c] - want_hi).abs() < 1e-12, "{} high", a.group);
+                }
+                let want = 0.1 + f * (0.5 - 0.1);
+                assert!(
+                    (a.expected_error.unwrap() - want).abs() < 1e-12,
+                    "{}",
+                    a.group
+                );
+            }
+            assert!(!plain.is_empty());
         }
     }
 

@@ -53,6 +53,10 @@ struct File {
     groups: Vec<SavedGroup>,
 }
 
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SavedGroup {
@@ -60,6 +64,9 @@ struct SavedGroup {
     actor: String,
     n: usize,
     scored: usize,
+    /// Articles from sources the model given when saving does not know.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    unseen: usize,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     articles: Option<Vec<SavedArticle>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -119,6 +126,7 @@ pub fn to_json(groups: &Groups) -> String {
             actor: a.clone(),
             n: c.n,
             scored: c.scored,
+            unseen: c.unseen,
             articles,
             bins,
         }
@@ -189,6 +197,8 @@ pub fn from_json(path: &Path, text: &str) -> Result<Groups, String> {
         field_found: file.field_found,
         fields_seen: file.fields_seen.into_iter().collect::<BTreeSet<_>>(),
         articles: file.articles,
+        // Unseen articles were counted when the summary was saved.
+        known_sources: None,
     })
 }
 
@@ -239,9 +249,16 @@ fn group_of(g: SavedGroup, k: usize, limit: usize) -> Result<Group, String> {
         }
         _ => return Err("needs either \"articles\" or \"bins\", not both or neither".into()),
     };
+    if g.unseen > g.n {
+        return Err(format!(
+            "field \"unseen\" {} is more than its {} articles",
+            g.unseen, g.n
+        ));
+    }
     let mut group = Group {
         n: g.n,
         scored: g.scored,
+        unseen: g.unseen,
         k,
         store,
     };

@@ -43,6 +43,8 @@ pub(super) enum Store {
 pub struct Group {
     pub(super) n: usize,
     pub(super) scored: usize,
+    /// Articles from sources the model's labeled articles lack.
+    pub(super) unseen: usize,
     pub(super) k: usize,
     pub(super) store: Store,
 }
@@ -69,6 +71,7 @@ impl Group {
         Group {
             n: 0,
             scored: 0,
+            unseen: 0,
             k,
             store: Store::Rows {
                 probs: Vec::new(),
@@ -92,8 +95,14 @@ impl Group {
         self.scored == self.n
     }
 
-    fn add(&mut self, p: &[f64], score: Option<f64>, limit: usize) {
+    /// The share of its articles from sources the model's labeled articles lack.
+    pub fn unseen_share(&self) -> f64 {
+        self.unseen as f64 / self.n.max(1) as f64
+    }
+
+    fn add(&mut self, p: &[f64], score: Option<f64>, limit: usize, unseen: bool) {
         self.n += 1;
+        self.unseen += usize::from(unseen);
         self.scored += usize::from(score.is_some());
         match &mut self.store {
             Store::Rows { probs, scores } => {
@@ -124,6 +133,7 @@ impl Group {
     pub fn merge(&mut self, mut other: Group, limit: usize) {
         self.n += other.n;
         self.scored += other.scored;
+        self.unseen += other.unseen;
         match (&mut self.store, &mut other.store) {
             (
                 Store::Rows { probs, scores },
@@ -250,6 +260,9 @@ pub struct Groups {
     pub(super) field_found: bool,
     pub(super) fields_seen: BTreeSet<String>,
     pub(super) articles: usize,
+    /// The sources of the model's labeled articles (sorted), when it keeps them: an article
+    /// from another source (or none) counts as unseen ([`Group::unseen_share`]).
+    pub(super) known_sources: Option<Vec<String>>,
 }
 
 impl Groups {
@@ -266,7 +279,15 @@ impl Groups {
             field_found: false,
             fields_seen: BTreeSet::new(),
             articles: 0,
+            known_sources: None,
         }
+    }
+
+    /// The same groups, counting the articles of sources outside `sources` (sorted), the
+    /// model's labeled sources ([`crate::quantify::select::Unseen`]).
+    pub fn with_known_sources(mut self, sources: Option<Vec<String>>) -> Groups {
+        self.known_sources = sources;
+        self
     }
 
     /// Adds one scored article.
@@ -294,6 +315,10 @@ impl Groups {
                 }
             }
         }
+        let unseen = self.known_sources.as_ref().is_some_and(|known| {
+            let source = a.source.as_deref().unwrap_or_default();
+            known.binary_search_by(|k| k.as_str().cmp(source)).is_err()
+        });
         let mut g = None;
         for s in &a.actors {
             if self.actors.is_empty() || self.actors.contains(&s.actor) {
@@ -307,7 +332,7 @@ impl Groups {
                 self.cells
                     .entry((group, s.actor.clone()))
                     .or_insert_with(|| Group::new(k))
-                    .add(&p, s.score, self.limit);
+                    .add(&p, s.score, self.limit, unseen);
             }
         }
     }
