@@ -152,24 +152,34 @@ pub fn detect(text: &str) -> Option<&'static str> {
             i += len;
             continue;
         }
+        // The word's ASCII bytes, lower-cased, packed as they come (the first 8 of them).
         let start = i;
         let mut is_ascii = true;
+        let mut packed = 0u64;
         while i < bytes.len() {
+            let b = bytes[i];
+            if b < 128 {
+                if !b.is_ascii_alphanumeric() {
+                    break;
+                }
+                let at = i - start;
+                if at < 8 {
+                    packed |= u64::from(b.to_ascii_lowercase()) << (8 * at);
+                }
+                i += 1;
+                continue;
+            }
             let (alnum, len) = alnum_at(text, i);
             if !alnum {
                 break;
             }
-            is_ascii &= len == 1 && bytes[i] < 128;
+            is_ascii = false;
             i += len;
         }
         let w = &text[start..i];
         seen += 1;
         let key = if is_ascii && w.len() <= LONGEST {
-            let mut a = [0u8; 8];
-            for (d, c) in a.iter_mut().zip(w.bytes()) {
-                *d = c.to_ascii_lowercase();
-            }
-            u64::from_le_bytes(a)
+            packed
         } else if is_ascii || w.chars().nth(LONGEST).is_some() {
             continue; // longer than every function word
         } else {
