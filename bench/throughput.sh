@@ -13,6 +13,13 @@
 #   --workdir DIR  inputs, outputs and logs go here [WORKDIR, default: a new temp dir]
 #   --big          also run stance once on ~1 GB of text (BIG_MB, default 1000) for peak RSS
 #   --no-peers     skip the sklearn and fastText recipes
+#   --bin FILE     the stance binary to time [BIN; default: built with cargo, found under
+#                  $CARGO_TARGET_DIR (or target/) as release/stance]
+#   --python EXE   the Python that runs the peers and has scikit-learn and fasttext [PYTHON,
+#                  default python3]
+#
+# Besides the model's 18 actors, stance also runs (2 threads) with an actors file of 1,000
+# and one of 100,000 more aliases (`--actors`), to show what the alias matcher costs.
 #
 # Every run is timed with /usr/bin/time -v (wall, user+sys, "Maximum resident set size");
 # runs are interleaved (repeat 1 of every command, then repeat 2, ...) so that a burst of
@@ -32,6 +39,8 @@ WORKDIR=${WORKDIR:-}
 BIG=${BIG:-0}
 BIG_MB=${BIG_MB:-1000}
 PEERS=1
+BIN=${BIN:-}
+PYTHON=${PYTHON:-python3}
 while [ $# -gt 0 ]; do
     case "$1" in
         --mb) MB=$2; shift 2 ;;
@@ -40,7 +49,9 @@ while [ $# -gt 0 ]; do
         --workdir) WORKDIR=$2; shift 2 ;;
         --big) BIG=1; shift ;;
         --no-peers) PEERS=0; shift ;;
-        -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+        --bin) BIN=$2; shift 2 ;;
+        --python) PYTHON=$2; shift 2 ;;
+        -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
         *) echo "throughput.sh: unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -50,14 +61,17 @@ RUNS=$WORKDIR/runs
 
 log() { echo "== $*" >&2; }
 
-log "building the release binary"
-cargo build --release --quiet
-BIN=$ROOT/target/release/stance
+if [ -z "$BIN" ]; then
+    log "building the release binary"
+    cargo build --release --quiet
+    BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/stance
+fi
+[ -x "$BIN" ] || { echo "throughput.sh: no binary at $BIN" >&2; exit 1; }
 MODEL=$ROOT/models/default.json
 
 if [ "$PEERS" = 1 ]; then
-    python3 -c 'import sklearn, scipy, numpy' 2>/dev/null || pip install --quiet scikit-learn
-    python3 -c 'import fasttext' 2>/dev/null || pip install --quiet fasttext-numpy2
+    "$PYTHON" -c 'import sklearn, scipy, numpy' 2>/dev/null || "$PYTHON" -m pip install --quiet scikit-learn
+    "$PYTHON" -c 'import fasttext' 2>/dev/null || "$PYTHON" -m pip install --quiet fasttext-numpy2
 fi
 
 if [ -z "$INPUT" ]; then
@@ -89,10 +103,23 @@ log "input: $INPUT: $N_ART articles, $TEXT_MB MB of text"
 PYENV="env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE"
 if [ "$PEERS" = 1 ]; then
     log "training the peer recipes on data/articles.jsonl (not timed)"
-    $PYENV python3 bench/peers/sklearn_score.py train --model "$WORKDIR/sklearn.pkl"
-    $PYENV python3 bench/peers/fasttext_score.py train --model "$WORKDIR/fasttext"
-    $PYENV python3 -c 'import threadpoolctl, numpy, scipy, sklearn; print("numpy", numpy.__version__, "scipy", scipy.__version__, "sklearn", sklearn.__version__); [print("  blas:", i.get("internal_api"), i.get("version"), i.get("architecture"), "threads", i.get("num_threads")) for i in threadpoolctl.threadpool_info()]' >&2 || true
+    $PYENV "$PYTHON" bench/peers/sklearn_score.py train --model "$WORKDIR/sklearn.pkl"
+    $PYENV "$PYTHON" bench/peers/fasttext_score.py train --model "$WORKDIR/fasttext"
+    $PYENV "$PYTHON" -c 'import threadpoolctl, numpy, scipy, sklearn; print("numpy", numpy.__version__, "scipy", scipy.__version__, "sklearn", sklearn.__version__); [print("  blas:", i.get("internal_api"), i.get("version"), i.get("architecture"), "threads", i.get("num_threads")) for i in threadpoolctl.threadpool_info()]' >&2 || true
 fi
+
+# Actors files that add 1,000 and 100,000 aliases (10 and 1,000 actors of 100 each): made-up
+# names that the text never contains, so the scores stay those of the 18 actors and the cost
+# measured is the matcher's.
+for n in 10 1000; do
+    python3 - "$WORKDIR/actors_$n.toml" "$n" <<'EOF'
+import sys
+with open(sys.argv[1], "w") as f:
+    for i in range(int(sys.argv[2])):
+        aliases = ",".join('"Zqx Alias%d_%d"' % (i, j) for j in range(100))
+        f.write('[[actor]]\nname = "Zqx Actor%d"\naliases = [%s]\n' % (i, aliases))
+EOF
+done
 
 # name|command (the command's stdout is the output file)
 CASES=(
@@ -100,11 +127,13 @@ CASES=(
     "stance 2 threads|$BIN score --model $MODEL --threads 2 $INPUT"
     "stance 1 thread, --evidence 0|$BIN score --model $MODEL --threads 1 --evidence 0 $INPUT"
     "stance 2 threads, --evidence 0|$BIN score --model $MODEL --threads 2 --evidence 0 $INPUT"
+    "stance 2 threads, +1,000 aliases|$BIN score --model $MODEL --threads 2 --actors $WORKDIR/actors_10.toml $INPUT"
+    "stance 2 threads, +100,000 aliases|$BIN score --model $MODEL --threads 2 --actors $WORKDIR/actors_1000.toml $INPUT"
 )
 if [ "$PEERS" = 1 ]; then
     CASES+=(
-        "sklearn recipe|$PYENV python3 $ROOT/bench/peers/sklearn_score.py score --model $WORKDIR/sklearn.pkl $INPUT"
-        "fastText recipe|$PYENV python3 $ROOT/bench/peers/fasttext_score.py score --model $WORKDIR/fasttext $INPUT"
+        "sklearn recipe|$PYENV $PYTHON $ROOT/bench/peers/sklearn_score.py score --model $WORKDIR/sklearn.pkl $INPUT"
+        "fastText recipe|$PYENV $PYTHON $ROOT/bench/peers/fasttext_score.py score --model $WORKDIR/fasttext $INPUT"
     )
 fi
 
@@ -191,6 +220,8 @@ ratio("stance 2 threads, --evidence 0", "sklearn recipe")
 ratio("stance 2 threads, --evidence 0", "fastText recipe")
 ratio("stance 2 threads, --evidence 0", "stance 1 thread, --evidence 0")
 ratio("stance 2 threads, --evidence 0", "stance 2 threads")
+ratio("stance 2 threads", "stance 2 threads, +1,000 aliases")
+ratio("stance 2 threads", "stance 2 threads, +100,000 aliases")
 
 print("\nCommands (stdout to a file in the work directory; each wrapped in /usr/bin/time -v):\n")
 for r in rows:

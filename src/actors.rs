@@ -231,14 +231,16 @@ fn alias_variants(alias: &str) -> Vec<String> {
 /// in linear time and searches almost as fast.
 fn alias_matcher(patterns: &[String]) -> std::result::Result<AhoCorasick, Problem> {
     let bytes: usize = patterns.iter().map(String::len).sum();
+    // (Left to itself the builder picks a DFA only up to 100 patterns; the shipped actors
+    // with their variants and automatic name forms are a few hundred.)
     let kind = if patterns.len() > 2_000 || bytes > 50_000 {
-        Some(aho_corasick::AhoCorasickKind::ContiguousNFA)
+        aho_corasick::AhoCorasickKind::ContiguousNFA
     } else {
-        None
+        aho_corasick::AhoCorasickKind::DFA
     };
     AhoCorasick::builder()
         .match_kind(MatchKind::Standard)
-        .kind(kind)
+        .kind(Some(kind))
         .build(patterns)
         .map_err(|e| Problem {
             actor: 0,

@@ -152,24 +152,35 @@ pub fn detect(text: &str) -> Option<&'static str> {
             i += len;
             continue;
         }
+        // The word's ASCII bytes, lower-cased, packed as they come (the first 8 of them).
         let start = i;
         let mut is_ascii = true;
+        let mut packed = 0u64;
         while i < bytes.len() {
+            let b = bytes[i];
+            let lower = LOWER_ALNUM[b as usize];
+            if lower == 0 {
+                break; // ASCII, neither letter nor digit
+            }
+            if b < 128 {
+                let at = i - start;
+                if at < 8 {
+                    packed |= u64::from(lower) << (8 * at);
+                }
+                i += 1;
+                continue;
+            }
             let (alnum, len) = alnum_at(text, i);
             if !alnum {
                 break;
             }
-            is_ascii &= len == 1 && bytes[i] < 128;
+            is_ascii = false;
             i += len;
         }
         let w = &text[start..i];
         seen += 1;
         let key = if is_ascii && w.len() <= LONGEST {
-            let mut a = [0u8; 8];
-            for (d, c) in a.iter_mut().zip(w.bytes()) {
-                *d = c.to_ascii_lowercase();
-            }
-            u64::from_le_bytes(a)
+            packed
         } else if is_ascii || w.chars().nth(LONGEST).is_some() {
             continue; // longer than every function word
         } else {
@@ -181,8 +192,10 @@ pub fn detect(text: &str) -> Option<&'static str> {
             }
         };
         if let Some(&langs) = table.get(&key) {
-            for (i, c) in counts.iter_mut().enumerate() {
-                *c += usize::from(langs >> i & 1);
+            let mut bits = langs;
+            while bits != 0 {
+                counts[bits.trailing_zeros() as usize] += 1;
+                bits &= bits - 1;
             }
         }
     }
@@ -194,6 +207,23 @@ pub fn detect(text: &str) -> Option<&'static str> {
     let (best, second) = (counts[order[0]], counts[order[1]]);
     (best >= 8 && best * 3 >= second * 4).then_some(FUNCTION_WORDS[order[0]].0)
 }
+
+/// Per byte: an ASCII letter or digit lower-cased, 0 for any other ASCII byte, and the byte
+/// itself (non-zero) for the bytes of multi-byte characters, which are decoded.
+static LOWER_ALNUM: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = if c >= 128 || c.is_ascii_alphanumeric() {
+            c.to_ascii_lowercase()
+        } else {
+            0
+        };
+        b += 1;
+    }
+    t
+};
 
 /// Whether the character at byte `i` of `text` is alphanumeric, and its length in bytes.
 #[inline]

@@ -100,6 +100,11 @@ pub fn score_stream(
 ) -> std::io::Result<StreamCounts> {
     let threads = opts.threads.max(1);
     let batch_size = opts.batch.max(1);
+    let mut score_opts = opts.score.clone();
+    if matches!(opts.format, ScoreFormat::Csv { .. }) {
+        score_opts.evidence = 0; // a CSV row has no evidence column: do not compute it
+    }
+    let score_opts = &score_opts;
     let window = 2 * threads + 2;
     let gate = Gate::default();
     let (batch_tx, batch_rx) = std::sync::mpsc::sync_channel::<(usize, Vec<Pending>)>(window);
@@ -123,7 +128,7 @@ pub fn score_stream(
             let out_tx = out_tx.clone();
             let batch_rx = &batch_rx;
             scope.spawn(move || {
-                let mut scorer = model.scorer(opts.score.clone());
+                let mut scorer = model.scorer(score_opts.clone());
                 loop {
                     let next = batch_rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
                     let Ok((seq, pending)) = next else { break };

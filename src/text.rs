@@ -40,7 +40,7 @@ pub fn words(text: &str) -> Vec<Word> {
     while i < n {
         let b = bytes[i];
         if b < 128 {
-            if !b.is_ascii_alphanumeric() {
+            if !ASCII_ALNUM[b as usize] {
                 i += 1;
                 continue;
             }
@@ -58,7 +58,7 @@ pub fn words(text: &str) -> Vec<Word> {
         while j < n {
             let b = bytes[j];
             if b < 128 {
-                if b.is_ascii_alphanumeric() {
+                if ASCII_ALNUM[b as usize] {
                     j += 1;
                     end = j;
                     continue;
@@ -105,8 +105,9 @@ const fn byte_table(bytes: &[u8]) -> [bool; 256] {
     t
 }
 
-/// The bytes at which a sentence may end.
-static SENTENCE_BYTE: [bool; 256] = byte_table(b".!?\n");
+/// The ASCII letters and digits (`u8::is_ascii_alphanumeric` as one load, in the word loop).
+static ASCII_ALNUM: [bool; 256] =
+    byte_table(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
 
 /// Abbreviations after which a full stop does not end a sentence.
 const ABBREVIATIONS: &[&str] = &[
@@ -126,13 +127,17 @@ pub fn sentences(text: &str) -> Vec<Span> {
     let mut out = Vec::new();
     let mut start = 0;
     let mut i = 0;
+    // The next line end at or after `i` (n when there is none), found by memchr and kept
+    // until `i` passes it: line ends are rarer than full stops.
+    let mut line_end = memchr::memchr(b'\n', b).unwrap_or(n);
     // Scans bytes: every byte that matters here is ASCII, or the start of a multi-byte
     // character that is decoded where needed.
     while i < n {
         // Skip quickly to the next byte that can end a sentence.
-        while i < n && !SENTENCE_BYTE[b[i] as usize] {
-            i += 1;
+        if line_end < i {
+            line_end = memchr::memchr(b'\n', &b[i..]).map_or(n, |p| i + p);
         }
+        i = memchr::memchr3(b'.', b'!', b'?', &b[i..line_end]).map_or(line_end, |p| i + p);
         if i >= n {
             break;
         }

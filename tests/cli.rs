@@ -195,6 +195,34 @@ fn csv_output_is_long_form_and_stdin_works() {
     assert!(rows.iter().all(|r| &r[col("status")] == "ok"));
 }
 
+/// A CSV row has no evidence column, so the scorer skips evidence for CSV: the rows are the
+/// same, byte for byte, whatever --evidence says.
+#[test]
+fn csv_rows_do_not_depend_on_evidence() {
+    let input = "{\"id\": \"a\", \"text\": \"Iran condemned Israel. Israel rejected the claim. Qatar praised both.\"}\n{\"id\": \"b\", \"text\": \"Markets were calm. Russia said little.\"}\n";
+    let run = |evidence: &str| {
+        let out = stance()
+            .args([
+                "score",
+                "--format",
+                "csv",
+                "--evidence",
+                evidence,
+                "--model",
+            ])
+            .arg(model())
+            .arg("-")
+            .write_stdin(input)
+            .assert()
+            .success();
+        out.get_output().stdout.clone()
+    };
+    let (none, three) = (run("0"), run("3"));
+    let text = String::from_utf8_lossy(&none);
+    assert_eq!(text.lines().count(), 1 + 4, "{text}"); // the header, four actors
+    assert_eq!(none, three);
+}
+
 #[test]
 fn csv_scores_round_trip_with_their_fields_and_compare_reads_them() {
     let d = tmp();

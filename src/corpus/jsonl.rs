@@ -110,7 +110,7 @@ pub(crate) fn read_line_capped(
         }
         any = true;
         // A line ends at \n, \r\n or a bare \r (old Mac files).
-        let (part, done) = match chunk.iter().position(|&b| b == b'\n' || b == b'\r') {
+        let (part, done) = match memchr::memchr2(b'\n', b'\r', chunk) {
             Some(i) => (&chunk[..i], Some((i + 1, chunk[i] == b'\r'))),
             None => (chunk, None),
         };

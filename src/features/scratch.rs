@@ -31,7 +31,11 @@ pub(super) struct Tally {
 /// The words seen so far, as written, with what the featurizer makes of each.
 #[derive(Default)]
 pub(super) struct WordCache {
-    /// Word as written → index into `entries`.
+    /// Word as written, of at most 8 bytes, packed into a number ([`pack`]) → index into
+    /// `entries`: most words are that short, and a number hashes and compares in one step
+    /// where a string key costs a hash over its bytes and a `memcmp`.
+    short: FxHashMap<u64, u32>,
+    /// Longer words as written → index into `entries`.
     index: FxHashMap<String, u32>,
     pub(super) entries: Vec<CachedTerm>,
     buf: String,
@@ -81,8 +85,39 @@ impl Scratch {
 
     fn clear_cache(&mut self) {
         self.generation += 1;
+        self.cache.short.clear();
         self.cache.index.clear();
         self.cache.entries.clear();
+    }
+}
+
+/// A word of at most 8 bytes as one number: its bytes, zero-padded. A word has no zero byte
+/// (it is made of letters, digits and apostrophes), so two words are equal exactly when their
+/// numbers are.
+#[inline]
+fn pack(word: &str) -> Option<u64> {
+    let mut a = [0u8; 8];
+    a.get_mut(..word.len())?.copy_from_slice(word.as_bytes());
+    Some(u64::from_le_bytes(a))
+}
+
+impl WordCache {
+    fn len(&self) -> usize {
+        self.short.len() + self.index.len()
+    }
+
+    fn get(&self, word: &str, packed: Option<u64>) -> Option<u32> {
+        match packed {
+            Some(k) => self.short.get(&k).copied(),
+            None => self.index.get(word).copied(),
+        }
+    }
+
+    fn insert(&mut self, word: &str, packed: Option<u64>, i: u32) {
+        match packed {
+            Some(k) => self.short.insert(k, i),
+            None => self.index.insert(word.to_string(), i),
+        };
     }
 }
 
@@ -133,7 +168,7 @@ impl Featurizer {
     /// Looks up (or computes and caches) the term of every word of the article.
     pub fn word_terms(&self, analysis: &Analysis<'_>, scratch: &mut Scratch) -> WordTerms {
         scratch.own(self.id, self.names.len());
-        if scratch.cache.index.len() >= CACHE_LIMIT {
+        if scratch.cache.len() >= CACHE_LIMIT {
             scratch.clear_cache();
         }
         let cache = &mut scratch.cache;
@@ -142,14 +177,15 @@ impl Featurizer {
             // Keyed by the word as written: a hit costs one hash, with no lower-casing or copy
             // ("Russia" and "russia" get two entries that point to the same term).
             let word = analysis.word_str(w);
-            let idx = match cache.index.get(word) {
-                Some(&i) => i,
+            let packed = pack(word);
+            let idx = match cache.get(word, packed) {
+                Some(i) => i,
                 None => {
                     let stem = tokens::term_into(word, &mut cache.buf);
                     let entry = self.cached_term(&cache.buf, stem);
                     let i = cache.entries.len() as u32;
                     cache.entries.push(entry);
-                    cache.index.insert(word.to_string(), i);
+                    cache.insert(word, packed, i);
                     i
                 }
             };
