@@ -500,7 +500,12 @@ pub fn unseen_widening(
 ) -> Option<(Widening, Vec<SizeError>)> {
     let setup = setup(inner)?;
     let real = setup.groups.iter().filter(|g| g.size.is_none()).count();
-    Some(fit_widening(inner, &setup, estimator, real >= MIN_REAL_GROUPS))
+    Some(fit_widening(
+        inner,
+        &setup,
+        estimator,
+        real >= MIN_REAL_GROUPS,
+    ))
 }
 
 /// The narrowest widening of `best`'s intervals that covers the inner groups (the real ones
