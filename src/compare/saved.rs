@@ -23,7 +23,8 @@
 //! probability; `count` articles, the sums of their probabilities and of their scores).
 //! Groups are merged in the order the files are given: articles are appended (so a group
 //! that stays within `exact_limit` is exactly what one run over the whole input holds), bins
-//! with the same `at` added.
+//! with the same `at` added. A group may also hold `unseen`: how many of its articles come
+//! from sources the model given when saving does not know (absent means 0); merged by sum.
 
 use super::summary::{Bin, Group, Groups, Store};
 use super::CompareOptions;
