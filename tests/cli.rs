@@ -5,7 +5,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 mod common;
-use common::{model, stance, tmp};
+use common::{data_scores, model, stance, tmp};
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let p = dir.join(name);
@@ -466,14 +466,7 @@ fn eval_of_a_trained_model_on_held_out_data() {
 #[test]
 fn compare_by_source_and_month() {
     let d = tmp();
-    let scores = d.path().join("s.jsonl");
-    // Scored by the built-in model, which carries out-of-fold predictions, so every estimator
-    // is available.
-    let out = stance()
-        .args(["score", "data/articles.jsonl", "--evidence", "0"])
-        .assert()
-        .success();
-    std::fs::write(&scores, &out.get_output().stdout).unwrap();
+    let scores = data_scores(d.path());
     let out = stance()
         .arg("compare")
         .arg(&scores)

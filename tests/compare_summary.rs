@@ -13,7 +13,7 @@
 //!   that, plus 0.01.
 
 mod common;
-use common::{stance, tmp};
+use common::{data_scores, stance, tmp};
 use serde_json::Value;
 
 fn rows(out: &[u8]) -> Vec<Value> {
@@ -64,12 +64,7 @@ fn gaps(exact: &[Value], other: &[Value]) -> [f64; 4] {
 #[test]
 fn the_summary_agrees_with_the_exact_computation() {
     let d = tmp();
-    let scores = d.path().join("s.jsonl");
-    let out = stance()
-        .args(["score", "data/articles.jsonl", "--evidence", "0"])
-        .assert()
-        .success();
-    std::fs::write(&scores, &out.get_output().stdout).unwrap();
+    let scores = data_scores(d.path());
     let run = |limit: &str, seed: &str| {
         let out = stance()
             .arg("compare")
@@ -159,12 +154,7 @@ fn summarise_parts(
 #[test]
 fn summaries_of_parts_merged_equal_the_whole() {
     let d = tmp();
-    let scores = d.path().join("s.jsonl");
-    let out = stance()
-        .args(["score", "data/articles.jsonl", "--evidence", "0"])
-        .assert()
-        .success();
-    std::fs::write(&scores, &out.get_output().stdout).unwrap();
+    let scores = data_scores(d.path());
     let text = std::fs::read_to_string(&scores).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 208);
@@ -249,12 +239,7 @@ fn summaries_of_parts_merged_equal_the_whole() {
 #[test]
 fn summaries_that_do_not_fit_are_refused_by_name() {
     let d = tmp();
-    let scores = d.path().join("s.jsonl");
-    let out = stance()
-        .args(["score", "data/articles.jsonl", "--evidence", "0"])
-        .assert()
-        .success();
-    std::fs::write(&scores, &out.get_output().stdout).unwrap();
+    let scores = data_scores(d.path());
     let sum = d.path().join("a.json");
     stance()
         .arg("compare")

@@ -11,8 +11,7 @@
 //! of the spread between articles).
 
 use super::bayes::multinomial;
-use super::estimate::{bcc_counts, emq_weighted, finish, Shares};
-use super::solve::adjust;
+use super::estimate::{bcc_counts, emq_weighted, finish, from_counts, Shares};
 use super::{ErrorRates, Estimator, Rates};
 use crate::labels::LabelSet;
 use rand_chacha::ChaCha8Rng;
@@ -65,27 +64,10 @@ fn estimate_weighted(
             *p += wi * m / n;
         }
     }
-    let want = |e: Estimator| only.is_none_or(|o| o == e);
-    let mut out = Vec::new();
-    if want(Estimator::Cc) {
-        out.push((Estimator::Cc, cc.clone()));
-    }
-    if want(Estimator::Pcc) || (rates.is_none() && only.is_some_and(|o| o.adjusted())) {
-        out.push((Estimator::Pcc, pcc.clone()));
-    }
-    if let Some(r) = rates {
-        if want(Estimator::Acc) {
-            out.push((Estimator::Acc, adjust(&r.hard, &cc)));
-        }
-        if want(Estimator::Pacc) {
-            out.push((Estimator::Pacc, adjust(&r.soft, &pcc)));
-        }
-        if want(Estimator::Emq) {
-            let recal: Vec<Vec<f64>> = lnp.iter().map(|l| r.recal.apply_log(l)).collect();
-            out.push((Estimator::Emq, emq_weighted(&recal, Some(w), &r.prior)));
-        }
-    }
-    out
+    from_counts(&cc, &pcc, rates, only, |r| {
+        let recal: Vec<Vec<f64>> = lnp.iter().map(|l| r.recal.apply_log(l)).collect();
+        emq_weighted(&recal, Some(w), &r.prior)
+    })
 }
 
 /// [`super::estimate`] for a group held as bins: point estimates from all the bins, intervals

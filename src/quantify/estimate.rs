@@ -145,26 +145,42 @@ fn estimate_all(
             pcc[c] += p[c] / n;
         }
     }
+    from_counts(&cc, &pcc, rates, only, |r| {
+        let recal: Vec<Vec<f64>> = pick.iter().map(|&i| r.recal.apply(rows[i])).collect();
+        emq(&recal, &r.prior)
+    })
+}
+
+/// The estimates of every estimator (or only `only`) from a group's counting shares `cc`, its
+/// mean probabilities `pcc` and, for EMQ, `emq` of the rates: in the order CC, PCC, ACC, PACC,
+/// EMQ; PCC also stands in when an adjusted estimator is asked for without rates. Shared by
+/// groups held article by article and as bins, which differ only in how EMQ reads them.
+pub(crate) fn from_counts(
+    cc: &[f64],
+    pcc: &[f64],
+    rates: Option<&Rates>,
+    only: Option<Estimator>,
+    emq: impl FnOnce(&Rates) -> Vec<f64>,
+) -> Vec<(Estimator, Vec<f64>)> {
     let want = |e: Estimator| only.is_none_or(|o| o == e);
     let mut out = Vec::new();
     if want(Estimator::Cc) {
-        out.push((Estimator::Cc, cc.clone()));
+        out.push((Estimator::Cc, cc.to_vec()));
     }
     let pcc_wanted =
         want(Estimator::Pcc) || (rates.is_none() && only.is_some_and(|o| o.adjusted()));
     if pcc_wanted {
-        out.push((Estimator::Pcc, pcc.clone()));
+        out.push((Estimator::Pcc, pcc.to_vec()));
     }
     if let Some(r) = rates {
         if want(Estimator::Acc) {
-            out.push((Estimator::Acc, adjust(&r.hard, &cc)));
+            out.push((Estimator::Acc, adjust(&r.hard, cc)));
         }
         if want(Estimator::Pacc) {
-            out.push((Estimator::Pacc, adjust(&r.soft, &pcc)));
+            out.push((Estimator::Pacc, adjust(&r.soft, pcc)));
         }
         if want(Estimator::Emq) {
-            let recal: Vec<Vec<f64>> = pick.iter().map(|&i| r.recal.apply(rows[i])).collect();
-            out.push((Estimator::Emq, emq(&recal, &r.prior)));
+            out.push((Estimator::Emq, emq(r)));
         }
     }
     out

@@ -41,3 +41,16 @@ pub fn model() -> &'static Path {
     })
     .1
 }
+
+/// `data/articles.jsonl` scored by the built-in model without evidence (which carries
+/// out-of-fold predictions, so every estimator of `compare` is available), written to
+/// `dir/s.jsonl`.
+pub fn data_scores(dir: &Path) -> PathBuf {
+    let scores = dir.join("s.jsonl");
+    let out = stance()
+        .args(["score", "data/articles.jsonl", "--evidence", "0"])
+        .assert()
+        .success();
+    std::fs::write(&scores, &out.get_output().stdout).unwrap();
+    scores
+}
