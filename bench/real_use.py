@@ -12,6 +12,7 @@ the shares of their groups (real groups, APP and UPP samples) against the true l
   PerSenT          dev -> random_test, dev -> fixed_test (surface mode: actors by name)
 
 Usage: python3 bench/real_use.py [--only data,newsmtsc,persent] [--work DIR] [--bin PATH]
+                                [--label-new N]
 The public datasets are read from ../shared/datasets (or $STANCE_DATASETS); a missing one is
 skipped with a message. Standard library only.
 """
@@ -117,6 +118,9 @@ def main():
     ap.add_argument("--only", default="data,newsmtsc,persent")
     ap.add_argument("--work", help="keep converted files and JSON reports here")
     ap.add_argument("--bin", help="the stance binary (default: build it)")
+    ap.add_argument("--label-new", type=int, default=0,
+                    help="label this many of each run's new examples and correct with their "
+                         "error rates (stance simulate --label-new)")
     a = ap.parse_args()
     datasets = os.environ.get("STANCE_DATASETS", os.path.join(ROOT, "..", "shared", "datasets"))
     work = a.work or tempfile.mkdtemp(prefix="stance-real-use-")
@@ -128,6 +132,8 @@ def main():
     details = []
     for name, args in runs(a.only.split(","), datasets, work):
         t = time.time()
+        if a.label_new:
+            args = [*args, "--label-new", str(a.label_new)]
         r = subprocess.run([binary, "simulate", *args, "--format", "json"], cwd=ROOT,
                            capture_output=True, text=True)
         if r.returncode != 0:

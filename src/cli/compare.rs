@@ -24,6 +24,13 @@ pub struct CompareCmd {
     /// Do not read a model: only the estimators that need no error rates (cc, pcc).
     #[arg(long, conflicts_with = "model")]
     pub no_model: bool,
+    /// Labeled articles drawn at random from those compared (read as `train --data` reads,
+    /// actors as the model knows them): the corrected estimators take their error rates and
+    /// recalibration from these, scored by the model, instead of from the model's out-of-fold
+    /// predictions. Worth a hundred or so labels when the compared articles may differ from
+    /// the training ones (README, "How accurate are the estimators in real use?").
+    #[arg(long, value_name = "FILE", conflicts_with = "no_model")]
+    pub labeled: Option<String>,
     /// What to group articles by: source, month, source-month, all, or any other field of
     /// the input records (`stance score` carries them into the scores), e.g. `--by country`.
     #[arg(long, default_value = "source")]
@@ -85,7 +92,29 @@ impl CompareCmd {
         let model = self.model.load().map_err(|e| {
             anyhow::anyhow!("{e}\n(compare reads the model for its error rates; name it with --model, or pass --no-model)")
         })?;
-        let v = ModelView::of_model(&model);
+        let mut v = ModelView::of_model(&model);
+        if let Some(file) = &self.labeled {
+            let opts = stance::corpus::ReadOptions::default();
+            let (set, errors) =
+                stance::TrainingSet::read(std::slice::from_ref(file), &opts, &model.registry)?;
+            if let Some(e) = errors.first() {
+                anyhow::bail!(
+                    "--labeled: {} bad record{} (first: {})",
+                    errors.len(),
+                    if errors.len() == 1 { "" } else { "s" },
+                    stance::output::printable(&e.to_string())
+                );
+            }
+            let set =
+                set.ok_or_else(|| anyhow::anyhow!("--labeled {file}: no labeled articles"))?;
+            v = v
+                .with_labeled_rates(&model, &set)
+                .map_err(|e| anyhow::anyhow!("--labeled {file}: {e}"))?;
+            eprintln!(
+                "stance: error rates from {} labeled examples of {file}, not the model's out-of-fold predictions",
+                v.labeled_rates.unwrap_or(0)
+            );
+        }
         if v.calibration.is_none() && self.estimator.adjusted() {
             eprintln!(
                 "stance: warning: {} holds no cross-validation predictions (trained with --no-cv), so {} falls back to pcc",

@@ -55,6 +55,11 @@ pub struct SimulateCmd {
     /// article by one, chosen by its id) instead of the final model.
     #[arg(long)]
     pub crossfit: bool,
+    /// Label this many examples of the new articles (at random) and correct with their error
+    /// rates instead of the model's out-of-fold ones: what labeling a sample of the articles
+    /// you compare buys. They are left out of the groups.
+    #[arg(long, default_value_t = 0)]
+    pub label_new: usize,
     /// Output: tables or one JSON document.
     #[arg(long, default_value = "text", value_parser = OutputFormat::parser(&[OutputFormat::Text, OutputFormat::Json]))]
     pub format: OutputFormat,
@@ -86,6 +91,7 @@ impl SimulateCmd {
             bootstrap: self.bootstrap,
             seed: self.cv.seed,
             crossfit: self.crossfit,
+            label_new: self.label_new,
             ..RealUse::default()
         };
         let data = match &new {

@@ -272,6 +272,9 @@ pub struct ModelView {
     pub data_hash: Option<String>,
     /// The estimator the model chose on its labeled data ([`quantify::select`]).
     pub choice: Option<quantify::select::Choice>,
+    /// When the error rates come from labeled articles of the compared set rather than the
+    /// model's out-of-fold predictions ([`ModelView::with_labeled_rates`]): how many.
+    pub labeled_rates: Option<usize>,
 }
 
 impl ModelView {
@@ -289,7 +292,28 @@ impl ModelView {
             identity: Some(model.identity().clone()),
             data_hash: Some(model.info.data_hash.clone()),
             choice: model.info.quantify.clone(),
+            labeled_rates: None,
         }
+    }
+
+    /// The view with its error rates and recalibration taken from labeled articles of the
+    /// compared set (`labeled`, scored by `model`) instead of the model's out-of-fold
+    /// predictions. Their sources join the model's known ones, so articles of those sources
+    /// get the base widening of `auto`, not the unseen-source one.
+    pub fn with_labeled_rates(
+        mut self,
+        model: &StanceModel,
+        labeled: &crate::TrainingSet,
+    ) -> crate::error::Result<ModelView> {
+        let (cal, sources) = quantify::realuse::labeled_calibration(model, labeled)?;
+        self.labeled_rates = Some(cal.truth.len());
+        self.calibration = Some(cal);
+        if let Some(u) = self.choice.as_mut().and_then(|c| c.unseen.as_mut()) {
+            u.sources.extend(sources);
+            u.sources.sort();
+            u.sources.dedup();
+        }
+        Ok(self)
     }
 
     /// The real-use evaluation that gives the rows their expected error: `given` (read from
@@ -386,6 +410,7 @@ impl ModelView {
             identity: None,
             data_hash: None,
             choice: None,
+            labeled_rates: None,
         }
     }
 }

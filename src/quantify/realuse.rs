@@ -63,6 +63,11 @@ pub struct RealUse {
     /// article by one fold model, chosen by its id) rather than the final model, so that the
     /// probabilities are those of the models the error rates describe.
     pub crossfit: bool,
+    /// Label this many of the new articles' examples (drawn at random, as a user would label a
+    /// sample of what they compare) and take the corrected estimators' error rates and
+    /// recalibration from them instead of the model's out-of-fold predictions; they leave the
+    /// groups. 0: the model's own rates.
+    pub label_new: usize,
 }
 
 impl Default for RealUse {
@@ -80,6 +85,7 @@ impl Default for RealUse {
             level: 0.95,
             seed: 42,
             crossfit: false,
+            label_new: 0,
         }
     }
 }
@@ -286,6 +292,67 @@ struct Scored {
     keys: Vec<(String, String)>,
     /// Per example: whether its source is one the model's labeled articles lack.
     unseen: Vec<bool>,
+    /// Per example: its source.
+    sources: Vec<String>,
+}
+
+impl Scored {
+    /// Draws `n` examples at random and removes them, returning them as calibration examples
+    /// (their scored probabilities and true labels; the labels are `like`'s). Their sources
+    /// count as known from then on: the rates now describe them.
+    fn take_labeled(
+        &mut self,
+        n: usize,
+        like: &super::Calibration,
+        rng: &mut ChaCha8Rng,
+    ) -> Result<super::Calibration> {
+        let m = self.truth.len();
+        if n >= m {
+            return Err(Error::Config(format!(
+                "--label-new {n}: the new articles have only {m} examples; at least one must remain to estimate"
+            )));
+        }
+        let mut order: Vec<usize> = (0..m).collect();
+        order.shuffle(rng);
+        let mut take = vec![false; m];
+        for &i in &order[..n] {
+            take[i] = true;
+        }
+        let cal = super::Calibration {
+            classes: like.classes.clone(),
+            truth: (0..m)
+                .filter(|&i| take[i])
+                .map(|i| self.truth[i] as u32)
+                .collect(),
+            probabilities: (0..m)
+                .filter(|&i| take[i])
+                .flat_map(|i| self.probs[i].iter().copied())
+                .collect(),
+        };
+        let labeled: std::collections::BTreeSet<&String> = (0..m)
+            .filter(|&i| take[i])
+            .map(|i| &self.sources[i])
+            .collect();
+        let unseen: Vec<bool> = (0..m)
+            .map(|i| self.unseen[i] && !labeled.contains(&self.sources[i]))
+            .collect();
+        self.unseen = unseen;
+        retain_untaken(&mut self.probs, &take);
+        retain_untaken(&mut self.truth, &take);
+        retain_untaken(&mut self.keys, &take);
+        retain_untaken(&mut self.sources, &take);
+        retain_untaken(&mut self.unseen, &take);
+        Ok(cal)
+    }
+}
+
+/// Keeps the elements of `v` whose `taken` flag is false.
+fn retain_untaken<T>(v: &mut Vec<T>, taken: &[bool]) {
+    let mut i = 0;
+    v.retain(|_| {
+        i += 1;
+        !taken[i - 1]
+    });
 }
 
 /// Where the new articles come from.
@@ -395,9 +462,14 @@ fn one_split(
             scored.probs[i] = by_fold[j].probs[i].clone();
         }
     }
-    let cal = model.info.calibration.as_ref().ok_or_else(|| {
+    let own = model.info.calibration.as_ref().ok_or_else(|| {
         Error::Training("cross-validation left no out-of-fold predictions".into())
     })?;
+    let labeled_new = match opts.label_new {
+        0 => None,
+        n => Some(scored.take_labeled(n, own, rng)?),
+    };
+    let cal = labeled_new.as_ref().unwrap_or(own);
     let rates = cal.error_rates(opts.bootstrap, rng);
     let counts = train.label_counts(Task::Stance);
     let total: usize = counts.iter().sum();
@@ -552,6 +624,34 @@ fn split(set: &TrainingSet, opts: &RealUse, rng: &mut ChaCha8Rng) -> (Vec<usize>
     )
 }
 
+/// Calibration examples from labeled articles of the set being compared: each example scored
+/// by `model` as `stance score` scores it, with its true label. Error rates and recalibration
+/// taken from these describe the compared articles themselves, where the model's out-of-fold
+/// predictions describe its training articles ([`RealUse::label_new`] measures what that buys).
+/// Also returns the sources of the articles, which then count as known.
+pub fn labeled_calibration(
+    model: &StanceModel,
+    set: &TrainingSet,
+) -> Result<(super::Calibration, Vec<String>)> {
+    let scored = score(model, set, "source")?;
+    if scored.truth.is_empty() {
+        return Err(Error::Config(
+            "the labeled articles have no stance labels the model can use".into(),
+        ));
+    }
+    let mut sources = scored.sources.clone();
+    sources.sort();
+    sources.dedup();
+    Ok((
+        super::Calibration {
+            classes: model.stance.classes().to_vec(),
+            truth: scored.truth.iter().map(|&t| t as u32).collect(),
+            probabilities: scored.probs.concat(),
+        },
+        sources,
+    ))
+}
+
 /// Scores the new part with the model, as `stance score` does.
 fn score(model: &StanceModel, test: &TrainingSet, group_by: &str) -> Result<Scored> {
     let (_, preds) = evaluate_model(model, test)?;
@@ -561,6 +661,7 @@ fn score(model: &StanceModel, test: &TrainingSet, group_by: &str) -> Result<Scor
         truth: Vec::new(),
         keys: Vec::new(),
         unseen: Vec::new(),
+        sources: Vec::new(),
     };
     let choice = model.info.quantify.as_ref();
     let stance = preds.iter().filter(|p| p.task == Task::Stance);
@@ -580,6 +681,7 @@ fn score(model: &StanceModel, test: &TrainingSet, group_by: &str) -> Result<Scor
         let source = test.group_of(e.article, Some("source"));
         out.unseen
             .push(choice.is_some_and(|c| !c.knows_source(&source)));
+        out.sources.push(source);
     }
     Ok(out)
 }

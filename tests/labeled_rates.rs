@@ -1,0 +1,187 @@
+//! Error rates from labeled articles of the compared set (`compare --labeled`,
+//! `simulate --label-new`).
+
+mod common;
+use common::{stance, tmp};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+const HELDOUT: &str = "data/heldout/articles.jsonl";
+
+fn records(path: &str) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// When the labeled articles are the compared group itself, ACC and PACC are exact: the
+/// group's predicted shares are `q_c = Σ_t count(t, c) / n`, the rates are
+/// `A[t][c] = count(t, c) / count(t)`, so `p_t = count(t) / n` solves `Aᵀp = q` and lies on the
+/// simplex. The estimate must be the group's true label shares.
+#[test]
+fn labeled_rates_of_the_group_itself_make_acc_and_pacc_exact() {
+    let d = tmp();
+    // The held-out articles labeled on Russia, with only that label.
+    let mut truth: BTreeMap<String, usize> = BTreeMap::new();
+    let mut lines = String::new();
+    let mut ids = std::collections::BTreeSet::new();
+    for mut r in records(HELDOUT) {
+        let Some(label) = r["stance"]["Russia"].as_str().map(str::to_string) else {
+            continue;
+        };
+        *truth.entry(label.clone()).or_default() += 1;
+        ids.insert(r["id"].as_str().unwrap().to_string());
+        r["stance"] = serde_json::json!({ "Russia": label });
+        lines.push_str(&format!("{r}\n"));
+    }
+    let labeled = d.path().join("labeled.jsonl");
+    std::fs::write(&labeled, lines).unwrap();
+    let out = stance()
+        .args(["score", "--evidence", "0"])
+        .arg(&labeled)
+        .assert()
+        .success();
+    let scores = d.path().join("s.jsonl");
+    std::fs::write(&scores, &out.get_output().stdout).unwrap();
+    let run = |extra: &[&str]| -> Value {
+        let out = stance()
+            .arg("compare")
+            .arg(&scores)
+            .args(["--by", "all", "--actor", "Russia", "--format", "jsonl"])
+            .args(["--bootstrap", "50"])
+            .args(extra)
+            .assert()
+            .success();
+        let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+        serde_json::from_str(text.lines().next().unwrap()).unwrap()
+    };
+    let with = run(&["--labeled", labeled.to_str().unwrap()]);
+    let without = run(&[]);
+    let n = ids.len();
+    assert_eq!(with["n"].as_u64().unwrap() as usize, n, "{with}");
+    let estimate = |row: &Value, name: &str| -> Vec<f64> {
+        row["estimates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["estimator"] == name)
+            .unwrap()["share"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect()
+    };
+    let labels: Vec<String> = with["labels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    let true_shares: Vec<f64> = labels
+        .iter()
+        .map(|l| *truth.get(l).unwrap_or(&0) as f64 / n as f64)
+        .collect();
+    for name in ["acc", "pacc"] {
+        let got = estimate(&with, name);
+        for (g, t) in got.iter().zip(&true_shares) {
+            assert!(
+                (g - t).abs() < 1e-6,
+                "{name}: {got:?} against {true_shares:?}"
+            );
+        }
+    }
+    // Counting and mean probability use no rates: unchanged.
+    for name in ["cc", "pcc"] {
+        assert_eq!(estimate(&with, name), estimate(&without, name), "{name}");
+    }
+}
+
+#[test]
+fn labeled_rates_say_how_many_and_bad_files_are_named() {
+    let d = tmp();
+    let out = stance()
+        .args(["score", "--evidence", "0", HELDOUT])
+        .assert()
+        .success();
+    let scores = d.path().join("s.jsonl");
+    std::fs::write(&scores, &out.get_output().stdout).unwrap();
+    let labels: usize = records(HELDOUT)
+        .iter()
+        .map(|r| r["stance"].as_object().map_or(0, |m| m.len()))
+        .sum();
+    let out = stance()
+        .arg("compare")
+        .arg(&scores)
+        .args(["--by", "all", "--bootstrap", "20", "--labeled", HELDOUT])
+        .assert()
+        .success();
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(
+        err.contains(&format!(
+            "error rates from {labels} labeled examples of {HELDOUT}"
+        )),
+        "{err}"
+    );
+
+    let bad = d.path().join("bad.jsonl");
+    std::fs::write(
+        &bad,
+        "{\"id\": \"a\", \"text\": \"Russia said so.\", \"stance\": {\"Russia\": \"against\"}}\n{not json\n",
+    )
+    .unwrap();
+    let out = stance()
+        .arg("compare")
+        .arg(&scores)
+        .args(["--by", "all", "--labeled"])
+        .arg(&bad)
+        .assert()
+        .failure();
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(
+        err.contains("--labeled") && err.contains("bad.jsonl") && err.contains(":2"),
+        "{err}"
+    );
+}
+
+/// `simulate --label-new k` takes k of the new articles' examples for the rates: they leave
+/// the estimated part, and asking for all of them is refused.
+#[test]
+fn label_new_takes_examples_out_of_the_new_articles() {
+    let run = |k: &str| {
+        stance()
+            .args([
+                "simulate",
+                "--data",
+                "data/articles.jsonl",
+                "--actors",
+                "data/actors.toml",
+            ])
+            .args([
+                "--new",
+                HELDOUT,
+                "--sizes",
+                "10",
+                "--upp",
+                "2",
+                "--bootstrap",
+                "10",
+            ])
+            .args(["--format", "json", "--label-new", k])
+            .assert()
+    };
+    let report = |k: &str| -> Value {
+        serde_json::from_slice(&run(k).success().get_output().stdout).unwrap()
+    };
+    let all = report("0")["splits"][0]["new_examples"].as_u64().unwrap();
+    let rest = report("40")["splits"][0]["new_examples"].as_u64().unwrap();
+    assert_eq!(rest + 40, all);
+    let out = run(&all.to_string()).failure();
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(
+        err.contains(&format!("the new articles have only {all} examples")),
+        "{err}"
+    );
+}
