@@ -110,10 +110,26 @@ impl CompareCmd {
             v = v
                 .with_labeled_rates(&model, &set)
                 .map_err(|e| anyhow::anyhow!("--labeled {file}: {e}"))?;
-            eprintln!(
-                "stance: error rates from {} labeled examples of {file}, not the model's out-of-fold predictions",
-                v.labeled_rates.unwrap_or(0)
-            );
+            if let Some(l) = &v.labeled_rates {
+                eprintln!(
+                    "stance: error rates from {} labeled examples of {file}, not the model's out-of-fold predictions",
+                    l.examples
+                );
+                if let Some(h) = &l.shift {
+                    eprintln!(
+                        "stance: their confusion rows {} the out-of-fold ones (chi-square {:.1} on {} df, p = {:.3}){}",
+                        if h.differ() { "differ from" } else { "are not shown to differ from" },
+                        h.statistic,
+                        h.df,
+                        h.p_value,
+                        if h.differ() {
+                            ""
+                        } else {
+                            "; where they did not differ, the model's own rates (without --labeled) were the better choice in the real-use runs (README)"
+                        }
+                    );
+                }
+            }
         }
         if v.calibration.is_none() && self.estimator.adjusted() {
             eprintln!(

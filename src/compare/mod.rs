@@ -273,8 +273,18 @@ pub struct ModelView {
     /// The estimator the model chose on its labeled data ([`quantify::select`]).
     pub choice: Option<quantify::select::Choice>,
     /// When the error rates come from labeled articles of the compared set rather than the
-    /// model's out-of-fold predictions ([`ModelView::with_labeled_rates`]): how many.
-    pub labeled_rates: Option<usize>,
+    /// model's out-of-fold predictions ([`ModelView::with_labeled_rates`]).
+    pub labeled_rates: Option<LabeledRates>,
+}
+
+/// Error rates taken from labeled articles of the compared set.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabeledRates {
+    /// Their stance examples.
+    pub examples: usize,
+    /// Whether their confusion rows differ from the model's out-of-fold ones (when the model
+    /// has those).
+    pub shift: Option<quantify::shift::Homogeneity>,
 }
 
 impl ModelView {
@@ -306,7 +316,13 @@ impl ModelView {
         labeled: &crate::TrainingSet,
     ) -> crate::error::Result<ModelView> {
         let (cal, sources) = quantify::realuse::labeled_calibration(model, labeled)?;
-        self.labeled_rates = Some(cal.truth.len());
+        self.labeled_rates = Some(LabeledRates {
+            examples: cal.truth.len(),
+            shift: self
+                .calibration
+                .as_ref()
+                .map(|own| quantify::shift::homogeneity(own, &cal)),
+        });
         self.calibration = Some(cal);
         if let Some(u) = self.choice.as_mut().and_then(|c| c.unseen.as_mut()) {
             u.sources.extend(sources);

@@ -32,6 +32,7 @@ pub mod estimate;
 pub mod realuse;
 pub mod recalibration;
 pub mod select;
+pub mod shift;
 pub mod solve;
 
 pub use estimate::{emq, estimate, quantile, shares_of, Shares};

@@ -143,6 +143,10 @@ pub struct SplitInfo {
     /// correction should have used. The gap between the two is the error no estimator that
     /// trusts the out-of-fold rates can remove.
     pub new_rates: RatePair,
+    /// With [`RealUse::label_new`]: whether the labeled new examples' confusion rows differ
+    /// from the out-of-fold ones ([`super::shift::homogeneity`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labeled_shift: Option<super::shift::Homogeneity>,
 }
 
 /// How many of the largest real groups a split reports in detail.
@@ -551,6 +555,9 @@ fn one_split(
             hard: rates.point.hard.clone(),
             soft: rates.point.soft.clone(),
         },
+        labeled_shift: labeled_new
+            .as_ref()
+            .map(|c| super::shift::homogeneity(own, c)),
         new_rates: {
             let r = super::Calibration {
                 classes: model.stance.classes().to_vec(),
