@@ -94,42 +94,7 @@ impl CompareCmd {
         })?;
         let mut v = ModelView::of_model(&model);
         if let Some(file) = &self.labeled {
-            let opts = stance::corpus::ReadOptions::default();
-            let (set, errors) =
-                stance::TrainingSet::read(std::slice::from_ref(file), &opts, &model.registry)?;
-            if let Some(e) = errors.first() {
-                anyhow::bail!(
-                    "--labeled: {} bad record{} (first: {})",
-                    errors.len(),
-                    if errors.len() == 1 { "" } else { "s" },
-                    stance::output::printable(&e.to_string())
-                );
-            }
-            let set =
-                set.ok_or_else(|| anyhow::anyhow!("--labeled {file}: no labeled articles"))?;
-            v = v
-                .with_labeled_rates(&model, &set)
-                .map_err(|e| anyhow::anyhow!("--labeled {file}: {e}"))?;
-            if let Some(l) = &v.labeled_rates {
-                eprintln!(
-                    "stance: error rates from {} labeled examples of {file}, not the model's out-of-fold predictions",
-                    l.examples
-                );
-                if let Some(h) = &l.shift {
-                    eprintln!(
-                        "stance: their confusion rows {} the out-of-fold ones (chi-square {:.1} on {} df, p = {:.3}){}",
-                        if h.differ() { "differ from" } else { "are not shown to differ from" },
-                        h.statistic,
-                        h.df,
-                        h.p_value,
-                        if h.differ() {
-                            ""
-                        } else {
-                            "; where they did not differ, the model's own rates (without --labeled) were the better choice in the real-use runs (README)"
-                        }
-                    );
-                }
-            }
+            v = with_labeled(v, &model, file)?;
         }
         if v.calibration.is_none() && self.estimator.adjusted() {
             eprintln!(
@@ -739,4 +704,48 @@ fn write_csv(out: &mut dyn Write, rows: &[GroupRow], labels: &[String]) -> anyho
     }
     w.flush()?;
     Ok(())
+}
+
+/// `--labeled FILE` of `compare` and `report`: the view with its error rates from the labeled
+/// articles of `file`, and what that means said on standard error.
+pub(crate) fn with_labeled(
+    v: ModelView,
+    model: &stance::StanceModel,
+    file: &str,
+) -> anyhow::Result<ModelView> {
+    let opts = stance::corpus::ReadOptions::default();
+    let (set, errors) = stance::TrainingSet::read(&[file.to_string()], &opts, &model.registry)?;
+    if let Some(e) = errors.first() {
+        anyhow::bail!(
+            "--labeled: {} bad record{} (first: {})",
+            errors.len(),
+            if errors.len() == 1 { "" } else { "s" },
+            stance::output::printable(&e.to_string())
+        );
+    }
+    let set = set.ok_or_else(|| anyhow::anyhow!("--labeled {file}: no labeled articles"))?;
+    let v = v
+        .with_labeled_rates(model, &set)
+        .map_err(|e| anyhow::anyhow!("--labeled {file}: {e}"))?;
+    if let Some(l) = &v.labeled_rates {
+        eprintln!(
+            "stance: error rates from {} labeled examples of {file}, not the model's out-of-fold predictions",
+            l.examples
+        );
+        if let Some(h) = &l.shift {
+            eprintln!(
+                "stance: their confusion rows {} the out-of-fold ones (chi-square {:.1} on {} df, p = {:.3}){}",
+                if h.differ() { "differ from" } else { "are not shown to differ from" },
+                h.statistic,
+                h.df,
+                h.p_value,
+                if h.differ() {
+                    ""
+                } else {
+                    "; where they did not differ, the model's own rates (without --labeled) were the better choice in the real-use runs (README)"
+                }
+            );
+        }
+    }
+    Ok(v)
 }

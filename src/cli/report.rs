@@ -40,6 +40,10 @@ pub struct ReportCmd {
     /// than 0.5).
     #[arg(long, default_value_t = 10)]
     pub min_n: usize,
+    /// Labeled articles drawn at random from those reported: the corrected estimators take
+    /// their error rates from these (as `compare --labeled`).
+    #[arg(long, value_name = "FILE")]
+    pub labeled: Option<String>,
     /// Page title.
     #[arg(long, default_value = "Stance by source and month")]
     pub title: String,
@@ -54,7 +58,10 @@ impl ReportCmd {
         let target = stance::output::Target::FileOrStream;
         super::args::check_files(&inputs, &[("--out", &self.out, target)])?;
         let model = self.model.load()?;
-        let view = ModelView::of_model(&model);
+        let mut view = ModelView::of_model(&model);
+        if let Some(file) = &self.labeled {
+            view = super::compare::with_labeled(view, &model, file)?;
+        }
         let stance::scores::ReadScores { articles, skipped } =
             stance::scores::read(&self.scores, Some(view.labels.names()))?;
         if let Some(w) = view.check_scores(&articles).map_err(anyhow::Error::msg)? {
