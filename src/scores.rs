@@ -9,6 +9,8 @@ use crate::output::{csv_text, from_csv_text};
 use crate::pipeline::ArticleScore;
 use std::io::BufRead;
 
+#[cfg(feature = "arrow")]
+pub mod arrow;
 mod parquet;
 
 /// How score records are written.
@@ -358,6 +360,17 @@ fn check_actor(
         }
     }
     Ok(())
+}
+
+/// One score record of JSON Lines (`line`, line `n` of `file`, for messages): the article's
+/// scores, checked as [`read`] checks them, or None for an error record.
+pub fn parse_record(
+    line: &str,
+    file: &str,
+    n: u64,
+    labels: Option<&[String]>,
+) -> Result<Option<ArticleScore>> {
+    parse_line(line, file, n, labels)
 }
 
 /// One score line: an article's scores, or None for an error record.

@@ -125,11 +125,8 @@ impl CompareCmd {
 
     /// The scores streamed into per-group summaries ([`Groups`]): one record held at a time.
     pub fn stream(&self, opts: &CompareOptions) -> anyhow::Result<(Groups, ModelView)> {
-        let view = self.view()?;
-        let labels = view.as_ref().map(|v| v.labels.names().to_vec());
-        let known = view.as_ref().and_then(|v| v.known_sources());
-        let mut groups = Groups::new(opts, labels.as_deref()).with_known_sources(known);
-        let mut unmarked = 0usize;
+        let mut sum = stance::compare::Summarizer::new(opts, self.view()?);
+        let labels = sum.labels().map(<[String]>::to_vec);
         // A partition summarised for a later merge may be empty; a comparison may not.
         let each = if self.save_summary.is_some() {
             stance::scores::each_or_none
@@ -137,24 +134,12 @@ impl CompareCmd {
             stance::scores::each
         };
         let skipped = each(&self.scores, labels.as_deref(), &mut |a| {
-            if let Some(v) = &view {
-                unmarked += usize::from(!v.check_score(&a).map_err(stance::Error::Config)?);
-            }
-            groups.add(&a);
-            Ok(())
+            sum.add(&a).map_err(stance::Error::Config)
         })?;
-        let view = match view {
-            Some(v) => {
-                if let Some(w) = v.unmarked_warning(unmarked, groups.articles()) {
-                    eprintln!("stance: warning: {w}");
-                }
-                v
-            }
-            None => ModelView {
-                labels: stance::labels::LabelSet::recognised(groups.labels().to_vec()),
-                ..ModelView::default()
-            },
-        };
+        let (groups, view, warn) = sum.finish();
+        if let Some(w) = warn {
+            eprintln!("stance: warning: {w}");
+        }
         Self::skipped(skipped);
         Ok((groups, view))
     }

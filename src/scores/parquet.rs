@@ -81,7 +81,7 @@ pub(crate) fn read(
     skipped: &mut usize,
 ) -> Result<()> {
     for file in files(path)? {
-        reader::read_file(&file.to_string_lossy(), labels, f, skipped)?;
+        read_file(&file.to_string_lossy(), labels, f, skipped)?;
     }
     Ok(())
 }
@@ -103,5 +103,53 @@ pub(crate) fn read(
     ))
 }
 
+/// Rows decoded at a time: memory stays at a few batches whatever the file's size.
 #[cfg(feature = "parquet")]
-mod reader;
+const BATCH_ROWS: usize = 8192;
+
+/// Reads one Parquet file of score records: only the columns [`super::arrow`] reads are
+/// decoded, a batch at a time.
+#[cfg(feature = "parquet")]
+fn read_file(
+    path: &str,
+    labels: Option<&[String]>,
+    f: &mut dyn FnMut(ArticleScore) -> Result<()>,
+    skipped: &mut usize,
+) -> Result<()> {
+    use ::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    use ::parquet::arrow::ProjectionMask;
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path.as_ref(), e))?;
+    let not_parquet = |e: ::parquet::errors::ParquetError| {
+        Error::input(
+            path,
+            None,
+            None,
+            format!("not a readable Parquet file: {e}"),
+        )
+    };
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(not_parquet)?;
+    let all = builder.schema().clone();
+    let keep = super::arrow::wanted(&all, path)?;
+    let mask = ProjectionMask::roots(builder.parquet_schema(), keep);
+    let batches = builder
+        .with_projection(mask)
+        .with_batch_size(BATCH_ROWS)
+        .build()
+        .map_err(not_parquet)?;
+    let schema = arrow_array::RecordBatchReader::schema(&batches);
+    let mut long = super::arrow::LongForm::new(&schema, Some(&all), path, labels)?;
+    for batch in batches {
+        let b = batch.map_err(|e| {
+            Error::input(
+                path,
+                None,
+                None,
+                format!("row {}: cannot read the Parquet data: {e}", long.rows() + 1),
+            )
+        })?;
+        long.push(&b, f)?;
+    }
+    long.finish(f)?;
+    *skipped += long.skipped();
+    Ok(())
+}

@@ -1,5 +1,8 @@
-//! The Parquet reader proper ([`super`] says which layout it reads): the columns found by
-//! name and checked by type once per file, then each record batch turned into articles.
+//! Score records from Arrow record batches in the long form (the layout [`super::parquet`]
+//! describes: `stance score --format csv`'s columns, as the Python package's `score_arrow`
+//! writes them): the columns found by name and checked by type once, from the schema, then
+//! each batch turned into articles. The Parquet reader and the Python package's summaries
+//! (`stance.summarize`) both read through [`LongForm`].
 
 use crate::error::{Error, Result};
 use crate::pipeline::{ActorScore, ArticleScore, LabelScore, ModelRef};
@@ -8,12 +11,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::{Float32Type, Float64Type};
 use arrow_array::{Array, RecordBatch};
 use arrow_schema::{DataType, Schema};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use parquet::arrow::ProjectionMask;
 use std::collections::BTreeMap;
-
-/// Rows decoded at a time: memory stays at a few batches whatever the file's size.
-const BATCH_ROWS: usize = 8192;
 
 /// What a column holds, as the reader needs it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,9 +84,9 @@ struct Columns {
     carried: Vec<(usize, String)>,
 }
 
-/// The file's columns that are read (by position in the file's schema), after checking their
-/// types; a known column of the wrong type is an error naming it.
-fn wanted(schema: &Schema, path: &str) -> Result<Vec<usize>> {
+/// The columns that are read (by position in the schema), after checking their types; a
+/// known column of the wrong type is an error naming it.
+pub(crate) fn wanted(schema: &Schema, path: &str) -> Result<Vec<usize>> {
     let mut keep = Vec::new();
     for (i, f) in schema.fields().iter().enumerate() {
         let t = f.data_type();
@@ -116,8 +114,8 @@ fn wanted(schema: &Schema, path: &str) -> Result<Vec<usize>> {
 }
 
 impl Columns {
-    /// Finds the columns in the schema of the projected batches; a missing required column
-    /// is an error listing the columns there are.
+    /// Finds the columns in `schema` (of the batches, perhaps a projection of `all`, the
+    /// input's); a missing required column is an error listing the columns there are.
     fn of(schema: &Schema, all: &Schema, path: &str) -> Result<Columns> {
         let find = |n: &str| schema.index_of(n).ok();
         let need = |n: &str| {
@@ -143,7 +141,7 @@ impl Columns {
                 sentiment_p.push((i, l.to_string()));
             } else if let Some(l) = name.strip_prefix("p_") {
                 stance_p.push((i, l.to_string()));
-            } else if kind_of(name).is_none() {
+            } else if kind_of(name).is_none() && fits(name, Kind::Carried, f.data_type()) {
                 carried.push((i, name.clone()));
             }
         }
@@ -341,71 +339,89 @@ impl Columns {
     }
 }
 
-/// Reads one Parquet file of score records (see [`super`]).
-pub(super) fn read_file(
-    path: &str,
-    labels: Option<&[String]>,
-    f: &mut dyn FnMut(ArticleScore) -> Result<()>,
-    skipped: &mut usize,
-) -> Result<()> {
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path.as_ref(), e))?;
-    let not_parquet = |e: parquet::errors::ParquetError| {
-        Error::input(
-            path,
-            None,
-            None,
-            format!("not a readable Parquet file: {e}"),
-        )
-    };
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(not_parquet)?;
-    let all = builder.schema().clone();
-    let keep = wanted(&all, path)?;
-    let mask = ProjectionMask::roots(builder.parquet_schema(), keep);
-    let batches = builder
-        .with_projection(mask)
-        .with_batch_size(BATCH_ROWS)
-        .build()
-        .map_err(not_parquet)?;
-    let cols = Columns::of(
-        &arrow_array::RecordBatchReader::schema(&batches),
-        &all,
-        path,
-    )?;
-    let mut current: Option<ArticleScore> = None;
-    let mut row = 0u64;
-    for batch in batches {
-        let b = batch.map_err(|e| {
-            Error::input(
-                path,
-                None,
-                None,
-                format!("row {}: cannot read the Parquet data: {e}", row + 1),
-            )
-        })?;
+/// A reader of long-form record batches: rows of one id that follow each other are one
+/// article, also across batches; rows whose status starts with `error` are counted.
+pub struct LongForm {
+    cols: Columns,
+    name: String,
+    labels: Option<Vec<String>>,
+    current: Option<ArticleScore>,
+    row: u64,
+    skipped: usize,
+}
+
+impl LongForm {
+    /// A reader of batches of `schema` (`all`: the input's whole schema, for messages, when
+    /// the batches are a projection of it), named `name` in messages; with `labels`, every
+    /// probability must be of one of them (the model's).
+    pub fn new(
+        schema: &Schema,
+        all: Option<&Schema>,
+        name: &str,
+        labels: Option<&[String]>,
+    ) -> Result<LongForm> {
+        let all = all.unwrap_or(schema);
+        wanted(all, name)?;
+        Ok(LongForm {
+            cols: Columns::of(schema, all, name)?,
+            name: name.to_string(),
+            labels: labels.map(<[String]>::to_vec),
+            current: None,
+            row: 0,
+            skipped: 0,
+        })
+    }
+
+    /// Reads the rows of `b` (of the reader's schema): `f` gets each article whose rows are
+    /// all read. A batch of another schema is an error.
+    pub fn push(
+        &mut self,
+        b: &RecordBatch,
+        f: &mut dyn FnMut(ArticleScore) -> Result<()>,
+    ) -> Result<()> {
+        let cols = &self.cols;
         for i in 0..b.num_rows() {
-            row += 1;
-            let at = At { path, row };
+            self.row += 1;
+            let at = At {
+                path: &self.name,
+                row: self.row,
+            };
             let status = text(b.column(cols.status), i)
                 .ok_or_else(|| at.err("status", "null: every row says \"ok\" or the error"))?;
             if status.starts_with("error") {
-                *skipped += 1;
+                self.skipped += 1;
                 continue;
             }
             let id = text(b.column(cols.id), i)
                 .ok_or_else(|| at.err("id", "null: every row needs its article's id"))?;
-            if current.as_ref().is_none_or(|c| c.id != id) {
-                if let Some(done) = current.take() {
+            if self.current.as_ref().is_none_or(|c| c.id != id) {
+                if let Some(done) = self.current.take() {
                     f(done)?;
                 }
-                current = Some(cols.article(&b, i, id, &at)?);
+                self.current = Some(cols.article(b, i, id, &at)?);
             }
-            if let Some(actor) = cols.actor(&b, i, labels, &at)? {
-                current.as_mut().expect("set above").actors.push(actor);
+            if let Some(actor) = cols.actor(b, i, self.labels.as_deref(), &at)? {
+                self.current.as_mut().expect("set above").actors.push(actor);
             }
         }
+        Ok(())
     }
-    if let Some(done) = current.take() {
-        f(done)?;
+
+    /// The last article, once every batch is read.
+    pub fn finish(&mut self, f: &mut dyn FnMut(ArticleScore) -> Result<()>) -> Result<()> {
+        match self.current.take() {
+            Some(done) => f(done),
+            None => Ok(()),
+        }
     }
-    Ok(())
+
+    /// The rows read so far.
+    pub fn rows(&self) -> u64 {
+        self.row
+    }
+
+    /// The error rows read so far (error records: counted, not compared).
+    pub fn skipped(&self) -> usize {
+        self.skipped
+    }
 }
