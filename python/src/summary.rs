@@ -12,7 +12,7 @@ use pyo3::prelude::*;
 use stance::compare::{CompareOptions, GroupBy, ModelView, Summarizer};
 use stance::scores::arrow::LongForm;
 
-/// Summaries being filled; spent by `to_json`.
+/// Summaries being filled; spent by `finish`.
 #[pyclass(module = "stance._stance", name = "Summary")]
 pub struct PySummary {
     sum: Option<Summarizer>,
@@ -33,7 +33,7 @@ fn to_py(e: stance::Error) -> PyErr {
 impl PySummary {
     fn sum(&mut self) -> PyResult<&mut Summarizer> {
         self.sum.as_mut().ok_or_else(|| {
-            PyRuntimeError::new_err("this summary was already written (to_json ends it)")
+            PyRuntimeError::new_err("this summary was already written (finish ends it)")
         })
     }
 }
@@ -114,9 +114,9 @@ impl PySummary {
     /// The summaries as the JSON of `stance compare --save-summary`, a warning (or None)
     /// when records did not say which model made them, and the number of error records left
     /// out. Ends the summary.
-    fn to_json(&mut self) -> PyResult<(String, Option<String>, usize)> {
+    fn finish(&mut self) -> PyResult<(String, Option<String>, usize)> {
         let mut sum = self.sum.take().ok_or_else(|| {
-            PyRuntimeError::new_err("this summary was already written (to_json ends it)")
+            PyRuntimeError::new_err("this summary was already written (finish ends it)")
         })?;
         let mut skipped = self.skipped;
         if let Some(long) = self.long.as_mut() {

@@ -209,7 +209,7 @@ def summarize(
             batches = scores
         for b in batches:
             s.add_arrow(b)
-    text, warn, _skipped = s.to_json()
+    text, warn, _skipped = s.finish()
     if warn:
         warnings.warn(warn, stacklevel=2)
     return text

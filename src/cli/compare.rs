@@ -16,7 +16,9 @@ use std::path::PathBuf;
     after_help = "Examples:\n  stance score data/articles.jsonl > scores.jsonl\n  stance compare scores.jsonl --by source --actor Iran\n  stance compare scores.jsonl --by month --estimator cc --format csv > by_month.csv\n  stance compare scores.jsonl --by country --actor Iran   (a field of the input records)\n  stance compare scores.jsonl --diff \"The Clarion Tribune\" \"Meridian Wire\" --actor Iran\n\nShares are estimated per group, not counted: classify and count (cc) is biased whenever the\nclassifier errs. The corrected estimators use the out-of-fold predictions stored in the\nmodel that made the scores (--model; by default the built-in model). net = share(favor) -\nshare(against); score = mean P(favor) - P(against). Intervals: 95% percentile bootstrap\nresampling articles (and the model's out-of-fold examples, for the corrected estimators)."
 )]
 pub struct CompareCmd {
-    /// Score files (JSONL from `stance score`), or - for standard input.
+    /// Score files: JSONL from `stance score`, its CSV (`.csv`), or Parquet in the same long
+    /// form (`.parquet`, or found by its first bytes; a directory is a dataset of Parquet
+    /// files, as Spark writes one); - for standard input (JSONL).
     #[arg(required = true)]
     pub scores: Vec<String>,
     #[command(flatten)]
