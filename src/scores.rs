@@ -9,6 +9,10 @@ use crate::output::{csv_text, from_csv_text};
 use crate::pipeline::ArticleScore;
 use std::io::BufRead;
 
+#[cfg(feature = "arrow")]
+pub mod arrow;
+mod parquet;
+
 /// How score records are written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ScoreFormat {
@@ -185,7 +189,9 @@ pub struct ReadScores {
 }
 
 /// Reads score records (JSON Lines or the long-form CSV of `stance score`, by the file's
-/// extension; `-` for standard input, JSON Lines). With `labels`, every probability must be of
+/// extension; Parquet in the long form, by the extension `.parquet`, the file's first bytes or
+/// a directory of Parquet files, as Spark writes them ([`parquet`]); `-` for standard input,
+/// JSON Lines). With `labels`, every probability must be of
 /// one of them (the model's labels): scores of another model are refused, naming the file,
 /// line and label.
 pub fn read(paths: &[String], labels: Option<&[String]>) -> Result<ReadScores> {
@@ -228,6 +234,10 @@ pub fn each_or_none(
 ) -> Result<usize> {
     let mut skipped = 0usize;
     for p in paths {
+        if parquet::is_parquet(p) {
+            parquet::read(p, labels, f, &mut skipped)?;
+            continue;
+        }
         if p.ends_with(".csv") {
             read_csv(p, labels, f, &mut skipped)?;
             continue;
@@ -291,27 +301,13 @@ fn bad_probabilities<'a>(
 }
 
 /// Checks the numbers of a score record read back: probabilities are distributions, scores
-/// lie in [-1, 1].
-fn check_numbers(a: &ArticleScore) -> std::result::Result<(), (String, String)> {
+/// lie in [-1, 1], and (with `labels`) every probability is of one of the model's labels.
+fn check_numbers(
+    a: &ArticleScore,
+    labels: Option<&[String]>,
+) -> std::result::Result<(), (String, String)> {
     for s in &a.actors {
-        if let Some(m) = bad_probabilities(s.probabilities.iter()) {
-            return Err((
-                "probabilities".into(),
-                format!("the probabilities of actor \"{}\" {m}", s.actor),
-            ));
-        }
-        if let Some(x) = s
-            .score
-            .filter(|x| !(x.is_finite() && (-1.0 - 1e-6..=1.0 + 1e-6).contains(x)))
-        {
-            return Err((
-                "score".into(),
-                format!(
-                    "the score of actor \"{}\" is {x}, not between -1 and 1",
-                    s.actor
-                ),
-            ));
-        }
+        check_actor(s, labels)?;
     }
     if let Some(l) = &a.sentiment {
         if !l.probabilities.is_empty() {
@@ -324,6 +320,57 @@ fn check_numbers(a: &ArticleScore) -> std::result::Result<(), (String, String)> 
         }
     }
     Ok(())
+}
+
+/// Checks one actor's score read back: its probabilities are a distribution (over the model's
+/// `labels`, when given) and its score lies in [-1, 1]. The error names the field and says
+/// what is wrong.
+fn check_actor(
+    s: &crate::pipeline::ActorScore,
+    labels: Option<&[String]>,
+) -> std::result::Result<(), (String, String)> {
+    if let Some(m) = bad_probabilities(s.probabilities.iter()) {
+        return Err((
+            "probabilities".into(),
+            format!("the probabilities of actor \"{}\" {m}", s.actor),
+        ));
+    }
+    if let Some(x) = s
+        .score
+        .filter(|x| !(x.is_finite() && (-1.0 - 1e-6..=1.0 + 1e-6).contains(x)))
+    {
+        return Err((
+            "score".into(),
+            format!(
+                "the score of actor \"{}\" is {x}, not between -1 and 1",
+                s.actor
+            ),
+        ));
+    }
+    if let Some(labels) = labels {
+        if let Some(l) = s.probabilities.keys().find(|l| !labels.contains(l)) {
+            return Err((
+                "probabilities".into(),
+                format!(
+                    "label \"{l}\" (actor \"{}\") is not one of the model's labels ({}); were these scores made by another model?",
+                    s.actor,
+                    labels.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// One score record of JSON Lines (`line`, line `n` of `file`, for messages): the article's
+/// scores, checked as [`read`] checks them, or None for an error record.
+pub fn parse_record(
+    line: &str,
+    file: &str,
+    n: u64,
+    labels: Option<&[String]>,
+) -> Result<Option<ArticleScore>> {
+    parse_line(line, file, n, labels)
 }
 
 /// One score line: an article's scores, or None for an error record.
@@ -348,21 +395,7 @@ fn parse_line(
     }
     let a: ArticleScore = serde_json::from_value(v)
         .map_err(|e| at(None, format!("not a score record of `stance score`: {e}")))?;
-    check_numbers(&a).map_err(|(field, m)| at(Some(&field), m))?;
-    if let Some(labels) = labels {
-        for s in &a.actors {
-            if let Some(l) = s.probabilities.keys().find(|l| !labels.contains(l)) {
-                return Err(at(
-                    Some("probabilities"),
-                    format!(
-                        "label \"{l}\" (actor \"{}\") is not one of the model's labels ({}); were these scores made by another model?",
-                        s.actor,
-                        labels.join(", ")
-                    ),
-                ));
-            }
-        }
-    }
+    check_numbers(&a, labels).map_err(|(field, m)| at(Some(&field), m))?;
     Ok(Some(a))
 }
 

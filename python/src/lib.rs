@@ -7,6 +7,7 @@ mod backend;
 mod engine;
 mod errors;
 mod records;
+mod summary;
 
 use arrow_array::RecordBatch;
 use arrow_pyarrow::{FromPyArrow, ToPyArrow};
@@ -538,6 +539,7 @@ fn default_config_json() -> String {
 #[pymodule]
 fn _stance(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyModel>()?;
+    m.add_class::<summary::PySummary>()?;
     m.add_function(wrap_pyfunction!(train, m)?)?;
     m.add_function(wrap_pyfunction!(default_config_json, m)?)?;
     let py = m.py();

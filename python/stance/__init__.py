@@ -16,6 +16,9 @@ as the ``stance`` command line, with pandas, Arrow and Spark on top.
 - ``m.score_arrow(batch)``: the same long form as an Arrow record batch (or table).
 - ``stance.spark.score_dataframe(df)``: a Spark DataFrame scored with ``mapInArrow``.
 - ``stance.train(records, ...)``: what ``stance train`` does, from Python records.
+- ``stance.summarize(scores, by="source")``: the per-group summary of score records that
+  ``stance compare --save-summary`` writes, for ``stance compare --from-summary`` to merge
+  (one per Spark or DuckDB partition: ``stance.spark.summarize_dataframe``).
 
 Scoring runs in Rust with the GIL released, on a thread pool (all cores by default;
 ``stance.load(threads=N)`` for a pool of N threads), and results come in input order. A bad
@@ -39,6 +42,7 @@ __all__ = [
     "load",
     "loads",
     "train",
+    "summarize",
     "default_settings",
     "StanceError",
     "RecordError",
@@ -159,6 +163,56 @@ def train(
     if warnings is not None:
         warnings.extend(warns)
     return Model(native)
+
+
+def summarize(
+    scores: Any,
+    *,
+    by: str = "source",
+    actors: Union[str, Sequence[str], None] = None,
+    exact_limit: Optional[int] = None,
+    model: Union["Model", None, bool] = None,
+) -> str:
+    """The per-group summary of score records, as the JSON text ``stance compare
+    --save-summary`` writes (format ``stance-compare-summary``), made by the same Rust code.
+
+    ``scores``: score records (dicts or JSON text, as :meth:`Model.score` returns them), or the
+    long form (:meth:`Model.score_arrow`'s columns) as a pyarrow RecordBatch or Table, an
+    iterable of record batches, or a pandas DataFrame; the rows of one article must follow each
+    other, as ``score_arrow`` writes them. Error records and rows are left out (counted).
+
+    ``by``, ``actors`` and ``exact_limit`` (groups above it are binned; default the CLI's)
+    must be those ``stance compare --from-summary`` is then given. ``model``: the model that
+    made the scores (default the built-in one; ``False`` for none, as ``--no-model``), whose
+    labels, checksum and known sources the records are checked against, as ``stance compare
+    --model`` does. Write one per partition, then ``stance compare --from-summary part-*.json``.
+    """
+    import warnings
+
+    if model is None:
+        model = load(threads=1)
+    native = None if model is False else model._m
+    names = [actors] if isinstance(actors, str) else list(actors or [])
+    s = _stance.Summary(by=by, actors=names, exact_limit=exact_limit, model=native)
+    if isinstance(scores, (list, tuple)) and all(isinstance(r, (str, Mapping)) for r in scores):
+        s.add_records([r if isinstance(r, str) else json.dumps(r) for r in scores])
+    else:
+        if hasattr(scores, "to_batches"):  # a pyarrow Table
+            batches = scores.to_batches()
+        elif hasattr(scores, "__arrow_c_array__"):  # one record batch
+            batches = [scores]
+        elif hasattr(scores, "columns") and hasattr(scores, "iloc"):  # pandas
+            import pyarrow as pa
+
+            batches = pa.Table.from_pandas(scores, preserve_index=False).to_batches()
+        else:
+            batches = scores
+        for b in batches:
+            s.add_arrow(b)
+    text, warn, _skipped = s.finish()
+    if warn:
+        warnings.warn(warn, stacklevel=2)
+    return text
 
 
 class Model:

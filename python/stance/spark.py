@@ -20,7 +20,7 @@ from typing import Any, Dict, Iterator, Optional, Sequence, Tuple, Union
 
 import stance
 
-__all__ = ["score_dataframe", "output_schema"]
+__all__ = ["score_dataframe", "output_schema", "summarize_dataframe"]
 
 # One loaded model per Python worker process (Spark reuses its workers), keyed by the model's
 # digest and the thread count.
@@ -193,3 +193,45 @@ def score_dataframe(
             yield out if out.schema.equals(out_arrow) else out.cast(out_arrow)
 
     return df.mapInArrow(score, schema)
+
+
+def summarize_dataframe(
+    scores: Any,
+    model: Union[None, str, "os.PathLike[str]", bytes, bool] = None,
+    *,
+    by: str = "source",
+    actors: Union[str, Sequence[str], None] = None,
+    exact_limit: Optional[int] = None,
+) -> Any:
+    """One per-group summary per partition of a scored DataFrame (the long form of
+    :func:`score_dataframe`), with ``mapInArrow``: a DataFrame of rows ``(partition, summary)``,
+    ``summary`` the JSON text of ``stance compare --save-summary`` (:func:`stance.summarize`).
+    Write each to a file and finish with ``stance compare --from-summary FILES`` (with the same
+    ``--by``, ``--actor`` and ``--exact-limit``, and the model that made the scores).
+
+    ``model``: the model that made the scores, as for :func:`score_dataframe` (None: the
+    built-in one; ``False``: none). A partition holds whole articles when the scores come
+    straight from :func:`score_dataframe` or from its Parquet read back; do not repartition
+    the long form in between (an article's rows would be split).
+    """
+    from pyspark.sql.types import LongType, StringType, StructField, StructType
+
+    data = None if model is False else _model_bytes(model)
+    digest = hashlib.sha256(data).hexdigest() if data is not None else None
+    stance.summarize([], by=by, actors=actors, exact_limit=exact_limit,
+                     model=False if model is False else _model_on_executor(data, digest, None, 1))  # checked here
+    schema = StructType([StructField("partition", LongType(), False), StructField("summary", StringType(), False)])
+
+    def summarize(batches: Iterator[Any]) -> Iterator[Any]:
+        import pyarrow as pa
+        from pyspark import TaskContext
+
+        em = False if model is False else _model_on_executor(data, digest, None, 1)
+        text = stance.summarize(batches, by=by, actors=actors, exact_limit=exact_limit, model=em)
+        part = TaskContext.get().partitionId()
+        yield pa.RecordBatch.from_pydict(
+            {"partition": [part], "summary": [text]},
+            schema=pa.schema([pa.field("partition", pa.int64(), False), pa.field("summary", pa.string(), False)]),
+        )
+
+    return scores.mapInArrow(summarize, schema)

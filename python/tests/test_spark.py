@@ -165,3 +165,54 @@ def test_bad_options_fail_on_the_driver(spark):
         score_dataframe(df, errors="skip")
     with pytest.raises(stance.ModelError):
         score_dataframe(df, model=b'{"format": "other"}')
+
+
+def test_summaries_per_partition_finish_in_compare(spark, cli, tmp_path):
+    """Score in Spark, write Parquet; `stance compare` reads that dataset directly, and the
+    summaries one per partition (stance.spark.summarize_dataframe) merged by `compare
+    --from-summary` give the same comparison. Partitions come in no set order, so every group
+    is binned (--exact-limit 0, whose merge does not depend on the order) and numbers agree to
+    floating-point rounding."""
+    from stance.spark import score_dataframe, summarize_dataframe
+
+    out, code = cli(["score", str(DATA), "--quiet", "--evidence", "0"])
+    direct = tmp_path / "direct.jsonl"
+    direct.write_text(out, encoding="utf-8")
+    scored = tmp_path / "scores.parquet"
+    score_dataframe(spark.read.json(str(DATA)).repartition(3)).write.parquet(str(scored))
+    args = ["--format", "jsonl", "--bootstrap", "200", "--exact-limit", "0"]
+    want, code = cli(["compare", str(direct), *args])
+    assert code == 0
+    from_parquet, code = cli(["compare", str(scored), *args])
+    assert code == 0
+    sums = summarize_dataframe(spark.read.parquet(str(scored)), exact_limit=0).collect()
+    assert len(sums) >= 2
+    files = []
+    for r in sums:
+        f = tmp_path / f"summary-{r['partition']}.json"
+        f.write_text(r["summary"], encoding="utf-8")
+        files.append(str(f))
+    merged, code = cli(["compare", "--from-summary", *files, *args])
+    assert code == 0
+
+    def close(a, b, where):
+        if isinstance(a, dict):
+            assert a.keys() == b.keys(), where
+            for k in a:
+                close(a[k], b[k], f"{where}.{k}")
+        elif isinstance(a, list):
+            assert len(a) == len(b), where
+            for i, (x, y) in enumerate(zip(a, b)):
+                close(x, y, f"{where}[{i}]")
+        elif isinstance(a, float) or isinstance(b, float):
+            assert abs(a - b) < 1e-9, f"{where}: {a} vs {b}"
+        else:
+            assert a == b, where
+
+    rows = [json.loads(x) for x in want.splitlines()]
+    assert len(rows) > 20
+    for name, got in [("parquet", from_parquet), ("summaries", merged)]:
+        got_rows = [json.loads(x) for x in got.splitlines()]
+        assert len(got_rows) == len(rows), name
+        for i, (g, w) in enumerate(zip(got_rows, rows)):
+            close(g, w, f"{name} row {i}")

@@ -16,7 +16,9 @@ use std::path::PathBuf;
     after_help = "Examples:\n  stance score data/articles.jsonl > scores.jsonl\n  stance compare scores.jsonl --by source --actor Iran\n  stance compare scores.jsonl --by month --estimator cc --format csv > by_month.csv\n  stance compare scores.jsonl --by country --actor Iran   (a field of the input records)\n  stance compare scores.jsonl --diff \"The Clarion Tribune\" \"Meridian Wire\" --actor Iran\n\nShares are estimated per group, not counted: classify and count (cc) is biased whenever the\nclassifier errs. The corrected estimators use the out-of-fold predictions stored in the\nmodel that made the scores (--model; by default the built-in model). net = share(favor) -\nshare(against); score = mean P(favor) - P(against). Intervals: 95% percentile bootstrap\nresampling articles (and the model's out-of-fold examples, for the corrected estimators)."
 )]
 pub struct CompareCmd {
-    /// Score files (JSONL from `stance score`), or - for standard input.
+    /// Score files: JSONL from `stance score`, its CSV (`.csv`), or Parquet in the same long
+    /// form (`.parquet`, or found by its first bytes; a directory is a dataset of Parquet
+    /// files, as Spark writes one); - for standard input (JSONL).
     #[arg(required = true)]
     pub scores: Vec<String>,
     #[command(flatten)]
@@ -135,11 +137,8 @@ impl CompareCmd {
 
     /// The scores streamed into per-group summaries ([`Groups`]): one record held at a time.
     pub fn stream(&self, opts: &CompareOptions) -> anyhow::Result<(Groups, ModelView)> {
-        let view = self.view()?;
-        let labels = view.as_ref().map(|v| v.labels.names().to_vec());
-        let known = view.as_ref().and_then(|v| v.known_sources());
-        let mut groups = Groups::new(opts, labels.as_deref()).with_known_sources(known);
-        let mut unmarked = 0usize;
+        let mut sum = stance::compare::Summarizer::new(opts, self.view()?);
+        let labels = sum.labels().map(<[String]>::to_vec);
         // A partition summarised for a later merge may be empty; a comparison may not.
         let each = if self.save_summary.is_some() {
             stance::scores::each_or_none
@@ -147,24 +146,12 @@ impl CompareCmd {
             stance::scores::each
         };
         let skipped = each(&self.scores, labels.as_deref(), &mut |a| {
-            if let Some(v) = &view {
-                unmarked += usize::from(!v.check_score(&a).map_err(stance::Error::Config)?);
-            }
-            groups.add(&a);
-            Ok(())
+            sum.add(&a).map_err(stance::Error::Config)
         })?;
-        let view = match view {
-            Some(v) => {
-                if let Some(w) = v.unmarked_warning(unmarked, groups.articles()) {
-                    eprintln!("stance: warning: {w}");
-                }
-                v
-            }
-            None => ModelView {
-                labels: stance::labels::LabelSet::recognised(groups.labels().to_vec()),
-                ..ModelView::default()
-            },
-        };
+        let (groups, view, warn) = sum.finish();
+        if let Some(w) = warn {
+            eprintln!("stance: warning: {w}");
+        }
         Self::skipped(skipped);
         Ok((groups, view))
     }

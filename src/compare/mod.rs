@@ -15,9 +15,11 @@ use std::collections::BTreeMap;
 
 mod diff;
 pub mod saved;
+mod summarize;
 pub mod summary;
 
 pub use diff::{diff, Difference};
+pub use summarize::Summarizer;
 pub use summary::{Group, Groups, Held};
 
 /// What to group articles by: the source, the month of the date, both, nothing, or any other
