@@ -75,6 +75,7 @@ pub mod features;
 pub mod label;
 pub mod labels;
 pub mod language;
+pub mod lbfgs;
 pub mod metrics;
 pub mod model;
 pub mod output;

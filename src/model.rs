@@ -3,7 +3,8 @@
 //! The loss is linfa-logistic's `MultiLogisticRegression` loss, example-weighted:
 //! `-Σ_i s_i log softmax(x_i W + b)_{y_i} + α/2 ‖W‖²` (the intercept is not penalised), minimised
 //! with the same solver (argmin's L-BFGS, memory 10, Moré–Thuente line search, the same gradient
-//! tolerance, zeros to start). With all weights `s_i = 1` the two reach the same weights (a test
+//! tolerance, zeros to start; [`crate::lbfgs`] runs that algorithm step for step without
+//! allocating). With all weights `s_i = 1` the two reach the same weights (a test
 //! shows it); ours runs on CSR rows, which is what makes thousands of examples with tens of
 //! thousands of features fit in seconds. `Solver::Linfa` runs linfa's own dense solver instead.
 //!
@@ -12,9 +13,7 @@
 
 use crate::error::{Error, Result};
 use crate::features::SparseVec;
-use argmin::core::{CostFunction, Executor, Gradient, State, TerminationReason, TerminationStatus};
-use argmin::solver::linesearch::MoreThuenteLineSearch;
-use argmin::solver::quasinewton::LBFGS;
+use crate::lbfgs::{self, Objective, Settings, Stop};
 use linfa::dataset::{DatasetBase, Records};
 use linfa::traits::{Fit, PredictInplace};
 use ndarray::{Array1, Array2, ArrayBase, Data, Ix2};
@@ -108,7 +107,7 @@ pub struct FitReport {
     pub iterations: u64,
     /// Whether it stopped because the gradient tolerance was met.
     pub converged: bool,
-    /// Why the solver stopped, in argmin's words.
+    /// Why the solver stopped, in argmin's words (the solver is argmin's algorithm).
     pub stopped: String,
     /// The loss at the end.
     pub loss: f64,
@@ -229,13 +228,10 @@ struct Problem<'a> {
     weight: &'a [f64],
     k: usize,
     alpha: f64,
-    /// The last point evaluated with its loss and gradient: the line search asks for the cost
-    /// and then the gradient at the same point, and one pass over the data gives both.
-    last: std::sync::Mutex<Option<Evaluated>>,
+    /// Each row's residuals (predicted minus true probabilities, times the example weight),
+    /// reused from one evaluation to the next.
+    residual: Vec<f64>,
 }
-
-/// A point with its loss and gradient.
-type Evaluated = (Array1<f64>, f64, Array1<f64>);
 
 impl<'a> Problem<'a> {
     fn new(x: &'a Csr, y: &'a [usize], weight: &'a [f64], k: usize, alpha: f64) -> Problem<'a> {
@@ -246,51 +242,48 @@ impl<'a> Problem<'a> {
             weight,
             k,
             alpha,
-            last: std::sync::Mutex::new(None),
+            residual: vec![0.0; x.n_rows() * k],
         }
     }
 
-    fn cached(&self, p: &Array1<f64>) -> (f64, Array1<f64>) {
-        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((q, loss, grad)) = last.as_ref() {
-            if q == p {
-                return (*loss, grad.clone());
-            }
-        }
-        let (loss, grad) = self.eval(p, true);
-        let grad = Array1::from(grad.unwrap_or_default());
-        *last = Some((p.clone(), loss, grad.clone()));
+    /// Loss and (when asked) gradient at `p`, into fresh vectors: for tests and the one-off
+    /// loss of linfa's fit.
+    fn eval(&mut self, p: &Array1<f64>, want_grad: bool) -> (f64, Option<Vec<f64>>) {
+        let w = p.as_slice().expect("contiguous parameters");
+        let loss = self.loss(w);
+        let grad = want_grad.then(|| {
+            let mut g = vec![0.0; w.len()];
+            self.gradient(w, &mut g);
+            g
+        });
         (loss, grad)
     }
 }
 
 impl Problem<'_> {
-    /// Loss and gradient together. Rows are processed in parallel chunks, each writing its
-    /// rows' residuals (predicted minus true probabilities, times the example weight); the
-    /// gradient is then the transposed data times the residuals, computed feature by feature
-    /// in parallel from the transposed matrix. One residual matrix and one gradient vector per
-    /// evaluation, whatever the number of rows: the fit's memory and time grow with the data,
-    /// not with the data times the number of features, as they did when each chunk of rows
-    /// summed into a gradient of its own.
-    fn eval(&self, p: &Array1<f64>, want_grad: bool) -> (f64, Option<Vec<f64>>) {
+    /// The loss at `w`, leaving each row's residuals in `self.residual`. Rows are processed in
+    /// parallel chunks, each writing its rows' residuals. One residual matrix for the whole
+    /// fit, whatever the number of rows: the fit's memory and time grow with the data, not
+    /// with the data times the number of features, as they did when each chunk of rows summed
+    /// into a gradient of its own.
+    fn loss(&mut self, w: &[f64]) -> f64 {
         let k = self.k;
         let nf = self.x.n_cols;
-        let w = p.as_slice().expect("contiguous parameters");
         let b = &w[nf * k..];
-        let n = self.x.n_rows();
         // Fixed chunks summed in order, and each feature's gradient summed over its rows in
         // row order, so the result does not depend on how many threads ran or how work was
         // stolen: training is bit-for-bit reproducible.
         const CHUNK: usize = 1024;
-        let mut residual = vec![0.0; n * k];
-        let partials: Vec<f64> = residual
+        let (x, y, weight) = (self.x, self.y, self.weight);
+        let partials: Vec<f64> = self
+            .residual
             .par_chunks_mut(CHUNK * k)
             .enumerate()
             .map(|(chunk, res)| {
                 let mut loss = 0.0f64;
                 let mut h = vec![0.0; k];
                 for (i, r) in (chunk * CHUNK..).zip(res.chunks_exact_mut(k)) {
-                    let (idx, val) = self.x.row(i);
+                    let (idx, val) = x.row(i);
                     h.copy_from_slice(b);
                     for (&j, &x) in idx.iter().zip(val) {
                         let row = &w[j as usize * k..j as usize * k + k];
@@ -300,10 +293,10 @@ impl Problem<'_> {
                     }
                     let max = h.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
                     let lse = max + h.iter().map(|v| (v - max).exp()).sum::<f64>().ln();
-                    let s = self.weight[i];
-                    loss -= s * (h[self.y[i]] - lse);
+                    let s = weight[i];
+                    loss -= s * (h[y[i]] - lse);
                     for (c, (rc, hc)) in r.iter_mut().zip(&h).enumerate() {
-                        let y = if c == self.y[i] { 1.0 } else { 0.0 };
+                        let y = if c == y[i] { 1.0 } else { 0.0 };
                         *rc = s * ((*hc - lse).exp() - y);
                     }
                 }
@@ -315,51 +308,47 @@ impl Problem<'_> {
             loss += l;
         }
         let reg: f64 = w[..nf * k].iter().map(|v| v * v).sum();
-        let loss = loss + 0.5 * self.alpha * reg;
-        let grad = want_grad.then(|| {
-            let mut g = vec![0.0; w.len()];
-            const FEATURES: usize = 4096;
-            g[..nf * k]
-                .par_chunks_mut(FEATURES * k)
-                .enumerate()
-                .for_each(|(block, gb)| {
-                    for (j, gj) in (block * FEATURES..).zip(gb.chunks_exact_mut(k)) {
-                        let (rows, val) = self.xt.row(j);
-                        for (&i, &x) in rows.iter().zip(val) {
-                            let r = &residual[i as usize * k..i as usize * k + k];
-                            for (gc, rc) in gj.iter_mut().zip(r) {
-                                *gc += x * rc;
-                            }
+        loss + 0.5 * self.alpha * reg
+    }
+
+    /// The gradient at `w` into `g`, from the residuals [`Problem::loss`] left at the same
+    /// `w`: the transposed data times the residuals, feature by feature in parallel.
+    fn gradient(&self, w: &[f64], g: &mut [f64]) {
+        let k = self.k;
+        let nf = self.x.n_cols;
+        let residual = &self.residual;
+        g.fill(0.0);
+        const FEATURES: usize = 4096;
+        g[..nf * k]
+            .par_chunks_mut(FEATURES * k)
+            .enumerate()
+            .for_each(|(block, gb)| {
+                for (j, gj) in (block * FEATURES..).zip(gb.chunks_exact_mut(k)) {
+                    let (rows, val) = self.xt.row(j);
+                    for (&i, &x) in rows.iter().zip(val) {
+                        let r = &residual[i as usize * k..i as usize * k + k];
+                        for (gc, rc) in gj.iter_mut().zip(r) {
+                            *gc += x * rc;
                         }
                     }
-                });
-            for r in residual.chunks_exact(k) {
-                for (gb, rc) in g[nf * k..].iter_mut().zip(r) {
-                    *gb += rc;
                 }
+            });
+        for r in residual.chunks_exact(k) {
+            for (gb, rc) in g[nf * k..].iter_mut().zip(r) {
+                *gb += rc;
             }
-            for (gi, wi) in g[..nf * k].iter_mut().zip(&w[..nf * k]) {
-                *gi += self.alpha * wi;
-            }
-            g
-        });
-        (loss, grad)
+        }
+        for (gi, wi) in g[..nf * k].iter_mut().zip(&w[..nf * k]) {
+            *gi += self.alpha * wi;
+        }
     }
 }
 
-impl CostFunction for Problem<'_> {
-    type Param = Array1<f64>;
-    type Output = f64;
-    fn cost(&self, p: &Self::Param) -> std::result::Result<f64, argmin::core::Error> {
-        Ok(self.cached(p).0)
-    }
-}
-
-impl Gradient for Problem<'_> {
-    type Param = Array1<f64>;
-    type Gradient = Array1<f64>;
-    fn gradient(&self, p: &Self::Param) -> std::result::Result<Array1<f64>, argmin::core::Error> {
-        Ok(self.cached(p).1)
+impl Objective for Problem<'_> {
+    fn eval(&mut self, x: &[f64], grad: &mut [f64]) -> f64 {
+        let loss = self.loss(x);
+        self.gradient(x, grad);
+        loss
     }
 }
 
@@ -426,27 +415,19 @@ impl Classifier {
         let nf = x.n_cols;
         let weight = class_weights(y, k, cfg.class_weight);
         let total: f64 = weight.iter().sum();
-        let problem = Problem::new(x, y, &weight, k, cfg.alpha);
-        let solver = LBFGS::new(MoreThuenteLineSearch::new(), 10)
-            .with_tolerance_grad(cfg.gradient_tolerance * total)
-            .map_err(|e| Error::Training(e.to_string()))?;
-        let init = Array1::<f64>::zeros((nf + 1) * k);
-        let res = Executor::new(problem, solver)
-            .configure(|s| s.param(init.clone()).max_iters(cfg.max_iterations))
-            .run()
-            .map_err(|e| Error::Training(e.to_string()))?;
-        let state = res.state();
-        let iterations = state.get_iter();
-        let (converged, stopped) = match state.get_termination_status() {
-            TerminationStatus::Terminated(r) => (
-                matches!(r, TerminationReason::SolverConverged),
-                r.text().to_string(),
-            ),
-            TerminationStatus::NotTerminated => (false, "not terminated".into()),
+        let mut problem = Problem::new(x, y, &weight, k, cfg.alpha);
+        let settings = Settings {
+            memory: 10,
+            tol_grad: cfg.gradient_tolerance * total,
+            tol_cost: f64::EPSILON,
+            max_iters: cfg.max_iterations,
         };
-        let loss = state.get_best_cost();
-        let p = state.get_best_param().cloned().unwrap_or(init);
-        let p = p.to_vec();
+        let out = lbfgs::minimize(&mut problem, vec![0.0; (nf + 1) * k], &settings);
+        let iterations = out.iterations;
+        let converged = out.stop == Stop::Converged;
+        let stopped = out.stop.text();
+        let loss = out.best_cost;
+        let p = out.best;
         Ok(Classifier {
             classes,
             n_features: nf,
@@ -506,7 +487,7 @@ impl Classifier {
             },
         };
         let weight = vec![1.0; y.len()];
-        let problem = Problem::new(x, y, &weight, k, cfg.alpha);
+        let mut problem = Problem::new(x, y, &weight, k, cfg.alpha);
         let mut p = model.weights.clone();
         p.extend_from_slice(&model.intercept);
         model.report.loss = problem.eval(&Array1::from(p), false).0;
@@ -766,7 +747,7 @@ mod tests {
         let x = Csr::from_rows(&rows, 3);
         let y = [0, 1, 2];
         let w = [1.0, 2.0, 0.5];
-        let p = Problem::new(&x, &y, &w, 3, 0.3);
+        let mut p = Problem::new(&x, &y, &w, 3, 0.3);
         let params = Array1::from_iter((0..12).map(|i| (i as f64 * 0.37).sin()));
         let (_, g) = p.eval(&params, true);
         let g = g.unwrap();
@@ -811,7 +792,7 @@ mod tests {
         let y: Vec<usize> = (0..n).map(|_| rng.gen_range(0..k)).collect();
         let weight: Vec<f64> = (0..n).map(|_| rng.gen_range(0.5..2.0)).collect();
         let x = Csr::from_rows(&rows, nf);
-        let p = Problem::new(&x, &y, &weight, k, 0.7);
+        let mut p = Problem::new(&x, &y, &weight, k, 0.7);
         let params = Array1::from_iter((0..(nf + 1) * k).map(|i| (i as f64 * 0.011).sin()));
         let (loss, g) = p.eval(&params, true);
         let g = g.unwrap();
@@ -860,7 +841,7 @@ mod tests {
         let x = Csr::from_rows(&rows, 1);
         let y = [0, 1, 2, 0];
         let w = [1.0; 4];
-        let p = Problem::new(&x, &y, &w, 3, 1.0);
+        let mut p = Problem::new(&x, &y, &w, 3, 1.0);
         let (l, _) = p.eval(&Array1::zeros(6), false);
         assert!((l - 4.0 * 3f64.ln()).abs() < 1e-12);
     }
