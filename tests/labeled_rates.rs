@@ -127,7 +127,10 @@ fn labeled_rates_say_how_many_and_bad_files_are_named() {
     );
     // The held-out articles were written later than the training ones and are misclassified
     // differently (the README's first command): the test says so.
-    assert!(err.contains("their confusion rows differ from the out-of-fold ones"), "{err}");
+    assert!(
+        err.contains("their confusion rows differ from the out-of-fold ones"),
+        "{err}"
+    );
     let page = d.path().join("r.html");
     let out = stance()
         .arg("report")
@@ -137,7 +140,10 @@ fn labeled_rates_say_how_many_and_bad_files_are_named() {
         .assert()
         .success();
     let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
-    assert!(err.contains(&format!("error rates from {labels} labeled examples")), "{err}");
+    assert!(
+        err.contains(&format!("error rates from {labels} labeled examples")),
+        "{err}"
+    );
     assert!(std::fs::read_to_string(&page).unwrap().contains("<html"));
 
     let bad = d.path().join("bad.jsonl");
