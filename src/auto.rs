@@ -25,7 +25,7 @@
 use crate::context::{Analysis, Markers, Window};
 use crate::error::{Error, Result};
 use crate::evaluate::{article_folds, cross_validate_prepared, evaluate_model};
-use crate::features::CharSource;
+use crate::features::{CharSource, SEPARATE_ACTORS_MIN};
 use crate::labels::Task;
 use crate::metrics::Confusion;
 use crate::model::ClassWeight;
@@ -235,13 +235,23 @@ impl Dim {
         };
         match self {
             Dim::PerActor => {
-                if cur.features.per_actor {
-                    push("per-actor off".into(), &|c| c.features.per_actor = false);
-                } else {
-                    push("--per-actor".into(), &|c| {
-                        c.features.per_actor = true;
-                        c.context.actor_prior = true;
-                    });
+                // Three values: shared weights, shared plus per-actor copies, one model per
+                // actor (copies only, for actors with enough labels).
+                let set = |c: &mut TrainConfig, on: bool, separate: Option<usize>| {
+                    c.features.per_actor = on;
+                    c.features.separate_actors = separate;
+                    c.context.actor_prior |= on;
+                };
+                let sep = format!("--separate-actors {SEPARATE_ACTORS_MIN}");
+                let (cur_on, cur_sep) = (cur.features.per_actor, cur.features.separate_actors);
+                if cur_on {
+                    push("per-actor off".into(), &|c| set(c, false, None));
+                }
+                if !cur_on || cur_sep.is_some() {
+                    push("--per-actor".into(), &|c| set(c, true, None));
+                }
+                if cur_sep.is_none() {
+                    push(sep, &|c| set(c, true, Some(SEPARATE_ACTORS_MIN)));
                 }
             }
             Dim::Tokens => {
@@ -864,10 +874,24 @@ mod tests {
         // Per-actor weights switch the actor prior on (they need it).
         let mut no_prior = d.clone();
         no_prior.context.actor_prior = false;
-        let (label, c) = &Dim::PerActor.alternatives(&no_prior)[0];
-        assert_eq!(label, "--per-actor");
-        assert!(c.features.per_actor && c.context.actor_prior);
-        assert!(c.check().is_ok());
+        let alts = Dim::PerActor.alternatives(&no_prior);
+        let labels: Vec<&str> = alts.iter().map(|(l, _)| l.as_str()).collect();
+        assert_eq!(labels, ["--per-actor", "--separate-actors 10"]);
+        for (_, c) in &alts {
+            assert!(c.features.per_actor && c.context.actor_prior);
+            assert!(c.check().is_ok());
+        }
+        assert_eq!(alts[1].1.features.separate_actors, Some(10));
+        // From one model per actor: off, or back to shared weights plus copies.
+        let labels: Vec<String> = Dim::PerActor
+            .alternatives(&alts[1].1)
+            .into_iter()
+            .map(|(l, c)| {
+                assert!(c.features.separate_actors.is_none());
+                l
+            })
+            .collect();
+        assert_eq!(labels, ["per-actor off", "--per-actor"]);
         // Block norms only exist with character n-grams.
         assert!(Dim::BlockNorm.alternatives(&d).is_empty());
         let (_, with_chars) = &Dim::CharNgrams.alternatives(&d)[0];

@@ -291,6 +291,11 @@ pub struct ModelArgs {
     /// the model learns shared weights and per-actor corrections (needs the actor prior).
     #[arg(long)]
     pub per_actor: bool,
+    /// One model per actor: an actor with at least N training labels (10 if N is left out)
+    /// gets word weights of its own (its words give only their per-actor copies); the others,
+    /// and actors added when scoring, share the word weights. Implies --per-actor.
+    #[arg(long, value_name = "N", num_args = 0..=1, default_missing_value = "10")]
+    pub separate_actors: Option<usize>,
     /// Use raw term counts instead of 1 + ln(tf).
     #[arg(long)]
     pub no_sublinear: bool,
@@ -364,7 +369,8 @@ impl ModelArgs {
                 near_target: self.near_target,
                 negation: self.negation,
                 lexicon: self.lexicon,
-                per_actor: self.per_actor,
+                per_actor: self.per_actor || self.separate_actors.is_some(),
+                separate_actors: self.separate_actors,
             },
             context: stance::context::ContextConfig {
                 window: self.window,
@@ -752,7 +758,9 @@ fn feature_flags(f: &FeatureConfig, df: &FeatureConfig) -> Vec<String> {
     if f.lexicon {
         w.set("--lexicon", None);
     }
-    if f.per_actor {
+    if let Some(n) = f.separate_actors {
+        w.set("--separate-actors", Some(n.to_string()));
+    } else if f.per_actor {
         w.set("--per-actor", None);
     }
     if !f.sublinear_tf {

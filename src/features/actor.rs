@@ -15,13 +15,19 @@ pub fn actor_term(name: &str) -> String {
     FeatureKey::actor_prior(name).to_string()
 }
 
-/// The actor features of a document for fitting: its prior, and the copies of its words.
-pub(super) fn count(cfg: &FeatureConfig, doc: &FitDoc<'_>, mut see: impl FnMut(FeatureKey)) {
+/// The actor features of a document for fitting: its prior, and the copies of its words (with
+/// `separate_actors`, only for a separate actor: `separate` says whether the document's is).
+pub(super) fn count(
+    cfg: &FeatureConfig,
+    doc: &FitDoc<'_>,
+    separate: bool,
+    mut see: impl FnMut(FeatureKey),
+) {
     let Some(a) = doc.source.actor else {
         return;
     };
     let actor = actor_name(a);
-    if cfg.per_actor {
+    if cfg.per_actor && (separate || cfg.separate_actors.is_none()) {
         for t in doc.distinct_terms() {
             see(FeatureKey::PerActor {
                 actor: actor.clone(),
@@ -39,6 +45,9 @@ pub(super) struct ActorEntry {
     pub(super) prior: u32,
     /// Its number in the keys of [`ActorTable::copy`].
     id: u32,
+    /// It has word weights of its own: its words give only their copies (see
+    /// `FeatureConfig::separate_actors`).
+    pub(super) separate: bool,
 }
 
 /// The actor features, by actor name (as feature names hold it) and term.
@@ -52,9 +61,16 @@ pub(super) struct ActorTable {
 impl ActorTable {
     fn entry(&mut self, actor: &str) -> &mut ActorEntry {
         let id = self.actors.len() as u32;
-        self.actors
-            .entry(actor.to_string())
-            .or_insert(ActorEntry { prior: UNKNOWN, id })
+        self.actors.entry(actor.to_string()).or_insert(ActorEntry {
+            prior: UNKNOWN,
+            id,
+            separate: false,
+        })
+    }
+
+    /// Marks `actor` (as feature names hold it) separate; false if it was already.
+    pub(super) fn mark_separate(&mut self, actor: &str) -> bool {
+        !std::mem::replace(&mut self.entry(actor).separate, true)
     }
 
     /// Enters feature `f`, the prior of `actor`; false if it is there already.

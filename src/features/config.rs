@@ -49,7 +49,20 @@ pub struct FeatureConfig {
     /// per-actor correction ("frustratingly easy" domain adaptation, one domain per actor).
     #[serde(skip_serializing_if = "is_default")]
     pub per_actor: bool,
+    /// One model per actor (needs `per_actor`): an actor with at least this many training
+    /// documents gets its per-actor copies of the words *instead of* the shared word unigrams,
+    /// so its word weights are its own (under L2 the fit decomposes by actor, except for what
+    /// stays shared: the intercept, the markers, word n-grams of two or more, character
+    /// n-grams, the extra features, the IDF and the class weights). Actors with fewer
+    /// documents, and actors added at scoring time, keep the shared unigrams and no copies:
+    /// they share one pooled model. Which actors are separate is saved with the features.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub separate_actors: Option<usize>,
 }
+
+/// The least number of training documents for an actor to get its own word weights when
+/// `--separate-actors` is given without a number.
+pub const SEPARATE_ACTORS_MIN: usize = 10;
 
 fn is_default<T: Default + PartialEq>(v: &T) -> bool {
     *v == T::default()
@@ -96,6 +109,7 @@ impl Default for FeatureConfig {
             negation: false,
             lexicon: false,
             per_actor: false,
+            separate_actors: None,
         }
     }
 }
@@ -121,6 +135,20 @@ impl FeatureConfig {
                 "near_target must be at most 100 words, got {}",
                 self.near_target
             )));
+        }
+        match self.separate_actors {
+            Some(0) => {
+                return Err(Error::Config(
+                    "separate actors need at least 1 training document each, got 0".into(),
+                ))
+            }
+            Some(_) if !self.per_actor => {
+                return Err(Error::Config(
+                    "separate actors (one model per actor) need the per-actor copies (per_actor)"
+                        .into(),
+                ))
+            }
+            _ => {}
         }
         if self.min_df < 1 {
             return Err(Error::Config("min_df must be at least 1".into()));
@@ -158,6 +186,7 @@ mod tests {
             "negation",
             "lexicon",
             "per_actor",
+            "separate_actors",
         ] {
             assert!(!json.contains(k), "{json}");
         }

@@ -2,7 +2,7 @@
 //! family, then min_df, max_features, the order of the model file (by name) and smoothed IDF.
 
 use super::extras::{clause_before, Tok};
-use super::key::FeatureKey;
+use super::key::{actor_name, FeatureKey};
 use super::lexicon::{is_negation_cue, lexicon_stems};
 use super::ngrams::{self, Gram, PAD};
 use super::{actor, chars, extras, CharSource, Doc, FeatureConfig, FeaturizerFile};
@@ -44,12 +44,16 @@ impl FitDoc<'_> {
 /// Fits vocabulary and IDF on `docs`: what [`super::Featurizer::from_file`] builds from.
 pub(super) fn fit(config: &FeatureConfig, docs: &[Doc<'_>]) -> Result<FeaturizerFile> {
     config.validate()?;
+    let separate = separate_actors(config, docs);
     let mut reader = Reader::new(config);
     let mut grams: DocFreq<Gram> = DocFreq::default();
     let mut keys: DocFreq<FeatureKey> = DocFreq::default();
     for d in docs {
+        let own = d
+            .actor
+            .is_some_and(|a| separate.binary_search(&actor_name(a)).is_ok());
         let doc = reader.read(*d);
-        count_doc(config, &doc, &mut grams, &mut keys);
+        count_doc(config, &doc, own, &mut grams, &mut keys);
         grams.end_doc();
         keys.end_doc();
     }
@@ -65,20 +69,47 @@ pub(super) fn fit(config: &FeatureConfig, docs: &[Doc<'_>]) -> Result<Featurizer
         config: config.clone(),
         features,
         idf,
+        separate,
     })
 }
 
+/// With `separate_actors`: the actors (as feature names hold them, sorted) with at least that
+/// many documents in `docs`.
+fn separate_actors(config: &FeatureConfig, docs: &[Doc<'_>]) -> Vec<String> {
+    let Some(min) = config.separate_actors else {
+        return Vec::new();
+    };
+    let mut n: FxHashMap<String, usize> = FxHashMap::default();
+    for a in docs.iter().filter_map(|d| d.actor) {
+        *n.entry(actor_name(a)).or_insert(0) += 1;
+    }
+    let mut out: Vec<String> = n
+        .into_iter()
+        .filter(|&(_, c)| c >= min)
+        .map(|(a, _)| a)
+        .collect();
+    out.sort_unstable();
+    out
+}
+
 /// The features of one document, family by family. Word n-grams, by far the most numerous,
-/// are counted by their term ids; every other family gives its keys.
+/// are counted by their term ids; every other family gives its keys. A separate actor's
+/// document (`own`) has no shared word unigrams: its words count as their copies.
 fn count_doc(
     config: &FeatureConfig,
     doc: &FitDoc<'_>,
+    own: bool,
     grams: &mut DocFreq<Gram>,
     keys: &mut DocFreq<FeatureKey>,
 ) {
     let (lo, hi) = config.word_ngrams;
-    ngrams::for_each_ngram(&doc.seq, lo, hi, |g| grams.see(g));
-    actor::count(config, doc, |k| keys.see(k));
+    let copied = |g: &Gram| g[1] == PAD && g[0] != doc.target && g[0] != doc.other;
+    ngrams::for_each_ngram(&doc.seq, lo, hi, |g| {
+        if !(own && copied(&g)) {
+            grams.see(g)
+        }
+    });
+    actor::count(config, doc, own, |k| keys.see(k));
     chars::count(config, doc, |k| keys.see(k));
     extras::count(config, doc, |k| keys.see(k));
 }

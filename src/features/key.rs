@@ -122,6 +122,12 @@ impl FeatureKey {
     pub(super) fn is_char(&self) -> bool {
         matches!(self, FeatureKey::Char(_))
     }
+
+    /// Whether it is a word unigram other than a marker: what a per-actor copy copies.
+    pub(super) fn is_word_unigram(&self) -> bool {
+        matches!(self, FeatureKey::Words(t)
+            if t.len() == 1 && t[0] != crate::context::TARGET_TERM && t[0] != crate::context::OTHER_TERM)
+    }
 }
 
 /// An actor's name as feature names hold it: each white-space character replaced by `_`.

@@ -62,7 +62,7 @@ mod ngrams;
 mod scratch;
 
 pub use actor::actor_term;
-pub use config::{CharSource, FeatureConfig};
+pub use config::{CharSource, FeatureConfig, SEPARATE_ACTORS_MIN};
 pub use key::{FeatureKey, FeatureKeyError, LexiconSlot};
 pub use lexicon::{LEXICON_NEGATIVE, LEXICON_POSITIVE};
 pub use scratch::{Scratch, WordTerms};
@@ -126,6 +126,10 @@ pub struct FeaturizerFile {
     /// Each feature's IDF.
     #[serde(with = "crate::model::compact")]
     pub idf: Vec<f64>,
+    /// With `separate_actors`: the actors (as feature names hold them, sorted) that had
+    /// enough training documents for word weights of their own. Left out when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub separate: Vec<String>,
 }
 
 /// The lookup tables of a fitted featurizer, one per family, filled from the feature names.
@@ -200,6 +204,11 @@ pub struct Featurizer {
     lexicon: FxHashMap<String, i8>,
     /// Per feature: a character n-gram (the second block of `block_norm`).
     char_block: Vec<bool>,
+    /// Per feature: a word unigram other than a marker, which a separate actor's context
+    /// leaves out (empty unless `separate_actors` is set).
+    shared_word: Vec<bool>,
+    /// The separate actors, as saved.
+    separate: Vec<String>,
 }
 
 impl std::fmt::Debug for Featurizer {
@@ -235,8 +244,15 @@ impl Featurizer {
                 f.idf[i], f.features[i]
             )));
         }
+        if !f.separate.is_empty() && f.config.separate_actors.is_none() {
+            return Err(Error::Config(
+                "the featurizer lists separate actors but its settings have none".into(),
+            ));
+        }
         let mut tables = Tables::default();
         let mut char_block = Vec::with_capacity(f.features.len());
+        let separate_on = f.config.separate_actors.is_some();
+        let mut shared_word = Vec::new();
         for (i, name) in f.features.iter().enumerate() {
             let key: FeatureKey = name
                 .parse()
@@ -245,6 +261,16 @@ impl Featurizer {
                 return Err(Error::Config(format!("feature \"{name}\" appears twice")));
             }
             char_block.push(key.is_char());
+            if separate_on {
+                shared_word.push(key.is_word_unigram());
+            }
+        }
+        for a in &f.separate {
+            if !tables.actors.mark_separate(a) {
+                return Err(Error::Config(format!(
+                    "separate actor \"{a}\" is listed twice"
+                )));
+            }
         }
         tables.words.finish(tables.terms.len());
         let stem = Stem::new(&f.config.language).expect("validated");
@@ -265,6 +291,8 @@ impl Featurizer {
             tables,
             lexicon,
             char_block,
+            shared_word,
+            separate: f.separate,
         })
     }
 
@@ -274,6 +302,7 @@ impl Featurizer {
             config: self.config.clone(),
             features: self.names.clone(),
             idf: self.idf.clone(),
+            separate: self.separate.clone(),
         }
     }
 
@@ -375,6 +404,9 @@ impl Featurizer {
             sink.add_untraced(f);
         }
         let copies = actor.filter(|_| self.config.per_actor);
+        // A separate actor's words count only as its copies (see `separate_actors`).
+        let own = actor.is_some_and(|a| a.separate);
+        let shared = |f: u32| !own || !self.shared_word[f as usize];
         let mut win = ngrams::Window::default();
         for p in doc.pieces {
             match *p {
@@ -397,7 +429,11 @@ impl Featurizer {
                 }
             }
             let range = self.config.word_ngrams;
-            self.tables.words.emit(&win, range, words, |f| sink.add(f));
+            self.tables.words.emit(&win, range, words, |f| {
+                if shared(f) {
+                    sink.add(f)
+                }
+            });
         }
         if let (Some(range), CharSource::Text) = (self.config.char_ngrams, self.config.char_source)
         {
