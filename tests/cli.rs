@@ -5,20 +5,12 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 mod common;
-use common::{data_scores, model, stance, tmp};
+use common::{data_scores, lines, model, stance, tmp};
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let p = dir.join(name);
     std::fs::write(&p, text).unwrap();
     p
-}
-
-fn lines(out: &[u8]) -> Vec<serde_json::Value> {
-    String::from_utf8(out.to_vec())
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
 }
 
 #[test]

@@ -2,18 +2,14 @@
 //! `simulate --label-new`).
 
 mod common;
-use common::{stance, tmp};
+use common::{lines, stance, tmp};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
 const HELDOUT: &str = "data/heldout/articles.jsonl";
 
 fn records(path: &str) -> Vec<Value> {
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    lines(&std::fs::read(path).unwrap())
 }
 
 /// When the labeled articles are the compared group itself, ACC and PACC are exact: the

@@ -54,3 +54,12 @@ pub fn data_scores(dir: &Path) -> PathBuf {
     std::fs::write(&scores, &out.get_output().stdout).unwrap();
     scores
 }
+
+/// JSON Lines output (or a file's bytes) as one JSON value per line.
+pub fn lines(out: &[u8]) -> Vec<serde_json::Value> {
+    String::from_utf8(out.to_vec())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
