@@ -12,7 +12,7 @@ the shares of their groups (real groups, APP and UPP samples) against the true l
   PerSenT          dev -> random_test, dev -> fixed_test (surface mode: actors by name)
 
 Usage: python3 bench/real_use.py [--only data,newsmtsc,persent] [--work DIR] [--bin PATH]
-                                [--label-new N]
+                                [--label-new N [--own-weight auto|N]]
 The public datasets are read from ../shared/datasets (or $STANCE_DATASETS); a missing one is
 skipped with a message. Standard library only.
 """
@@ -121,6 +121,9 @@ def main():
     ap.add_argument("--label-new", type=int, default=0,
                     help="label this many of each run's new examples and correct with their "
                          "error rates (stance simulate --label-new)")
+    ap.add_argument("--own-weight", default="auto",
+                    help="with --label-new: what the out-of-fold predictions still count for "
+                         "beside the labeled examples (stance simulate --own-weight)")
     a = ap.parse_args()
     datasets = os.environ.get("STANCE_DATASETS", os.path.join(ROOT, "..", "shared", "datasets"))
     work = a.work or tempfile.mkdtemp(prefix="stance-real-use-")
@@ -133,7 +136,7 @@ def main():
     for name, args in runs(a.only.split(","), datasets, work):
         t = time.time()
         if a.label_new:
-            args = [*args, "--label-new", str(a.label_new)]
+            args = [*args, "--label-new", str(a.label_new), "--own-weight", a.own_weight]
         r = subprocess.run([binary, "simulate", *args, "--format", "json"], cwd=ROOT,
                            capture_output=True, text=True)
         if r.returncode != 0:
@@ -159,6 +162,13 @@ def main():
                 details.append(f"{name}, split {i + 1}: auto chose {c['estimator']}, intervals "
                                f"×{c['widen']} floor {c['floor']} (net ×{c['net_widen']} floor "
                                f"{c['net_floor']}), inner coverage {c['coverage']:.3f}")
+            h = sp.get("labeled_shift")
+            if h:
+                w = sp.get("own_weight")
+                details.append(f"{name}, split {i + 1}: labeled examples' rows against the "
+                               f"out-of-fold ones chi-square {h['statistic']:.1f}, p "
+                               f"{h['p_value']:.4f}; out-of-fold weight "
+                               f"{'–' if w is None else f'{w:.0f}'}")
             for g in sp["largest"][:3]:
                 est = {x["estimator"]: net_triple(x["net"]) for x in g["estimates"]}
                 details.append(f"{name}: {g['name']} (n={g['articles']}): true net "

@@ -589,6 +589,7 @@ pub fn calibration(preds: &[Prediction], classes: &[String]) -> crate::quantify:
                     .map(|c| p.probabilities.get(c).copied().unwrap_or(0.0))
             })
             .collect(),
+        weights: Vec::new(),
     }
 }
 

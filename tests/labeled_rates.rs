@@ -15,7 +15,8 @@ fn records(path: &str) -> Vec<Value> {
 /// When the labeled articles are the compared group itself, ACC and PACC are exact: the
 /// group's predicted shares are `q_c = Σ_t count(t, c) / n`, the rates are
 /// `A[t][c] = count(t, c) / count(t)`, so `p_t = count(t) / n` solves `Aᵀp = q` and lies on the
-/// simplex. The estimate must be the group's true label shares.
+/// simplex. The estimate must be the group's true label shares (with `--own-weight 0`: the
+/// labeled articles' rates alone, not pooled with the model's out-of-fold ones).
 #[test]
 fn labeled_rates_of_the_group_itself_make_acc_and_pacc_exact() {
     let d = tmp();
@@ -53,7 +54,7 @@ fn labeled_rates_of_the_group_itself_make_acc_and_pacc_exact() {
         let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
         serde_json::from_str(text.lines().next().unwrap()).unwrap()
     };
-    let with = run(&["--labeled", labeled.to_str().unwrap()]);
+    let with = run(&["--labeled", labeled.to_str().unwrap(), "--own-weight", "0"]);
     let without = run(&[]);
     let n = ids.len();
     assert_eq!(with["n"].as_u64().unwrap() as usize, n, "{with}");
@@ -127,6 +128,29 @@ fn labeled_rates_say_how_many_and_bad_files_are_named() {
         err.contains("their confusion rows differ from the out-of-fold ones"),
         "{err}"
     );
+    // So empirical Bayes gives the model's out-of-fold predictions less weight than their
+    // number: "pooled with the model's M out-of-fold predictions, which count as K labeled
+    // examples", K < M.
+    let (m, k) = pooled_weight(&err).unwrap_or_else(|| panic!("no pooling message: {err}"));
+    assert!(k >= 1.0 && k < m, "κ = {k} of {m}: {err}");
+    // A weight given by hand is used as given; a bad one is named.
+    let out = stance()
+        .arg("compare")
+        .arg(&scores)
+        .args(["--by", "all", "--bootstrap", "20", "--labeled", HELDOUT])
+        .args(["--own-weight", "50"])
+        .assert()
+        .success();
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert_eq!(pooled_weight(&err).map(|w| w.1), Some(50.0), "{err}");
+    let out = stance()
+        .arg("compare")
+        .arg(&scores)
+        .args(["--labeled", HELDOUT, "--own-weight", "lots"])
+        .assert()
+        .failure();
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(err.contains("\"lots\" is not a weight"), "{err}");
     let page = d.path().join("r.html");
     let out = stance()
         .arg("report")
@@ -200,4 +224,18 @@ fn label_new_takes_examples_out_of_the_new_articles() {
         err.contains(&format!("the new articles have only {all} examples")),
         "{err}"
     );
+}
+
+/// (out-of-fold predictions, their weight) from `--labeled`'s message on standard error.
+fn pooled_weight(err: &str) -> Option<(f64, f64)> {
+    let rest = err.split("pooled with the model's ").nth(1)?;
+    let m: f64 = rest.split(' ').next()?.parse().ok()?;
+    let k: f64 = rest
+        .split("which count as ")
+        .nth(1)?
+        .split(' ')
+        .next()?
+        .parse()
+        .ok()?;
+    Some((m, k))
 }

@@ -33,6 +33,12 @@ pub struct CompareCmd {
     /// the training ones (README, "How accurate are the estimators in real use?").
     #[arg(long, value_name = "FILE", conflicts_with = "no_model")]
     pub labeled: Option<String>,
+    /// With --labeled: what the model's out-of-fold predictions still count for beside the
+    /// labeled articles, in labeled examples. auto: chosen by empirical Bayes from how far the
+    /// labeled articles' error rates are from the out-of-fold ones (all of them where the two
+    /// agree, few where they differ); 0: the labeled articles' rates alone.
+    #[arg(long, value_name = "auto|N", default_value = "auto", requires = "labeled")]
+    pub own_weight: stance::quantify::pool::OwnWeight,
     /// What to group articles by: source, month, source-month, all, or any other field of
     /// the input records (`stance score` carries them into the scores), e.g. `--by country`.
     #[arg(long, default_value = "source")]
@@ -96,7 +102,7 @@ impl CompareCmd {
         })?;
         let mut v = ModelView::of_model(&model);
         if let Some(file) = &self.labeled {
-            v = with_labeled(v, &model, file)?;
+            v = with_labeled(v, &model, file, self.own_weight)?;
         }
         if v.calibration.is_none() && self.estimator.adjusted() {
             eprintln!(
@@ -699,6 +705,7 @@ pub(crate) fn with_labeled(
     v: ModelView,
     model: &stance::StanceModel,
     file: &str,
+    own_weight: stance::quantify::pool::OwnWeight,
 ) -> anyhow::Result<ModelView> {
     let opts = stance::corpus::ReadOptions::default();
     let (set, errors) = stance::TrainingSet::read(&[file.to_string()], &opts, &model.registry)?;
@@ -712,13 +719,10 @@ pub(crate) fn with_labeled(
     }
     let set = set.ok_or_else(|| anyhow::anyhow!("--labeled {file}: no labeled articles"))?;
     let v = v
-        .with_labeled_rates(model, &set)
+        .with_labeled_rates(model, &set, own_weight)
         .map_err(|e| anyhow::anyhow!("--labeled {file}: {e}"))?;
     if let Some(l) = &v.labeled_rates {
-        eprintln!(
-            "stance: error rates from {} labeled examples of {file}, not the model's out-of-fold predictions",
-            l.examples
-        );
+        eprintln!("stance: {}", labeled_message(l, file));
         if let Some(h) = &l.shift {
             eprintln!(
                 "stance: their confusion rows {} the out-of-fold ones (chi-square {:.1} on {} df, p = {:.3}){}",
@@ -726,13 +730,30 @@ pub(crate) fn with_labeled(
                 h.statistic,
                 h.df,
                 h.p_value,
-                if h.differ() {
-                    ""
-                } else {
-                    "; where they did not differ, the model's own rates (without --labeled) were the better choice in the real-use runs (README)"
-                }
+                ""
             );
         }
     }
     Ok(v)
+}
+
+/// Where `--labeled`'s error rates come from, in one sentence.
+fn labeled_message(l: &stance::compare::LabeledRates, file: &str) -> String {
+    let own = if l.own_examples == 0 || l.own_weight == 0.0 {
+        "alone, not the model's out-of-fold predictions".to_string()
+    } else if l.own_weight >= l.own_examples as f64 {
+        format!(
+            "pooled with the model's {} out-of-fold predictions, which count fully",
+            l.own_examples
+        )
+    } else {
+        format!(
+            "pooled with the model's {} out-of-fold predictions, which count as {:.0} labeled examples (--own-weight)",
+            l.own_examples, l.own_weight
+        )
+    };
+    format!(
+        "error rates from {} labeled examples of {file}, {own}",
+        l.examples
+    )
 }

@@ -44,6 +44,10 @@ pub struct ReportCmd {
     /// their error rates from these (as `compare --labeled`).
     #[arg(long, value_name = "FILE")]
     pub labeled: Option<String>,
+    /// With --labeled: what the model's out-of-fold predictions still count for beside them
+    /// (as `compare --own-weight`).
+    #[arg(long, value_name = "auto|N", default_value = "auto", requires = "labeled")]
+    pub own_weight: stance::quantify::pool::OwnWeight,
     /// Page title.
     #[arg(long, default_value = "Stance by source and month")]
     pub title: String,
@@ -60,7 +64,7 @@ impl ReportCmd {
         let model = self.model.load()?;
         let mut view = ModelView::of_model(&model);
         if let Some(file) = &self.labeled {
-            view = super::compare::with_labeled(view, &model, file)?;
+            view = super::compare::with_labeled(view, &model, file, self.own_weight)?;
         }
         let stance::scores::ReadScores { articles, skipped } =
             stance::scores::read(&self.scores, Some(view.labels.names()))?;

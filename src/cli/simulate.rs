@@ -60,6 +60,10 @@ pub struct SimulateCmd {
     /// you compare buys. They are left out of the groups.
     #[arg(long, default_value_t = 0)]
     pub label_new: usize,
+    /// With --label-new: what the model's out-of-fold predictions still count for beside the
+    /// labeled new examples (as `compare --own-weight`).
+    #[arg(long, value_name = "auto|N", default_value = "auto")]
+    pub own_weight: stance::quantify::pool::OwnWeight,
     /// Output: tables or one JSON document.
     #[arg(long, default_value = "text", value_parser = OutputFormat::parser(&[OutputFormat::Text, OutputFormat::Json]))]
     pub format: OutputFormat,
@@ -92,6 +96,7 @@ impl SimulateCmd {
             seed: self.cv.seed,
             crossfit: self.crossfit,
             label_new: self.label_new,
+            own_weight: self.own_weight,
             ..RealUse::default()
         };
         let data = match &new {

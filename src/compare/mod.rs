@@ -284,6 +284,11 @@ pub struct ModelView {
 pub struct LabeledRates {
     /// Their stance examples.
     pub examples: usize,
+    /// What the model's out-of-fold examples still count for beside them, in labeled examples
+    /// ([`quantify::pool`]); 0 when the model has none or they were given no weight.
+    pub own_weight: f64,
+    /// The model's out-of-fold examples.
+    pub own_examples: usize,
     /// Whether their confusion rows differ from the model's out-of-fold ones (when the model
     /// has those).
     pub shift: Option<quantify::shift::Homogeneity>,
@@ -309,23 +314,41 @@ impl ModelView {
     }
 
     /// The view with its error rates and recalibration taken from labeled articles of the
-    /// compared set (`labeled`, scored by `model`) instead of the model's out-of-fold
-    /// predictions. Their sources join the model's known ones, so articles of those sources
-    /// get the base widening of `auto`, not the unseen-source one.
+    /// compared set (`labeled`, scored by `model`), pooled with the model's out-of-fold
+    /// predictions, which count as `own_weight` labeled examples ([`quantify::pool`]; `auto`:
+    /// by empirical Bayes, all of them where the two agree, few where they differ). Their
+    /// sources join the model's known ones, so articles of those sources get the base
+    /// widening of `auto`, not the unseen-source one.
     pub fn with_labeled_rates(
         mut self,
         model: &StanceModel,
         labeled: &crate::TrainingSet,
+        own_weight: quantify::pool::OwnWeight,
     ) -> crate::error::Result<ModelView> {
         let (cal, sources) = quantify::realuse::labeled_calibration(model, labeled)?;
-        self.labeled_rates = Some(LabeledRates {
-            examples: cal.truth.len(),
-            shift: self
-                .calibration
-                .as_ref()
-                .map(|own| quantify::shift::homogeneity(own, &cal)),
-        });
-        self.calibration = Some(cal);
+        let (pooled, rates) = match &self.calibration {
+            Some(own) => {
+                let p = quantify::pool::pool(own, &cal, own_weight);
+                let rates = LabeledRates {
+                    examples: cal.len(),
+                    own_weight: p.own_weight,
+                    own_examples: own.len(),
+                    shift: Some(quantify::shift::homogeneity(own, &cal)),
+                };
+                (p.calibration, rates)
+            }
+            None => {
+                let rates = LabeledRates {
+                    examples: cal.len(),
+                    own_weight: 0.0,
+                    own_examples: 0,
+                    shift: None,
+                };
+                (cal, rates)
+            }
+        };
+        self.labeled_rates = Some(rates);
+        self.calibration = Some(pooled);
         if let Some(u) = self.choice.as_mut().and_then(|c| c.unseen.as_mut()) {
             u.sources.extend(sources);
             u.sources.sort();

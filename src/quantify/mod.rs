@@ -27,6 +27,7 @@
 //! [`select`] (the estimator each model chooses on its own labeled data: `auto`, the default).
 
 pub mod bayes;
+pub mod pool;
 pub mod binned;
 pub mod estimate;
 pub mod realuse;
@@ -54,6 +55,12 @@ pub struct Calibration {
     /// Row-major `truth.len() × classes.len()`.
     #[serde(with = "crate::model::compact")]
     pub probabilities: Vec<f64>,
+    /// How much each example counts; empty: once each. A pool of labeled articles of the
+    /// compared set and the model's out-of-fold predictions ([`pool`]) weighs the two apart.
+    /// Examples of equal weight are resampled together by the bootstrap, so each part keeps
+    /// its size.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub weights: Vec<f64>,
 }
 
 /// The estimators.
@@ -211,7 +218,31 @@ impl Calibration {
             classes: self.classes.clone(),
             truth: idx.iter().map(|&i| self.truth[i]).collect(),
             probabilities: idx.iter().flat_map(|&i| self.probs(i).to_vec()).collect(),
+            weights: if self.weights.is_empty() {
+                Vec::new()
+            } else {
+                idx.iter().map(|&i| self.weights[i]).collect()
+            },
         }
+    }
+
+    /// How much example `i` counts.
+    pub fn weight(&self, i: usize) -> f64 {
+        self.weights.get(i).copied().unwrap_or(1.0)
+    }
+
+    /// The examples grouped by weight (one group when unweighted), in order of first
+    /// appearance: the bootstrap resamples within each.
+    fn strata(&self) -> Vec<Vec<usize>> {
+        let mut out: Vec<(u64, Vec<usize>)> = Vec::new();
+        for i in 0..self.len() {
+            let w = self.weight(i).to_bits();
+            match out.iter_mut().find(|(k, _)| *k == w) {
+                Some((_, v)) => v.push(i),
+                None => out.push((w, vec![i])),
+            }
+        }
+        out.into_iter().map(|(_, v)| v).collect()
     }
 
     pub(crate) fn probs(&self, i: usize) -> &[f64] {
@@ -239,10 +270,11 @@ impl Calibration {
         for &i in idx {
             let t = self.truth[i] as usize;
             let p = self.probs(i);
-            n[t] += 1.0;
-            hard[t][crate::model::argmax(p)] += 1.0;
+            let w = self.weight(i);
+            n[t] += w;
+            hard[t][crate::model::argmax(p)] += w;
             for c in 0..k {
-                soft[t][c] += p[c];
+                soft[t][c] += w * p[c];
             }
         }
         let hard_counts = hard.clone();
@@ -258,9 +290,10 @@ impl Calibration {
                 }
             }
         }
+        let total: f64 = idx.iter().map(|&i| self.weight(i)).sum();
         let mut weight = vec![0.0; self.len()];
         for &i in idx {
-            weight[i] += 1.0 / idx.len() as f64;
+            weight[i] += self.weight(i) / total;
         }
         let recal = Recalibration::fit(self, lnp, &weight, start);
         let mut prior = vec![0.0; k];
@@ -303,13 +336,14 @@ impl Calibration {
         let m = self.len();
         let lnp = self.log_probs();
         let point = self.rates_from(&(0..m).collect::<Vec<_>>(), None, &lnp);
+        let strata = self.strata();
         let replicates = (0..replicates)
             .map(|_| {
-                self.rates_from(
-                    &(0..m).map(|_| rng.gen_range(0..m)).collect::<Vec<_>>(),
-                    Some(&point.recal),
-                    &lnp,
-                )
+                let mut draw = Vec::with_capacity(m);
+                for s in &strata {
+                    draw.extend((0..s.len()).map(|_| s[rng.gen_range(0..s.len())]));
+                }
+                self.rates_from(&draw, Some(&point.recal), &lnp)
             })
             .collect();
         ErrorRates { point, replicates }
@@ -398,6 +432,7 @@ mod tests {
             classes: vec!["a".into(), "b".into()],
             truth: vec![0, 0, 1, 1],
             probabilities: vec![0.9, 0.1, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8],
+            weights: Vec::new(),
         };
         let Rates { hard, soft, .. } = cal.rates(&[0, 1, 2, 3]);
         assert_eq!(hard, vec![vec![0.5, 0.5], vec![0.0, 1.0]]);
@@ -426,6 +461,7 @@ mod tests {
             classes: vec!["favor".into(), "against".into()],
             truth: vec![0, 1],
             probabilities: vec![1.0, 0.0, 0.0, 1.0],
+            weights: Vec::new(),
         };
         let mut rng = ChaCha8Rng::seed_from_u64(3);
         let rates = cal.error_rates(200, &mut rng);
@@ -523,6 +559,7 @@ mod tests {
             classes: vec!["a".into(), "b".into()],
             truth,
             probabilities,
+            weights: Vec::new(),
         };
         let all: Vec<usize> = (0..cal.len()).collect();
         let r = cal.rates(&all);
@@ -563,6 +600,7 @@ mod tests {
             classes: classes.clone(),
             truth,
             probabilities,
+            weights: Vec::new(),
         };
         let labels = crate::labels::LabelSet::recognised(classes);
         let inner = select::Inner {
@@ -613,6 +651,7 @@ mod tests {
                 classes: vec!["a".into(), "b".into(), "c".into()],
                 truth,
                 probabilities,
+                weights: Vec::new(),
             };
             let rates = cal.rates(&(0..900).collect::<Vec<_>>());
             let counts = apportion(&[0.7, 0.2, 0.1], 500);

@@ -68,6 +68,9 @@ pub struct RealUse {
     /// recalibration from them instead of the model's out-of-fold predictions; they leave the
     /// groups. 0: the model's own rates.
     pub label_new: usize,
+    /// With [`RealUse::label_new`]: what the model's out-of-fold examples still count for
+    /// beside the labeled ones ([`super::pool`]).
+    pub own_weight: super::pool::OwnWeight,
 }
 
 impl Default for RealUse {
@@ -86,6 +89,7 @@ impl Default for RealUse {
             seed: 42,
             crossfit: false,
             label_new: 0,
+            own_weight: super::pool::OwnWeight::Auto,
         }
     }
 }
@@ -147,6 +151,10 @@ pub struct SplitInfo {
     /// from the out-of-fold ones ([`super::shift::homogeneity`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub labeled_shift: Option<super::shift::Homogeneity>,
+    /// With [`RealUse::label_new`]: what the out-of-fold examples counted for beside the
+    /// labeled ones ([`super::pool`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub own_weight: Option<f64>,
 }
 
 /// How many of the largest real groups a split reports in detail.
@@ -332,6 +340,7 @@ impl Scored {
                 .filter(|&i| take[i])
                 .flat_map(|i| self.probs[i].iter().copied())
                 .collect(),
+            weights: Vec::new(),
         };
         let labeled: std::collections::BTreeSet<&String> = (0..m)
             .filter(|&i| take[i])
@@ -473,7 +482,10 @@ fn one_split(
         0 => None,
         n => Some(scored.take_labeled(n, own, rng)?),
     };
-    let cal = labeled_new.as_ref().unwrap_or(own);
+    let pooled = labeled_new
+        .as_ref()
+        .map(|l| super::pool::pool(own, l, opts.own_weight));
+    let cal = pooled.as_ref().map_or(own, |p| &p.calibration);
     let rates = cal.error_rates(opts.bootstrap, rng);
     let counts = train.label_counts(Task::Stance);
     let total: usize = counts.iter().sum();
@@ -558,11 +570,13 @@ fn one_split(
         labeled_shift: labeled_new
             .as_ref()
             .map(|c| super::shift::homogeneity(own, c)),
+        own_weight: pooled.as_ref().map(|p| p.own_weight),
         new_rates: {
             let r = super::Calibration {
                 classes: model.stance.classes().to_vec(),
                 truth: scored.truth.iter().map(|&t| t as u32).collect(),
                 probabilities: scored.probs.concat(),
+                weights: Vec::new(),
             }
             .rates(&(0..scored.truth.len()).collect::<Vec<_>>());
             RatePair {
@@ -654,6 +668,7 @@ pub fn labeled_calibration(
             classes: model.stance.classes().to_vec(),
             truth: scored.truth.iter().map(|&t| t as u32).collect(),
             probabilities: scored.probs.concat(),
+            weights: Vec::new(),
         },
         sources,
     ))

@@ -110,6 +110,7 @@ mod tests {
             classes: vec!["a".into(), "b".into(), "c".into()],
             truth: rows.iter().map(|r| r.0).collect(),
             probabilities,
+            weights: Vec::new(),
         }
     }
 
