@@ -37,7 +37,12 @@ pub struct CompareCmd {
     /// labeled articles, in labeled examples. auto: chosen by empirical Bayes from how far the
     /// labeled articles' error rates are from the out-of-fold ones (all of them where the two
     /// agree, few where they differ); 0: the labeled articles' rates alone.
-    #[arg(long, value_name = "auto|N", default_value = "auto", requires = "labeled")]
+    #[arg(
+        long,
+        value_name = "auto|N",
+        default_value = "auto",
+        requires = "labeled"
+    )]
     pub own_weight: stance::quantify::pool::OwnWeight,
     /// What to group articles by: source, month, source-month, all, or any other field of
     /// the input records (`stance score` carries them into the scores), e.g. `--by country`.

@@ -46,7 +46,12 @@ pub struct ReportCmd {
     pub labeled: Option<String>,
     /// With --labeled: what the model's out-of-fold predictions still count for beside them
     /// (as `compare --own-weight`).
-    #[arg(long, value_name = "auto|N", default_value = "auto", requires = "labeled")]
+    #[arg(
+        long,
+        value_name = "auto|N",
+        default_value = "auto",
+        requires = "labeled"
+    )]
     pub own_weight: stance::quantify::pool::OwnWeight,
     /// Page title.
     #[arg(long, default_value = "Stance by source and month")]

@@ -260,6 +260,9 @@ pub fn bootstrap_mean(xs: &[f64], resamples: usize, level: f64, rng: &mut ChaCha
     }
 }
 
+/// The seed of the cross-fitting that measures `--labeled`'s expected errors.
+const LABELED_SEED: u64 = 0x1abe1ed;
+
 /// What the comparison needs of the model: its labels, which are positive and negative, and
 /// the out-of-fold predictions that give the error rates.
 #[derive(Debug, Clone, Default)]
@@ -289,6 +292,9 @@ pub struct LabeledRates {
     pub own_weight: f64,
     /// The model's out-of-fold examples.
     pub own_examples: usize,
+    /// Per estimator, its expected net error by group size with these rates, measured on the
+    /// labeled articles by cross-fitting ([`quantify::pool::expected_errors`]).
+    pub expected: Vec<(Estimator, Vec<quantify::select::SizeError>)>,
     /// Whether their confusion rows differ from the model's out-of-fold ones (when the model
     /// has those).
     pub shift: Option<quantify::shift::Homogeneity>,
@@ -316,44 +322,56 @@ impl ModelView {
     /// The view with its error rates and recalibration taken from labeled articles of the
     /// compared set (`labeled`, scored by `model`), pooled with the model's out-of-fold
     /// predictions, which count as `own_weight` labeled examples ([`quantify::pool`]; `auto`:
-    /// by empirical Bayes, all of them where the two agree, few where they differ). Their
-    /// sources join the model's known ones, so articles of those sources get the base
-    /// widening of `auto`, not the unseen-source one.
+    /// by empirical Bayes, all of them where the two agree, few where they differ). `auto`'s
+    /// widening for outlets the training data lacks moves toward its base one by the labeled
+    /// share of the rates ([`quantify::select::Choice::with_labeled_rates`]).
     pub fn with_labeled_rates(
         mut self,
         model: &StanceModel,
         labeled: &crate::TrainingSet,
         own_weight: quantify::pool::OwnWeight,
     ) -> crate::error::Result<ModelView> {
-        let (cal, sources) = quantify::realuse::labeled_calibration(model, labeled)?;
-        let (pooled, rates) = match &self.calibration {
-            Some(own) => {
-                let p = quantify::pool::pool(own, &cal, own_weight);
-                let rates = LabeledRates {
-                    examples: cal.len(),
-                    own_weight: p.own_weight,
-                    own_examples: own.len(),
-                    shift: Some(quantify::shift::homogeneity(own, &cal)),
-                };
-                (p.calibration, rates)
-            }
-            None => {
-                let rates = LabeledRates {
-                    examples: cal.len(),
-                    own_weight: 0.0,
-                    own_examples: 0,
-                    shift: None,
-                };
-                (cal, rates)
-            }
+        let cal = quantify::realuse::labeled_calibration(model, labeled)?;
+        let none = quantify::Calibration {
+            classes: cal.classes.clone(),
+            truth: Vec::new(),
+            probabilities: Vec::new(),
+            weights: Vec::new(),
         };
+        let own = self.calibration.as_ref().unwrap_or(&none);
+        let p = quantify::pool::pool(own, &cal, own_weight);
+        let mut rng = ChaCha8Rng::seed_from_u64(LABELED_SEED);
+        let expected = Estimator::ALL
+            .iter()
+            .filter(|e| e.adjusted())
+            .map(|&e| {
+                let errors = quantify::pool::expected_errors(
+                    own,
+                    &cal,
+                    own_weight,
+                    e,
+                    &self.labels,
+                    &mut rng,
+                );
+                (e, errors)
+            })
+            .collect();
+        let rates = LabeledRates {
+            examples: cal.len(),
+            own_weight: p.own_weight,
+            own_examples: own.len(),
+            shift: self
+                .calibration
+                .as_ref()
+                .map(|own| quantify::shift::homogeneity(own, &cal)),
+            expected,
+        };
+        let pooled = p.calibration;
         self.labeled_rates = Some(rates);
         self.calibration = Some(pooled);
-        if let Some(u) = self.choice.as_mut().and_then(|c| c.unseen.as_mut()) {
-            u.sources.extend(sources);
-            u.sources.sort();
-            u.sources.dedup();
-        }
+        self.choice = self
+            .choice
+            .map(|c| c.with_labeled_rates(p.own_weight, cal.len()));
         Ok(self)
     }
 
@@ -633,6 +651,14 @@ fn expected_error(
         .choice
         .as_ref()
         .filter(|c| c.estimator == estimator && opts.estimator == Estimator::Auto);
+    let labeled = view.labeled_rates.as_ref().and_then(|l| {
+        let (_, errors) = l.expected.iter().find(|(e, _)| *e == estimator)?;
+        quantify::select::by_size(errors, n)
+    });
+    // Measured on the labeled articles of the compared set themselves, outlets included.
+    if labeled.is_some() {
+        return labeled;
+    }
     let base = match &opts.expected {
         Some(r) => r
             .expected_net_error(opts.estimator, n)

@@ -368,6 +368,23 @@ pub(crate) fn points(
     out
 }
 
+/// The point estimate of one estimator (not `auto`) from the point rates.
+pub(crate) fn point_of(
+    rows: &[&[f64]],
+    rates: &Rates,
+    estimator: Estimator,
+    rng: &mut ChaCha8Rng,
+) -> Option<Vec<f64>> {
+    if estimator == Estimator::Bcc {
+        return Some(bcc(rows, rates, rng).0);
+    }
+    let all: Vec<usize> = (0..rows.len()).collect();
+    estimate_all(rows, &all, Some(rates), Some(estimator))
+        .into_iter()
+        .find(|(e, _)| *e == estimator)
+        .map(|(_, s)| s)
+}
+
 /// [`estimate`] of one estimator only (`Some`), or of all (`None`).
 pub(crate) fn estimate_only(
     rows: &[&[f64]],

@@ -27,9 +27,9 @@
 //! [`select`] (the estimator each model chooses on its own labeled data: `auto`, the default).
 
 pub mod bayes;
-pub mod pool;
 pub mod binned;
 pub mod estimate;
+pub mod pool;
 pub mod realuse;
 pub mod recalibration;
 pub mod select;
@@ -312,6 +312,11 @@ impl Calibration {
             recal,
             prior,
         }
+    }
+
+    /// The rates of all the examples.
+    pub fn rates_from_all(&self) -> Rates {
+        self.rates(&(0..self.len()).collect::<Vec<_>>())
     }
 
     /// [`Calibration::rates_from`] with the fit started from no recalibration.

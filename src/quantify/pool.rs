@@ -138,6 +138,81 @@ pub fn own_weight(own: &Calibration, labeled: &Calibration) -> f64 {
     best.1
 }
 
+/// Folds of the labeled sample in [`expected_errors`].
+const FOLDS: usize = 5;
+/// Group sizes whose expected error [`expected_errors`] measures (those of the inner
+/// evaluation at training).
+const SIZES: [usize; 3] = [10, 50, 200];
+/// Samples per fold and size, their label shares drawn uniformly over the simplex (UPP).
+const SAMPLES: usize = 20;
+
+/// The expected net error of `estimator` by group size when its rates come from the labeled
+/// sample pooled with `own` as [`pool`] pools them, measured on the sample itself without
+/// letting an example correct its own group: the sample is cut into 5 folds, each fold's
+/// examples are drawn into groups of 10, 50 and 200 at label shares drawn uniformly (with
+/// replacement within each label, as the real-use evaluation draws), and each group is
+/// estimated with the rates of the other four folds pooled with `own` (κ chosen again on
+/// those). Empty when the sample is too small to cut (fewer than 25 examples).
+pub fn expected_errors(
+    own: &Calibration,
+    labeled: &Calibration,
+    weight: OwnWeight,
+    estimator: super::Estimator,
+    labels: &crate::labels::LabelSet,
+    rng: &mut rand_chacha::ChaCha8Rng,
+) -> Vec<super::select::SizeError> {
+    use rand::seq::SliceRandom;
+    let m = labeled.len();
+    if m < 5 * FOLDS || labels.signed(&vec![0.0; labeled.classes.len()]).is_none() {
+        return Vec::new();
+    }
+    let k = labeled.classes.len();
+    let mut order: Vec<usize> = (0..m).collect();
+    order.shuffle(rng);
+    let mut sums = [0.0; SIZES.len()];
+    let mut counts = [0usize; SIZES.len()];
+    for f in 0..FOLDS {
+        let (held, rest): (Vec<usize>, Vec<usize>) = (0..m).partition(|&j| j % FOLDS == f);
+        let held: Vec<usize> = held.into_iter().map(|j| order[j]).collect();
+        let rest: Vec<usize> = rest.into_iter().map(|j| order[j]).collect();
+        let rates = pool(own, &labeled.subset(&rest), weight)
+            .calibration
+            .rates_from_all();
+        let mut by_label: Vec<Vec<usize>> = vec![Vec::new(); k];
+        for &i in &held {
+            by_label[labeled.truth[i] as usize].push(i);
+        }
+        for (s, &size) in SIZES.iter().enumerate() {
+            for _ in 0..SAMPLES {
+                let shares = super::bayes::dirichlet(&vec![1.0; k], rng);
+                let Some((rows, drawn)) =
+                    super::realuse::draw_sample(&by_label, &shares, size, rng)
+                else {
+                    continue;
+                };
+                let probs: Vec<&[f64]> = rows.iter().map(|&i| labeled.probs(i)).collect();
+                let truth: Vec<f64> = drawn.iter().map(|&c| c as f64 / size as f64).collect();
+                let Some(est) = super::estimate::point_of(&probs, &rates, estimator, rng) else {
+                    continue;
+                };
+                if let (Some(a), Some(b)) = (labels.signed(&est), labels.signed(&truth)) {
+                    sums[s] += (a - b).abs();
+                    counts[s] += 1;
+                }
+            }
+        }
+    }
+    SIZES
+        .iter()
+        .zip(sums.iter().zip(counts))
+        .filter(|(_, (_, c))| *c > 0)
+        .map(|(&size, (&sum, c))| super::select::SizeError {
+            size,
+            net_mae: sum / c as f64,
+        })
+        .collect()
+}
+
 /// The log Dirichlet-multinomial likelihood of the sample's rows (up to the multinomial
 /// coefficients, which κ does not change) under priors of concentration κ·π_t and means m_t.
 fn log_likelihood(sample: &[Vec<f64>], prior: &[(f64, Vec<f64>)], kappa: f64) -> f64 {
@@ -249,7 +324,10 @@ mod tests {
         assert_eq!(p.own_weight, 90.0);
         assert_eq!(p.calibration.len(), 930);
         let rates = p.calibration.rates(&(0..930).collect::<Vec<_>>());
-        for (got, want) in rates.hard[0].iter().zip([34.0 / 40.0, 3.0 / 40.0, 3.0 / 40.0]) {
+        for (got, want) in rates.hard[0]
+            .iter()
+            .zip([34.0 / 40.0, 3.0 / 40.0, 3.0 / 40.0])
+        {
             assert!((got - want).abs() < 1e-12, "{got} vs {want}");
         }
         assert!((rates.hard_counts[0][0] - 34.0).abs() < 1e-9);
@@ -280,6 +358,97 @@ mod tests {
             let total: f64 = r.hard_counts.iter().flatten().sum();
             assert!((total - 120.0).abs() < 1e-9, "{total}");
         }
+    }
+
+    /// Stance labels with a polarity: against (a), neutral (b), favor (c).
+    fn stance_labels() -> crate::labels::LabelSet {
+        crate::labels::LabelSet::recognised(vec![
+            "against".into(),
+            "neutral".into(),
+            "favor".into(),
+        ])
+    }
+
+    fn relabelled(mut c: Calibration) -> Calibration {
+        c.classes = vec!["against".into(), "neutral".into(), "favor".into()];
+        c
+    }
+
+    #[test]
+    fn a_classifier_that_never_errs_is_expected_to_make_no_error() {
+        use rand::SeedableRng;
+        // Every example predicted as its true label: ACC and PACC recover each group's
+        // shares exactly, whatever the fold, so the expected net error is 0 at every size.
+        let perfect = relabelled(cal(&[(0, 0, 40), (1, 1, 40), (2, 2, 40)]));
+        let sure = relabelled(cal(&[(0, 0, 300), (1, 1, 300), (2, 2, 300)]));
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        for e in [super::super::Estimator::Acc, super::super::Estimator::Pacc] {
+            let errors = expected_errors(
+                &sure,
+                &perfect,
+                OwnWeight::Auto,
+                e,
+                &stance_labels(),
+                &mut rng,
+            );
+            assert_eq!(errors.iter().map(|s| s.size).collect::<Vec<_>>(), SIZES);
+            for s in &errors {
+                assert!(s.net_mae < 1e-9, "{e:?} at {}: {}", s.size, s.net_mae);
+            }
+        }
+        // Counting a classifier that is right 80% of the time errs: its net error is not 0.
+        let noisy = relabelled(own_like_sample());
+        let errors = expected_errors(
+            &relabelled(own()),
+            &noisy,
+            OwnWeight::Auto,
+            super::super::Estimator::Pcc,
+            &stance_labels(),
+            &mut rng,
+        );
+        assert!(errors.iter().all(|s| s.net_mae > 0.01), "{errors:?}");
+    }
+
+    #[test]
+    fn too_small_a_sample_or_labels_without_polarity_give_no_expected_error() {
+        use rand::SeedableRng;
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        let small = relabelled(cal(&[(0, 0, 8), (1, 1, 8), (2, 2, 8)]));
+        let e = super::super::Estimator::Acc;
+        assert!(expected_errors(
+            &relabelled(own()),
+            &small,
+            OwnWeight::Auto,
+            e,
+            &stance_labels(),
+            &mut rng
+        )
+        .is_empty());
+        let unpolar = crate::labels::LabelSet::recognised(vec!["a".into(), "b".into(), "c".into()]);
+        assert!(expected_errors(
+            &own(),
+            &own_like_sample(),
+            OwnWeight::Auto,
+            e,
+            &unpolar,
+            &mut rng
+        )
+        .is_empty());
+    }
+
+    /// 90 examples with the out-of-fold rates exactly.
+    fn own_like_sample() -> Calibration {
+        cal(&[
+            (0, 0, 24),
+            (0, 1, 3),
+            (0, 2, 3),
+            (1, 1, 24),
+            (1, 0, 3),
+            (1, 2, 3),
+            (2, 2, 24),
+            (2, 0, 3),
+            (2, 1, 3),
+        ])
     }
 
     #[test]

@@ -304,14 +304,11 @@ struct Scored {
     keys: Vec<(String, String)>,
     /// Per example: whether its source is one the model's labeled articles lack.
     unseen: Vec<bool>,
-    /// Per example: its source.
-    sources: Vec<String>,
 }
 
 impl Scored {
     /// Draws `n` examples at random and removes them, returning them as calibration examples
-    /// (their scored probabilities and true labels; the labels are `like`'s). Their sources
-    /// count as known from then on: the rates now describe them.
+    /// (their scored probabilities and true labels; the labels are `like`'s).
     fn take_labeled(
         &mut self,
         n: usize,
@@ -342,18 +339,9 @@ impl Scored {
                 .collect(),
             weights: Vec::new(),
         };
-        let labeled: std::collections::BTreeSet<&String> = (0..m)
-            .filter(|&i| take[i])
-            .map(|i| &self.sources[i])
-            .collect();
-        let unseen: Vec<bool> = (0..m)
-            .map(|i| self.unseen[i] && !labeled.contains(&self.sources[i]))
-            .collect();
-        self.unseen = unseen;
         retain_untaken(&mut self.probs, &take);
         retain_untaken(&mut self.truth, &take);
         retain_untaken(&mut self.keys, &take);
-        retain_untaken(&mut self.sources, &take);
         retain_untaken(&mut self.unseen, &take);
         Ok(cal)
     }
@@ -487,6 +475,15 @@ fn one_split(
         .map(|l| super::pool::pool(own, l, opts.own_weight));
     let cal = pooled.as_ref().map_or(own, |p| &p.calibration);
     let rates = cal.error_rates(opts.bootstrap, rng);
+    // `auto` as `compare --labeled` uses it: the unseen-outlet widening moved toward the base.
+    let choice = model
+        .info
+        .quantify
+        .as_ref()
+        .map(|c| match (&pooled, &labeled_new) {
+            (Some(p), Some(l)) => c.with_labeled_rates(p.own_weight, l.len()),
+            _ => c.clone(),
+        });
     let counts = train.label_counts(Task::Stance);
     let total: usize = counts.iter().sum();
     let mlpe: Vec<f64> = counts
@@ -520,7 +517,7 @@ fn one_split(
             // `auto`: the model's own choice, as `stance compare` uses it.
             let unseen = g.rows.iter().filter(|&&i| scored.unseen[i]).count() as f64;
             let unseen = unseen / n.max(1) as f64;
-            let auto = auto_of(model.info.quantify.as_ref(), &est, unseen);
+            let auto = auto_of(choice.as_ref(), &est, unseen);
             out.extend(auto.iter().map(|e| Outcome::of(e, &g.truth, labels, n)));
             let mut est = est;
             est.extend(auto);
@@ -649,29 +646,19 @@ fn split(set: &TrainingSet, opts: &RealUse, rng: &mut ChaCha8Rng) -> (Vec<usize>
 /// by `model` as `stance score` scores it, with its true label. Error rates and recalibration
 /// taken from these describe the compared articles themselves, where the model's out-of-fold
 /// predictions describe its training articles ([`RealUse::label_new`] measures what that buys).
-/// Also returns the sources of the articles, which then count as known.
-pub fn labeled_calibration(
-    model: &StanceModel,
-    set: &TrainingSet,
-) -> Result<(super::Calibration, Vec<String>)> {
+pub fn labeled_calibration(model: &StanceModel, set: &TrainingSet) -> Result<super::Calibration> {
     let scored = score(model, set, "source")?;
     if scored.truth.is_empty() {
         return Err(Error::Config(
             "the labeled articles have no stance labels the model can use".into(),
         ));
     }
-    let mut sources = scored.sources.clone();
-    sources.sort();
-    sources.dedup();
-    Ok((
-        super::Calibration {
-            classes: model.stance.classes().to_vec(),
-            truth: scored.truth.iter().map(|&t| t as u32).collect(),
-            probabilities: scored.probs.concat(),
-            weights: Vec::new(),
-        },
-        sources,
-    ))
+    Ok(super::Calibration {
+        classes: model.stance.classes().to_vec(),
+        truth: scored.truth.iter().map(|&t| t as u32).collect(),
+        probabilities: scored.probs.concat(),
+        weights: Vec::new(),
+    })
 }
 
 /// Scores the new part with the model, as `stance score` does.
@@ -683,7 +670,6 @@ fn score(model: &StanceModel, test: &TrainingSet, group_by: &str) -> Result<Scor
         truth: Vec::new(),
         keys: Vec::new(),
         unseen: Vec::new(),
-        sources: Vec::new(),
     };
     let choice = model.info.quantify.as_ref();
     let stance = preds.iter().filter(|p| p.task == Task::Stance);
@@ -703,7 +689,6 @@ fn score(model: &StanceModel, test: &TrainingSet, group_by: &str) -> Result<Scor
         let source = test.group_of(e.article, Some("source"));
         out.unseen
             .push(choice.is_some_and(|c| !c.knows_source(&source)));
-        out.sources.push(source);
     }
     Ok(out)
 }

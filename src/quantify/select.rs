@@ -128,6 +128,21 @@ pub struct Widening {
     pub coverage: f64,
 }
 
+impl Widening {
+    /// This widening moved toward `other` by `f` (0: this one, 1: `other`), each part linearly.
+    pub fn toward(&self, other: &Widening, f: f64) -> Widening {
+        let f = f.clamp(0.0, 1.0);
+        let mix = |a: f64, b: f64| a + f * (b - a);
+        Widening {
+            widen: mix(self.widen, other.widen),
+            floor: mix(self.floor, other.floor),
+            net_widen: mix(self.net_widen, other.net_widen),
+            net_floor: mix(self.net_floor, other.net_floor),
+            coverage: mix(self.coverage, other.coverage),
+        }
+    }
+}
+
 /// The widening that holds for articles of an outlet the model never saw.
 ///
 /// Folds of random articles put every outlet on both sides, so the error rates they measure
@@ -166,19 +181,26 @@ impl Choice {
     /// the labeled data does not hold: the base one and [`Unseen`]'s, mixed linearly.
     pub fn widening_for(&self, unseen: f64) -> Widening {
         let base = self.base();
-        let Some(u) = &self.unseen else {
-            return base;
-        };
-        let f = unseen.clamp(0.0, 1.0);
-        let mix = |a: f64, b: f64| a + f * (b - a);
-        let w = &u.widening;
-        Widening {
-            widen: mix(base.widen, w.widen),
-            floor: mix(base.floor, w.floor),
-            net_widen: mix(base.net_widen, w.net_widen),
-            net_floor: mix(base.net_floor, w.net_floor),
-            coverage: mix(base.coverage, w.coverage),
+        match &self.unseen {
+            Some(u) => base.toward(&u.widening, unseen),
+            None => base,
         }
+    }
+
+    /// The choice for error rates taken from `examples` labeled articles of the compared set
+    /// pooled with the out-of-fold predictions counting as `own_weight` ([`super::pool`]). The
+    /// rates then describe the compared articles, their outlets included, by the labeled share
+    /// `examples / (examples + own_weight)`; so the widening of articles from outlets the
+    /// training data lacks moves toward the base one by that share (labeled rates alone: the
+    /// base widening everywhere; pooled with all out-of-fold examples: nearly unchanged).
+    pub fn with_labeled_rates(&self, own_weight: f64, examples: usize) -> Choice {
+        let mut out = self.clone();
+        let labeled = examples as f64 / (examples as f64 + own_weight).max(1.0);
+        let base = self.base();
+        if let Some(u) = out.unseen.as_mut() {
+            u.widening = u.widening.toward(&base, labeled);
+        }
+        out
     }
 
     /// Whether `source` is one the labeled data holds (always, when the model keeps no list).
@@ -237,7 +259,7 @@ impl Choice {
 }
 
 /// An error by size, interpolated in log size (the nearest size outside them).
-fn by_size(errors: &[SizeError], n: usize) -> Option<f64> {
+pub(crate) fn by_size(errors: &[SizeError], n: usize) -> Option<f64> {
     let pts: Vec<(f64, f64)> = errors
         .iter()
         .map(|e| ((e.size as f64).ln(), e.net_mae))
