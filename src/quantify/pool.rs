@@ -22,19 +22,14 @@ use std::str::FromStr;
 
 /// How much the model's out-of-fold examples count beside a labeled sample of the compared
 /// articles, in labeled examples.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub enum OwnWeight {
     /// Chosen from the sample by empirical Bayes ([`own_weight`]).
+    #[default]
     Auto,
     /// Fixed; 0 takes the rates from the sample alone, a value at or above the number of
     /// out-of-fold examples pools the two sets.
     Fixed(f64),
-}
-
-impl Default for OwnWeight {
-    fn default() -> Self {
-        OwnWeight::Auto
-    }
 }
 
 impl FromStr for OwnWeight {
