@@ -730,12 +730,11 @@ pub(crate) fn with_labeled(
         eprintln!("stance: {}", labeled_message(l, file));
         if let Some(h) = &l.shift {
             eprintln!(
-                "stance: their confusion rows {} the out-of-fold ones (chi-square {:.1} on {} df, p = {:.3}){}",
+                "stance: their confusion rows {} the out-of-fold ones (chi-square {:.1} on {} df, p = {:.3})",
                 if h.differ() { "differ from" } else { "are not shown to differ from" },
                 h.statistic,
                 h.df,
                 h.p_value,
-                ""
             );
         }
     }
