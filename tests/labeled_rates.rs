@@ -151,6 +151,36 @@ fn labeled_rates_say_how_many_and_bad_files_are_named() {
         .failure();
     let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
     assert!(err.contains("\"lots\" is not a weight"), "{err}");
+    // The rows' expected errors come from the labeled articles (measured at 10, 50 and 200
+    // articles, the nearest size outside them): every row of at most 10 articles has the one
+    // of size 10, and they are not the model's own.
+    let expected = |extra: &[&str]| -> Vec<(u64, f64)> {
+        let out = stance()
+            .arg("compare")
+            .arg(&scores)
+            .args(["--by", "all", "--bootstrap", "20", "--format", "jsonl"])
+            .args(extra)
+            .assert()
+            .success();
+        lines(&out.get_output().stdout)
+            .iter()
+            .map(|r| {
+                (
+                    r["n"].as_u64().unwrap(),
+                    r["expected_error"].as_f64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let with = expected(&["--labeled", HELDOUT]);
+    let without = expected(&[]);
+    let small: Vec<f64> = with.iter().filter(|r| r.0 <= 10).map(|r| r.1).collect();
+    assert!(small.len() >= 2, "{with:?}");
+    assert!(
+        small.iter().all(|&e| e == small[0] && e > 0.0 && e < 2.0),
+        "{with:?}"
+    );
+    assert_ne!(with, without);
     let page = d.path().join("r.html");
     let out = stance()
         .arg("report")
