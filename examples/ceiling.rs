@@ -5,7 +5,10 @@
 //! mentions, contexts, TF-IDF, the dot products, evidence, JSON output), so its MB/s per core
 //! is measured against the last stage's.
 //!
-//! cargo run --release --example ceiling -- INPUT.jsonl [MODEL.json] [REPEATS]
+//! cargo run --release --example ceiling -- INPUT.jsonl [MODEL.json] [REPEATS] [STAGE]
+//!
+//! STAGE (`words`, `stems` or `lookups`) runs that stage alone, so that an instruction count
+//! of the whole process (`valgrind --tool=callgrind`, REPEATS 1) is that stage's yardstick.
 //!
 //! Every stage reads the whole file from memory again (the file is read once, before timing,
 //! so disk speed is not part of it) and parses each line's JSON; the best of REPEATS (default
@@ -129,6 +132,13 @@ fn main() -> anyhow::Result<()> {
         None => stance::StanceModel::builtin(),
     };
     let repeats: usize = args.get(2).map_or(Ok(3), |r| r.parse())?;
+    let only = match args.get(3).map(String::as_str) {
+        None => None,
+        Some("words") => Some(Stage::Words),
+        Some("stems") => Some(Stage::Stems),
+        Some("lookups") => Some(Stage::Lookups),
+        Some(other) => anyhow::bail!("unknown stage \"{other}\" (words, stems or lookups)"),
+    };
     let input = std::fs::read(path)?;
     let stem = Stem::new(&model.featurizer.config().language)
         .ok_or_else(|| anyhow::anyhow!("unknown stemmer language"))?;
@@ -144,6 +154,9 @@ fn main() -> anyhow::Result<()> {
         (Stage::Stems, "+ stem through a cache"),
         (Stage::Lookups, "+ term and bigram lookups"),
     ] {
+        if only.is_some_and(|o| o != stage) {
+            continue;
+        }
         let mut best = f64::INFINITY;
         let mut mb = 0.0;
         for _ in 0..repeats.max(1) {

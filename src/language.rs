@@ -147,40 +147,44 @@ pub fn detect(text: &str) -> Option<&'static str> {
     let bytes = text.as_bytes();
     let mut i = 0;
     while i < bytes.len() && seen < SAMPLE {
-        let (alnum, len) = alnum_at(text, i);
-        if !alnum {
-            i += len;
-            continue;
-        }
-        // The word's ASCII bytes, lower-cased, packed as they come (the first 8 of them).
-        let start = i;
-        let mut is_ascii = true;
-        let mut packed = 0u64;
-        while i < bytes.len() {
-            let b = bytes[i];
-            let lower = LOWER_ALNUM[b as usize];
-            if lower == 0 {
-                break; // ASCII, neither letter nor digit
-            }
-            if b < 128 {
-                let at = i - start;
-                if at < 8 {
-                    packed |= u64::from(lower) << (8 * at);
-                }
+        let b = bytes[i];
+        if b < 128 {
+            if ASCII_LOWER[b as usize] == 0 {
                 i += 1;
                 continue;
             }
+        } else {
             let (alnum, len) = alnum_at(text, i);
             if !alnum {
-                break;
+                i += len;
+                continue;
             }
-            is_ascii = false;
-            i += len;
+        }
+        // The word: runs of ASCII letters and digits (a tight loop over a table), joined by
+        // any alphanumeric characters beyond ASCII (decoded).
+        let start = i;
+        let mut is_ascii = true;
+        loop {
+            while i < bytes.len() && ASCII_LOWER[bytes[i] as usize] != 0 {
+                i += 1;
+            }
+            if i < bytes.len() && bytes[i] >= 128 {
+                let (alnum, len) = alnum_at(text, i);
+                if alnum {
+                    is_ascii = false;
+                    i += len;
+                    continue;
+                }
+            }
+            break;
         }
         let w = &text[start..i];
         seen += 1;
         let key = if is_ascii && w.len() <= LONGEST {
-            packed
+            // Only the words short enough to be a function word are lower-cased and packed.
+            w.bytes().enumerate().fold(0u64, |k, (at, b)| {
+                k | u64::from(ASCII_LOWER[b as usize]) << (8 * at)
+            })
         } else if is_ascii || w.chars().nth(LONGEST).is_some() {
             continue; // longer than every function word
         } else {
@@ -215,14 +219,14 @@ fn verdict(counts: &[usize; FUNCTION_WORDS.len()], seen: usize) -> Option<&'stat
     (best >= 8 && best * 3 >= second * 4).then_some(FUNCTION_WORDS[order[0]].0)
 }
 
-/// Per byte: an ASCII letter or digit lower-cased, 0 for any other ASCII byte, and the byte
-/// itself (non-zero) for the bytes of multi-byte characters, which are decoded.
-static LOWER_ALNUM: [u8; 256] = {
+/// Per byte: an ASCII letter or digit lower-cased, 0 for any other byte (other ASCII bytes
+/// and the bytes of multi-byte characters, which are decoded).
+static ASCII_LOWER: [u8; 256] = {
     let mut t = [0u8; 256];
     let mut b = 0;
     while b < 256 {
         let c = b as u8;
-        t[b] = if c >= 128 || c.is_ascii_alphanumeric() {
+        t[b] = if c.is_ascii_alphanumeric() {
             c.to_ascii_lowercase()
         } else {
             0

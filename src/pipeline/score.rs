@@ -356,22 +356,43 @@ fn evidence(
         |j| task.classifier.contribution(j, label),
         scratch,
     );
-    let mut order: Vec<usize> = (0..per_segment.len()).collect();
-    order.sort_by(|&a, &b| per_segment[b].total_cmp(&per_segment[a]).then(a.cmp(&b)));
-    order
+    top_segments(&per_segment, top)
         .into_iter()
-        .filter(|&s| per_segment[s] > 0.0)
-        .take(top)
         .map(|s| {
             let span = analysis.sentences[ctx.sentences[s]].span;
+            let text = &analysis.text[span.start..span.end];
+            // The end counted from the start: the text before the sentence is counted once.
+            let start = char_offset(analysis.text, span.start);
             Evidence {
-                text: analysis.text[span.start..span.end].to_string(),
-                start: char_offset(analysis.text, span.start),
-                end: char_offset(analysis.text, span.end),
+                text: text.to_string(),
+                start,
+                end: start + text.chars().count(),
                 weight: per_segment[s],
             }
         })
         .collect()
+}
+
+/// The (at most `top`) segments of positive weight, heaviest first, the earlier first among
+/// equal weights: the first `top` of them all sorted so, selected in one pass without sorting
+/// them all (an article has many sentences, the evidence is one or two).
+fn top_segments(weights: &[f64], top: usize) -> Vec<usize> {
+    let mut best: Vec<usize> = Vec::with_capacity(top.min(weights.len()) + 1);
+    for (s, &w) in weights.iter().enumerate() {
+        if w.is_nan() || w <= 0.0 || top == 0 {
+            continue;
+        }
+        // Before the first lighter one; after every one as heavy (they come earlier).
+        let at = best
+            .iter()
+            .position(|&b| w.total_cmp(&weights[b]).is_gt())
+            .unwrap_or(best.len());
+        if at < top {
+            best.insert(at, s);
+            best.truncate(top);
+        }
+    }
+    best
 }
 
 /// The mentions of `actor` in an analysed article, with character offsets and the spelling
@@ -395,4 +416,40 @@ fn matches(
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::top_segments;
+
+    /// What the selection replaces: every segment sorted, the positive ones, the first `top`.
+    fn by_sorting(w: &[f64], top: usize) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..w.len()).collect();
+        order.sort_by(|&a, &b| w[b].total_cmp(&w[a]).then(a.cmp(&b)));
+        order
+            .into_iter()
+            .filter(|&s| w[s] > 0.0)
+            .take(top)
+            .collect()
+    }
+
+    #[test]
+    fn top_segments_heaviest_first_earlier_among_equals() {
+        let w = [0.1, 0.5, -1.0, 0.5, f64::NAN, 0.3, 0.0];
+        assert_eq!(top_segments(&w, 2), vec![1, 3]);
+        assert_eq!(top_segments(&w, 3), vec![1, 3, 5]);
+        assert_eq!(top_segments(&w, 10), vec![1, 3, 5, 0]);
+        assert_eq!(top_segments(&w, 0), Vec::<usize>::new());
+        assert_eq!(top_segments(&[], 2), Vec::<usize>::new());
+        assert_eq!(top_segments(&[-0.5, 0.0], 2), Vec::<usize>::new());
+        // Against the sort, on weights with many ties and signs.
+        let many: Vec<f64> = (0..200).map(|i| f64::from((i * 37) % 11) - 4.0).collect();
+        for top in [1, 2, 3, 7, 50, 300] {
+            assert_eq!(
+                top_segments(&many, top),
+                by_sorting(&many, top),
+                "top {top}"
+            );
+        }
+    }
 }
