@@ -9,10 +9,10 @@ holds at least `--mb` megabytes (10^6 bytes, UTF-8) of article text. Determinist
 
 Each output line: {"id", "source", "date", "text"}.
 
-The dataset text is written only to OUTPUT (put it outside the repository, e.g. under /tmp).
+The dataset text is written only to OUTPUT (put it outside the repository, e.g. in a scratch directory).
 
-    python3 bench/make_large.py /tmp/stance_large.jsonl            # 100 MB of text
-    python3 bench/make_large.py --mb 1000 /tmp/stance_1g.jsonl     # ~1 GB
+    python3 bench/make_large.py stance_large.jsonl            # 100 MB of text
+    python3 bench/make_large.py --mb 1000 stance_1g.jsonl     # ~1 GB
 """
 
 import argparse

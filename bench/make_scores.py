@@ -11,7 +11,7 @@ groups do not repeat a few hundred distinct rows; `--jitter 0` repeats them exac
 Deterministic: the same arguments give the same file, byte for byte.
 
     stance score data/articles.jsonl --out base.jsonl
-    python3 bench/make_scores.py base.jsonl 1000000 /tmp/scores_1m.jsonl
+    python3 bench/make_scores.py base.jsonl 1000000 scores_1m.jsonl
     python3 bench/make_scores.py base.jsonl 10000000 - | stance compare -
 
 A pool of `--pool` perturbed copies of every base record is serialised once; the output

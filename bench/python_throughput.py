@@ -18,8 +18,8 @@ less this process and its children): well above 0 means the timing was disturbed
 Not part of CI. Needs the package installed (tests/python.rs leaves one in
 target/python-venv) and pyarrow.
 
-    python3 bench/make_large.py --mb 100 /tmp/stance_large.jsonl
-    target/python-venv/bin/python bench/python_throughput.py /tmp/stance_large.jsonl
+    python3 bench/make_large.py --mb 100 stance_large.jsonl
+    target/python-venv/bin/python bench/python_throughput.py stance_large.jsonl
 """
 
 import argparse

@@ -24,7 +24,7 @@ Prints PASS or FAIL (exit status 0 or 1). Needs pyspark and Java 17+. The same c
 CI as python/tests/test_spark.py (through tests/python.rs).
 
     python3 bench/spark_pipe.py                       # data/articles.jsonl, 4 partitions
-    python3 bench/spark_pipe.py /tmp/big.jsonl --partitions 8 --bad 3
+    python3 bench/spark_pipe.py big.jsonl --partitions 8 --bad 3
 """
 
 import argparse

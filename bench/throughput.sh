@@ -4,7 +4,7 @@
 #
 #   bash bench/throughput.sh                 # 100 MB of text, 3 repeats, median reported
 #   bash bench/throughput.sh --big           # and a peak-RSS run of stance on ~1 GB of text
-#   INPUT=/tmp/big.jsonl bash bench/throughput.sh   # reuse an input (made by bench/make_large.py)
+#   INPUT=big.jsonl bash bench/throughput.sh   # reuse an input (made by bench/make_large.py)
 #
 # Options (or the environment variables in brackets):
 #   --mb N         megabytes of article text in the generated input [MB, default 100]

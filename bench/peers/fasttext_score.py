@@ -15,8 +15,8 @@ of 1,000 articles: newlines folded to spaces (fastText predicts one line), senti
 common.py), stance `predict(["__actor__A " + text, ...], k=-1)`, one JSON object per article
 out. Reports MB/s of article text and articles/s on stderr, with a breakdown by phase.
 
-    python3 bench/peers/fasttext_score.py train --model /tmp/ft
-    python3 bench/peers/fasttext_score.py score --model /tmp/ft /tmp/big.jsonl --out /tmp/ft_out.jsonl
+    python3 bench/peers/fasttext_score.py train --model ft
+    python3 bench/peers/fasttext_score.py score --model ft big.jsonl --out ft_out.jsonl
 """
 
 import argparse

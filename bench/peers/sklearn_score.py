@@ -16,8 +16,8 @@ article names (regex over data/actors.toml, see common.py), stance predict_proba
 (article, actor), write one JSON object per article. Reports MB/s of article text and
 articles/s on stderr, with a breakdown by phase.
 
-    python3 bench/peers/sklearn_score.py train --model /tmp/sk.pkl
-    python3 bench/peers/sklearn_score.py score --model /tmp/sk.pkl /tmp/big.jsonl --out /tmp/sk_out.jsonl
+    python3 bench/peers/sklearn_score.py train --model sk.pkl
+    python3 bench/peers/sklearn_score.py score --model sk.pkl big.jsonl --out sk_out.jsonl
 """
 
 import argparse
