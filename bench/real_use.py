@@ -12,7 +12,7 @@ the shares of their groups (real groups, APP and UPP samples) against the true l
   PerSenT          dev -> random_test, dev -> fixed_test (surface mode: actors by name)
 
 Usage: python3 bench/real_use.py [--only data,newsmtsc,persent] [--work DIR] [--bin PATH]
-                                [--label-new N [--own-weight auto|N]]
+                                [--label-new N [--own-weight auto|N] | --retrain-new N]
 The public datasets are read from ../shared/datasets (or $STANCE_DATASETS); a missing one is
 skipped with a message. Standard library only.
 """
@@ -121,6 +121,9 @@ def main():
     ap.add_argument("--label-new", type=int, default=0,
                     help="label this many of each run's new examples and correct with their "
                          "error rates (stance simulate --label-new)")
+    ap.add_argument("--retrain-new", type=int, default=0,
+                    help="label this many of each run's new examples and retrain with them "
+                         "(stance simulate --retrain-new)")
     ap.add_argument("--own-weight", default="auto",
                     help="with --label-new: what the out-of-fold predictions still count for "
                          "beside the labeled examples (stance simulate --own-weight)")
@@ -137,6 +140,8 @@ def main():
         t = time.time()
         if a.label_new:
             args = [*args, "--label-new", str(a.label_new), "--own-weight", a.own_weight]
+        if a.retrain_new:
+            args = [*args, "--retrain-new", str(a.retrain_new)]
         r = subprocess.run([binary, "simulate", *args, "--format", "json"], cwd=ROOT,
                            capture_output=True, text=True)
         if r.returncode != 0:

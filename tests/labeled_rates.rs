@@ -245,9 +245,39 @@ fn label_new_takes_examples_out_of_the_new_articles() {
     let report = |k: &str| -> Value {
         serde_json::from_slice(&run(k).success().get_output().stdout).unwrap()
     };
-    let all = report("0")["splits"][0]["new_examples"].as_u64().unwrap();
+    let base = report("0");
+    let all = base["splits"][0]["new_examples"].as_u64().unwrap();
     let rest = report("40")["splits"][0]["new_examples"].as_u64().unwrap();
     assert_eq!(rest + 40, all);
+    // --retrain-new moves whole articles holding at least 40 examples into the training part.
+    let out = stance()
+        .args([
+            "simulate",
+            "--data",
+            "data/articles.jsonl",
+            "--actors",
+            "data/actors.toml",
+        ])
+        .args([
+            "--new",
+            HELDOUT,
+            "--sizes",
+            "10",
+            "--upp",
+            "2",
+            "--bootstrap",
+            "10",
+        ])
+        .args(["--format", "json", "--retrain-new", "40"])
+        .assert()
+        .success();
+    let moved: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let (b, m) = (&base["splits"][0], &moved["splits"][0]);
+    let count = |v: &Value, k: &str| v[k].as_u64().unwrap();
+    let articles = count(m, "labeled") - count(b, "labeled");
+    assert!(articles > 0);
+    assert_eq!(count(b, "new") - count(m, "new"), articles);
+    assert!(count(b, "new_examples") - count(m, "new_examples") >= 40);
     let out = run(&all.to_string()).failure();
     let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
     assert!(

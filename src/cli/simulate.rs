@@ -64,6 +64,10 @@ pub struct SimulateCmd {
     /// labeled new examples (as `compare --own-weight`).
     #[arg(long, value_name = "auto|N", default_value = "auto")]
     pub own_weight: stance::quantify::pool::OwnWeight,
+    /// Label about this many examples of the new articles (whole articles, at random) and add
+    /// them to the labeled part before training instead: the other way to spend the labels.
+    #[arg(long, default_value_t = 0, conflicts_with = "label_new")]
+    pub retrain_new: usize,
     /// Output: tables or one JSON document.
     #[arg(long, default_value = "text", value_parser = OutputFormat::parser(&[OutputFormat::Text, OutputFormat::Json]))]
     pub format: OutputFormat,
@@ -97,6 +101,7 @@ impl SimulateCmd {
             crossfit: self.crossfit,
             label_new: self.label_new,
             own_weight: self.own_weight,
+            retrain_new: self.retrain_new,
             ..RealUse::default()
         };
         let data = match &new {

@@ -277,6 +277,52 @@ impl TrainingSet {
         }
     }
 
+    /// This set's articles followed by `other`'s (read with the same actors), their label sets
+    /// joined (sorted, as read) and every label mapped onto them.
+    pub fn concat(&self, other: &TrainingSet) -> TrainingSet {
+        let union = |a: &[String], b: &[String]| -> Vec<String> {
+            let mut v: Vec<String> = a.iter().chain(b).cloned().collect();
+            v.sort();
+            v.dedup();
+            v
+        };
+        let stance_classes = union(&self.stance_classes, &other.stance_classes);
+        let sentiment_classes = union(&self.sentiment_classes, &other.sentiment_classes);
+        let at = |classes: &[String], name: &String| {
+            classes.binary_search(name).expect("a label of the union")
+        };
+        let mut examples = Vec::with_capacity(self.examples.len() + other.examples.len());
+        for (set, offset) in [(self, 0), (other, self.articles.len())] {
+            examples.extend(set.examples.iter().map(|e| Example {
+                article: e.article + offset,
+                actor: e.actor.clone(),
+                label: at(&stance_classes, &set.stance_classes[e.label]),
+            }));
+        }
+        let sentiment = [self, other]
+            .iter()
+            .flat_map(|set| {
+                set.sentiment
+                    .iter()
+                    .map(|s| s.map(|i| at(&sentiment_classes, &set.sentiment_classes[i])))
+            })
+            .collect();
+        TrainingSet {
+            articles: self
+                .articles
+                .iter()
+                .chain(&other.articles)
+                .cloned()
+                .collect(),
+            examples,
+            stance_classes,
+            sentiment,
+            sentiment_classes,
+            registry: self.registry.clone(),
+            warnings: Vec::new(),
+        }
+    }
+
     /// A hash of the labeled content (ids, texts, labels), whatever format it came in.
     pub fn hash(&self) -> String {
         let mut h = Sha256::new();
@@ -396,6 +442,52 @@ mod tests {
         let labels = [("favor", &o), ("Favor", &o), ("against", &o)];
         let e = label_set(labels.into_iter(), "stance").unwrap_err();
         assert!(e.to_string().contains("\"Favor\" and \"favor\""), "{e}");
+    }
+
+    #[test]
+    fn concatenated_sets_map_their_labels_onto_the_joined_label_sets() {
+        let art = |id: &str, stance: (&str, &str), sent: Option<&str>| LabeledArticle {
+            article: crate::corpus::Article::new(id, "Iran and Iraq."),
+            stance: [(stance.0.to_string(), stance.1.to_string())].into(),
+            sentiment: sent.map(str::to_string),
+            ..LabeledArticle::default()
+        };
+        let reg = Registry::empty();
+        let a =
+            TrainingSet::new(vec![art("1", ("Iran", "favor"), Some("positive"))], &reg).unwrap();
+        let b = TrainingSet::new(
+            vec![
+                art("2", ("Iraq", "against"), None),
+                art("3", ("Iran", "neutral"), Some("negative")),
+            ],
+            &reg,
+        )
+        .unwrap();
+        let c = a.concat(&b);
+        assert_eq!(c.stance_classes, ["against", "favor", "neutral"]);
+        assert_eq!(c.sentiment_classes, ["negative", "positive"]);
+        let ex: Vec<(usize, &str, &str)> = c
+            .examples
+            .iter()
+            .map(|e| {
+                (
+                    e.article,
+                    e.actor.as_str(),
+                    c.stance_classes[e.label].as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            ex,
+            [
+                (0, "Iran", "favor"),
+                (1, "Iraq", "against"),
+                (2, "Iran", "neutral")
+            ]
+        );
+        assert_eq!(c.sentiment, [Some(1), None, Some(0)]);
+        let ids: Vec<&str> = c.articles.iter().map(|a| a.article.id.as_str()).collect();
+        assert_eq!(ids, ["1", "2", "3"]);
     }
 
     #[test]

@@ -71,6 +71,10 @@ pub struct RealUse {
     /// With [`RealUse::label_new`]: what the model's out-of-fold examples still count for
     /// beside the labeled ones ([`super::pool`]).
     pub own_weight: super::pool::OwnWeight,
+    /// Label about this many of the new articles' examples (whole articles drawn at random
+    /// until the count is reached) and add them to the labeled part before training, instead
+    /// of using them for the rates ([`RealUse::label_new`]): the other way to spend labels.
+    pub retrain_new: usize,
 }
 
 impl Default for RealUse {
@@ -90,6 +94,7 @@ impl Default for RealUse {
             crossfit: false,
             label_new: 0,
             own_weight: super::pool::OwnWeight::Auto,
+            retrain_new: 0,
         }
     }
 }
@@ -449,6 +454,14 @@ fn one_split(
     rng: &mut ChaCha8Rng,
     table: &mut Table,
 ) -> Result<SplitInfo> {
+    let moved;
+    let (train, test) = match opts.retrain_new {
+        0 => (train, test),
+        n => {
+            moved = move_labeled(train, test, n, rng)?;
+            (&moved.0, &moved.1)
+        }
+    };
     let (model, folds) = StanceModel::train_with_cv(train, cfg, cv)?;
     let mut scored = score(&model, test, &opts.group_by)?;
     if opts.crossfit {
@@ -640,6 +653,41 @@ fn split(set: &TrainingSet, opts: &RealUse, rng: &mut ChaCha8Rng) -> (Vec<usize>
         (0..n).filter(|&i| !new[i]).collect(),
         (0..n).filter(|&i| new[i]).collect(),
     )
+}
+
+/// `train` with whole articles of `test`, drawn at random until they hold at least `n` stance
+/// examples, added to it; and the rest of `test`.
+fn move_labeled(
+    train: &TrainingSet,
+    test: &TrainingSet,
+    n: usize,
+    rng: &mut ChaCha8Rng,
+) -> Result<(TrainingSet, TrainingSet)> {
+    let mut per_article = vec![0usize; test.articles.len()];
+    for e in &test.examples {
+        per_article[e.article] += 1;
+    }
+    let mut order: Vec<usize> = (0..test.articles.len()).collect();
+    order.shuffle(rng);
+    let (mut taken, mut count) = (Vec::new(), 0);
+    for &a in &order {
+        if count >= n {
+            break;
+        }
+        count += per_article[a];
+        taken.push(a);
+    }
+    if count >= test.examples.len() {
+        return Err(Error::Config(format!(
+            "--retrain-new {n}: the new articles have only {} examples; at least one must remain to estimate",
+            test.examples.len()
+        )));
+    }
+    taken.sort_unstable();
+    let rest: Vec<usize> = (0..test.articles.len())
+        .filter(|a| taken.binary_search(a).is_err())
+        .collect();
+    Ok((train.concat(&test.subset(&taken)), test.subset(&rest)))
 }
 
 /// Calibration examples from labeled articles of the set being compared: each example scored
