@@ -6,13 +6,14 @@ accuracy/convert.py into a temporary directory; nothing is written into the repo
 Up to the split's 8,739 examples they are a random subset; beyond it records are drawn again
 with a new id and one random word dropped, so no two texts are identical. Each set is trained
 by `stance train` (its defaults: 5-fold cross-validation, calibration, the inner real-use
-evaluation and the final fit; optionally with character n-grams) and by the scikit-learn
+evaluation and the final fit; optionally with character n-grams; with --no-cv the final fit
+alone) and by the scikit-learn
 recipe of accuracy/sk_recipe.py (one fit of word 1-3 + char_wb 2-5 TF-IDF and
 LogisticRegression; `--sk-words` for word 1-2 only), each whole process, CPU seconds
 (user + system) and wall seconds from /usr/bin/time, median of --repeat runs.
 
     python3 bench/train_scale.py --bin target/release/stance [--sizes 1000,3000,10000,30000]
-        [--char] [--repeat 1] [--python PYTHON]
+        [--char] [--no-cv] [--sk-words] [--repeat 1] [--python PYTHON]
 
 Needs ../shared/datasets (skips with a message when it is absent) and scikit-learn in the
 Python given by --python (default: this one).
@@ -96,6 +97,8 @@ def main():
     ap.add_argument("--char", action="store_true", help="stance with --char-ngrams 2-5 --char-source word")
     ap.add_argument("--sk-words", action="store_true", help="the recipe without character n-grams")
     ap.add_argument("--no-sk", action="store_true", help="stance only")
+    ap.add_argument("--no-cv", action="store_true",
+                    help="stance train --no-cv: the final fit alone, the one fit the recipe makes")
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--python", default=sys.executable)
     a = ap.parse_args()
@@ -110,8 +113,10 @@ def main():
         sets = make_sets(os.path.join(conv, "newsmtsc-train.jsonl"), sizes, work)
         actors = os.path.join(conv, "newsmtsc-actors.toml")
         extra = ["--char-ngrams", "2-5", "--char-source", "word"] if a.char else []
+        extra += ["--no-cv"] if a.no_cv else []
         sk_kind = "words" if a.sk_words else "words+chars"
-        print(f"| examples | stance train{' --char-ngrams 2-5' if a.char else ''} CPU s | wall s | "
+        flags = (" --char-ngrams 2-5" if a.char else "") + (" --no-cv" if a.no_cv else "")
+        print(f"| examples | stance train{flags} CPU s | wall s | "
               f"system s | peak MB | scikit-learn ({sk_kind}) CPU s | wall s | peak MB | ratio (CPU) |")
         print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for n in sizes:
