@@ -1,7 +1,7 @@
 //! The honest estimate around the search (one fold held out, or nested), and the record a
 //! model trained with `--auto` keeps.
 
-use super::search::{search_with, Search, Trial};
+use super::search::{search_with, Search, Stop, Trial};
 use super::space::Dim;
 use super::{check_metric, polar, AutoOptions, Estimate, Metric};
 use crate::error::Result;
@@ -25,6 +25,9 @@ pub struct Honest {
     pub start: f64,
     /// Per outer part: the settings chosen there (as changes from the start).
     pub chosen: Vec<String>,
+    /// Per outer part: why its search stopped (absent in models from before it was kept).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stopped: Vec<Stop>,
 }
 
 /// The record a model trained with `--auto` keeps in its training info.
@@ -32,10 +35,16 @@ pub struct Honest {
 pub struct AutoRecord {
     /// The metric maximised.
     pub metric: Metric,
-    /// The budget, in seconds.
-    pub budget_seconds: f64,
-    /// Seconds the search (and the estimate) took.
-    pub seconds: f64,
+    /// The time budget, in seconds (absent with a trial budget).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget_seconds: Option<f64>,
+    /// The trial budget: settings each search may score (absent with a time budget).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget_trials: Option<usize>,
+    /// Seconds the search (and the estimate) took; absent with a trial budget, so that the
+    /// model file is the same on every machine and every run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seconds: Option<f64>,
     /// Candidates scored.
     pub trials: usize,
     /// The chosen settings' cross-validated score in the search (optimistic).
@@ -46,6 +55,9 @@ pub struct AutoRecord {
     pub searched: Vec<Dim>,
     /// Whether the budget ran out before the search converged.
     pub out_of_budget: bool,
+    /// Why the search stopped (absent in models from before it was kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop: Option<Stop>,
     /// The honest estimate, if one was made.
     pub honest: Option<Honest>,
 }
@@ -66,18 +78,15 @@ impl Outcome {
     pub fn record(&self, o: &AutoOptions) -> AutoRecord {
         AutoRecord {
             metric: o.metric,
-            budget_seconds: o.budget.as_secs_f64(),
-            seconds: self.seconds,
-            trials: self
-                .search
-                .trials
-                .iter()
-                .filter(|t| t.score.is_some())
-                .count(),
+            budget_seconds: o.budget.seconds(),
+            budget_trials: o.budget.trials(),
+            seconds: o.budget.seconds().map(|_| self.seconds),
+            trials: self.search.scored(),
             selection_score: self.search.score,
             start_score: self.search.start_score,
             searched: self.search.searched.clone(),
-            out_of_budget: self.search.out_of_budget,
+            out_of_budget: self.search.out_of_budget(),
+            stop: Some(self.search.stop),
             honest: self.honest.clone(),
         }
     }
@@ -121,10 +130,11 @@ pub fn run(
         let fold = article_folds(set, o.folds, o.seed, o.group_by.as_deref())?;
         let parts = outer.len() as u32;
         let mut inner = o.clone();
-        inner.budget = o.budget / parts;
+        inner.budget = o.budget.share(parts);
         let mut auto_c = Confusion::new(set.stance_classes.clone());
         let mut start_c = Confusion::new(set.stance_classes.clone());
         let mut chosen = Vec::new();
+        let mut stopped = Vec::new();
         for &f in &outer {
             let train: Vec<usize> = (0..set.articles.len()).filter(|&i| fold[i] != f).collect();
             let test: Vec<usize> = (0..set.articles.len()).filter(|&i| fold[i] == f).collect();
@@ -143,6 +153,7 @@ pub fn run(
                 }
             }
             chosen.push(kept_changes(&s));
+            stopped.push(s.stop);
             last = Some(s);
         }
         honest = Some(Honest {
@@ -151,6 +162,7 @@ pub fn run(
             auto: o.metric.of(&auto_c, polar_ref).unwrap_or(0.0),
             start: o.metric.of(&start_c, polar_ref).unwrap_or(0.0),
             chosen,
+            stopped,
         });
     }
     let search = match (o.estimate, last) {
@@ -180,19 +192,22 @@ mod tests {
         let with = TrainingInfo {
             auto: Some(AutoRecord {
                 metric: Metric::FAvg,
-                budget_seconds: 60.0,
-                seconds: 58.5,
+                budget_seconds: Some(60.0),
+                budget_trials: None,
+                seconds: Some(58.5),
                 trials: 9,
                 selection_score: 0.61,
                 start_score: 0.58,
                 searched: vec![Dim::PerActor, Dim::Alpha],
                 out_of_budget: true,
+                stop: Some(Stop::Budget),
                 honest: Some(Honest {
                     estimate: Estimate::Holdout,
                     n: 40,
                     auto: 0.6,
                     start: 0.55,
                     chosen: vec!["--per-actor".into()],
+                    stopped: vec![Stop::Budget],
                 }),
             }),
             ..TrainingInfo::default()
@@ -205,5 +220,25 @@ mod tests {
         );
         let back: TrainingInfo = serde_json::from_str(&text).unwrap();
         assert_eq!(back, with);
+        // A record written before trial budgets (no stop, no budget_trials) still reads.
+        let old = r#"{"metric":"macro-f1","budget_seconds":30.0,"seconds":31.2,"trials":4,
+            "selection_score":0.7,"start_score":0.6,"searched":["alpha"],"out_of_budget":false,
+            "honest":{"estimate":"holdout","n":9,"auto":0.5,"start":0.4,"chosen":["--alpha 3"]}}"#;
+        let r: AutoRecord = serde_json::from_str(old).unwrap();
+        assert_eq!(
+            (r.budget_seconds, r.seconds, r.stop),
+            (Some(30.0), Some(31.2), None)
+        );
+        assert!(r.honest.unwrap().stopped.is_empty());
+        // With a trial budget the record holds no clock time.
+        let trials = AutoRecord {
+            budget_seconds: None,
+            budget_trials: Some(15),
+            seconds: None,
+            ..with.auto.clone().unwrap()
+        };
+        let text = serde_json::to_string(&trials).unwrap();
+        assert!(text.contains("\"budget_trials\":15"), "{text}");
+        assert!(!text.contains("seconds"), "{text}");
     }
 }

@@ -1,5 +1,5 @@
 //! `stance train --auto`: settings chosen by cross-validation on the user's own data, within a
-//! time budget.
+//! budget of time or of settings scored.
 //!
 //! Where [`crate::tune`] scores every point of a grid the user writes, this searches the whole
 //! space the featurizer offers by greedy coordinate ascent: from the starting settings (the
@@ -7,11 +7,17 @@
 //! alpha, word n-grams, window, markers, character n-grams, …) tries its other values, and the
 //! best is kept if it gains at least [`MIN_GAIN`] in the chosen metric (and the dimension is
 //! tried again from its new value, so alpha walks its ladder). Passes repeat until one
-//! changes nothing or the budget is spent. Every candidate is scored by the same folds (one
-//! seed, grouped by article or `group_by`) and each distinct setting is scored once. Before a
-//! trial the time it would take is estimated from the trials so far (separately for settings
-//! with and without character n-grams, which are several times slower); a trial that would
-//! overrun the budget is skipped, so the budget goes to the cheap dimensions first.
+//! changes nothing (the search converged) or the budget is spent. Every candidate is scored by
+//! the same folds (one seed, grouped by article or `group_by`) and each distinct setting is
+//! scored once.
+//!
+//! The budget ([`Budget`]) is wall-clock time or a number of settings scored. With time,
+//! before a trial the time it would take is estimated from the trials so far (separately for
+//! settings with and without character n-grams, which are several times slower); a trial that
+//! would overrun the budget is skipped, so the budget goes to the cheap dimensions first, and
+//! which settings are scored depends on the machine. With a count of trials nothing depends
+//! on the clock: the same data, settings and seed give the same trials and the same winner
+//! everywhere.
 //!
 //! Dimensions that cannot matter on the data are not searched: window, markers and
 //! near-target words when (almost) no actor is named in the texts, the window when every text
@@ -31,9 +37,9 @@ pub mod estimate;
 pub mod search;
 pub mod space;
 
-pub use budget::parse_budget;
+pub use budget::{parse_budget, Budget};
 pub use estimate::{run, AutoRecord, Honest, Outcome};
-pub use search::{search, search_with, Search, Trial};
+pub use search::{search, search_with, Search, Stop, Trial};
 pub use space::{DataShape, Dim};
 
 use crate::error::{Error, Result};
@@ -41,7 +47,6 @@ use crate::labels::Task;
 use crate::metrics::Confusion;
 use crate::pipeline::{TrainConfig, TrainingSet};
 use serde::{Deserialize, Serialize};
-use std::time::Duration;
 
 /// The least gain (in the metric, 0–1) that makes the search keep a change: below it, a
 /// difference between two settings is mostly the folds' noise.
@@ -102,8 +107,9 @@ pub enum Estimate {
 /// The search's settings.
 #[derive(Debug, Clone)]
 pub struct AutoOptions {
-    /// Time for the search (the final fit and its cross-validation come on top).
-    pub budget: Duration,
+    /// What the search may spend: time, or settings scored (the final fit and its
+    /// cross-validation come on top).
+    pub budget: Budget,
     /// What is maximised.
     pub metric: Metric,
     /// Folds of the cross-validation that scores each candidate.
@@ -121,7 +127,7 @@ pub struct AutoOptions {
 impl Default for AutoOptions {
     fn default() -> Self {
         AutoOptions {
-            budget: Duration::from_secs(300),
+            budget: Budget::default(),
             metric: Metric::MacroF1,
             folds: 5,
             seed: 42,
