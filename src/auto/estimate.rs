@@ -58,6 +58,10 @@ pub struct AutoRecord {
     /// Why the search stopped (absent in models from before it was kept).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop: Option<Stop>,
+    /// The folds each candidate was screened on before the promising ones got all of them
+    /// (absent: no screening).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub screen_folds: Option<usize>,
     /// The honest estimate, if one was made.
     pub honest: Option<Honest>,
 }
@@ -87,6 +91,7 @@ impl Outcome {
             searched: self.search.searched.clone(),
             out_of_budget: self.search.out_of_budget(),
             stop: Some(self.search.stop),
+            screen_folds: self.search.screen_folds,
             honest: self.honest.clone(),
         }
     }
@@ -201,6 +206,7 @@ mod tests {
                 searched: vec![Dim::PerActor, Dim::Alpha],
                 out_of_budget: true,
                 stop: Some(Stop::Budget),
+                screen_folds: Some(2),
                 honest: Some(Honest {
                     estimate: Estimate::Holdout,
                     n: 40,

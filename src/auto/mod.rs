@@ -19,6 +19,14 @@
 //! on the clock: the same data, settings and seed give the same trials and the same winner
 //! everywhere.
 //!
+//! On large sets (from [`SCREEN_FROM`] stance examples) each 5-fold cross-validation is
+//! expensive, so candidates are screened in the manner of successive halving: a new setting
+//! is scored on the first [`SCREEN_FOLDS`] folds only, and of a dimension's alternatives only
+//! the best, and only if it beats the current settings on those same folds, is finished on the
+//! other folds. Its final score is then exactly its full cross-validation's (the screen's
+//! folds are part of it); the others cost two fifths of one. A trial budget counts a setting
+//! once, when it is screened.
+//!
 //! Dimensions that cannot matter on the data are not searched: window, markers and
 //! near-target words when (almost) no actor is named in the texts, the window when every text
 //! is one sentence, the actor prior and per-actor weights when there is only one actor, the
@@ -122,7 +130,18 @@ pub struct AutoOptions {
     pub estimate: Estimate,
     /// Most passes over the dimensions.
     pub max_passes: usize,
+    /// From this many stance examples on, a candidate is first scored on [`SCREEN_FOLDS`] of
+    /// the folds and finished on the others only if it beats the current settings there
+    /// (`usize::MAX`: never).
+    pub screen_from: usize,
 }
+
+/// The stance examples from which candidates are screened on a few folds first
+/// ([`AutoOptions::screen_from`]'s default).
+pub const SCREEN_FROM: usize = 2000;
+
+/// The folds a candidate is screened on (the first of the split's folds).
+pub const SCREEN_FOLDS: usize = 2;
 
 impl Default for AutoOptions {
     fn default() -> Self {
@@ -134,6 +153,7 @@ impl Default for AutoOptions {
             group_by: None,
             estimate: Estimate::Holdout,
             max_passes: 3,
+            screen_from: SCREEN_FROM,
         }
     }
 }

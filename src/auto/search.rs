@@ -2,7 +2,7 @@
 
 use super::budget::{Allow, Costs, Spending};
 use super::space::{DataShape, Dim};
-use super::{check_metric, polar, AutoOptions, MIN_GAIN};
+use super::{check_metric, polar, AutoOptions, MIN_GAIN, SCREEN_FOLDS};
 use crate::error::Result;
 use crate::evaluate::{article_folds, held_out_predictions};
 use crate::labels::Task;
@@ -22,8 +22,12 @@ pub struct Trial {
     pub dimension: String,
     /// The change from the settings current at the time.
     pub change: String,
-    /// Its cross-validated score (None: skipped, it would have overrun the budget).
+    /// Its cross-validated score (None: skipped, it would have overrun the budget, or
+    /// screened out).
     pub score: Option<f64>,
+    /// Its score on the screening folds only, when the search screens (see the module doc).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub screen: Option<f64>,
     /// Seconds it took.
     pub seconds: f64,
     /// Whether the search kept it.
@@ -60,6 +64,8 @@ pub struct Search {
     pub moot: Vec<(Dim, &'static str)>,
     /// Why the search stopped.
     pub stop: Stop,
+    /// The folds candidates were screened on first (None: every candidate got every fold).
+    pub screen_folds: Option<usize>,
     /// Seconds taken.
     pub seconds: f64,
 }
@@ -70,9 +76,13 @@ impl Search {
         self.stop == Stop::Budget
     }
 
-    /// Settings scored (the starting ones included; skipped ones not).
+    /// Settings scored, on every fold or screened (the starting ones included; skipped ones
+    /// not).
     pub fn scored(&self) -> usize {
-        self.trials.iter().filter(|t| t.score.is_some()).count()
+        self.trials
+            .iter()
+            .filter(|t| t.score.is_some() || t.screen.is_some())
+            .count()
     }
 }
 
@@ -179,15 +189,40 @@ enum Tried {
     Spent,
 }
 
+/// What became of a new setting.
+enum New {
+    /// Scored (on the screening folds or on every fold).
+    Scored(Box<Candidate>),
+    /// Skipped: it would have overrun the time budget.
+    Skipped,
+    /// The budget is spent.
+    Spent,
+}
+
+/// A dimension's alternative, as far as it has been scored.
+struct Candidate {
+    cfg: TrainConfig,
+    /// The score on every fold, once known.
+    score: Option<f64>,
+    /// The score on the screening folds (when screening).
+    screen: Option<f64>,
+    /// Its trial, if it was scored in this search (not the way back to a former setting).
+    trial: Option<usize>,
+}
+
 /// The state of one search.
 struct Ascent<'a, 'p> {
     o: &'a AutoOptions,
     scorer: Scorer<'a>,
     spend: Spending,
     costs: Costs,
-    /// The settings scored, and their scores (each distinct setting is scored once; a later
-    /// pass may come back to it).
+    /// The screening folds (empty: no screening).
+    screen: Vec<usize>,
+    /// Settings scored on every fold, and their scores (each distinct setting is scored once;
+    /// a later pass may come back to it).
     seen: HashMap<String, f64>,
+    /// Settings screened out so far: their screening score and trial.
+    screened: HashMap<String, (f64, usize)>,
     trials: Vec<Trial>,
     cur: TrainConfig,
     cur_score: f64,
@@ -197,18 +232,21 @@ struct Ascent<'a, 'p> {
 }
 
 impl<'a, 'p> Ascent<'a, 'p> {
-    /// Scores `cfg` on every fold, counting it as a trial; its seconds.
-    fn full(&mut self, cfg: &TrainConfig) -> Result<(f64, f64)> {
-        let all: Vec<usize> = (0..self.o.folds).collect();
+    /// Runs `cfg` on the folds `folds` (those not run yet); the seconds.
+    fn run(&mut self, cfg: &TrainConfig, folds: &[usize]) -> Result<f64> {
         let t = Instant::now();
-        self.scorer.run(cfg, &all)?;
+        self.scorer.run(cfg, folds)?;
         let secs = t.elapsed().as_secs_f64();
         self.costs
-            .add(cfg.features.char_ngrams.is_some(), all.len(), secs);
-        self.spend.count_trial();
-        let s = self.scorer.score(cfg, &all).unwrap_or(0.0);
-        self.seen.insert(key(cfg), s);
-        Ok((s, secs))
+            .add(cfg.features.char_ngrams.is_some(), folds.len(), secs);
+        Ok(secs)
+    }
+
+    /// The folds not in the screen.
+    fn rest(&self) -> Vec<usize> {
+        (0..self.o.folds)
+            .filter(|f| !self.screen.contains(f))
+            .collect()
     }
 
     fn push(&mut self, t: Trial) -> usize {
@@ -217,59 +255,155 @@ impl<'a, 'p> Ascent<'a, 'p> {
         self.trials.len() - 1
     }
 
+    /// Scores a new setting: on the screening folds when screening, else on every fold.
+    fn score_new(&mut self, cfg: &TrainConfig, mut trial: Trial) -> Result<New> {
+        let folds = if self.screen.is_empty() {
+            (0..self.o.folds).collect()
+        } else {
+            self.screen.clone()
+        };
+        let est = self
+            .costs
+            .estimate(cfg.features.char_ngrams.is_some(), folds.len());
+        match self.spend.allow(true, est) {
+            Allow::Stop => return Ok(New::Spent),
+            Allow::Skip => {
+                self.skipped = true;
+                self.push(trial);
+                return Ok(New::Skipped);
+            }
+            Allow::Run => {}
+        }
+        trial.seconds = self.run(cfg, &folds)?;
+        self.spend.count_trial();
+        let s = self.scorer.score(cfg, &folds).unwrap_or(0.0);
+        let mut c = Candidate {
+            cfg: cfg.clone(),
+            score: None,
+            screen: None,
+            trial: None,
+        };
+        if self.screen.is_empty() {
+            (trial.score, c.score) = (Some(s), Some(s));
+            self.seen.insert(key(cfg), s);
+            c.trial = Some(self.push(trial));
+        } else {
+            (trial.screen, c.screen) = (Some(s), Some(s));
+            let i = self.push(trial);
+            self.screened.insert(key(cfg), (s, i));
+            c.trial = Some(i);
+        }
+        Ok(New::Scored(Box::new(c)))
+    }
+
+    /// Finishes the screened candidate `c` on the other folds if the budget allows; whether
+    /// the budget is spent.
+    fn confirm(&mut self, c: &mut Candidate) -> Result<bool> {
+        let rest = self.rest();
+        let est = self
+            .costs
+            .estimate(c.cfg.features.char_ngrams.is_some(), rest.len());
+        match self.spend.allow(false, est) {
+            Allow::Stop => return Ok(true),
+            Allow::Skip => {
+                self.skipped = true;
+                return Ok(false);
+            }
+            Allow::Run => {}
+        }
+        let secs = self.run(&c.cfg, &rest)?;
+        let all: Vec<usize> = (0..self.o.folds).collect();
+        let s = self.scorer.score(&c.cfg, &all).unwrap_or(0.0);
+        let k = key(&c.cfg);
+        self.screened.remove(&k);
+        self.seen.insert(k, s);
+        c.score = Some(s);
+        if let Some(t) = c.trial.and_then(|i| self.trials.get_mut(i)) {
+            t.score = Some(s);
+            t.seconds += secs;
+            (self.progress)(t);
+        }
+        Ok(false)
+    }
+
     /// Tries the other values of `d` from the current settings and keeps the best if it gains
     /// [`MIN_GAIN`]; whether it moved.
     fn dimension(&mut self, d: Dim, pass: usize) -> Result<(bool, Tried)> {
-        let mut best: Option<(f64, Option<usize>, TrainConfig)> = None;
+        let mut cands: Vec<Candidate> = Vec::new();
         let mut tried = Tried::Done;
         for (change, cfg) in d.alternatives(&self.cur) {
             if cfg.check().is_err() {
                 continue;
             }
-            if let Some(&s) = self.seen.get(&key(&cfg)) {
-                if best.as_ref().is_none_or(|b| s > b.0) {
-                    best = Some((s, None, cfg));
-                }
+            let k = key(&cfg);
+            if let Some(&s) = self.seen.get(&k) {
+                cands.push(Candidate {
+                    cfg,
+                    score: Some(s),
+                    screen: None,
+                    trial: None,
+                });
                 continue;
             }
-            let est = self
-                .costs
-                .estimate(cfg.features.char_ngrams.is_some(), self.o.folds);
-            let mut trial = Trial {
+            if let Some(&(s, i)) = self.screened.get(&k) {
+                cands.push(Candidate {
+                    cfg,
+                    score: None,
+                    screen: Some(s),
+                    trial: Some(i),
+                });
+                continue;
+            }
+            let trial = Trial {
                 pass,
                 dimension: d.name().into(),
                 change,
                 score: None,
+                screen: None,
                 seconds: 0.0,
                 kept: false,
             };
-            match self.spend.allow(true, est) {
-                Allow::Stop => {
+            match self.score_new(&cfg, trial)? {
+                New::Spent => {
                     tried = Tried::Spent;
                     break;
                 }
-                Allow::Skip => {
-                    self.skipped = true;
-                    self.push(trial);
-                    continue;
-                }
-                Allow::Run => {}
+                New::Scored(c) => cands.push(*c),
+                New::Skipped => {}
             }
-            let (s, secs) = self.full(&cfg)?;
-            trial.score = Some(s);
-            trial.seconds = secs;
-            let i = self.push(trial);
-            if best.as_ref().is_none_or(|b| s > b.0) {
-                best = Some((s, Some(i), cfg));
+        }
+        // Successive halving: of the screened alternatives only the best goes on, and only if
+        // it beats the current settings on the same folds.
+        let cur_screen = self.scorer.score(&self.cur, &self.screen);
+        let best_screened = cands
+            .iter_mut()
+            .filter(|c| c.score.is_none())
+            .filter_map(|c| c.screen.map(|s| (s, c)))
+            .fold(None::<(f64, &mut Candidate)>, |b, (s, c)| match b {
+                Some((bs, _)) if bs >= s => b,
+                _ => Some((s, c)),
+            });
+        if let (Some((s, c)), Some(cur)) = (best_screened, cur_screen) {
+            if s > cur && self.confirm(c)? {
+                tried = Tried::Spent;
+            }
+        }
+        let mut best: Option<&Candidate> = None;
+        for c in &cands {
+            if let Some(s) = c.score {
+                if best.is_none_or(|b| s > b.score.unwrap_or(f64::MIN)) {
+                    best = Some(c);
+                }
             }
         }
         let mut moved = false;
-        if let Some((s, i, cfg)) = best {
+        if let Some(c) = best {
+            let s = c.score.unwrap_or(f64::MIN);
             if s >= self.cur_score + MIN_GAIN {
-                self.cur = cfg;
+                self.cur = c.cfg.clone();
                 self.cur_score = s;
                 moved = true;
-                if let Some(t) = i.and_then(|i| self.trials.get_mut(i)) {
+                if let Some(t) = c.trial.and_then(|i| self.trials.get_mut(i)) {
                     t.kept = true;
                 }
             }
@@ -297,26 +431,43 @@ pub fn search_with(
             None => searched.push(d),
         }
     }
+    let screen: Vec<usize> = if set.examples.len() >= o.screen_from && o.folds > SCREEN_FOLDS {
+        (0..SCREEN_FOLDS).collect()
+    } else {
+        Vec::new()
+    };
     let mut a = Ascent {
         o,
         scorer: Scorer::new(set, start, o)?,
         spend,
         costs: Costs::default(),
+        screen,
         seen: HashMap::new(),
+        screened: HashMap::new(),
         trials: Vec::new(),
         cur: start.clone(),
         cur_score: 0.0,
         skipped: false,
         progress,
     };
-    // The starting settings are scored whatever the budget (they are the fallback).
-    let (start_score, secs) = a.full(start)?;
+    // The starting settings are scored on every fold whatever the budget (they are the
+    // fallback, and what each candidate is screened against).
+    let all: Vec<usize> = (0..o.folds).collect();
+    let secs = a.run(start, &all)?;
+    a.spend.count_trial();
+    let start_score = a.scorer.score(start, &all).unwrap_or(0.0);
+    a.seen.insert(key(start), start_score);
     a.cur_score = start_score;
+    let start_screen = a
+        .scorer
+        .score(start, &a.screen.clone())
+        .filter(|_| !a.screen.is_empty());
     a.push(Trial {
         pass: 0,
         dimension: "start".into(),
         change: "the starting settings".into(),
         score: Some(start_score),
+        screen: start_screen,
         seconds: secs,
         kept: true,
     });
@@ -350,6 +501,7 @@ pub fn search_with(
             break;
         }
     }
+    let screen_folds = (!a.screen.is_empty()).then_some(a.screen.len());
     Ok(Search {
         config: a.cur,
         score: a.cur_score,
@@ -358,6 +510,7 @@ pub fn search_with(
         searched,
         moot,
         stop,
+        screen_folds,
         seconds: a.spend.seconds(),
     })
 }

@@ -66,15 +66,17 @@ impl AutoArgs {
             if quiet {
                 return;
             }
-            match t.score {
-                Some(s) => eprintln!(
-                    "stance: --auto ({part}): {:<14} {:<52} {:.4}  {:.1} s",
-                    t.dimension, t.change, s, t.seconds
-                ),
-                None => eprintln!(
-                    "stance: --auto ({part}): {:<14} {:<52} skipped: over the budget",
-                    t.dimension, t.change
-                ),
+            let head = format!(
+                "stance: --auto ({part}): {:<14} {:<52}",
+                t.dimension, t.change
+            );
+            match (t.score, t.screen) {
+                (Some(s), None) => eprintln!("{head} {s:.4}  {:.1} s", t.seconds),
+                (Some(s), Some(x)) => {
+                    eprintln!("{head} {s:.4}  (screen {x:.4})  {:.1} s", t.seconds)
+                }
+                (None, Some(x)) => eprintln!("{head} screen {x:.4}  {:.1} s", t.seconds),
+                (None, None) => eprintln!("{head} skipped: over the budget"),
             }
         })?;
         let record = outcome.record(&o);
@@ -103,31 +105,55 @@ pub fn print(
         "--auto: {} settings scored in {:.0} s (budget {budget}), {metric} by cross-validation; {}:",
         record.trials,
         s.seconds,
-        stop_sentence(s.stop, s.trials.iter().any(|t| t.score.is_none()))
+        stop_sentence(
+            s.stop,
+            s.trials
+                .iter()
+                .any(|t| t.score.is_none() && t.screen.is_none())
+        )
     )?;
-    let mut rows = vec![["pass", "setting", "change", metric, "s", ""]
-        .map(String::from)
-        .to_vec()];
-    for t in s.trials.iter().filter(|t| t.score.is_some()) {
-        rows.push(vec![
+    if let Some(k) = s.screen_folds {
+        writeln!(
+            out,
+            "each new setting screened on {k} of the folds first; only the best of a setting's \
+             values, if it beat the current ones there, scored on all of them"
+        )?;
+    }
+    let screen_head = s.screen_folds.map(|k| format!("{k} folds"));
+    let pct = |x: Option<f64>| x.map_or("-".into(), |x| format!("{:.1}", 100.0 * x));
+    let mut head = vec!["pass", "setting", "change", metric];
+    if let Some(h) = &screen_head {
+        head.push(h);
+    }
+    head.extend(["s", ""]);
+    let mut rows = vec![head.into_iter().map(String::from).collect::<Vec<_>>()];
+    for t in s
+        .trials
+        .iter()
+        .filter(|t| t.score.is_some() || t.screen.is_some())
+    {
+        let mut row = vec![
             t.pass.to_string(),
             t.dimension.clone(),
             t.change.clone(),
-            t.score
-                .map_or(String::new(), |x| format!("{:.1}", 100.0 * x)),
-            format!("{:.1}", t.seconds),
-            if t.kept && t.pass > 0 {
-                "kept".into()
-            } else {
-                String::new()
-            },
-        ]);
+            pct(t.score),
+        ];
+        if screen_head.is_some() {
+            row.push(pct(t.screen));
+        }
+        row.push(format!("{:.1}", t.seconds));
+        row.push(if t.kept && t.pass > 0 {
+            "kept".into()
+        } else {
+            String::new()
+        });
+        rows.push(row);
     }
     table(out, &rows)?;
     let skipped: Vec<&str> = s
         .trials
         .iter()
-        .filter(|t| t.score.is_none())
+        .filter(|t| t.score.is_none() && t.screen.is_none())
         .map(|t| t.change.as_str())
         .collect();
     if !skipped.is_empty() {
