@@ -515,6 +515,33 @@ pub fn cross_validate_prepared(
     })
 }
 
+/// The held-out predictions of some folds of a cross-validation only: for each fold `f` of
+/// `folds` (0-based, in that order), the predictions of its examples by the pipeline trained
+/// on every other fold of `article_fold`, as [`cross_validate_prepared`] makes them (all the
+/// folds' predictions together are its predictions). A search can so score a setting on a
+/// few folds first and finish the others only if it looks worth it.
+pub fn held_out_predictions(
+    set: &TrainingSet,
+    prep: &Prepared<'_>,
+    cfg: &TrainConfig,
+    article_fold: &[usize],
+    folds: &[usize],
+) -> Result<Vec<Vec<Prediction>>> {
+    let checked = cfg.check()?;
+    if *prep.context() != checked.context {
+        return Err(crate::error::Error::Config(
+            "cross-validation was given contexts cut with other settings".into(),
+        ));
+    }
+    folds
+        .par_iter()
+        .map(|&f| {
+            held_out_fold(set, prep, article_fold, f, &checked)
+                .map(|(out, _, _)| out.into_iter().map(|(p, _)| p).collect())
+        })
+        .collect()
+}
+
 /// One fold's outcome: each prediction with the fold's majority class, the unconverged fits,
 /// and the fold's model.
 type Fold = (

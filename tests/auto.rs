@@ -213,7 +213,7 @@ fn auto_errors_are_clear() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
-            "expected a time such as 90s, 5m or 1h (at most a week), got \"5x\"",
+            "expected a time such as 90s, 5m or 1h (at most a week), or a number of settings to score such as 40t, got \"5x\"",
         ));
     stance()
         .args(["train", "--data"])

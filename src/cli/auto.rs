@@ -3,10 +3,11 @@
 
 use super::args::{table, train_command, CvArgs, LabeledArgs};
 use clap::Args;
-use stance::auto::{parse_budget, AutoOptions, AutoRecord, Estimate, Metric, Outcome};
+use stance::auto::{
+    parse_budget, AutoOptions, AutoRecord, Budget, Estimate, Metric, Outcome, Stop,
+};
 use stance::pipeline::{TrainConfig, TrainingSet};
 use std::io::Write;
-use std::time::Duration;
 
 /// The flags of `stance train --auto`.
 #[derive(Args, Debug, Clone)]
@@ -15,9 +16,12 @@ pub struct AutoArgs {
     /// featurizer and classifier setting, starting from the flags given).
     #[arg(long)]
     pub auto: bool,
-    /// Time for the search, e.g. 90s, 5m, 1h (the final fit comes on top).
-    #[arg(long, value_parser = parse_budget, default_value = "5m", value_name = "TIME", requires = "auto")]
-    pub budget: Duration,
+    /// What the search may spend: time (90s, 5m, 1h; which settings get scored then depends
+    /// on the machine) or a number of settings to score (40t: the same search, winner and
+    /// model on any machine). The final fit comes on top; with --estimate nested each outer
+    /// search gets a share of a time budget, or the whole of a trial budget.
+    #[arg(long, value_parser = parse_budget, default_value = "5m", value_name = "TIME|Nt", requires = "auto")]
+    pub budget: Budget,
     /// What the search maximises.
     #[arg(long, value_enum, default_value_t = Metric::MacroF1, requires = "auto")]
     pub metric: Metric,
@@ -52,8 +56,8 @@ impl AutoArgs {
         let o = self.options(cv);
         if !quiet {
             eprintln!(
-                "stance: --auto: searching for up to {:.0} s, {} by {}-fold cross-validation",
-                o.budget.as_secs_f64(),
+                "stance: --auto: searching for up to {}, {} by {}-fold cross-validation",
+                o.budget,
                 o.metric.name(),
                 o.folds
             );
@@ -62,15 +66,17 @@ impl AutoArgs {
             if quiet {
                 return;
             }
-            match t.score {
-                Some(s) => eprintln!(
-                    "stance: --auto ({part}): {:<14} {:<52} {:.4}  {:.1} s",
-                    t.dimension, t.change, s, t.seconds
-                ),
-                None => eprintln!(
-                    "stance: --auto ({part}): {:<14} {:<52} skipped: over the budget",
-                    t.dimension, t.change
-                ),
+            let head = format!(
+                "stance: --auto ({part}): {:<14} {:<52}",
+                t.dimension, t.change
+            );
+            match (t.score, t.screen) {
+                (Some(s), None) => eprintln!("{head} {s:.4}  {:.1} s", t.seconds),
+                (Some(s), Some(x)) => {
+                    eprintln!("{head} {s:.4}  (screen {x:.4})  {:.1} s", t.seconds)
+                }
+                (None, Some(x)) => eprintln!("{head} screen {x:.4}  {:.1} s", t.seconds),
+                (None, None) => eprintln!("{head} skipped: over the budget"),
             }
         })?;
         let record = outcome.record(&o);
@@ -89,41 +95,65 @@ pub fn print(
 ) -> anyhow::Result<()> {
     let s = &outcome.search;
     let metric = record.metric.name();
+    let budget = match (record.budget_trials, record.budget_seconds) {
+        (Some(n), _) => Budget::Trials(n).to_string(),
+        (None, Some(secs)) => format!("{secs:.0} s"),
+        (None, None) => "unknown".into(),
+    };
     writeln!(
         out,
-        "--auto: {} settings scored in {:.0} s (budget {:.0} s{}), {metric} by cross-validation:",
+        "--auto: {} settings scored in {:.0} s (budget {budget}), {metric} by cross-validation; {}:",
         record.trials,
         s.seconds,
-        record.budget_seconds,
-        if s.out_of_budget {
-            "; ran out, some skipped"
-        } else {
-            ""
-        }
+        stop_sentence(
+            s.stop,
+            s.trials
+                .iter()
+                .any(|t| t.score.is_none() && t.screen.is_none())
+        )
     )?;
-    let mut rows = vec![["pass", "setting", "change", metric, "s", ""]
-        .map(String::from)
-        .to_vec()];
-    for t in s.trials.iter().filter(|t| t.score.is_some()) {
-        rows.push(vec![
+    if let Some(k) = s.screen_folds {
+        writeln!(
+            out,
+            "each new setting screened on {k} of the folds first; only the best of a setting's \
+             values, if it beat the current ones there, scored on all of them"
+        )?;
+    }
+    let screen_head = s.screen_folds.map(|k| format!("{k} folds"));
+    let pct = |x: Option<f64>| x.map_or("-".into(), |x| format!("{:.1}", 100.0 * x));
+    let mut head = vec!["pass", "setting", "change", metric];
+    if let Some(h) = &screen_head {
+        head.push(h);
+    }
+    head.extend(["s", ""]);
+    let mut rows = vec![head.into_iter().map(String::from).collect::<Vec<_>>()];
+    for t in s
+        .trials
+        .iter()
+        .filter(|t| t.score.is_some() || t.screen.is_some())
+    {
+        let mut row = vec![
             t.pass.to_string(),
             t.dimension.clone(),
             t.change.clone(),
-            t.score
-                .map_or(String::new(), |x| format!("{:.1}", 100.0 * x)),
-            format!("{:.1}", t.seconds),
-            if t.kept && t.pass > 0 {
-                "kept".into()
-            } else {
-                String::new()
-            },
-        ]);
+            pct(t.score),
+        ];
+        if screen_head.is_some() {
+            row.push(pct(t.screen));
+        }
+        row.push(format!("{:.1}", t.seconds));
+        row.push(if t.kept && t.pass > 0 {
+            "kept".into()
+        } else {
+            String::new()
+        });
+        rows.push(row);
     }
     table(out, &rows)?;
     let skipped: Vec<&str> = s
         .trials
         .iter()
-        .filter(|t| t.score.is_none())
+        .filter(|t| t.score.is_none() && t.screen.is_none())
         .map(|t| t.change.as_str())
         .collect();
     if !skipped.is_empty() {
@@ -153,6 +183,17 @@ pub fn print(
         train_command(labeled, &s.config, cv, Some(model_out))
     )?;
     match &outcome.honest {
+        Some(h) if h.stopped.len() > 1 => {
+            let converged = h.stopped.iter().filter(|&&x| x == Stop::Converged).count();
+            writeln!(
+                out,
+                "the outer searches: {converged} of {} converged",
+                h.stopped.len()
+            )?
+        }
+        _ => {}
+    }
+    match &outcome.honest {
         Some(h) => writeln!(
             out,
             "honest estimate ({}, {} examples the search did not see): {metric} {:.1} with the chosen settings, {:.1} with the starting ones",
@@ -168,4 +209,18 @@ pub fn print(
     }
     writeln!(out)?;
     Ok(())
+}
+
+/// What the summary says of why the search stopped.
+fn stop_sentence(stop: Stop, skipped: bool) -> &'static str {
+    match (stop, skipped) {
+        (Stop::Converged, _) => "the search converged (its last pass changed nothing)",
+        (Stop::Budget, true) => {
+            "it ran out of budget before it converged (some changes skipped, below)"
+        }
+        (Stop::Budget, false) => "it ran out of budget before it converged",
+        (Stop::Passes, _) => {
+            "it stopped at the last pass allowed, which still changed something: not converged"
+        }
+    }
 }

@@ -1,0 +1,223 @@
+//! `stance train --auto --budget Nt`: a budget counted in settings scored makes the search, its
+//! winner and the model file the same from run to run (and whatever the number of threads);
+//! the summary says whether the search converged or ran out of budget first.
+
+mod common;
+use common::stance;
+use predicates::prelude::*;
+use std::path::Path;
+
+/// Trains on `data/` with `--auto --budget {budget}`; the JSON summary.
+fn train(dir: &Path, budget: &str, threads: Option<&str>, extra: &[&str]) -> serde_json::Value {
+    let mut cmd = stance();
+    if let Some(t) = threads {
+        cmd.env("RAYON_NUM_THREADS", t);
+    }
+    let out = cmd
+        .args([
+            "train",
+            "--data",
+            "data/articles.jsonl",
+            "--actors",
+            "data/actors.toml",
+            "--auto",
+            "--budget",
+            budget,
+            "--no-cv",
+            "--format",
+            "json",
+        ])
+        .args(extra)
+        .arg("--out")
+        .arg(dir.join("m.json"))
+        .assert()
+        .success();
+    serde_json::from_slice(&out.get_output().stdout).unwrap()
+}
+
+#[test]
+fn a_trial_budget_gives_the_same_model_file_every_time() {
+    let (a, b) = (common::tmp(), common::tmp());
+    // One thread against the machine's default: the folds' fits must not depend on it.
+    let ja = train(a.path(), "7t", Some("1"), &[]);
+    let jb = train(b.path(), "7t", None, &[]);
+    let fa = std::fs::read(a.path().join("m.json")).unwrap();
+    let fb = std::fs::read(b.path().join("m.json")).unwrap();
+    assert!(fa == fb, "the two model files differ");
+    let record = &ja["auto"]["record"];
+    assert_eq!(record["budget_trials"], 7);
+    assert_eq!(record["trials"], 7, "{record}");
+    assert!(record.get("budget_seconds").is_none(), "{record}");
+    // No clock time in the model (it would differ from run to run); the summary has it.
+    assert!(record.get("seconds").is_none(), "{record}");
+    assert!(ja["auto"]["seconds"].as_f64().unwrap() > 0.0);
+    assert_eq!(record["stop"], "budget");
+    assert_eq!(record["out_of_budget"], true);
+    assert_eq!(record["honest"]["stopped"], serde_json::json!(["budget"]));
+    // The same trials, in the same order, with the same scores.
+    let scores = |j: &serde_json::Value| -> Vec<(String, f64)> {
+        j["auto"]["trials"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                (
+                    t["change"].as_str().unwrap().to_string(),
+                    t["score"].as_f64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(scores(&ja), scores(&jb));
+    assert_eq!(scores(&ja).len(), 7);
+    let command = |j: &serde_json::Value, dir: &Path| {
+        let c = j["auto"]["command"].as_str().unwrap();
+        c.replace(&dir.join("m.json").display().to_string(), "OUT")
+    };
+    assert_eq!(command(&ja, a.path()), command(&jb, b.path()));
+}
+
+#[test]
+fn a_larger_trial_budget_extends_the_same_search() {
+    let (a, b) = (common::tmp(), common::tmp());
+    let small = train(a.path(), "4t", None, &["--estimate", "none"]);
+    let large = train(b.path(), "9t", None, &["--estimate", "none"]);
+    let changes = |j: &serde_json::Value| -> Vec<String> {
+        j["auto"]["trials"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["change"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (s, l) = (changes(&small), changes(&large));
+    assert_eq!(s.len(), 4);
+    assert_eq!(l.len(), 9);
+    assert_eq!(s[..], l[..4], "the first four trials differ");
+}
+
+#[test]
+fn the_summary_says_whether_the_search_converged() {
+    let d = common::tmp();
+    // 2 trials cannot cover data/'s search: it runs out.
+    stance()
+        .args([
+            "train",
+            "--data",
+            "data/articles.jsonl",
+            "--actors",
+            "data/actors.toml",
+            "--auto",
+            "--budget",
+            "2t",
+            "--estimate",
+            "none",
+            "--no-cv",
+            "--out",
+        ])
+        .arg(d.path().join("m.json"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "--auto: 2 settings scored in",
+        ))
+        .stdout(predicate::str::contains(
+            "(budget 2 trials), macro-f1 by cross-validation; it ran out of budget before it converged:",
+        ));
+    // 24 texts, one actor, never named: few dimensions, and a generous budget converges.
+    let mut csv = String::from("id,text,actor,stance\n");
+    for i in 0..24 {
+        let (w, l) = if i % 2 == 0 {
+            ("welcomed", "favor")
+        } else {
+            ("condemned", "against")
+        };
+        csv.push_str(&format!(
+            "d{i},\"Observers {w} the emirate on day {i}.\",Qatar,{l}\n"
+        ));
+    }
+    let data = d.path().join("small.csv");
+    std::fs::write(&data, csv).unwrap();
+    let out = stance()
+        .args(["train", "--data"])
+        .arg(&data)
+        .args([
+            "--min-df",
+            "1",
+            "--folds",
+            "3",
+            "--auto",
+            "--budget",
+            "500t",
+            "--estimate",
+            "none",
+            "--no-cv",
+            "--format",
+            "json",
+            "--out",
+        ])
+        .arg(d.path().join("s.json"))
+        .assert()
+        .success();
+    let j: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let record = &j["auto"]["record"];
+    assert_eq!(record["stop"], "converged", "{record}");
+    assert_eq!(record["out_of_budget"], false);
+    assert!(record["trials"].as_u64().unwrap() < 500);
+    stance()
+        .args(["train", "--data"])
+        .arg(&data)
+        .args([
+            "--min-df",
+            "1",
+            "--folds",
+            "3",
+            "--auto",
+            "--budget",
+            "500t",
+            "--estimate",
+            "none",
+            "--no-cv",
+            "--out",
+        ])
+        .arg(d.path().join("s2.json"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "(budget 500 trials), macro-f1 by cross-validation; the search converged",
+        ));
+}
+
+#[test]
+fn bad_budgets_are_refused_with_what_was_expected() {
+    let d = common::tmp();
+    let m = d.path().join("m.json");
+    for (bad, says) in [
+        ("0t", "a trial budget counts the starting settings too, so it is at least 1t, got \"0t\""),
+        ("2.5t", "a trial budget is a whole number of settings, such as 40t, got \"2.5t\""),
+        ("100001t", "a trial budget is at most 100000t, got \"100001t\""),
+        (
+            "40x",
+            "expected a time such as 90s, 5m or 1h (at most a week), or a number of settings to score such as 40t, got \"40x\"",
+        ),
+        ("8d", "expected a time such as 90s"),
+    ] {
+        stance()
+            .args([
+                "train",
+                "--data",
+                "data/articles.jsonl",
+                "--actors",
+                "data/actors.toml",
+                "--auto",
+                "--budget",
+                bad,
+                "--out",
+            ])
+            .arg(&m)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(says));
+        assert!(!m.exists());
+    }
+}
