@@ -10,7 +10,7 @@ use crate::error::Result;
 use crate::labels::{LabelSet, Task};
 use crate::metrics::{mean_sd, reliability, ClassScores, Confusion, Reliability};
 use crate::model::argmax;
-use crate::pipeline::train::{fit_on, Prepared};
+use crate::pipeline::train::{fit_on, Models, Prepared};
 use crate::pipeline::{ScoreOptions, StanceModel, TrainConfig, TrainingSet};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -469,7 +469,7 @@ pub fn cross_validate_prepared(
 
     let results: Vec<Result<Fold>> = (0..k)
         .into_par_iter()
-        .map(|f| held_out_fold(set, prep, &article_fold, f, &checked))
+        .map(|f| held_out_fold(set, prep, &article_fold, f, &checked, Models::Both))
         .collect();
     let mut all = Vec::new();
     let mut unconverged = 0;
@@ -518,8 +518,10 @@ pub fn cross_validate_prepared(
 /// The held-out predictions of some folds of a cross-validation only: for each fold `f` of
 /// `folds` (0-based, in that order), the predictions of its examples by the pipeline trained
 /// on every other fold of `article_fold`, as [`cross_validate_prepared`] makes them (all the
-/// folds' predictions together are its predictions). A search can so score a setting on a
-/// few folds first and finish the others only if it looks worth it.
+/// folds' predictions together are its stance predictions). A search can so score a setting
+/// on a few folds first and finish the others only if it looks worth it. Only the stance
+/// models are fitted (their featurizer still sees the sentiment documents, as in
+/// cross-validation), so the predictions are of stance alone.
 pub fn held_out_predictions(
     set: &TrainingSet,
     prep: &Prepared<'_>,
@@ -536,7 +538,7 @@ pub fn held_out_predictions(
     folds
         .par_iter()
         .map(|&f| {
-            held_out_fold(set, prep, article_fold, f, &checked)
+            held_out_fold(set, prep, article_fold, f, &checked, Models::StanceOnly)
                 .map(|(out, _, _)| out.into_iter().map(|(p, _)| p).collect())
         })
         .collect()
@@ -557,8 +559,9 @@ fn held_out_fold(
     article_fold: &[usize],
     f: usize,
     checked: &crate::pipeline::CheckedConfig,
+    fit: Models,
 ) -> Result<Fold> {
-    let fitted = fit_on(set, prep, &|a| article_fold[a] != f, checked)?;
+    let fitted = fit_on(set, prep, &|a| article_fold[a] != f, checked, fit)?;
     let mut unconverged = 0;
     let mut out = Vec::new();
     let mut scratch = crate::features::Scratch::default();

@@ -94,6 +94,16 @@ pub struct Fitted {
     pub sentiment: Option<TaskModel>,
 }
 
+/// Which task models [`fit_on`] fits. The featurizer is fitted on the documents of both tasks
+/// either way, so the stance model is the same in both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Models {
+    /// Stance and (when there are sentiment labels) sentiment.
+    Both,
+    /// Stance alone: for searches that score only stance predictions.
+    StanceOnly,
+}
+
 /// Fits featurizer and classifiers on the articles `in_train` says are training articles (with
 /// every example and sentiment label they hold).
 pub fn fit_on(
@@ -101,6 +111,7 @@ pub fn fit_on(
     prep: &Prepared<'_>,
     in_train: &dyn Fn(usize) -> bool,
     cfg: &CheckedConfig,
+    fit: Models,
 ) -> Result<Fitted> {
     // Per task: the training examples, in order (stance first: the featurizer's vocabulary is
     // fitted on stance documents, then sentiment documents).
@@ -123,7 +134,7 @@ pub fn fit_on(
         let y: Vec<usize> = examples.iter().map(|e| e.label).collect();
         if *task == Task::Stance {
             require_two_labels(&y, classes)?;
-        } else if examples.is_empty() || classes.len() < 2 {
+        } else if examples.is_empty() || classes.len() < 2 || fit == Models::StanceOnly {
             models.push(None);
             continue;
         }
@@ -259,7 +270,7 @@ impl StanceModel {
         cfg: &CheckedConfig,
         seed: u64,
     ) -> Result<StanceModel> {
-        let fitted = fit_on(set, prep, &|_| true, cfg)?;
+        let fitted = fit_on(set, prep, &|_| true, cfg, Models::Both)?;
         let (actors, actor_profiles) = actor_profiles(set, prep, &fitted.featurizer);
         let info = TrainingInfo {
             data_hash: set.hash(),
