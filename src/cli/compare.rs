@@ -5,7 +5,6 @@ use clap::Args;
 use stance::compare::{
     compare_groups, diff, signed, CompareOptions, Difference, GroupBy, GroupRow, Groups, ModelView,
 };
-use stance::pipeline::ArticleScore;
 use stance::quantify::Estimator;
 use std::io::Write;
 use std::path::PathBuf;
@@ -125,30 +124,17 @@ impl CompareCmd {
         }
     }
 
-    /// The scores, and what the comparison needs of the model (read first, so the scores'
-    /// labels can be checked against it).
-    pub fn load(&self) -> anyhow::Result<(Vec<ArticleScore>, ModelView)> {
-        let (read, view) = match self.view()? {
-            None => {
-                let r = stance::scores::read(&self.scores, None)?;
-                let v = ModelView::from_scores(&r.articles);
-                (r, v)
-            }
-            Some(v) => {
-                let r = stance::scores::read(&self.scores, Some(v.labels.names()))?;
-                if let Some(w) = v.check_scores(&r.articles).map_err(anyhow::Error::msg)? {
-                    eprintln!("stance: warning: {w}");
-                }
-                (r, v)
-            }
-        };
-        Self::skipped(read.skipped);
-        Ok((read.articles, view))
-    }
-
-    /// The scores streamed into per-group summaries ([`Groups`]): one record held at a time.
-    pub fn stream(&self, opts: &CompareOptions) -> anyhow::Result<(Groups, ModelView)> {
+    /// The scores streamed into per-group summaries ([`Groups`]): one record held at a time;
+    /// with `only`, the summaries of those groups alone.
+    pub fn stream(
+        &self,
+        opts: &CompareOptions,
+        only: Option<&[String]>,
+    ) -> anyhow::Result<(Groups, ModelView)> {
         let mut sum = stance::compare::Summarizer::new(opts, self.view()?);
+        if let Some(groups) = only {
+            sum = sum.only_groups(groups);
+        }
         let labels = sum.labels().map(<[String]>::to_vec);
         // A partition summarised for a later merge may be empty; a comparison may not.
         let each = if self.save_summary.is_some() {
@@ -218,17 +204,17 @@ impl CompareCmd {
         self.check_files()?;
         let mut opts = self.options();
         if let Some(pair) = &self.diff {
-            let (articles, view) = self.load()?;
-            self.by
-                .check(&articles)
+            let (groups, view) = self.stream(&opts, Some(pair))?;
+            groups
+                .check_by()
                 .map_err(|e| anyhow::anyhow!("--by: {e}"))?;
             self.expected(&mut opts, &view)?;
-            return self.run_diff(&articles, &pair[0], &pair[1], &opts, &view);
+            return self.run_diff(&groups, &pair[0], &pair[1], &opts, &view);
         }
         let (groups, view) = if self.from_summary {
             self.merged(&opts)?
         } else {
-            self.stream(&opts)?
+            self.stream(&opts, None)?
         };
         if let Some(path) = &self.save_summary {
             let json = stance::compare::saved::to_json(&groups);
@@ -426,20 +412,19 @@ impl CompareCmd {
 
     fn run_diff(
         &self,
-        articles: &[ArticleScore],
+        groups: &Groups,
         a: &str,
         b: &str,
         opts: &CompareOptions,
         view: &ModelView,
     ) -> anyhow::Result<i32> {
-        let rows = diff(articles, a, b, opts, view, self.permutations);
+        let rows = diff(groups, a, b, opts, view, self.permutations);
         if rows.is_empty() {
-            let groups: std::collections::BTreeSet<String> =
-                articles.iter().map(|x| self.by.key(x)).collect();
+            let seen: Vec<&str> = groups.seen().iter().map(String::as_str).collect();
             anyhow::bail!(
                 "no actor is scored in both \"{a}\" and \"{b}\" (groups by {}: {})",
                 self.by,
-                groups.into_iter().collect::<Vec<_>>().join(", ")
+                seen.join(", ")
             );
         }
         let mut out = std::io::stdout().lock();

@@ -11,7 +11,7 @@
 
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Binomial, Distribution, Gamma};
+use rand_distr::{Binomial, Distribution, Gamma, Hypergeometric};
 
 /// Settings of the sampler.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -128,6 +128,33 @@ pub(crate) fn multinomial(n: u64, w: &[f64], rng: &mut ChaCha8Rng) -> Vec<u64> {
     out
 }
 
+/// `n` draws without replacement from categories of `counts` items each (all of them when
+/// `n` is more): how many of each category are drawn, by a chain of hypergeometric draws.
+pub(crate) fn hypergeometric(n: u64, counts: &[u64], rng: &mut ChaCha8Rng) -> Vec<u64> {
+    let mut total: u64 = counts.iter().sum();
+    let mut left = n.min(total);
+    let mut out = vec![0; counts.len()];
+    for (i, &c) in counts.iter().enumerate() {
+        if left == 0 {
+            break;
+        }
+        if c == total {
+            out[i] = left;
+            break;
+        }
+        if c == 0 {
+            continue;
+        }
+        let x = Hypergeometric::new(total, c, left)
+            .expect("c and left are at most total")
+            .sample(rng);
+        out[i] = x;
+        left -= x;
+        total -= c;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -190,5 +217,29 @@ mod tests {
         let lo = crate::quantify::quantile(&draws, 0.025);
         let hi = crate::quantify::quantile(&draws, 0.975);
         assert!(hi - lo > 0.3, "{lo} … {hi}");
+    }
+
+    #[test]
+    fn hypergeometric_draws_stay_within_the_counts_with_the_expected_means() {
+        // 40 of 100 items: category means n·c/N = 4, 0, 12, 24; never more than a category
+        // holds; drawing everything or more draws every item.
+        let counts = [10u64, 0, 30, 60];
+        let mut rng = ChaCha8Rng::seed_from_u64(4);
+        let mut sum = [0.0; 4];
+        let reps = 20_000;
+        for _ in 0..reps {
+            let x = hypergeometric(40, &counts, &mut rng);
+            assert_eq!(x.iter().sum::<u64>(), 40);
+            assert!(x.iter().zip(&counts).all(|(a, c)| a <= c), "{x:?}");
+            for (s, a) in sum.iter_mut().zip(&x) {
+                *s += *a as f64 / reps as f64;
+            }
+        }
+        for (s, want) in sum.iter().zip([4.0, 0.0, 12.0, 24.0]) {
+            assert!((s - want).abs() < 0.05, "{sum:?}");
+        }
+        assert_eq!(hypergeometric(100, &counts, &mut rng), counts.to_vec());
+        assert_eq!(hypergeometric(500, &counts, &mut rng), counts.to_vec());
+        assert_eq!(hypergeometric(0, &counts, &mut rng), vec![0; 4]);
     }
 }
