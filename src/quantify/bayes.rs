@@ -145,14 +145,51 @@ pub(crate) fn hypergeometric(n: u64, counts: &[u64], rng: &mut ChaCha8Rng) -> Ve
         if c == 0 {
             continue;
         }
-        let x = Hypergeometric::new(total, c, left)
-            .expect("c and left are at most total")
-            .sample(rng);
+        let x = hypergeometric1(total, c, left, rng);
         out[i] = x;
         left -= x;
         total -= c;
     }
     out
+}
+
+/// Of `total` items, `marked` of them marked, how many of `draws` drawn without replacement
+/// are marked (`marked` and `draws` at most `total`). One draw at a time when either is
+/// small (exact; rand_distr's sampler also refuses large populations with few marked items,
+/// whose starting probability underflows), else rand_distr's.
+fn hypergeometric1(total: u64, marked: u64, draws: u64, rng: &mut ChaCha8Rng) -> u64 {
+    const ONE_BY_ONE: u64 = 32;
+    let sampler = match marked.min(draws) {
+        small if small <= ONE_BY_ONE => None,
+        _ => Hypergeometric::new(total, marked, draws).ok(),
+    };
+    if let Some(h) = sampler {
+        return h.sample(rng);
+    }
+    // Go through the fewer of the marked items or the draws: a marked item is drawn with
+    // the chance draws left / items left; a draw is of a marked item with the chance
+    // marked left / items left.
+    let (mut left, mut hits) = (total, 0);
+    if marked <= draws {
+        let mut draws = draws;
+        for _ in 0..marked {
+            if draws > 0 && rng.gen_range(0..left) < draws {
+                hits += 1;
+                draws -= 1;
+            }
+            left -= 1;
+        }
+    } else {
+        let mut marked = marked;
+        for _ in 0..draws {
+            if marked > 0 && rng.gen_range(0..left) < marked {
+                hits += 1;
+                marked -= 1;
+            }
+            left -= 1;
+        }
+    }
+    hits
 }
 
 #[cfg(test)]
@@ -241,5 +278,21 @@ mod tests {
         assert_eq!(hypergeometric(100, &counts, &mut rng), counts.to_vec());
         assert_eq!(hypergeometric(500, &counts, &mut rng), counts.to_vec());
         assert_eq!(hypergeometric(0, &counts, &mut rng), vec![0; 4]);
+        // Large populations with a few items in a category (where rand_distr's sampler
+        // refuses), and with many: the means stay n·c/N, the draws within the counts.
+        let counts = [1u64, 3, 40, 5000, 12956];
+        let mut sum = [0.0; 5];
+        for _ in 0..2000 {
+            let x = hypergeometric(9000, &counts, &mut rng);
+            assert_eq!(x.iter().sum::<u64>(), 9000);
+            assert!(x.iter().zip(&counts).all(|(a, c)| a <= c), "{x:?}");
+            for (s, a) in sum.iter_mut().zip(&x) {
+                *s += *a as f64 / 2000.0;
+            }
+        }
+        for (s, c) in sum.iter().zip(counts) {
+            let want = 9000.0 * c as f64 / 18000.0;
+            assert!((s - want).abs() < 0.05 * want.max(1.0), "{sum:?}");
+        }
     }
 }
