@@ -53,7 +53,8 @@ pub struct CompareCmd {
     /// The estimator of the headline shares.
     #[arg(long, value_enum, default_value_t = CompareOptions::default().estimator)]
     pub estimator: Estimator,
-    /// Compare two groups: A minus B, with intervals and permutation p-values.
+    /// Compare two groups: A minus B, with intervals and permutation p-values (only these two
+    /// groups are kept as the scores stream in).
     #[arg(long, num_args = 2, value_names = ["A", "B"])]
     pub diff: Option<Vec<String>>,
     /// Shuffles of the permutation test (with --diff).
@@ -64,7 +65,8 @@ pub struct CompareCmd {
     pub bootstrap: usize,
     /// Groups (per actor) of up to this many articles are estimated exactly, article by
     /// article; larger ones from a summary (bins of probabilities 0.01 wide) in bounded memory
-    /// and time, EMQ and the intervals then approximate.
+    /// and time, EMQ and the intervals then approximate (with --diff, the bootstrap and the
+    /// permutation test then draw over the bins).
     #[arg(long, default_value_t = CompareOptions::default().exact_limit)]
     pub exact_limit: usize,
     /// Seed of the bootstrap resamples and the permutations.
@@ -420,11 +422,15 @@ impl CompareCmd {
     ) -> anyhow::Result<i32> {
         let rows = diff(groups, a, b, opts, view, self.permutations);
         if rows.is_empty() {
-            let seen: Vec<&str> = groups.seen().iter().map(String::as_str).collect();
+            let (seen, more) = groups.seen();
+            let mut names: Vec<&str> = seen.iter().map(String::as_str).collect();
+            if more {
+                names.push("…");
+            }
             anyhow::bail!(
                 "no actor is scored in both \"{a}\" and \"{b}\" (groups by {}: {})",
                 self.by,
-                seen.join(", ")
+                names.join(", ")
             );
         }
         let mut out = std::io::stdout().lock();

@@ -1,7 +1,7 @@
 //! The difference between two groups for each actor both name: the score and net-stance
 //! differences with bootstrap intervals, permutation p-values and Holm's adjustment.
 
-use super::summary::{Bin, Group, Groups, Store};
+use super::summary::{as_bins, Bin, Group, Groups, Store};
 use super::{effective, CompareOptions, Estimate, ModelView};
 use crate::quantify::bayes::{hypergeometric, multinomial};
 use crate::quantify::binned::{self, Bins};
@@ -80,18 +80,10 @@ struct Binned {
 impl Binned {
     /// The bins `(key, bin)`.
     fn of<'b>(bins: impl Iterator<Item = (&'b Vec<u16>, &'b Bin)>) -> Binned {
-        let mut out = Bins::default();
-        let mut score = Vec::new();
-        for (key, bin) in bins {
-            let c = bin.count as f64;
-            out.mean.push(bin.sum.iter().map(|s| s / c).collect());
-            out.class.push(key.last().copied().unwrap_or(0) as usize);
-            out.count.push(c);
-            score.push(bin.score_sum / c);
-        }
+        let (bins, score) = as_bins(bins);
         Binned {
-            lnp: out.log_mean(),
-            bins: out,
+            lnp: bins.log_mean(),
+            bins,
             score,
         }
     }

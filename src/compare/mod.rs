@@ -738,6 +738,49 @@ mod tests {
     }
 
     #[test]
+    fn only_groups_keeps_two_groups_and_a_bounded_list_of_the_others() {
+        let mut arts: Vec<ArticleScore> = (0..summary::SEEN_NAMES + 5)
+            .map(|i| {
+                let mut a = art("S", "2023-10-01", "Iran", "favor", 0.5);
+                a.id = format!("a{i:05}");
+                a
+            })
+            .collect();
+        arts.push(art("T", "2023-10-01", "Iran", "favor", 0.5));
+        let view = ModelView::from_scores(&arts);
+        let opts = |by: GroupBy| CompareOptions {
+            by,
+            ..CompareOptions::default()
+        };
+        let keep = ["a00003".to_string(), "x".to_string()];
+        let mut g = Groups::new(
+            &opts(GroupBy::Field("id".into())),
+            Some(view.labels.names()),
+        )
+        .only_groups(&keep);
+        for a in &arts {
+            g.add(a);
+        }
+        // The two groups kept ("x", T's id, after the list of names is full), every article
+        // counted, the first SEEN_NAMES names listed.
+        let kept: Vec<&String> = g.cells().keys().map(|(group, _)| group).collect();
+        assert_eq!(kept, ["a00003", "x"]);
+        assert_eq!(g.articles(), arts.len());
+        let (seen, more) = g.seen();
+        assert_eq!((seen.len(), more), (summary::SEEN_NAMES, true));
+        let mut g = Groups::new(&opts(GroupBy::Source), Some(view.labels.names()))
+            .only_groups(&["T".to_string()]);
+        for a in &arts {
+            g.add(a);
+        }
+        assert_eq!(g.cells().len(), 1);
+        assert_eq!(
+            g.seen(),
+            (&["S".to_string(), "T".to_string()].into(), false)
+        );
+    }
+
+    #[test]
     fn signed_never_prints_minus_zero() {
         assert_eq!(signed(-0.001, 2), "+0.00");
         assert_eq!(signed(-0.0, 3), "+0.000");

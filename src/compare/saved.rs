@@ -202,6 +202,7 @@ pub fn from_json(path: &Path, text: &str) -> Result<Groups, String> {
         known_sources: None,
         only: None,
         seen: BTreeSet::new(),
+        seen_more: false,
     })
 }
 

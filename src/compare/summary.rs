@@ -212,15 +212,7 @@ impl Group {
                 Held::Rows(probs.chunks(self.k.max(1)).collect(), scores.clone())
             }
             Store::Bins(map) => {
-                let mut bins = Bins::default();
-                let mut score = Vec::with_capacity(map.len());
-                for (key, bin) in map {
-                    let c = bin.count as f64;
-                    bins.mean.push(bin.sum.iter().map(|s| s / c).collect());
-                    bins.class.push(key.last().copied().unwrap_or(0) as usize);
-                    bins.count.push(c);
-                    score.push(bin.score_sum / c);
-                }
+                let (bins, score) = as_bins(map.iter());
                 Held::Bins(bins, self.all_scored().then_some(score))
             }
         }
@@ -248,6 +240,21 @@ impl Group {
             Store::Bins(map) => map.values().map(|b| b.score_sum).sum::<f64>() / self.n as f64,
         })
     }
+}
+
+/// The bins `(key, bin)` as the estimators take them, with each bin's mean score (an article
+/// without a score counting 0).
+pub(super) fn as_bins<'b>(bins: impl Iterator<Item = (&'b Vec<u16>, &'b Bin)>) -> (Bins, Vec<f64>) {
+    let mut out = Bins::default();
+    let mut score = Vec::new();
+    for (key, bin) in bins {
+        let c = bin.count as f64;
+        out.mean.push(bin.sum.iter().map(|s| s / c).collect());
+        out.class.push(key.last().copied().unwrap_or(0) as usize);
+        out.count.push(c);
+        score.push(bin.score_sum / c);
+    }
+    (out, score)
 }
 
 fn add_bin(bins: &mut BTreeMap<Vec<u16>, Bin>, p: &[f64], score: Option<f64>) {
@@ -282,9 +289,15 @@ pub struct Groups {
     pub(super) known_sources: Option<Vec<String>>,
     /// Only these groups are kept ([`Groups::only_groups`]), when set.
     pub(super) only: Option<BTreeSet<String>>,
-    /// With `only`: the group of every article added, kept or not.
+    /// With `only`: the group of every article added, kept or not (the first
+    /// [`SEEN_NAMES`]), and whether there were more.
     pub(super) seen: BTreeSet<String>,
+    pub(super) seen_more: bool,
 }
+
+/// At most this many names of groups left out are kept ([`Groups::seen`]), so that grouping
+/// by a field of many values (`--by id`) stays in bounded memory.
+pub const SEEN_NAMES: usize = 1000;
 
 impl Groups {
     /// Empty groups for a comparison with `opts`, of the model's `labels`, or (None) of the
@@ -303,6 +316,7 @@ impl Groups {
             known_sources: None,
             only: None,
             seen: BTreeSet::new(),
+            seen_more: false,
         }
     }
 
@@ -353,7 +367,11 @@ impl Groups {
         if let Some(only) = &self.only {
             let key = self.by.key(a);
             if !self.seen.contains(&key) {
-                self.seen.insert(key.clone());
+                if self.seen.len() < SEEN_NAMES {
+                    self.seen.insert(key.clone());
+                } else {
+                    self.seen_more = true;
+                }
             }
             if !only.contains(&key) {
                 return;
@@ -408,9 +426,9 @@ impl Groups {
     }
 
     /// With [`Groups::only_groups`], the group of every article added (those left out
-    /// too); empty otherwise.
-    pub fn seen(&self) -> &BTreeSet<String> {
-        &self.seen
+    /// too; the first [`SEEN_NAMES`] of them), and whether there were more; none otherwise.
+    pub fn seen(&self) -> (&BTreeSet<String>, bool) {
+        (&self.seen, self.seen_more)
     }
 
     /// The articles added.
