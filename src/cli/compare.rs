@@ -5,7 +5,6 @@ use clap::Args;
 use stance::compare::{
     compare_groups, diff, signed, CompareOptions, Difference, GroupBy, GroupRow, Groups, ModelView,
 };
-use stance::pipeline::ArticleScore;
 use stance::quantify::Estimator;
 use std::io::Write;
 use std::path::PathBuf;
@@ -54,7 +53,8 @@ pub struct CompareCmd {
     /// The estimator of the headline shares.
     #[arg(long, value_enum, default_value_t = CompareOptions::default().estimator)]
     pub estimator: Estimator,
-    /// Compare two groups: A minus B, with intervals and permutation p-values.
+    /// Compare two groups: A minus B, with intervals and permutation p-values (only these two
+    /// groups are kept as the scores stream in).
     #[arg(long, num_args = 2, value_names = ["A", "B"])]
     pub diff: Option<Vec<String>>,
     /// Shuffles of the permutation test (with --diff).
@@ -65,7 +65,8 @@ pub struct CompareCmd {
     pub bootstrap: usize,
     /// Groups (per actor) of up to this many articles are estimated exactly, article by
     /// article; larger ones from a summary (bins of probabilities 0.01 wide) in bounded memory
-    /// and time, EMQ and the intervals then approximate.
+    /// and time, EMQ and the intervals then approximate (with --diff, the bootstrap and the
+    /// permutation test then draw over the bins).
     #[arg(long, default_value_t = CompareOptions::default().exact_limit)]
     pub exact_limit: usize,
     /// Seed of the bootstrap resamples and the permutations.
@@ -125,30 +126,17 @@ impl CompareCmd {
         }
     }
 
-    /// The scores, and what the comparison needs of the model (read first, so the scores'
-    /// labels can be checked against it).
-    pub fn load(&self) -> anyhow::Result<(Vec<ArticleScore>, ModelView)> {
-        let (read, view) = match self.view()? {
-            None => {
-                let r = stance::scores::read(&self.scores, None)?;
-                let v = ModelView::from_scores(&r.articles);
-                (r, v)
-            }
-            Some(v) => {
-                let r = stance::scores::read(&self.scores, Some(v.labels.names()))?;
-                if let Some(w) = v.check_scores(&r.articles).map_err(anyhow::Error::msg)? {
-                    eprintln!("stance: warning: {w}");
-                }
-                (r, v)
-            }
-        };
-        Self::skipped(read.skipped);
-        Ok((read.articles, view))
-    }
-
-    /// The scores streamed into per-group summaries ([`Groups`]): one record held at a time.
-    pub fn stream(&self, opts: &CompareOptions) -> anyhow::Result<(Groups, ModelView)> {
+    /// The scores streamed into per-group summaries ([`Groups`]): one record held at a time;
+    /// with `only`, the summaries of those groups alone.
+    pub fn stream(
+        &self,
+        opts: &CompareOptions,
+        only: Option<&[String]>,
+    ) -> anyhow::Result<(Groups, ModelView)> {
         let mut sum = stance::compare::Summarizer::new(opts, self.view()?);
+        if let Some(groups) = only {
+            sum = sum.only_groups(groups);
+        }
         let labels = sum.labels().map(<[String]>::to_vec);
         // A partition summarised for a later merge may be empty; a comparison may not.
         let each = if self.save_summary.is_some() {
@@ -218,17 +206,17 @@ impl CompareCmd {
         self.check_files()?;
         let mut opts = self.options();
         if let Some(pair) = &self.diff {
-            let (articles, view) = self.load()?;
-            self.by
-                .check(&articles)
+            let (groups, view) = self.stream(&opts, Some(pair))?;
+            groups
+                .check_by()
                 .map_err(|e| anyhow::anyhow!("--by: {e}"))?;
             self.expected(&mut opts, &view)?;
-            return self.run_diff(&articles, &pair[0], &pair[1], &opts, &view);
+            return self.run_diff(&groups, &pair[0], &pair[1], &opts, &view);
         }
         let (groups, view) = if self.from_summary {
             self.merged(&opts)?
         } else {
-            self.stream(&opts)?
+            self.stream(&opts, None)?
         };
         if let Some(path) = &self.save_summary {
             let json = stance::compare::saved::to_json(&groups);
@@ -426,20 +414,23 @@ impl CompareCmd {
 
     fn run_diff(
         &self,
-        articles: &[ArticleScore],
+        groups: &Groups,
         a: &str,
         b: &str,
         opts: &CompareOptions,
         view: &ModelView,
     ) -> anyhow::Result<i32> {
-        let rows = diff(articles, a, b, opts, view, self.permutations);
+        let rows = diff(groups, a, b, opts, view, self.permutations);
         if rows.is_empty() {
-            let groups: std::collections::BTreeSet<String> =
-                articles.iter().map(|x| self.by.key(x)).collect();
+            let (seen, more) = groups.seen();
+            let mut names: Vec<&str> = seen.iter().map(String::as_str).collect();
+            if more {
+                names.push("…");
+            }
             anyhow::bail!(
                 "no actor is scored in both \"{a}\" and \"{b}\" (groups by {}: {})",
                 self.by,
-                groups.into_iter().collect::<Vec<_>>().join(", ")
+                names.join(", ")
             );
         }
         let mut out = std::io::stdout().lock();

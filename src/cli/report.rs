@@ -2,10 +2,9 @@
 
 use super::args::{parse_positive, ModelArg};
 use clap::Args;
-use stance::compare::{compare, CompareOptions, GroupBy, GroupRow, ModelView};
-use stance::pipeline::ArticleScore;
+use stance::compare::{compare_groups, CompareOptions, GroupBy, GroupRow, ModelView};
 use stance::quantify::Estimator;
-use stance::report::{html, ReportInput};
+use stance::report::{collect::QUARTER, html, Collected, Collector, ReportInput, Stats};
 use std::path::PathBuf;
 
 #[derive(Args)]
@@ -53,6 +52,10 @@ pub struct ReportCmd {
         requires = "labeled"
     )]
     pub own_weight: stance::quantify::pool::OwnWeight,
+    /// Groups (per actor) of up to this many articles are estimated exactly, article by
+    /// article; larger ones from a summary (bins of probabilities 0.01 wide), as in `compare`.
+    #[arg(long, default_value_t = CompareOptions::default().exact_limit)]
+    pub exact_limit: usize,
     /// Page title.
     #[arg(long, default_value = "Stance by source and month")]
     pub title: String,
@@ -71,16 +74,6 @@ impl ReportCmd {
         if let Some(file) = &self.labeled {
             view = super::compare::with_labeled(view, &model, file, self.own_weight)?;
         }
-        let stance::scores::ReadScores { articles, skipped } =
-            stance::scores::read(&self.scores, Some(view.labels.names()))?;
-        if let Some(w) = view.check_scores(&articles).map_err(anyhow::Error::msg)? {
-            eprintln!("stance: warning: {w}");
-        }
-        if articles.is_empty() {
-            anyhow::bail!("no scored articles in {}", self.scores.join(", "));
-        }
-        let focus = self.focus(&articles)?;
-        let expected = view.expected_errors(None).0.map(std::sync::Arc::new);
         let opts = |by| CompareOptions {
             by,
             actors: Vec::new(),
@@ -88,23 +81,42 @@ impl ReportCmd {
             seed: self.seed,
             level: 0.95,
             estimator: self.estimator,
-            expected: expected.clone(),
-            exact_limit: stance::compare::EXACT_LIMIT,
+            expected: None,
+            exact_limit: self.exact_limit,
         };
-        let by_source = compare(&articles, &opts(GroupBy::Source), &view);
-        let overall = compare(&articles, &opts(GroupBy::All), &view);
-        let (by_period, period, period_note) = self.over_time(&articles, &focus, &view, &opts);
+        // One pass over the scores, which may be standard input.
+        let mut collector = Collector::new(&opts(GroupBy::Source), view);
+        let labels = collector.labels().to_vec();
+        let skipped = stance::scores::each(&self.scores, Some(&labels), &mut |a| {
+            collector.add(a).map_err(stance::Error::Config)
+        })?;
+        let (data, view, warn) = collector.finish();
+        if let Some(w) = warn {
+            eprintln!("stance: warning: {w}");
+        }
+        if data.stats.articles == 0 {
+            anyhow::bail!("no scored articles in {}", self.scores.join(", "));
+        }
+        let focus = self.focus(&data.stats)?;
+        let expected = view.expected_errors(None).0.map(std::sync::Arc::new);
+        let opts = |by| CompareOptions {
+            expected: expected.clone(),
+            ..opts(by)
+        };
+        let by_source = compare_groups(&data.by_source, &opts(GroupBy::Source), &view);
+        let overall = compare_groups(&data.overall, &opts(GroupBy::All), &view);
+        let (by_period, period, period_note) = self.over_time(&data, &focus, &view, &opts);
         let estimator = by_source.first().map_or(self.estimator, |r| r.estimator);
         let page = html(
             &ReportInput {
                 title: &self.title,
-                lede: lede(&articles, estimator),
+                lede: lede(&data.stats, estimator),
                 by_source: &by_source,
                 by_period: &by_period,
                 period,
                 period_note,
                 overall: &overall,
-                methods: self.methods(&articles, skipped, &model, estimator),
+                methods: self.methods(&data.stats, skipped, &model, estimator),
                 focus,
             },
             self.min_n,
@@ -116,28 +128,19 @@ impl ReportCmd {
 
     /// The actors charted one by one: --actor (each must be named by some score), else the
     /// four named most often.
-    fn focus(&self, articles: &[ArticleScore]) -> anyhow::Result<Vec<String>> {
-        let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
-        for a in articles {
-            for s in &a.actors {
-                *counts.entry(s.actor.as_str()).or_default() += 1;
-            }
-        }
-        if let Some(a) = self
-            .actors
-            .iter()
-            .find(|a| !counts.contains_key(a.as_str()))
-        {
-            let known: Vec<&str> = counts.keys().copied().collect();
+    fn focus(&self, stats: &Stats) -> anyhow::Result<Vec<String>> {
+        let counts = &stats.actors;
+        if let Some(a) = self.actors.iter().find(|a| !counts.contains_key(*a)) {
+            let known: Vec<&str> = counts.keys().map(String::as_str).collect();
             anyhow::bail!(
                 "--actor \"{a}\": no score names this actor (the scores name: {})",
                 known.join(", ")
             );
         }
         Ok(if self.actors.is_empty() {
-            let mut v: Vec<(&str, usize)> = counts.into_iter().collect();
-            v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-            v.into_iter().take(4).map(|(a, _)| a.to_string()).collect()
+            let mut v: Vec<(&String, &usize)> = counts.iter().collect();
+            v.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+            v.into_iter().take(4).map(|(a, _)| a.clone()).collect()
         } else {
             self.actors.clone()
         })
@@ -148,30 +151,18 @@ impl ReportCmd {
     /// median month thinner than --min-n): the rows, the period's name, and why quarters.
     fn over_time(
         &self,
-        articles: &[ArticleScore],
+        data: &Collected,
         focus: &[String],
         view: &ModelView,
         opts: &dyn Fn(GroupBy) -> CompareOptions,
     ) -> (Vec<GroupRow>, &'static str, Option<String>) {
-        let by_month = compare(articles, &opts(GroupBy::Month), view);
+        let by_month = compare_groups(&data.by_month, &opts(GroupBy::Month), view);
         let months = spread(&by_month, focus);
         if !months.is_some_and(|(n, width)| width > MAX_WIDTH || n < self.min_n) {
             return (by_month, "month", None);
         }
-        let quartered: Vec<_> = articles
-            .iter()
-            .cloned()
-            .map(|mut a| {
-                let q = a
-                    .date
-                    .as_deref()
-                    .and_then(quarter)
-                    .unwrap_or_else(|| "(no date)".into());
-                a.fields.insert(QUARTER.to_string(), q);
-                a
-            })
-            .collect();
-        let by_quarter = compare(&quartered, &opts(GroupBy::Field(QUARTER.into())), view);
+        let by = GroupBy::Field(QUARTER.into());
+        let by_quarter = compare_groups(&data.by_quarter, &opts(by), view);
         let (mn, mw) = months.unwrap_or_default();
         let (qn, qw) = spread(&by_quarter, focus).unwrap_or_default();
         let note = format!(
@@ -183,7 +174,7 @@ impl ReportCmd {
     /// The methods section: data, model, estimator, intervals, mean score.
     fn methods(
         &self,
-        articles: &[ArticleScore],
+        stats: &Stats,
         skipped: usize,
         model: &stance::StanceModel,
         estimator: Estimator,
@@ -195,22 +186,17 @@ impl ReportCmd {
             .map_or("not measured".to_string(), |cv| {
                 format!("{:.3}", cv.stance.macro_f1)
             });
-        let sources: std::collections::BTreeSet<&str> = articles
-            .iter()
-            .filter_map(|a| a.source.as_deref())
-            .collect();
-        let dates: Vec<&str> = articles.iter().filter_map(|a| a.date.as_deref()).collect();
         vec![
             format!(
                 "Data: {} articles from {} sources{}{}; {} actor scores.",
-                articles.len(),
-                sources.len(),
-                match (dates.iter().min(), dates.iter().max()) {
-                    (Some(a), Some(b)) => format!(", {a} to {b}"),
-                    _ => String::new(),
+                stats.articles,
+                stats.sources.len(),
+                match &stats.dates {
+                    Some((a, b)) => format!(", {a} to {b}"),
+                    None => String::new(),
                 },
                 if skipped > 0 { format!(" ({skipped} error records left out)") } else { String::new() },
-                articles.iter().map(|a| a.actors.len()).sum::<usize>()
+                stats.actor_scores
             ),
             format!(
                 "Model: {} (stance {}), TF-IDF + multinomial logistic regression trained on {} articles / {} stance labels; cross-validated stance macro-F1 {}.",
@@ -240,34 +226,17 @@ impl ReportCmd {
 }
 
 /// The line under the title: articles, sources, months covered, estimator.
-fn lede(articles: &[ArticleScore], estimator: Estimator) -> String {
-    let sources: std::collections::BTreeSet<&str> = articles
-        .iter()
-        .filter_map(|a| a.source.as_deref())
-        .collect();
-    let dates: Vec<&str> = articles.iter().filter_map(|a| a.date.as_deref()).collect();
+fn lede(stats: &Stats, estimator: Estimator) -> String {
     format!(
         "{} articles from {} sources{}; net stance = share favor − share against, estimated by {} with 95% intervals.",
-        articles.len(),
-        sources.len(),
-        match (dates.iter().min(), dates.iter().max()) {
-            (Some(a), Some(b)) => format!(", {} to {}", a.get(..7).unwrap_or(a), b.get(..7).unwrap_or(b)),
-            _ => String::new(),
+        stats.articles,
+        stats.sources.len(),
+        match &stats.dates {
+            Some((a, b)) => format!(", {} to {}", a.get(..7).unwrap_or(a), b.get(..7).unwrap_or(b)),
+            None => String::new(),
         },
         estimator.name()
     )
-}
-
-/// The field the report groups by quarter under (not a field of any input: it has a colon).
-const QUARTER: &str = "stance:quarter";
-
-/// "2024-05-17" → "2024-Q2".
-fn quarter(date: &str) -> Option<String> {
-    let year = date.get(..4)?;
-    let month: u32 = date.get(5..7)?.parse().ok()?;
-    (1..=12)
-        .contains(&month)
-        .then(|| format!("{year}-Q{}", (month - 1) / 3 + 1))
 }
 
 /// Over time, a period whose median interval is wider than this (on the net stance's scale of
@@ -286,16 +255,4 @@ fn spread(rows: &[stance::compare::GroupRow], focus: &[String]) -> Option<(usize
     n.sort_unstable();
     width.sort_by(f64::total_cmp);
     Some((*n.get(n.len() / 2)?, *width.get(width.len() / 2)?))
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn quarters_of_dates() {
-        assert_eq!(super::quarter("2024-05-17").as_deref(), Some("2024-Q2"));
-        assert_eq!(super::quarter("2023-12").as_deref(), Some("2023-Q4"));
-        assert_eq!(super::quarter("2023-01-01").as_deref(), Some("2023-Q1"));
-        assert_eq!(super::quarter("2023-13-01"), None);
-        assert_eq!(super::quarter("soon"), None);
-    }
 }

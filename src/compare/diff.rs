@@ -1,14 +1,16 @@
 //! The difference between two groups for each actor both name: the score and net-stance
 //! differences with bootstrap intervals, permutation p-values and Holm's adjustment.
 
-use super::{cells, effective, CompareOptions, Estimate, ModelView};
-use crate::pipeline::ArticleScore;
-use crate::quantify::{self, Estimator};
+use super::summary::{as_bins, Bin, Group, Groups, Store};
+use super::{effective, CompareOptions, Estimate, ModelView};
+use crate::quantify::bayes::{hypergeometric, multinomial};
+use crate::quantify::binned::{self, Bins};
+use crate::quantify::{self, Estimator, Rates};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The difference between two groups for one actor.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -40,28 +42,8 @@ pub struct Difference {
     pub net_p_holm: Option<f64>,
 }
 
-fn net_of(
-    rows: &[&[f64]],
-    view: &ModelView,
-    estimator: Estimator,
-    rates: Option<&quantify::Rates>,
-) -> Option<f64> {
-    view.labels.positive()?;
-    view.labels.negative()?;
-    let all: Vec<usize> = (0..rows.len()).collect();
-    view.labels
-        .signed(&quantify::shares_of(estimator, rows, &all, rates))
-}
-
-/// One actor's articles in the two groups: signed scores and label probabilities.
-struct Pair<'a> {
-    sa: Vec<f64>,
-    sb: Vec<f64>,
-    ra: Vec<&'a [f64]>,
-    rb: Vec<&'a [f64]>,
-}
-
-/// How the net stance of a set of rows is measured: the labels' polarity and the estimator.
+/// How the net stance of a set of articles is measured: the labels' polarity and the
+/// estimator.
 #[derive(Clone, Copy)]
 struct Net<'a> {
     view: &'a ModelView,
@@ -69,82 +51,282 @@ struct Net<'a> {
 }
 
 impl Net<'_> {
-    /// Net stance of `xa` minus that of `xb` with `rates`; None without polarity.
-    fn diff(&self, xa: &[&[f64]], xb: &[&[f64]], rates: Option<&quantify::Rates>) -> Option<f64> {
-        net_of(xa, self.view, self.estimator, rates)
-            .zip(net_of(xb, self.view, self.estimator, rates))
-            .map(|(x, y)| x - y)
+    /// The net stance of `rows` with `rates`; None without polarity.
+    fn of_rows(&self, rows: &[&[f64]], rates: Option<&Rates>) -> Option<f64> {
+        self.view.labels.positive()?;
+        self.view.labels.negative()?;
+        let all: Vec<usize> = (0..rows.len()).collect();
+        (self.view.labels).signed(&quantify::shares_of(self.estimator, rows, &all, rates))
+    }
+
+    /// The net stance of `bins` with `w` articles in each.
+    fn of_bins(&self, bins: &Binned, w: &[f64], rates: Option<&Rates>) -> Option<f64> {
+        self.view.labels.positive()?;
+        self.view.labels.negative()?;
+        let shares = binned::shares_of(self.estimator, &bins.bins, &bins.lnp, w, rates);
+        self.view.labels.signed(&shares)
     }
 }
 
-fn mean(v: &[f64]) -> f64 {
-    v.iter().sum::<f64>() / v.len() as f64
+/// Bins of articles, as the difference uses them.
+struct Binned {
+    bins: Bins,
+    /// The logarithms of the bins' mean probabilities ([`Bins::log_mean`]).
+    lnp: Vec<Vec<f64>>,
+    /// Each bin's mean score (an article without one counting 0).
+    score: Vec<f64>,
+}
+
+impl Binned {
+    /// The bins `(key, bin)`.
+    fn of<'b>(bins: impl Iterator<Item = (&'b Vec<u16>, &'b Bin)>) -> Binned {
+        let (bins, score) = as_bins(bins);
+        Binned {
+            lnp: bins.log_mean(),
+            bins,
+            score,
+        }
+    }
+
+    /// The mean score and (with `net`) the net stance of `w[i]` articles of each bin `i`.
+    fn stats(&self, w: &[f64], net: Option<Net>, rates: Option<&Rates>) -> (f64, Option<f64>) {
+        let n: f64 = w.iter().sum();
+        let score = w.iter().zip(&self.score).map(|(a, b)| a * b).sum::<f64>() / n;
+        (score, net.and_then(|net| net.of_bins(self, w, rates)))
+    }
+}
+
+/// One group's articles for one actor: one by one (each one's score, 0 without one, and its
+/// probabilities), or as bins when the group is larger than the exact limit.
+enum Side<'a> {
+    Rows {
+        scores: Vec<f64>,
+        rows: Vec<&'a [f64]>,
+    },
+    Bins(Binned),
+}
+
+impl<'a> Side<'a> {
+    fn of(g: &'a Group) -> Side<'a> {
+        match &g.store {
+            Store::Rows { probs, scores } => Side::Rows {
+                scores: scores.iter().map(|s| s.unwrap_or(0.0)).collect(),
+                rows: probs.chunks(g.k.max(1)).collect(),
+            },
+            Store::Bins(map) => Side::Bins(Binned::of(map.iter())),
+        }
+    }
+
+    /// The mean score and the net stance (with `net`) of the group.
+    fn observed(&self, net: Option<Net>, rates: Option<&Rates>) -> (f64, Option<f64>) {
+        match self {
+            Side::Rows { scores, rows } => (
+                scores.iter().sum::<f64>() / scores.len() as f64,
+                net.and_then(|net| net.of_rows(rows, rates)),
+            ),
+            Side::Bins(b) => b.stats(&b.bins.count, net, rates),
+        }
+    }
+
+    /// [`Side::observed`] of a bootstrap resample: articles drawn with replacement (as
+    /// copies of their bin's mean, multinomially over the bins, for a binned group).
+    fn resample(
+        &self,
+        net: Option<Net>,
+        rates: Option<&Rates>,
+        rng: &mut ChaCha8Rng,
+    ) -> (f64, Option<f64>) {
+        match self {
+            Side::Rows { scores, rows } => {
+                let n = scores.len();
+                let pick: Vec<usize> = (0..n).map(|_| rng.gen_range(0..n)).collect();
+                let score = pick.iter().map(|&i| scores[i]).sum::<f64>() / n as f64;
+                let net = net.and_then(|net| {
+                    let x: Vec<&[f64]> = pick.iter().map(|&i| rows[i]).collect();
+                    net.of_rows(&x, rates)
+                });
+                (score, net)
+            }
+            Side::Bins(b) => {
+                let w: Vec<f64> = multinomial(b.bins.n() as u64, &b.bins.count, rng)
+                    .into_iter()
+                    .map(|x| x as f64)
+                    .collect();
+                b.stats(&w, net, rates)
+            }
+        }
+    }
+}
+
+fn minus((a, na): (f64, Option<f64>), (b, nb): (f64, Option<f64>)) -> (f64, Option<f64>) {
+    (a - b, na.zip(nb).map(|(x, y)| x - y))
 }
 
 /// Bootstrap replicates of the score difference and (with `net`) of the net-stance difference:
 /// each group resampled, and the calibration examples for adjusted estimators (replicate `b`
 /// of `error_rates`). Both sorted.
 fn bootstrap_diffs(
-    pair: &Pair,
+    a: &Side,
+    b: &Side,
     net: Option<Net>,
     error_rates: Option<&quantify::ErrorRates>,
     resamples: usize,
     rng: &mut ChaCha8Rng,
 ) -> (Vec<f64>, Vec<f64>) {
-    let (sa, sb) = (&pair.sa, &pair.sb);
     let mut ds = Vec::with_capacity(resamples);
     let mut dn = Vec::with_capacity(resamples);
-    for b in 0..resamples {
-        let pa: Vec<usize> = (0..sa.len()).map(|_| rng.gen_range(0..sa.len())).collect();
-        let pb: Vec<usize> = (0..sb.len()).map(|_| rng.gen_range(0..sb.len())).collect();
-        ds.push(
-            pa.iter().map(|&i| sa[i]).sum::<f64>() / sa.len() as f64
-                - pb.iter().map(|&i| sb[i]).sum::<f64>() / sb.len() as f64,
-        );
-        if let Some(net) = net {
-            let r = error_rates.map(|e| e.replicates[b % e.replicates.len().max(1)].clone());
-            let xa: Vec<&[f64]> = pa.iter().map(|&i| pair.ra[i]).collect();
-            let xb: Vec<&[f64]> = pb.iter().map(|&i| pair.rb[i]).collect();
-            if let Some(d) = net.diff(&xa, &xb, r.as_ref()) {
-                dn.push(d);
-            }
-        }
+    for i in 0..resamples {
+        let r = error_rates.map(|e| &e.replicates[i % e.replicates.len().max(1)]);
+        let xa = a.resample(net, r, rng);
+        let (d_score, d_net) = minus(xa, b.resample(net, r, rng));
+        ds.push(d_score);
+        dn.extend(d_net);
     }
     ds.sort_by(f64::total_cmp);
     dn.sort_by(f64::total_cmp);
     (ds, dn)
 }
 
+/// What the permutation test shuffles: both groups' articles one by one, or, when either
+/// group is held as bins, both groups' articles pooled into the same bins (the pooled mean
+/// of each), with how many articles of each bin are A's.
+enum Pooled<'a> {
+    Rows {
+        scores: Vec<f64>,
+        rows: Vec<&'a [f64]>,
+        n_a: usize,
+    },
+    Bins {
+        bins: Binned,
+        count: Vec<u64>,
+        in_a: Vec<u64>,
+    },
+}
+
+impl<'a> Pooled<'a> {
+    fn of(ga: &Group, gb: &Group, a: &Side<'a>, b: &Side<'a>) -> Pooled<'a> {
+        if let (
+            Side::Rows { scores, rows },
+            Side::Rows {
+                scores: sb,
+                rows: rb,
+            },
+        ) = (a, b)
+        {
+            return Pooled::Rows {
+                scores: scores.iter().chain(sb).copied().collect(),
+                rows: rows.iter().chain(rb).copied().collect(),
+                n_a: scores.len(),
+            };
+        }
+        let mut pooled: BTreeMap<Vec<u16>, (Bin, u64)> = BTreeMap::new();
+        for (key, bin) in ga.bins().iter() {
+            pooled.insert(key.clone(), (bin.clone(), bin.count));
+        }
+        for (key, bin) in gb.bins().iter() {
+            match pooled.get_mut(key) {
+                Some((x, _)) => x.add(bin),
+                None => {
+                    pooled.insert(key.clone(), (bin.clone(), 0));
+                }
+            }
+        }
+        Pooled::Bins {
+            bins: Binned::of(pooled.iter().map(|(k, (bin, _))| (k, bin))),
+            count: pooled.values().map(|(bin, _)| bin.count).collect(),
+            in_a: pooled.values().map(|(_, a)| *a).collect(),
+        }
+    }
+
+    /// The score and net-stance differences of A's articles minus B's: `of_groups` (the
+    /// groups' own) for articles one by one, else those of the pooled bins.
+    fn observed(
+        &self,
+        of_groups: (f64, Option<f64>),
+        net: Option<Net>,
+        rates: Option<&Rates>,
+    ) -> (f64, Option<f64>) {
+        match self {
+            Pooled::Rows { .. } => of_groups,
+            Pooled::Bins { bins, count, in_a } => split(bins, count, in_a, net, rates),
+        }
+    }
+
+    /// The differences of one shuffle of which articles are A's.
+    fn shuffled(
+        &self,
+        idx: &mut [usize],
+        net: Option<Net>,
+        rates: Option<&Rates>,
+        rng: &mut ChaCha8Rng,
+    ) -> (f64, Option<f64>) {
+        match self {
+            Pooled::Rows { scores, rows, n_a } => {
+                idx.shuffle(rng);
+                let (ia, ib) = idx.split_at(*n_a);
+                let ps = ia.iter().map(|&i| scores[i]).sum::<f64>() / ia.len() as f64
+                    - ib.iter().map(|&i| scores[i]).sum::<f64>() / ib.len() as f64;
+                let pn = net.and_then(|net| {
+                    let xa: Vec<&[f64]> = ia.iter().map(|&i| rows[i]).collect();
+                    let xb: Vec<&[f64]> = ib.iter().map(|&i| rows[i]).collect();
+                    net.of_rows(&xa, rates)
+                        .zip(net.of_rows(&xb, rates))
+                        .map(|(x, y)| x - y)
+                });
+                (ps, pn)
+            }
+            Pooled::Bins { bins, count, in_a } => {
+                let n_a = in_a.iter().sum::<u64>();
+                let draw = hypergeometric(n_a, count, rng);
+                split(bins, count, &draw, net, rates)
+            }
+        }
+    }
+}
+
+/// The differences of the pooled bins' articles `in_a` (of each bin's `count`) minus the
+/// rest.
+fn split(
+    bins: &Binned,
+    count: &[u64],
+    in_a: &[u64],
+    net: Option<Net>,
+    rates: Option<&Rates>,
+) -> (f64, Option<f64>) {
+    let wa: Vec<f64> = in_a.iter().map(|&x| x as f64).collect();
+    let wb: Vec<f64> = count
+        .iter()
+        .zip(in_a)
+        .map(|(c, a)| (c - a) as f64)
+        .collect();
+    minus(bins.stats(&wa, net, rates), bins.stats(&wb, net, rates))
+}
+
 /// Permutation test: how many of `permutations` shuffles of which articles belong to A and
 /// which to B give a score difference (and, with `net`, a net-stance difference) at least as
-/// large as the observed `d_score` (`d_net`).
+/// large as the observed one (`d`).
 fn permutation_hits(
-    pair: &Pair,
-    d_score: f64,
-    net: Option<(Net, f64)>,
-    rates: Option<&quantify::Rates>,
+    pool: &Pooled,
+    d: (f64, Option<f64>),
+    net: Option<Net>,
+    rates: Option<&Rates>,
     permutations: usize,
     rng: &mut ChaCha8Rng,
 ) -> (usize, usize) {
-    let pooled_s: Vec<f64> = pair.sa.iter().chain(&pair.sb).copied().collect();
-    let pooled_r: Vec<&[f64]> = pair.ra.iter().chain(&pair.rb).copied().collect();
-    let mut idx: Vec<usize> = (0..pooled_s.len()).collect();
+    let len = match pool {
+        Pooled::Rows { scores, .. } => scores.len(),
+        Pooled::Bins { .. } => 0,
+    };
+    let mut idx: Vec<usize> = (0..len).collect();
     let (mut hits_s, mut hits_n) = (0usize, 0usize);
+    let net = net.filter(|_| d.1.is_some());
     for _ in 0..permutations {
-        idx.shuffle(rng);
-        let (ia, ib) = idx.split_at(pair.sa.len());
-        let ps = ia.iter().map(|&i| pooled_s[i]).sum::<f64>() / ia.len() as f64
-            - ib.iter().map(|&i| pooled_s[i]).sum::<f64>() / ib.len() as f64;
-        if ps.abs() >= d_score.abs() - 1e-12 {
+        let (ps, pn) = pool.shuffled(&mut idx, net, rates, rng);
+        if ps.abs() >= d.0.abs() - 1e-12 {
             hits_s += 1;
         }
-        if let Some((net, d)) = net {
-            let xa: Vec<&[f64]> = ia.iter().map(|&i| pooled_r[i]).collect();
-            let xb: Vec<&[f64]> = ib.iter().map(|&i| pooled_r[i]).collect();
-            if net
-                .diff(&xa, &xb, rates)
-                .is_some_and(|x| x.abs() >= d.abs() - 1e-12)
-            {
+        if let (Some(x), Some(d)) = (pn, d.1) {
+            if x.abs() >= d.abs() - 1e-12 {
                 hits_n += 1;
             }
         }
@@ -201,11 +383,15 @@ fn adjust_holm(out: &mut [Difference]) {
     }
 }
 
-/// Group A minus group B for each actor both name: the score and net-stance differences with
-/// bootstrap intervals and permutation p-values (`permutations` shuffles of group membership),
-/// and Holm-adjusted p-values when more than one actor is compared.
+/// Group A minus group B for each actor both name, from the groups' summaries: the score and
+/// net-stance differences with bootstrap intervals and permutation p-values (`permutations`
+/// shuffles of group membership), and Holm-adjusted p-values when more than one actor is
+/// compared. Groups held article by article are resampled and shuffled article by article;
+/// when either is held as bins, its resamples are multinomial over its bins and the shuffles
+/// deal the articles of both groups' pooled bins out at random (hypergeometric draws), the
+/// observed split measured on the same pooled bins.
 pub fn diff(
-    articles: &[ArticleScore],
+    groups: &Groups,
     a: &str,
     b: &str,
     opts: &CompareOptions,
@@ -214,7 +400,7 @@ pub fn diff(
 ) -> Vec<Difference> {
     let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
     let estimator = effective(opts.estimator, view);
-    let all = cells(articles, opts, view);
+    let all = groups.cells();
     let actors: BTreeSet<&String> = all.keys().map(|(_, actor)| actor).collect();
     let error_rates = view
         .calibration
@@ -225,42 +411,37 @@ pub fn diff(
     let net = Net { view, estimator };
     let mut out = Vec::new();
     for actor in actors {
-        let (Some(ca), Some(cb)) = (
+        let (Some(ga), Some(gb)) = (
             all.get(&(a.to_string(), actor.clone())),
             all.get(&(b.to_string(), actor.clone())),
         ) else {
             continue;
         };
-        let pair = Pair {
-            sa: ca.iter().map(|c| c.score.unwrap_or(0.0)).collect(),
-            sb: cb.iter().map(|c| c.score.unwrap_or(0.0)).collect(),
-            ra: ca.iter().map(|c| c.probs.as_slice()).collect(),
-            rb: cb.iter().map(|c| c.probs.as_slice()).collect(),
-        };
-        let d_score = mean(&pair.sa) - mean(&pair.sb);
-        let d_net = net.diff(&pair.ra, &pair.rb, rates.as_ref());
+        let (sa, sb) = (Side::of(ga), Side::of(gb));
+        let (d_score, d_net) = minus(
+            sa.observed(Some(net), rates.as_ref()),
+            sb.observed(Some(net), rates.as_ref()),
+        );
+        let with_net = d_net.map(|_| net);
         let (ds, dn) = bootstrap_diffs(
-            &pair,
-            d_net.map(|_| net),
+            &sa,
+            &sb,
+            with_net,
             error_rates.as_ref(),
             opts.bootstrap,
             &mut rng,
         );
-        let (hits_s, hits_n) = permutation_hits(
-            &pair,
-            d_score,
-            d_net.map(|d| (net, d)),
-            rates.as_ref(),
-            permutations,
-            &mut rng,
-        );
+        let pool = Pooled::of(ga, gb, &sa, &sb);
+        let d = pool.observed((d_score, d_net), with_net, rates.as_ref());
+        let (hits_s, hits_n) =
+            permutation_hits(&pool, d, with_net, rates.as_ref(), permutations, &mut rng);
         let p = |hits: usize| (hits as f64 + 1.0) / (permutations as f64 + 1.0);
         out.push(Difference {
             actor: actor.clone(),
             a: a.to_string(),
             b: b.to_string(),
-            n_a: pair.sa.len(),
-            n_b: pair.sb.len(),
+            n_a: ga.n(),
+            n_b: gb.n(),
             score: interval(&ds, d_score, alpha),
             score_p: p(hits_s),
             net: d_net.map(|d| interval(&dn, d, alpha)),

@@ -86,22 +86,6 @@ impl GroupBy {
             GroupBy::Field(name) => field_of(a, name).unwrap_or_else(|| format!("(no {name})")),
         }
     }
-
-    /// An error when grouping by a field that no article has (a misspelt field, or scores
-    /// made without it), naming the fields the articles do have.
-    pub fn check(&self, articles: &[ArticleScore]) -> Result<(), String> {
-        let GroupBy::Field(name) = self else {
-            return Ok(());
-        };
-        if articles.iter().any(|a| field_of(a, name).is_some()) {
-            return Ok(());
-        }
-        let seen: std::collections::BTreeSet<String> = articles
-            .iter()
-            .flat_map(|a| a.fields.keys().cloned())
-            .collect();
-        Err(missing_field(name, &seen))
-    }
 }
 
 /// The error of grouping by a field `name` that no article has, naming the fields `seen`.
@@ -397,19 +381,9 @@ impl ModelView {
         }
     }
 
-    /// Checks that the scores were made by this view's model, whose error rates are about to
-    /// correct them. Scores of another model are an error naming both; scores that carry no
-    /// model (written by an earlier version) give a warning.
-    pub fn check_scores(&self, articles: &[ArticleScore]) -> Result<Option<String>, String> {
-        let mut unmarked = 0;
-        for a in articles {
-            unmarked += usize::from(!self.check_score(a)?);
-        }
-        Ok(self.unmarked_warning(unmarked, articles.len()))
-    }
-
-    /// [`ModelView::check_scores`] of one article: an error for scores of another model or
-    /// of raw probabilities; false when the article does not say which model made it.
+    /// Checks that an article was scored by this view's model, whose error rates are about
+    /// to correct it: an error for scores of another model or of raw probabilities; false
+    /// when the article does not say which model made it (written by an earlier version).
     pub fn check_score(&self, a: &ArticleScore) -> Result<bool, String> {
         let Some(id) = &self.identity else {
             return Ok(true);
@@ -450,63 +424,6 @@ impl ModelView {
             )
         })
     }
-
-    /// Without a model: the labels seen in the scores, favor/against recognised by name.
-    pub fn from_scores(articles: &[ArticleScore]) -> ModelView {
-        let mut labels: Vec<String> = articles
-            .iter()
-            .flat_map(|a| {
-                a.actors
-                    .iter()
-                    .flat_map(|s| s.probabilities.keys().cloned())
-            })
-            .collect();
-        labels.sort();
-        labels.dedup();
-        ModelView {
-            labels: LabelSet::recognised(labels),
-            calibration: None,
-            identity: None,
-            data_hash: None,
-            choice: None,
-            labeled_rates: None,
-        }
-    }
-}
-
-/// One article's stance toward one actor, as the comparison uses it.
-struct Cell {
-    probs: Vec<f64>,
-    score: Option<f64>,
-}
-
-fn cells(
-    articles: &[ArticleScore],
-    opts: &CompareOptions,
-    view: &ModelView,
-) -> BTreeMap<(String, String), Vec<Cell>> {
-    let mut cells: BTreeMap<(String, String), Vec<Cell>> = BTreeMap::new();
-    for a in articles {
-        let g = opts.by.key(a);
-        for s in &a.actors {
-            if opts.actors.is_empty() || opts.actors.contains(&s.actor) {
-                let probs = view
-                    .labels
-                    .names()
-                    .iter()
-                    .map(|l| s.probabilities.get(l).copied().unwrap_or(0.0))
-                    .collect();
-                cells
-                    .entry((g.clone(), s.actor.clone()))
-                    .or_default()
-                    .push(Cell {
-                        probs,
-                        score: s.score,
-                    });
-            }
-        }
-    }
-    cells
 }
 
 /// Compares groups of scored articles.
@@ -693,6 +610,35 @@ mod tests {
     use super::*;
     use crate::pipeline::ActorScore;
 
+    impl ModelView {
+        /// Without a model: the labels seen in the scores, favor/against recognised by name.
+        fn from_scores(articles: &[ArticleScore]) -> ModelView {
+            let mut labels: Vec<String> = articles
+                .iter()
+                .flat_map(|a| {
+                    a.actors
+                        .iter()
+                        .flat_map(|s| s.probabilities.keys().cloned())
+                })
+                .collect();
+            labels.sort();
+            labels.dedup();
+            ModelView {
+                labels: LabelSet::recognised(labels),
+                ..ModelView::default()
+            }
+        }
+    }
+
+    /// The summaries of `articles` by `opts`, with `view`'s labels.
+    fn groups(articles: &[ArticleScore], opts: &CompareOptions, view: &ModelView) -> Groups {
+        let mut g = Groups::new(opts, Some(view.labels.names()));
+        for a in articles {
+            g.add(a);
+        }
+        g
+    }
+
     fn art(source: &str, date: &str, actor: &str, label: &str, score: f64) -> ArticleScore {
         let mut p = BTreeMap::new();
         p.insert("favor".to_string(), (1.0 + score) / 2.0);
@@ -792,6 +738,49 @@ mod tests {
     }
 
     #[test]
+    fn only_groups_keeps_two_groups_and_a_bounded_list_of_the_others() {
+        let mut arts: Vec<ArticleScore> = (0..summary::SEEN_NAMES + 5)
+            .map(|i| {
+                let mut a = art("S", "2023-10-01", "Iran", "favor", 0.5);
+                a.id = format!("a{i:05}");
+                a
+            })
+            .collect();
+        arts.push(art("T", "2023-10-01", "Iran", "favor", 0.5));
+        let view = ModelView::from_scores(&arts);
+        let opts = |by: GroupBy| CompareOptions {
+            by,
+            ..CompareOptions::default()
+        };
+        let keep = ["a00003".to_string(), "x".to_string()];
+        let mut g = Groups::new(
+            &opts(GroupBy::Field("id".into())),
+            Some(view.labels.names()),
+        )
+        .only_groups(&keep);
+        for a in &arts {
+            g.add(a);
+        }
+        // The two groups kept ("x", T's id, after the list of names is full), every article
+        // counted, the first SEEN_NAMES names listed.
+        let kept: Vec<&String> = g.cells().keys().map(|(group, _)| group).collect();
+        assert_eq!(kept, ["a00003", "x"]);
+        assert_eq!(g.articles(), arts.len());
+        let (seen, more) = g.seen();
+        assert_eq!((seen.len(), more), (summary::SEEN_NAMES, true));
+        let mut g = Groups::new(&opts(GroupBy::Source), Some(view.labels.names()))
+            .only_groups(&["T".to_string()]);
+        for a in &arts {
+            g.add(a);
+        }
+        assert_eq!(g.cells().len(), 1);
+        assert_eq!(
+            g.seen(),
+            (&["S".to_string(), "T".to_string()].into(), false)
+        );
+    }
+
+    #[test]
     fn signed_never_prints_minus_zero() {
         assert_eq!(signed(-0.001, 2), "+0.00");
         assert_eq!(signed(-0.0, 3), "+0.000");
@@ -813,8 +802,15 @@ mod tests {
         assert_eq!("desk".parse::<GroupBy>().unwrap().to_string(), "desk");
         assert!(" ".parse::<GroupBy>().is_err());
         let arts = [a];
-        assert!(GroupBy::Field("desk".into()).check(&arts).is_ok());
-        let e = GroupBy::Field("country".into()).check(&arts).unwrap_err();
+        let check = |by: &str| {
+            let opts = CompareOptions {
+                by: by.parse().unwrap(),
+                ..CompareOptions::default()
+            };
+            groups(&arts, &opts, &ModelView::from_scores(&arts)).check_by()
+        };
+        assert!(check("desk").is_ok());
+        let e = check("country").unwrap_err();
         assert!(
             e.contains("\"country\"") && e.ends_with("carry: desk)"),
             "{e}"
@@ -942,17 +938,23 @@ mod tests {
             ));
         }
         let view = ModelView::from_scores(&arts);
-        let opts = CompareOptions {
-            bootstrap: 300,
-            ..CompareOptions::default()
-        };
-        let d = &diff(&arts, "A", "B", &opts, &view, 500)[0];
-        assert!((d.score.mean + 1.0).abs() < 1e-9);
-        assert!(d.score.high < 0.0);
-        assert!(d.score_p < 0.01, "{}", d.score_p);
-        let same = &diff(&arts, "B", "C", &opts, &view, 500)[0];
-        assert!(same.score.low < 0.0 && same.score.high > 0.0);
-        assert!(same.score_p > 0.2, "{}", same.score_p);
+        // Article by article, and as bins (the limit below the groups' 30 articles).
+        for exact_limit in [1000, 10] {
+            let opts = CompareOptions {
+                bootstrap: 300,
+                exact_limit,
+                ..CompareOptions::default()
+            };
+            let g = groups(&arts, &opts, &view);
+            let d = &diff(&g, "A", "B", &opts, &view, 500)[0];
+            assert_eq!((d.n_a, d.n_b), (30, 30));
+            assert!((d.score.mean + 1.0).abs() < 1e-9);
+            assert!(d.score.high < 0.0);
+            assert!(d.score_p < 0.01, "{}", d.score_p);
+            let same = &diff(&g, "B", "C", &opts, &view, 500)[0];
+            assert!(same.score.low < 0.0 && same.score.high > 0.0);
+            assert!(same.score_p > 0.2, "{}", same.score_p);
+        }
     }
 
     #[test]

@@ -200,6 +200,9 @@ pub fn from_json(path: &Path, text: &str) -> Result<Groups, String> {
         articles: file.articles,
         // Unseen articles were counted when the summary was saved.
         known_sources: None,
+        only: None,
+        seen: BTreeSet::new(),
+        seen_more: false,
     })
 }
 

@@ -30,6 +30,12 @@ impl Summarizer {
         }
     }
 
+    /// The same summaries, of the groups `groups` alone ([`Groups::only_groups`]).
+    pub fn only_groups(mut self, groups: &[String]) -> Summarizer {
+        self.groups = self.groups.only_groups(groups);
+        self
+    }
+
     /// The model's labels, which every probability read must be of (None without a model).
     pub fn labels(&self) -> Option<&[String]> {
         self.labels.as_deref()

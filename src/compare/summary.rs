@@ -11,6 +11,7 @@ use super::{field_of, CompareOptions, GroupBy};
 use crate::model::argmax;
 use crate::pipeline::ArticleScore;
 use crate::quantify::binned::Bins;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Steps per unit of probability of the bins of a large group: bins are 0.01 wide in each
@@ -23,6 +24,17 @@ pub(super) struct Bin {
     pub(super) count: u64,
     pub(super) sum: Vec<f64>,
     pub(super) score_sum: f64,
+}
+
+impl Bin {
+    /// Adds the articles of `other`.
+    pub(super) fn add(&mut self, other: &Bin) {
+        self.count += other.count;
+        self.score_sum += other.score_sum;
+        for (s, t) in self.sum.iter_mut().zip(&other.sum) {
+            *s += t;
+        }
+    }
 }
 
 /// A group's articles, one by one or as bins.
@@ -118,11 +130,7 @@ impl Group {
 
     /// Pools the group's articles into bins.
     pub(super) fn switch_to_bins(&mut self) {
-        if let Store::Rows { probs, scores } = &self.store {
-            let mut bins = BTreeMap::new();
-            for (p, s) in probs.chunks(self.k.max(1)).zip(scores) {
-                add_bin(&mut bins, p, *s);
-            }
+        if let Cow::Owned(bins) = self.bins() {
             self.store = Store::Bins(bins);
         }
     }
@@ -156,13 +164,7 @@ impl Group {
                 };
                 for (key, bin) in b {
                     match a.get_mut(&key) {
-                        Some(x) => {
-                            x.count += bin.count;
-                            x.score_sum += bin.score_sum;
-                            for (s, t) in x.sum.iter_mut().zip(&bin.sum) {
-                                *s += t;
-                            }
-                        }
+                        Some(x) => x.add(&bin),
                         None => {
                             a.insert(key, bin);
                         }
@@ -210,16 +212,23 @@ impl Group {
                 Held::Rows(probs.chunks(self.k.max(1)).collect(), scores.clone())
             }
             Store::Bins(map) => {
-                let mut bins = Bins::default();
-                let mut score = Vec::with_capacity(map.len());
-                for (key, bin) in map {
-                    let c = bin.count as f64;
-                    bins.mean.push(bin.sum.iter().map(|s| s / c).collect());
-                    bins.class.push(key.last().copied().unwrap_or(0) as usize);
-                    bins.count.push(c);
-                    score.push(bin.score_sum / c);
-                }
+                let (bins, score) = as_bins(map.iter());
                 Held::Bins(bins, self.all_scored().then_some(score))
+            }
+        }
+    }
+
+    /// The group as bins: its own, or its articles pooled into bins as
+    /// [`Group::switch_to_bins`] would.
+    pub(super) fn bins(&self) -> Cow<'_, BTreeMap<Vec<u16>, Bin>> {
+        match &self.store {
+            Store::Bins(map) => Cow::Borrowed(map),
+            Store::Rows { probs, scores } => {
+                let mut bins = BTreeMap::new();
+                for (p, s) in probs.chunks(self.k.max(1)).zip(scores) {
+                    add_bin(&mut bins, p, *s);
+                }
+                Cow::Owned(bins)
             }
         }
     }
@@ -231,6 +240,21 @@ impl Group {
             Store::Bins(map) => map.values().map(|b| b.score_sum).sum::<f64>() / self.n as f64,
         })
     }
+}
+
+/// The bins `(key, bin)` as the estimators take them, with each bin's mean score (an article
+/// without a score counting 0).
+pub(super) fn as_bins<'b>(bins: impl Iterator<Item = (&'b Vec<u16>, &'b Bin)>) -> (Bins, Vec<f64>) {
+    let mut out = Bins::default();
+    let mut score = Vec::new();
+    for (key, bin) in bins {
+        let c = bin.count as f64;
+        out.mean.push(bin.sum.iter().map(|s| s / c).collect());
+        out.class.push(key.last().copied().unwrap_or(0) as usize);
+        out.count.push(c);
+        score.push(bin.score_sum / c);
+    }
+    (out, score)
 }
 
 fn add_bin(bins: &mut BTreeMap<Vec<u16>, Bin>, p: &[f64], score: Option<f64>) {
@@ -263,7 +287,17 @@ pub struct Groups {
     /// The sources of the model's labeled articles (sorted), when it keeps them: an article
     /// from another source (or none) counts as unseen ([`Group::unseen_share`]).
     pub(super) known_sources: Option<Vec<String>>,
+    /// Only these groups are kept ([`Groups::only_groups`]), when set.
+    pub(super) only: Option<BTreeSet<String>>,
+    /// With `only`: the group of every article added, kept or not (the first
+    /// [`SEEN_NAMES`]), and whether there were more.
+    pub(super) seen: BTreeSet<String>,
+    pub(super) seen_more: bool,
 }
+
+/// At most this many names of groups left out are kept ([`Groups::seen`]), so that grouping
+/// by a field of many values (`--by id`) stays in bounded memory.
+pub const SEEN_NAMES: usize = 1000;
 
 impl Groups {
     /// Empty groups for a comparison with `opts`, of the model's `labels`, or (None) of the
@@ -280,7 +314,17 @@ impl Groups {
             fields_seen: BTreeSet::new(),
             articles: 0,
             known_sources: None,
+            only: None,
+            seen: BTreeSet::new(),
+            seen_more: false,
         }
+    }
+
+    /// The same groups, keeping only the articles of the groups `groups` (`compare --diff`
+    /// keeps the two it compares) and the name of every group seen ([`Groups::seen`]).
+    pub fn only_groups(mut self, groups: &[String]) -> Groups {
+        self.only = Some(groups.iter().cloned().collect());
+        self
     }
 
     /// The same groups, counting the articles of sources outside `sources` (sorted), the
@@ -320,6 +364,20 @@ impl Groups {
             known.binary_search_by(|k| k.as_str().cmp(source)).is_err()
         });
         let mut g = None;
+        if let Some(only) = &self.only {
+            let key = self.by.key(a);
+            if !self.seen.contains(&key) {
+                if self.seen.len() < SEEN_NAMES {
+                    self.seen.insert(key.clone());
+                } else {
+                    self.seen_more = true;
+                }
+            }
+            if !only.contains(&key) {
+                return;
+            }
+            g = Some(key);
+        }
         for s in &a.actors {
             if self.actors.is_empty() || self.actors.contains(&s.actor) {
                 let group = g.get_or_insert_with(|| self.by.key(a)).clone();
@@ -365,6 +423,12 @@ impl Groups {
     /// The labels of every row.
     pub fn labels(&self) -> &[String] {
         &self.labels
+    }
+
+    /// With [`Groups::only_groups`], the group of every article added (those left out
+    /// too; the first [`SEEN_NAMES`] of them), and whether there were more; none otherwise.
+    pub fn seen(&self) -> (&BTreeSet<String>, bool) {
+        (&self.seen, self.seen_more)
     }
 
     /// The articles added.

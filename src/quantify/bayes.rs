@@ -11,7 +11,7 @@
 
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Binomial, Distribution, Gamma};
+use rand_distr::{Binomial, Distribution, Gamma, Hypergeometric};
 
 /// Settings of the sampler.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -128,6 +128,70 @@ pub(crate) fn multinomial(n: u64, w: &[f64], rng: &mut ChaCha8Rng) -> Vec<u64> {
     out
 }
 
+/// `n` draws without replacement from categories of `counts` items each (all of them when
+/// `n` is more): how many of each category are drawn, by a chain of hypergeometric draws.
+pub(crate) fn hypergeometric(n: u64, counts: &[u64], rng: &mut ChaCha8Rng) -> Vec<u64> {
+    let mut total: u64 = counts.iter().sum();
+    let mut left = n.min(total);
+    let mut out = vec![0; counts.len()];
+    for (i, &c) in counts.iter().enumerate() {
+        if left == 0 {
+            break;
+        }
+        if c == total {
+            out[i] = left;
+            break;
+        }
+        if c == 0 {
+            continue;
+        }
+        let x = hypergeometric1(total, c, left, rng);
+        out[i] = x;
+        left -= x;
+        total -= c;
+    }
+    out
+}
+
+/// Of `total` items, `marked` of them marked, how many of `draws` drawn without replacement
+/// are marked (`marked` and `draws` at most `total`). One draw at a time when either is
+/// small (exact; rand_distr's sampler also refuses large populations with few marked items,
+/// whose starting probability underflows), else rand_distr's.
+fn hypergeometric1(total: u64, marked: u64, draws: u64, rng: &mut ChaCha8Rng) -> u64 {
+    const ONE_BY_ONE: u64 = 32;
+    let sampler = match marked.min(draws) {
+        small if small <= ONE_BY_ONE => None,
+        _ => Hypergeometric::new(total, marked, draws).ok(),
+    };
+    if let Some(h) = sampler {
+        return h.sample(rng);
+    }
+    // Go through the fewer of the marked items or the draws: a marked item is drawn with
+    // the chance draws left / items left; a draw is of a marked item with the chance
+    // marked left / items left.
+    let (mut left, mut hits) = (total, 0);
+    if marked <= draws {
+        let mut draws = draws;
+        for _ in 0..marked {
+            if draws > 0 && rng.gen_range(0..left) < draws {
+                hits += 1;
+                draws -= 1;
+            }
+            left -= 1;
+        }
+    } else {
+        let mut marked = marked;
+        for _ in 0..draws {
+            if marked > 0 && rng.gen_range(0..left) < marked {
+                hits += 1;
+                marked -= 1;
+            }
+            left -= 1;
+        }
+    }
+    hits
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -190,5 +254,45 @@ mod tests {
         let lo = crate::quantify::quantile(&draws, 0.025);
         let hi = crate::quantify::quantile(&draws, 0.975);
         assert!(hi - lo > 0.3, "{lo} … {hi}");
+    }
+
+    #[test]
+    fn hypergeometric_draws_stay_within_the_counts_with_the_expected_means() {
+        // 40 of 100 items: category means n·c/N = 4, 0, 12, 24; never more than a category
+        // holds; drawing everything or more draws every item.
+        let counts = [10u64, 0, 30, 60];
+        let mut rng = ChaCha8Rng::seed_from_u64(4);
+        let mut sum = [0.0; 4];
+        let reps = 20_000;
+        for _ in 0..reps {
+            let x = hypergeometric(40, &counts, &mut rng);
+            assert_eq!(x.iter().sum::<u64>(), 40);
+            assert!(x.iter().zip(&counts).all(|(a, c)| a <= c), "{x:?}");
+            for (s, a) in sum.iter_mut().zip(&x) {
+                *s += *a as f64 / reps as f64;
+            }
+        }
+        for (s, want) in sum.iter().zip([4.0, 0.0, 12.0, 24.0]) {
+            assert!((s - want).abs() < 0.05, "{sum:?}");
+        }
+        assert_eq!(hypergeometric(100, &counts, &mut rng), counts.to_vec());
+        assert_eq!(hypergeometric(500, &counts, &mut rng), counts.to_vec());
+        assert_eq!(hypergeometric(0, &counts, &mut rng), vec![0; 4]);
+        // Large populations with a few items in a category (where rand_distr's sampler
+        // refuses), and with many: the means stay n·c/N, the draws within the counts.
+        let counts = [1u64, 3, 40, 5000, 12956];
+        let mut sum = [0.0; 5];
+        for _ in 0..2000 {
+            let x = hypergeometric(9000, &counts, &mut rng);
+            assert_eq!(x.iter().sum::<u64>(), 9000);
+            assert!(x.iter().zip(&counts).all(|(a, c)| a <= c), "{x:?}");
+            for (s, a) in sum.iter_mut().zip(&x) {
+                *s += *a as f64 / 2000.0;
+            }
+        }
+        for (s, c) in sum.iter().zip(counts) {
+            let want = 9000.0 * c as f64 / 18000.0;
+            assert!((s - want).abs() < 0.05 * want.max(1.0), "{sum:?}");
+        }
     }
 }

@@ -11,7 +11,7 @@
 //! of the spread between articles).
 
 use super::bayes::multinomial;
-use super::estimate::{bcc_counts, emq_weighted, finish, from_counts, Shares};
+use super::estimate::{bcc_counts, bcc_mean, emq_weighted, finish, from_counts, Shares};
 use super::{ErrorRates, Estimator, Rates};
 use crate::labels::LabelSet;
 use rand_chacha::ChaCha8Rng;
@@ -34,7 +34,7 @@ impl Bins {
     }
 
     /// The logarithms of the bins' mean probabilities, as the recalibration takes them.
-    fn log_mean(&self) -> Vec<Vec<f64>> {
+    pub fn log_mean(&self) -> Vec<Vec<f64>> {
         self.mean
             .iter()
             .map(|m| m.iter().map(|&x| x.max(1e-12).ln()).collect())
@@ -68,6 +68,29 @@ fn estimate_weighted(
         let recal: Vec<Vec<f64>> = lnp.iter().map(|l| r.recal.apply_log(l)).collect();
         emq_weighted(&recal, Some(w), &r.prior)
     })
+}
+
+/// The shares of one estimator for the bins weighted by `w` (articles per bin; `lnp` their
+/// [`Bins::log_mean`]): what [`super::shares_of`] gives for rows, BayesianCC's posterior mean
+/// from the weighted predicted-label counts as there.
+pub fn shares_of(
+    estimator: Estimator,
+    bins: &Bins,
+    lnp: &[Vec<f64>],
+    w: &[f64],
+    rates: Option<&Rates>,
+) -> Vec<f64> {
+    if let (Estimator::Bcc, Some(r)) = (estimator, rates) {
+        let mut observed = vec![0.0; r.hard_counts.len()];
+        for (&c, &x) in bins.class.iter().zip(w) {
+            observed[c] += x;
+        }
+        return bcc_mean(&observed, r);
+    }
+    estimate_weighted(bins, lnp, w, rates, Some(estimator))
+        .pop()
+        .map(|(_, s)| s)
+        .unwrap_or_default()
 }
 
 /// [`super::estimate`] for a group held as bins: point estimates from all the bins, intervals

@@ -117,9 +117,11 @@ pub fn shares_of(
     rates: Option<&Rates>,
 ) -> Vec<f64> {
     if let (Estimator::Bcc, Some(r)) = (estimator, rates) {
-        let sub: Vec<&[f64]> = pick.iter().map(|&i| rows[i]).collect();
-        let mut rng = <ChaCha8Rng as rand::SeedableRng>::seed_from_u64(0);
-        return bcc(&sub, r, &mut rng).0;
+        let mut observed = vec![0.0; r.hard_counts.len()];
+        for &i in pick {
+            observed[crate::model::argmax(rows[i])] += 1.0;
+        }
+        return bcc_mean(&observed, r);
     }
     estimate_all(rows, pick, rates, Some(estimator))
         .pop()
@@ -209,6 +211,13 @@ pub(crate) fn bcc_counts(
         .map(|c| draws.iter().map(|d| d[c]).sum::<f64>() / draws.len() as f64)
         .collect();
     (mean, draws)
+}
+
+/// BayesianCC's posterior mean for `observed[c]` articles predicted as `c`, drawn with a
+/// generator seeded 0: the point estimate of one estimator's shares ([`shares_of`]).
+pub(crate) fn bcc_mean(observed: &[f64], rates: &Rates) -> Vec<f64> {
+    let mut rng = <ChaCha8Rng as rand::SeedableRng>::seed_from_u64(0);
+    bcc_counts(observed, rates, &mut rng).0
 }
 
 /// Shares with their interval, per label.

@@ -7,8 +7,11 @@
 //! rows, hollow grey dots, never coloured like an estimate, and never listed as standing out.
 
 use crate::compare::{signed, GroupRow};
+
+pub mod collect;
 #[cfg(feature = "charts")]
 use crate::plot::{self, Chart, Style};
+pub use collect::{Collected, Collector, Stats};
 use std::fmt::Write;
 
 /// What goes into a report.
