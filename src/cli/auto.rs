@@ -207,6 +207,12 @@ pub fn print(
         )?,
         None => writeln!(out, "no honest estimate (--estimate none)")?,
     }
+    if outcome.honest.as_ref().is_some_and(|h| h.auto < h.start) {
+        writeln!(
+            out,
+            "the starting settings did better on the examples the search did not see: its gain did not carry over; consider training with them"
+        )?;
+    }
     writeln!(out)?;
     Ok(())
 }
