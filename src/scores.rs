@@ -190,7 +190,7 @@ pub struct ReadScores {
 
 /// Reads score records (JSON Lines or the long-form CSV of `stance score`, by the file's
 /// extension; Parquet in the long form, by the extension `.parquet`, the file's first bytes or
-/// a directory of Parquet files, as Spark writes them ([`parquet`]); `-` for standard input,
+/// a directory of Parquet files, as Spark writes them (the `parquet` module); `-` for standard input,
 /// JSON Lines). With `labels`, every probability must be of
 /// one of them (the model's labels): scores of another model are refused, naming the file,
 /// line and label.

@@ -410,7 +410,7 @@ impl Groups {
         }
     }
 
-    /// The error of grouping by a field that no article has ([`GroupBy::check`]).
+    /// The error of grouping by a field that no article has.
     pub fn check_by(&self) -> Result<(), String> {
         match &self.by {
             GroupBy::Field(name) if !self.field_found => {

@@ -93,7 +93,7 @@ pub fn shares_of(
         .unwrap_or_default()
 }
 
-/// [`super::estimate`] for a group held as bins: point estimates from all the bins, intervals
+/// [`super::estimate()`] for a group held as bins: point estimates from all the bins, intervals
 /// from `bootstrap` multinomial resamples of the group's articles over the bins (and the
 /// calibration examples' replicates for the corrected estimators, as for a group held article
 /// by article). With `score` (each bin's mean signed score), also the sorted resampled means

@@ -1,4 +1,4 @@
-//! Score records from Arrow record batches in the long form (the layout [`super::parquet`]
+//! Score records from Arrow record batches in the long form (the layout the `parquet` module
 //! describes: `stance score --format csv`'s columns, as the Python package's `score_arrow`
 //! writes them): the columns found by name and checked by type once, from the schema, then
 //! each batch turned into articles. The Parquet reader and the Python package's summaries
