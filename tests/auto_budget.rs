@@ -3,35 +3,46 @@
 //! the summary says whether the search converged or ran out of budget first.
 
 mod common;
+use assert_cmd::Command;
 use common::stance;
 use predicates::prelude::*;
+use std::ffi::OsStr;
 use std::path::Path;
+
+/// The training data of `data/`, as `train` takes it.
+const DATA: [&str; 4] = [
+    "--data",
+    "data/articles.jsonl",
+    "--actors",
+    "data/actors.toml",
+];
+
+/// `stance train DATA… --auto --budget BUDGET --no-cv EXTRA… --out OUT`.
+fn auto_train<S: AsRef<OsStr>>(
+    data: impl IntoIterator<Item = S>,
+    budget: &str,
+    extra: &[&str],
+    out: &Path,
+) -> Command {
+    let mut cmd = stance();
+    cmd.arg("train")
+        .args(data)
+        .args(["--auto", "--budget", budget, "--no-cv"])
+        .args(extra)
+        .arg("--out")
+        .arg(out);
+    cmd
+}
 
 /// Trains on `data/` with `--auto --budget {budget}`; the JSON summary.
 fn train(dir: &Path, budget: &str, threads: Option<&str>, extra: &[&str]) -> serde_json::Value {
-    let mut cmd = stance();
+    let mut extra = extra.to_vec();
+    extra.extend(["--format", "json"]);
+    let mut cmd = auto_train(DATA, budget, &extra, &dir.join("m.json"));
     if let Some(t) = threads {
         cmd.env("RAYON_NUM_THREADS", t);
     }
-    let out = cmd
-        .args([
-            "train",
-            "--data",
-            "data/articles.jsonl",
-            "--actors",
-            "data/actors.toml",
-            "--auto",
-            "--budget",
-            budget,
-            "--no-cv",
-            "--format",
-            "json",
-        ])
-        .args(extra)
-        .arg("--out")
-        .arg(dir.join("m.json"))
-        .assert()
-        .success();
+    let out = cmd.assert().success();
     serde_json::from_slice(&out.get_output().stdout).unwrap()
 }
 
@@ -100,22 +111,7 @@ fn a_larger_trial_budget_extends_the_same_search() {
 fn the_summary_says_whether_the_search_converged() {
     let d = common::tmp();
     // 2 trials cannot cover data/'s search: it runs out.
-    stance()
-        .args([
-            "train",
-            "--data",
-            "data/articles.jsonl",
-            "--actors",
-            "data/actors.toml",
-            "--auto",
-            "--budget",
-            "2t",
-            "--estimate",
-            "none",
-            "--no-cv",
-            "--out",
-        ])
-        .arg(d.path().join("m.json"))
+    auto_train(DATA, "2t", &["--estimate", "none"], &d.path().join("m.json"))
         .assert()
         .success()
         .stdout(predicate::str::contains(
@@ -138,25 +134,10 @@ fn the_summary_says_whether_the_search_converged() {
     }
     let data = d.path().join("small.csv");
     std::fs::write(&data, csv).unwrap();
-    let out = stance()
-        .args(["train", "--data"])
-        .arg(&data)
-        .args([
-            "--min-df",
-            "1",
-            "--folds",
-            "3",
-            "--auto",
-            "--budget",
-            "500t",
-            "--estimate",
-            "none",
-            "--no-cv",
-            "--format",
-            "json",
-            "--out",
-        ])
-        .arg(d.path().join("s.json"))
+    let small: [&OsStr; 2] = ["--data".as_ref(), data.as_os_str()];
+    let settings = ["--min-df", "1", "--folds", "3", "--estimate", "none"];
+    let json = [&settings[..], &["--format", "json"]].concat();
+    let out = auto_train(small, "500t", &json, &d.path().join("s.json"))
         .assert()
         .success();
     let j: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
@@ -164,23 +145,7 @@ fn the_summary_says_whether_the_search_converged() {
     assert_eq!(record["stop"], "converged", "{record}");
     assert_eq!(record["out_of_budget"], false);
     assert!(record["trials"].as_u64().unwrap() < 500);
-    stance()
-        .args(["train", "--data"])
-        .arg(&data)
-        .args([
-            "--min-df",
-            "1",
-            "--folds",
-            "3",
-            "--auto",
-            "--budget",
-            "500t",
-            "--estimate",
-            "none",
-            "--no-cv",
-            "--out",
-        ])
-        .arg(d.path().join("s2.json"))
+    auto_train(small, "500t", &settings, &d.path().join("s2.json"))
         .assert()
         .success()
         .stdout(predicate::str::contains(
@@ -202,19 +167,7 @@ fn bad_budgets_are_refused_with_what_was_expected() {
         ),
         ("8d", "expected a time such as 90s"),
     ] {
-        stance()
-            .args([
-                "train",
-                "--data",
-                "data/articles.jsonl",
-                "--actors",
-                "data/actors.toml",
-                "--auto",
-                "--budget",
-                bad,
-                "--out",
-            ])
-            .arg(&m)
+        auto_train(DATA, bad, &[], &m)
             .assert()
             .code(2)
             .stderr(predicate::str::contains(says));
@@ -227,20 +180,7 @@ fn the_summary_says_when_the_starting_settings_did_better_on_held_out_examples()
     // On data/ with 15 trials the search's winner scores below the defaults on the fifth it
     // never saw (59.6 against 59.7 macro-F1): its gain is fold noise, and the summary says so.
     let dir = common::tmp();
-    let out = stance()
-        .args([
-            "train",
-            "--data",
-            "data/articles.jsonl",
-            "--actors",
-            "data/actors.toml",
-            "--auto",
-            "--budget",
-            "15t",
-            "--no-cv",
-        ])
-        .arg("--out")
-        .arg(dir.path().join("m.json"))
+    let out = auto_train(DATA, "15t", &[], &dir.path().join("m.json"))
         .assert()
         .success();
     let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
