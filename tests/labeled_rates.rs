@@ -220,7 +220,9 @@ fn labeled_rates_say_how_many_and_bad_files_are_named() {
 /// the estimated part, and asking for all of them is refused.
 #[test]
 fn label_new_takes_examples_out_of_the_new_articles() {
-    let run = |k: &str| {
+    // A small simulation of the held-out articles as the new ones, with `labels` (a flag and
+    // its count) saying what to do with some of them.
+    let run = |labels: [&str; 2]| {
         stance()
             .args([
                 "simulate",
@@ -239,46 +241,28 @@ fn label_new_takes_examples_out_of_the_new_articles() {
                 "--bootstrap",
                 "10",
             ])
-            .args(["--format", "json", "--label-new", k])
+            .args(["--format", "json"])
+            .args(labels)
             .assert()
     };
-    let report = |k: &str| -> Value {
-        serde_json::from_slice(&run(k).success().get_output().stdout).unwrap()
+    let report = |labels: [&str; 2]| -> Value {
+        serde_json::from_slice(&run(labels).success().get_output().stdout).unwrap()
     };
-    let base = report("0");
+    let base = report(["--label-new", "0"]);
     let all = base["splits"][0]["new_examples"].as_u64().unwrap();
-    let rest = report("40")["splits"][0]["new_examples"].as_u64().unwrap();
+    let rest = report(["--label-new", "40"])["splits"][0]["new_examples"]
+        .as_u64()
+        .unwrap();
     assert_eq!(rest + 40, all);
     // --retrain-new moves whole articles holding at least 40 examples into the training part.
-    let out = stance()
-        .args([
-            "simulate",
-            "--data",
-            "data/articles.jsonl",
-            "--actors",
-            "data/actors.toml",
-        ])
-        .args([
-            "--new",
-            HELDOUT,
-            "--sizes",
-            "10",
-            "--upp",
-            "2",
-            "--bootstrap",
-            "10",
-        ])
-        .args(["--format", "json", "--retrain-new", "40"])
-        .assert()
-        .success();
-    let moved: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let moved = report(["--retrain-new", "40"]);
     let (b, m) = (&base["splits"][0], &moved["splits"][0]);
     let count = |v: &Value, k: &str| v[k].as_u64().unwrap();
     let articles = count(m, "labeled") - count(b, "labeled");
     assert!(articles > 0);
     assert_eq!(count(b, "new") - count(m, "new"), articles);
     assert!(count(b, "new_examples") - count(m, "new_examples") >= 40);
-    let out = run(&all.to_string()).failure();
+    let out = run(["--label-new", &all.to_string()]).failure();
     let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
     assert!(
         err.contains(&format!("the new articles have only {all} examples")),
