@@ -170,6 +170,42 @@ pub struct GroupRow {
 /// from a clearly one-sided one.
 pub const UNRELIABLE_ERROR: f64 = 0.25;
 
+#[cfg(test)]
+impl GroupRow {
+    /// A row for tests of what reads rows (charts, the report): `n` articles all predicted
+    /// favor, PCC's `share` of against/favor/neutral with intervals over the whole range, and
+    /// its net with an interval (`[estimate, low, high]`).
+    pub(crate) fn fixture(
+        group: &str,
+        actor: &str,
+        n: usize,
+        share: [f64; 3],
+        net: [f64; 3],
+    ) -> Self {
+        GroupRow {
+            group: group.into(),
+            actor: actor.into(),
+            n,
+            score: None,
+            labels: vec!["against".into(), "favor".into(), "neutral".into()],
+            label_count: vec![0, n, 0],
+            estimator: Estimator::Pcc,
+            estimates: vec![Shares {
+                estimator: Estimator::Pcc,
+                share: share.to_vec(),
+                low: vec![0.0; 3],
+                high: vec![1.0; 3],
+                net: Some(net),
+                at_edge: false,
+                unexplained: false,
+            }],
+            expected_error: None,
+            within_error: false,
+            unreliable: false,
+        }
+    }
+}
+
 impl GroupRow {
     /// The shares of the headline estimator.
     pub fn chosen(&self) -> &Shares {

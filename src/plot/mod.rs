@@ -376,7 +376,6 @@ pub fn size_for(chart: Chart, rows: &[GroupRow]) -> (u32, u32) {
 mod tests {
     use super::heatmap::hatch;
     use super::*;
-    use crate::quantify::{Estimator, Shares};
 
     #[test]
     fn diverging_scale_ends_and_middle() {
@@ -405,27 +404,13 @@ mod tests {
     }
 
     fn row(group: &str, actor: &str, n: usize, net: f64) -> GroupRow {
-        GroupRow {
-            group: group.into(),
-            actor: actor.into(),
+        GroupRow::fixture(
+            group,
+            actor,
             n,
-            score: None,
-            labels: vec!["against".into(), "favor".into(), "neutral".into()],
-            label_count: vec![0, n, 0],
-            estimator: Estimator::Pcc,
-            estimates: vec![Shares {
-                estimator: Estimator::Pcc,
-                share: vec![0.0, 1.0, 0.0],
-                low: vec![0.0; 3],
-                high: vec![1.0; 3],
-                net: Some([net, net - 0.2, net + 0.2]),
-                at_edge: false,
-                unexplained: false,
-            }],
-            expected_error: None,
-            within_error: false,
-            unreliable: false,
-        }
+            [0.0, 1.0, 0.0],
+            [net, net - 0.2, net + 0.2],
+        )
     }
 
     #[test]

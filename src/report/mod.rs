@@ -622,7 +622,6 @@ fn tables_section(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::quantify::{Estimator, Shares};
 
     #[test]
     fn escapes_markup() {
@@ -633,27 +632,7 @@ mod tests {
     }
 
     fn row(group: &str, actor: &str, n: usize, net: [f64; 3]) -> GroupRow {
-        GroupRow {
-            group: group.into(),
-            actor: actor.into(),
-            n,
-            score: None,
-            labels: vec!["against".into(), "favor".into(), "neutral".into()],
-            label_count: vec![0, n, 0],
-            estimator: Estimator::Pcc,
-            estimates: vec![Shares {
-                estimator: Estimator::Pcc,
-                share: vec![0.2, 0.5, 0.3],
-                low: vec![0.0; 3],
-                high: vec![1.0; 3],
-                net: Some(net),
-                at_edge: false,
-                unexplained: false,
-            }],
-            expected_error: None,
-            within_error: false,
-            unreliable: false,
-        }
+        GroupRow::fixture(group, actor, n, [0.2, 0.5, 0.3], net)
     }
 
     fn rows() -> Vec<GroupRow> {
