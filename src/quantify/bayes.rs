@@ -166,28 +166,17 @@ fn hypergeometric1(total: u64, marked: u64, draws: u64, rng: &mut ChaCha8Rng) ->
     if let Some(h) = sampler {
         return h.sample(rng);
     }
-    // Go through the fewer of the marked items or the draws: a marked item is drawn with
-    // the chance draws left / items left; a draw is of a marked item with the chance
-    // marked left / items left.
+    // The count is symmetric in the marked items and the draws (marked items drawn = draws
+    // of marked items), so go through the fewer of the two: each is one of the others with
+    // the chance others left / items left.
+    let (few, mut many) = (marked.min(draws), marked.max(draws));
     let (mut left, mut hits) = (total, 0);
-    if marked <= draws {
-        let mut draws = draws;
-        for _ in 0..marked {
-            if draws > 0 && rng.gen_range(0..left) < draws {
-                hits += 1;
-                draws -= 1;
-            }
-            left -= 1;
+    for _ in 0..few {
+        if many > 0 && rng.gen_range(0..left) < many {
+            hits += 1;
+            many -= 1;
         }
-    } else {
-        let mut marked = marked;
-        for _ in 0..draws {
-            if marked > 0 && rng.gen_range(0..left) < marked {
-                hits += 1;
-                marked -= 1;
-            }
-            left -= 1;
-        }
+        left -= 1;
     }
     hits
 }
